@@ -1,0 +1,249 @@
+/*
+ * ebench.h - the whole public API of libebench, an energy profiler for HPC and ML.
+ *
+ * A bench samples every energy source it can read (CPU packages and DRAM
+ * through RAPL powercap, a labelled model estimate where nothing can be read)
+ * on its own thread, and measures named windows against that timeline:
+ *
+ *     eb_bench *b;
+ *     if (eb_open(&b, NULL) != EB_OK) ...
+ *     eb_begin(b, "solve");
+ *     solve();
+ *     eb_result r;
+ *     eb_end(b, "solve", &r);          // r.total_energy_j, r.domains[i]...
+ *     EB_MEASURE(b, "write") { write_output(); }
+ *     eb_print_results(b, stdout);
+ *     eb_close(b);
+ *
+ * Conventions: every function returns 0 (EB_OK) or a negative eb_error;
+ * eb_strerror() names it and eb_last_detail() says why, for that handle.
+ * Quantities carry their unit in their name (energy_j, power_w, interval_ms).
+ * A value that could not be measured is NaN (JSON null, "<not supported>" in
+ * tables), never 0. The library only reads sensors; it never changes clocks,
+ * power limits or any other hardware setting.
+ */
+#ifndef EBENCH_H
+#define EBENCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EB_EXPORT __attribute__((visibility("default")))
+#else
+#define EB_EXPORT
+#endif
+
+#define EB_VERSION_MAJOR 0
+#define EB_VERSION_MINOR 1
+#define EB_VERSION_PATCH 0
+#define EB_VERSION_STRING "0.1.0"
+
+/* The most domains one bench measures (GPUs, packages, DRAM, subzones). */
+#define EB_MAX_DOMAINS 64
+
+/*
+ * Errors: one list generates the enum, eb_strerror() and eb_err_name(), so
+ * codes and messages cannot drift apart. 0 is success, failures are negative.
+ */
+#define EB_ERROR_LIST(X)                                                       \
+    X(EINVAL, "invalid argument")                                              \
+    X(ENOMEM, "out of memory")                                                 \
+    X(ENOTOPEN, "no open window with that name")                               \
+    X(ETHREAD, "cannot start the sampler thread")                              \
+    X(EMODE, "operation not allowed in this sampling mode")                    \
+    X(ETOOMANY, "too many domains")                                            \
+    X(EIO, "input/output error")                                               \
+    X(ENODATA, "no samples in the requested window")
+
+enum eb__error_index {
+    EB__INDEX_OK = 0,
+#define EB__X(name, msg) EB__INDEX_##name,
+    EB_ERROR_LIST(EB__X)
+#undef EB__X
+        EB__INDEX_COUNT
+};
+
+typedef enum eb_error {
+    EB_OK = 0,
+#define EB__X(name, msg) EB_##name = -EB__INDEX_##name,
+    EB_ERROR_LIST(EB__X)
+#undef EB__X
+} eb_error;
+
+/* Message for an error code ("invalid argument"); never NULL. */
+EB_EXPORT const char *eb_strerror(int err);
+/* Name of an error code ("EB_EINVAL"); never NULL. */
+EB_EXPORT const char *eb_err_name(int err);
+
+/* Which backends a bench may use. EB_SOURCE_ALL is the default. */
+enum eb_source_flags {
+    EB_SOURCE_POWERCAP = 1u << 0, /* RAPL via /sys/class/powercap */
+    EB_SOURCE_CPUMODEL = 1u << 1, /* utilization x TDP, only if no CPU sensor */
+    EB_SOURCE_ALL = 0xffffffffu
+};
+
+/* How a domain's energy is obtained. */
+typedef enum eb_method {
+    EB_METHOD_COUNTER = 0, /* hardware energy counter, deltas with wraparound */
+    EB_METHOD_POWER = 1,   /* power readings integrated over time */
+    EB_METHOD_MODEL = 2    /* an estimate, not a measurement */
+} eb_method;
+
+/* "counter", "power" or "model". */
+EB_EXPORT const char *eb_method_name(eb_method m);
+
+/* Seconds on the bench's clock; used to replace CLOCK_MONOTONIC in tests. */
+typedef double (*eb_clock_fn)(void *ctx);
+
+typedef struct eb_config {
+    double interval_ms;       /* sampling interval; default 100 ms */
+    unsigned sources;         /* eb_source_flags; default EB_SOURCE_ALL */
+    int manual;               /* nonzero: no thread, each eb_tick() is one tick */
+    eb_clock_fn clock;        /* NULL: CLOCK_MONOTONIC */
+    void *clock_ctx;          /* passed to clock */
+    double cpu_tdp_w;         /* for the CPU model; 0: EB_DEFAULT_CPU_TDP_W */
+    const char *sysfs_root;   /* NULL: $EBENCH_SYSFS_ROOT, else "/sys" */
+    const char *procfs_root;  /* NULL: $EBENCH_PROCFS_ROOT, else "/proc" */
+} eb_config;
+
+/* The TDP the CPU model assumes when none is given: an assumption, stated as
+ * such in every output, not a property of this machine. */
+#define EB_DEFAULT_CPU_TDP_W 100.0
+#define EB_DEFAULT_INTERVAL_MS 100.0
+
+/* Fills cfg with the defaults. */
+EB_EXPORT void eb_config_init(eb_config *cfg);
+
+typedef struct eb_bench eb_bench;
+
+/*
+ * Opens a bench: probes every source, takes the first sample and, unless
+ * cfg->manual, starts the sampler thread. cfg may be NULL for the defaults.
+ * A bench with no readable source still opens (eb_domain_count() is 0 and
+ * eb_unavailable() says why). On failure *out is NULL.
+ */
+EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg);
+/* Stops sampling (a final sample is taken) and frees everything. NULL is ok. */
+EB_EXPORT void eb_close(eb_bench *b);
+/* Stops the sampler after one last sample; results stay readable. Idempotent. */
+EB_EXPORT int eb_stop(eb_bench *b);
+/* Manual mode only: takes one sample of every domain now. */
+EB_EXPORT int eb_tick(eb_bench *b);
+/* What went wrong last on this handle, in words ("" if nothing). */
+EB_EXPORT const char *eb_last_detail(const eb_bench *b);
+
+/* One measured domain: a GPU, a CPU package, DRAM, a RAPL subzone. */
+typedef struct eb_domain_info {
+    const char *id;         /* "cpu0-package", "cpu0-dram", "cpu" */
+    const char *kind;       /* "cpu", "dram", "platform", "gpu" */
+    const char *vendor;     /* "intel", "amd", "unknown" */
+    const char *name;       /* what the sensor calls itself ("package-0") */
+    const char *source;     /* backend: "powercap", "cpumodel" */
+    const char *location;   /* where it is read ("intel-rapl:0", "/proc/stat") */
+    eb_method method;
+    double update_period_s; /* how often the sensor itself updates */
+    int in_total;           /* counted in the total (not a part of another) */
+    const char *part_of;    /* id of the domain that contains it, or NULL */
+    const char *note;       /* e.g. the model's assumptions; NULL if none */
+} eb_domain_info;
+
+EB_EXPORT size_t eb_domain_count(const eb_bench *b);
+/* Domain i (0 <= i < eb_domain_count), owned by the bench; NULL if out of range. */
+EB_EXPORT const eb_domain_info *eb_domain(const eb_bench *b, size_t i);
+
+/* A source, zone or domain that cannot be measured, and why. */
+typedef struct eb_unavailable {
+    const char *source; /* "powercap", "cpumodel" */
+    const char *what;   /* "intel-rapl:0" or the backend itself */
+    const char *reason; /* the cause and, where there is one, the fix */
+} eb_unavailable;
+
+EB_EXPORT size_t eb_unavailable_count(const eb_bench *b);
+EB_EXPORT const eb_unavailable *eb_unavailable_get(const eb_bench *b, size_t i);
+
+/* Things the user should know about the measurement (bad readings, risk of
+ * missed counter wraps). Stable until the bench is closed. */
+EB_EXPORT size_t eb_warning_count(const eb_bench *b);
+EB_EXPORT const char *eb_warning(const eb_bench *b, size_t i);
+
+/* Energy of one domain over a window. NaN marks what could not be measured. */
+typedef struct eb_domain_energy {
+    double energy_j;
+    double avg_power_w;
+    double peak_power_w;
+    size_t samples; /* samples inside the window, boundaries included */
+} eb_domain_energy;
+
+typedef struct eb_result {
+    double t_begin_s;      /* on the bench clock, seconds since eb_open */
+    double t_end_s;
+    double duration_s;
+    double total_energy_j; /* sum over the domains with in_total; NaN if none */
+    size_t n_domains;      /* == eb_domain_count() */
+    eb_domain_energy domains[EB_MAX_DOMAINS]; /* indexed like eb_domain() */
+} eb_result;
+
+/*
+ * Named windows. eb_begin() opens a window and eb_end() closes the most
+ * recently opened window of that name; windows may nest and overlap. Both
+ * take a sample of every domain at the boundary. result may be NULL; every
+ * closed window is also kept for eb_print_results().
+ */
+EB_EXPORT int eb_begin(eb_bench *b, const char *name);
+EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result);
+/* Runs fn(arg) inside a window called name. */
+EB_EXPORT int eb_measure(eb_bench *b, const char *name, void (*fn)(void *), void *arg,
+                         eb_result *result);
+/* The whole timeline, from eb_open to the last sample. */
+EB_EXPORT int eb_total(eb_bench *b, eb_result *result);
+
+/* The node's name as reports use it: $EBENCH_HOSTNAME, else the host name. */
+EB_EXPORT void eb_hostname(char *buf, size_t len);
+
+/* Seconds on the bench clock since eb_open. */
+EB_EXPORT double eb_now(eb_bench *b);
+
+/*
+ * EB_MEASURE(b, "name") { ... } measures the block as a window. Leave it by
+ * reaching its end: a break, goto or return inside skips the window's end.
+ */
+#define EB__CAT2(a, b) a##b
+#define EB__CAT(a, b) EB__CAT2(a, b)
+#define EB_MEASURE(b, name)                                                    \
+    for (int EB__CAT(eb__once_, __LINE__) = (eb_begin((b), (name)), 1);          \
+         EB__CAT(eb__once_, __LINE__);                                         \
+         EB__CAT(eb__once_, __LINE__) = 0, eb_end((b), (name), NULL))
+
+/* Closed windows, aggregated by name: calls, time, energy per domain. */
+EB_EXPORT int eb_print_results(eb_bench *b, FILE *out);
+
+/* What the command-line tool knows about a run, for the reports below. */
+typedef struct eb_run_meta {
+    const char *const *argv; /* the command measured, NULL-terminated; may be NULL */
+    int exit_status;         /* as a shell reports it; -1 if unknown */
+    double elapsed_s;        /* wall time of the command; NaN if unknown */
+    double user_s, sys_s;    /* its CPU time; NaN if unknown */
+} eb_run_meta;
+
+/* The perf-stat-like table of the whole timeline. meta may be NULL. */
+EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta);
+/* The JSON report (schema "ebench-report/1", docs/report.schema.json),
+ * written to a temporary file and renamed over path. meta may be NULL. */
+EB_EXPORT int eb_save_json(eb_bench *b, const char *path, const eb_run_meta *meta);
+/* The timeline as CSV, t_s,domain,power_w,energy_j (cumulative), one row per
+ * sample and domain; written to a temporary file and renamed over path. */
+EB_EXPORT int eb_save_csv(eb_bench *b, const char *path);
+
+/* Same, onto an open stream (no atomicity). */
+EB_EXPORT int eb_write_json(eb_bench *b, FILE *out, const eb_run_meta *meta);
+EB_EXPORT int eb_write_csv(eb_bench *b, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EBENCH_H */

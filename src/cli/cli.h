@@ -1,0 +1,21 @@
+/* cli.h - what the subcommands of the ebench tool share. */
+#ifndef EB_CLI_H
+#define EB_CLI_H
+
+#include "ebench.h"
+
+/* Exit codes of the tool itself (ebench run otherwise exits with CMD's). */
+#define EB_EXIT_FAIL 1
+#define EB_EXIT_USAGE 2
+
+int eb_cmd_info(int argc, char **argv);
+int eb_cmd_run(int argc, char **argv);
+
+/* Parses a positive number with an optional range; prints an error naming
+ * the option and returns -1 on bad input. */
+int eb_cli_positive(const char *opt, const char *text, double min, double max, double *out);
+/* Expands %j (job id), %n (node), %r (rank), %p (pid), %% in an output path.
+ * Returns 0, or -1 with an error printed. */
+int eb_cli_expand_path(const char *opt, const char *pattern, char *out, size_t len);
+
+#endif

@@ -1,0 +1,104 @@
+/* cmd_info.c - `ebench info`: what can be measured here, and why not. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char info_usage[] =
+    "usage: ebench info [--cpu-tdp W]\n"
+    "\n"
+    "Lists every energy domain this machine exposes (id, kind, vendor, method,\n"
+    "how often its sensor updates, where it is read) and, for every source that\n"
+    "cannot be read, the reason and the fix.\n"
+    "\n"
+    "Methods: counter = a hardware energy counter (best); power = power readings\n"
+    "integrated over time; model = an estimate, not a measurement.\n"
+    "\n"
+    "  --cpu-tdp W   TDP the CPU model assumes where no CPU sensor can be read\n"
+    "  -h, --help    this text\n";
+
+static void print_period(char *buf, size_t len, double s)
+{
+    if (s >= 1.0)
+        snprintf(buf, len, "%g s", s);
+    else
+        snprintf(buf, len, "%g ms", s * 1e3);
+}
+
+int eb_cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"cpu-tdp", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    eb_config cfg;
+    eb_bench *b;
+    int c;
+
+    eb_config_init(&cfg);
+    cfg.manual = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (eb_cli_positive("--cpu-tdp", optarg, 0.1, 100000, &cfg.cpu_tdp_w) < 0)
+                return EB_EXIT_USAGE;
+            break;
+        case 'h':
+            fputs(info_usage, stdout);
+            return 0;
+        default:
+            fputs(info_usage, stderr);
+            return EB_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ebench info: unexpected argument '%s'\n%s", argv[optind], info_usage);
+        return EB_EXIT_USAGE;
+    }
+    int rc = eb_open(&b, &cfg);
+    if (rc < 0) {
+        fprintf(stderr, "ebench: cannot open a bench: %s\n", eb_strerror(rc));
+        return EB_EXIT_FAIL;
+    }
+
+    char host[256];
+    eb_hostname(host, sizeof host);
+    printf("ebench %s on %s\n\n", EB_VERSION_STRING, host);
+    size_t n = eb_domain_count(b);
+    printf("Domains measured (%zu):\n", n);
+    if (n > 0)
+        printf("  %-16s %-9s %-8s %-8s %-8s %s\n", "ID", "KIND", "VENDOR", "METHOD", "UPDATE",
+               "READ FROM");
+    for (size_t i = 0; i < n; i++) {
+        const eb_domain_info *d = eb_domain(b, i);
+        char period[32];
+        print_period(period, sizeof period, d->update_period_s);
+        printf("  %-16s %-9s %-8s %-8s %-8s %s (%s)%s%s\n", d->id, d->kind, d->vendor,
+               eb_method_name(d->method), period, d->location, d->name,
+               d->part_of ? ", part of " : "", d->part_of ? d->part_of : "");
+    }
+    if (n == 0)
+        printf("  none: no energy source can be read here (see below)\n");
+    for (size_t i = 0, first = 1; i < n; i++) {
+        const eb_domain_info *d = eb_domain(b, i);
+        if (!d->note)
+            continue;
+        printf("%s  %s: %s\n", first ? "\nNotes:\n" : "", d->id, d->note);
+        first = 0;
+    }
+    size_t nu = eb_unavailable_count(b);
+    if (nu > 0)
+        printf("\nNot available (%zu):\n", nu);
+    for (size_t i = 0; i < nu; i++) {
+        const eb_unavailable *u = eb_unavailable_get(b, i);
+        if (strcmp(u->source, u->what) == 0)
+            printf("  %s: %s\n", u->source, u->reason);
+        else
+            printf("  %s %s: %s\n", u->source, u->what, u->reason);
+    }
+    eb_close(b);
+    return 0;
+}

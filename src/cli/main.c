@@ -1,0 +1,131 @@
+/* main.c - the ebench command-line tool: a thin client of libebench. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: ebench [--version] [--help] COMMAND [ARGS]\n"
+    "\n"
+    "Measure the energy of programs: GPUs, CPU packages and DRAM.\n"
+    "\n"
+    "Commands:\n"
+    "  info      what can be measured on this machine, and why not\n"
+    "  run       run a command and report the energy it took (like perf stat)\n"
+    "\n"
+    "'ebench COMMAND --help' tells more about each.\n"
+    "Environment: EBENCH_SYSFS_ROOT, EBENCH_PROCFS_ROOT (roots for /sys and /proc\n"
+    "reads), EBENCH_HOSTNAME (the node name in reports).\n";
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+} commands[] = {
+    {"info", eb_cmd_info},
+    {"run", eb_cmd_run},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EB_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("ebench %s\n", EB_VERSION_STRING);
+        return 0;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        if (argc > 2 && strcmp(argv[1], "help") == 0) {
+            char *sub[] = {argv[2], "--help", NULL};
+            for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+                if (strcmp(argv[2], commands[i].name) == 0)
+                    return commands[i].fn(2, sub);
+        }
+        fputs(usage, stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "ebench: unknown command '%s'\n\n%s", argv[1], usage);
+    return EB_EXIT_USAGE;
+}
+
+int eb_cli_positive(const char *opt, const char *text, double min, double max, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || !(v > 0) || v < min || v > max) {
+        fprintf(stderr, "ebench: %s '%s': expected a number from %g to %g\n", opt, text, min,
+                max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static const char *first_env(const char *const *names, const char *dflt)
+{
+    for (size_t i = 0; names[i]; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v)
+            return v;
+    }
+    return dflt;
+}
+
+int eb_cli_expand_path(const char *opt, const char *pattern, char *out, size_t len)
+{
+    static const char *const job_vars[] = {"SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", NULL};
+    static const char *const rank_vars[] = {"SLURM_PROCID", "OMPI_COMM_WORLD_RANK",
+                                            "PMI_RANK", "PMIX_RANK", NULL};
+    char host[256], pid[32];
+    size_t used = 0;
+
+    for (const char *p = pattern; *p; p++) {
+        const char *piece;
+        char one[2] = {*p, '\0'};
+        if (*p != '%') {
+            piece = one;
+        } else {
+            switch (*++p) {
+            case 'j':
+                piece = first_env(job_vars, "nojob");
+                break;
+            case 'n':
+                eb_hostname(host, sizeof host);
+                piece = host;
+                break;
+            case 'r':
+                piece = first_env(rank_vars, "0");
+                break;
+            case 'p':
+                snprintf(pid, sizeof pid, "%ld", (long)getpid());
+                piece = pid;
+                break;
+            case '%':
+                piece = "%";
+                break;
+            default:
+                fprintf(stderr,
+                        "ebench: %s '%s': unknown '%%%c' (use %%j job, %%n node, %%r rank, "
+                        "%%p pid, %%%% for %%)\n",
+                        opt, pattern, *p ? *p : ' ');
+                return -1;
+            }
+        }
+        size_t n = strlen(piece);
+        if (used + n + 1 > len) {
+            fprintf(stderr, "ebench: %s '%s': path too long\n", opt, pattern);
+            return -1;
+        }
+        memcpy(out + used, piece, n);
+        used += n;
+    }
+    out[used] = '\0';
+    return 0;
+}

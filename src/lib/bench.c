@@ -1,0 +1,421 @@
+/* bench.c - opening a bench, its domains, and named windows. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../analysis/analysis.h"
+#include "internal.h"
+
+EB_EXPORT void eb_config_init(eb_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->interval_ms = EB_DEFAULT_INTERVAL_MS;
+    cfg->sources = EB_SOURCE_ALL;
+}
+
+int eb__fail(eb_bench *b, int err, const char *fmt, ...)
+{
+    if (b) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(b->detail, sizeof b->detail, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+int eb__list_push(eb__list *l, const void *elem, size_t sz)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        void *v = realloc(l->v, cap * sz);
+        if (!v)
+            return EB_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    memcpy((char *)l->v + l->n * sz, elem, sz);
+    l->n++;
+    return 0;
+}
+
+void eb__warn(eb_bench *b, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = strdup(buf);
+    if (s && eb__list_push(&b->warnings, &s, sizeof s) < 0)
+        free(s);
+}
+
+static double monotonic_s(void *ctx)
+{
+    struct timespec ts;
+    (void)ctx;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double eb__clock_now(eb_bench *b)
+{
+    return b->cfg.clock(b->cfg.clock_ctx) - b->t0_abs;
+}
+
+EB_EXPORT double eb_now(eb_bench *b)
+{
+    return b ? eb__clock_now(b) : NAN;
+}
+
+/* ---- probing ---------------------------------------------------------- */
+
+static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t local)
+{
+    eb_bench *b = ctx->bench;
+    if (b->n_dom >= EB_MAX_DOMAINS) {
+        ctx->unavailable(ctx, d->id, "more than %d domains; this one is not measured",
+                         EB_MAX_DOMAINS);
+        return EB_ETOOMANY;
+    }
+    eb__domain *dom = &b->dom[b->n_dom];
+    memset(dom, 0, sizeof *dom);
+    dom->desc = *d;
+    dom->source = b->n_src;
+    dom->local = local;
+    return (int)b->n_dom++;
+}
+
+static void probe_unavailable(eb__probe_ctx *ctx, const char *what, const char *fmt, ...)
+{
+    eb_bench *b = ctx->bench;
+    char reason[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+
+    eb_unavailable u = {strdup(ctx->source), strdup(what), strdup(reason)};
+    if (!u.source || !u.what || !u.reason || eb__list_push(&b->unavailable, &u, sizeof u) < 0) {
+        free((char *)u.source);
+        free((char *)u.what);
+        free((char *)u.reason);
+    }
+}
+
+static void fill_info(eb__domain *d)
+{
+    eb__domain_desc *s = &d->desc;
+    d->info = (eb_domain_info){
+        .id = s->id,
+        .kind = s->kind,
+        .vendor = s->vendor,
+        .name = s->name,
+        .source = NULL,
+        .location = s->location,
+        .method = s->method,
+        .update_period_s = s->update_period_s,
+        .in_total = s->in_total,
+        .part_of = s->part_of[0] ? s->part_of : NULL,
+        .note = s->note[0] ? s->note : NULL,
+    };
+}
+
+static void probe_all(eb_bench *b)
+{
+    eb__probe_ctx ctx = {
+        .sysfs_root = b->sysfs_root,
+        .procfs_root = b->procfs_root,
+        .cpu_tdp_w = b->cfg.cpu_tdp_w > 0 ? b->cfg.cpu_tdp_w : EB_DEFAULT_CPU_TDP_W,
+        .cpu_tdp_given = b->cfg.cpu_tdp_w > 0,
+        .add_domain = probe_add_domain,
+        .unavailable = probe_unavailable,
+        .bench = b,
+    };
+    static const unsigned flags[] = {EB_SOURCE_POWERCAP, EB_SOURCE_CPUMODEL};
+
+    for (size_t i = 0; eb__sources[i] && b->n_src < EB__MAX_SOURCES; i++) {
+        const eb__source_ops *ops = eb__sources[i];
+        if (!(b->cfg.sources & flags[i]))
+            continue;
+        void *priv = calloc(1, ops->priv_size ? ops->priv_size : 1);
+        if (!priv)
+            continue;
+        size_t before = b->n_dom;
+        ctx.source = ops->name;
+        ops->probe(priv, &ctx);
+        if (b->n_dom == before) {
+            ops->close(priv);
+            free(priv);
+            continue;
+        }
+        for (size_t j = before; j < b->n_dom; j++) {
+            fill_info(&b->dom[j]);
+            b->dom[j].info.source = ops->name;
+        }
+        b->src[b->n_src].ops = ops;
+        b->src[b->n_src].priv = priv;
+        b->n_src++;
+    }
+}
+
+static char *root_from(const char *given, const char *env, const char *dflt)
+{
+    const char *r = given ? given : getenv(env);
+    return strdup(r && *r ? r : dflt);
+}
+
+EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
+{
+    eb_config defaults;
+    int rc;
+
+    if (!out)
+        return EB_EINVAL;
+    *out = NULL;
+    if (!cfg) {
+        eb_config_init(&defaults);
+        cfg = &defaults;
+    }
+    if (!(cfg->interval_ms > 0) || !isfinite(cfg->interval_ms) ||
+        !(cfg->cpu_tdp_w >= 0) || !isfinite(cfg->cpu_tdp_w))
+        return EB_EINVAL;
+
+    eb_bench *b = calloc(1, sizeof *b);
+    if (!b)
+        return EB_ENOMEM;
+    b->cfg = *cfg;
+    if (!b->cfg.clock)
+        b->cfg.clock = monotonic_s;
+    b->sysfs_root = root_from(cfg->sysfs_root, "EBENCH_SYSFS_ROOT", "/sys");
+    b->procfs_root = root_from(cfg->procfs_root, "EBENCH_PROCFS_ROOT", "/proc");
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&b->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (!b->sysfs_root || !b->procfs_root) {
+        eb_close(b);
+        return EB_ENOMEM;
+    }
+
+    probe_all(b);
+    b->t0_abs = b->cfg.clock(b->cfg.clock_ctx);
+    clock_gettime(CLOCK_REALTIME, &b->start_wall);
+    pthread_mutex_lock(&b->lock);
+    eb__tick_locked(b);
+    pthread_mutex_unlock(&b->lock);
+
+    if (!cfg->manual && (rc = eb__sampler_start(b)) < 0) {
+        eb_close(b);
+        return rc;
+    }
+    *out = b;
+    return EB_OK;
+}
+
+EB_EXPORT int eb_stop(eb_bench *b)
+{
+    if (!b)
+        return EB_EINVAL;
+    eb__sampler_stop(b);
+    pthread_mutex_lock(&b->lock);
+    if (!b->stopped) {
+        eb__tick_locked(b);
+        b->stopped = 1;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return EB_OK;
+}
+
+static void free_windows(eb__list *l)
+{
+    eb__window *w = l->v;
+    for (size_t i = 0; i < l->n; i++)
+        free(w[i].name);
+    free(l->v);
+}
+
+EB_EXPORT void eb_close(eb_bench *b)
+{
+    if (!b)
+        return;
+    eb__sampler_stop(b);
+    for (size_t i = 0; i < b->n_src; i++) {
+        b->src[i].ops->close(b->src[i].priv);
+        free(b->src[i].priv);
+    }
+    for (size_t i = 0; i < b->n_dom; i++)
+        eb__series_free(&b->dom[i].series);
+    eb_unavailable *u = b->unavailable.v;
+    for (size_t i = 0; i < b->unavailable.n; i++) {
+        free((char *)u[i].source);
+        free((char *)u[i].what);
+        free((char *)u[i].reason);
+    }
+    free(u);
+    char **w = b->warnings.v;
+    for (size_t i = 0; i < b->warnings.n; i++)
+        free(w[i]);
+    free(w);
+    free_windows(&b->open_win);
+    free_windows(&b->closed_win);
+    pthread_cond_destroy(&b->wake);
+    pthread_mutex_destroy(&b->lock);
+    free(b->sysfs_root);
+    free(b->procfs_root);
+    free(b);
+}
+
+EB_EXPORT const char *eb_last_detail(const eb_bench *b)
+{
+    return b ? b->detail : "";
+}
+
+EB_EXPORT size_t eb_domain_count(const eb_bench *b)
+{
+    return b ? b->n_dom : 0;
+}
+
+EB_EXPORT const eb_domain_info *eb_domain(const eb_bench *b, size_t i)
+{
+    return b && i < b->n_dom ? &b->dom[i].info : NULL;
+}
+
+EB_EXPORT size_t eb_unavailable_count(const eb_bench *b)
+{
+    return b ? b->unavailable.n : 0;
+}
+
+EB_EXPORT const eb_unavailable *eb_unavailable_get(const eb_bench *b, size_t i)
+{
+    return b && i < b->unavailable.n ? &((const eb_unavailable *)b->unavailable.v)[i] : NULL;
+}
+
+EB_EXPORT size_t eb_warning_count(const eb_bench *b)
+{
+    if (!b)
+        return 0;
+    pthread_mutex_lock((pthread_mutex_t *)&b->lock);
+    size_t n = b->warnings.n;
+    pthread_mutex_unlock((pthread_mutex_t *)&b->lock);
+    return n;
+}
+
+EB_EXPORT const char *eb_warning(const eb_bench *b, size_t i)
+{
+    if (!b)
+        return NULL;
+    pthread_mutex_lock((pthread_mutex_t *)&b->lock);
+    const char *w = i < b->warnings.n ? ((char **)b->warnings.v)[i] : NULL;
+    pthread_mutex_unlock((pthread_mutex_t *)&b->lock);
+    return w;
+}
+
+/* ---- windows ---------------------------------------------------------- */
+
+void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->t_begin_s = t0;
+    r->t_end_s = t1;
+    r->duration_s = t1 - t0;
+    r->n_domains = b->n_dom;
+    r->total_energy_j = NAN;
+    for (size_t i = 0; i < b->n_dom; i++) {
+        const eb__series *s = &b->dom[i].series;
+        eb__window_energy(s->v, s->n, t0, t1, &r->domains[i]);
+        if (b->dom[i].desc.in_total && !isnan(r->domains[i].energy_j))
+            r->total_energy_j = (isnan(r->total_energy_j) ? 0 : r->total_energy_j) +
+                                r->domains[i].energy_j;
+    }
+}
+
+/* A sample at a window's boundary, unless sampling has stopped. */
+static double boundary_locked(eb_bench *b)
+{
+    if (b->stopped) {
+        double last = 0;
+        for (size_t i = 0; i < b->n_dom; i++)
+            if (b->dom[i].series.n > 0 && b->dom[i].series.v[b->dom[i].series.n - 1].t_s > last)
+                last = b->dom[i].series.v[b->dom[i].series.n - 1].t_s;
+        return last;
+    }
+    return eb__tick_locked(b);
+}
+
+EB_EXPORT int eb_begin(eb_bench *b, const char *name)
+{
+    if (!b || !name)
+        return EB_EINVAL;
+    eb__window w = {strdup(name), 0, 0};
+    if (!w.name)
+        return eb__fail(b, EB_ENOMEM, "no memory for window '%s'", name);
+    pthread_mutex_lock(&b->lock);
+    w.t0 = boundary_locked(b);
+    int rc = eb__list_push(&b->open_win, &w, sizeof w);
+    pthread_mutex_unlock(&b->lock);
+    if (rc < 0) {
+        free(w.name);
+        return eb__fail(b, rc, "no memory for window '%s'", name);
+    }
+    return EB_OK;
+}
+
+EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result)
+{
+    if (!b || !name)
+        return EB_EINVAL;
+    pthread_mutex_lock(&b->lock);
+    eb__window *open = b->open_win.v;
+    size_t i = b->open_win.n;
+    while (i > 0 && strcmp(open[i - 1].name, name) != 0)
+        i--;
+    if (i == 0) {
+        pthread_mutex_unlock(&b->lock);
+        return eb__fail(b, EB_ENOTOPEN, "eb_end(\"%s\"): no window of that name is open",
+                        name);
+    }
+    eb__window w = open[i - 1];
+    memmove(&open[i - 1], &open[i], (b->open_win.n - i) * sizeof *open);
+    b->open_win.n--;
+    w.t1 = boundary_locked(b);
+    if (w.t1 < w.t0)
+        w.t1 = w.t0;
+    if (result)
+        eb__result_locked(b, w.t0, w.t1, result);
+    int rc = eb__list_push(&b->closed_win, &w, sizeof w);
+    pthread_mutex_unlock(&b->lock);
+    if (rc < 0) {
+        free(w.name);
+        return eb__fail(b, rc, "no memory to keep window '%s'", name);
+    }
+    return EB_OK;
+}
+
+EB_EXPORT int eb_measure(eb_bench *b, const char *name, void (*fn)(void *), void *arg,
+                         eb_result *result)
+{
+    if (!b || !name || !fn)
+        return EB_EINVAL;
+    int rc = eb_begin(b, name);
+    if (rc < 0)
+        return rc;
+    fn(arg);
+    return eb_end(b, name, result);
+}
+
+EB_EXPORT int eb_total(eb_bench *b, eb_result *result)
+{
+    if (!b || !result)
+        return EB_EINVAL;
+    pthread_mutex_lock(&b->lock);
+    eb__result_locked(b, 0.0, boundary_locked(b), result);
+    pthread_mutex_unlock(&b->lock);
+    return EB_OK;
+}

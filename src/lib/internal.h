@@ -1,0 +1,82 @@
+/* internal.h - the bench handle and what the library's files share. */
+#ifndef EB_INTERNAL_H
+#define EB_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <time.h>
+
+#include "ebench.h"
+#include "timeline.h"
+
+#define EB__MAX_SOURCES 8
+
+typedef struct eb__domain {
+    eb__domain_desc desc;
+    eb_domain_info info; /* points into desc */
+    size_t source;       /* index into eb_bench.src */
+    size_t local;        /* the backend's own index */
+    eb__series series;
+    int wrap_warned;
+} eb__domain;
+
+typedef struct eb__window {
+    char *name;
+    double t0, t1;
+} eb__window;
+
+typedef struct eb__list { /* a growable array of T, used through the macros below */
+    void *v;
+    size_t n, cap;
+} eb__list;
+
+struct eb_bench {
+    eb_config cfg;
+    char *sysfs_root, *procfs_root;
+
+    struct {
+        const eb__source_ops *ops;
+        void *priv;
+    } src[EB__MAX_SOURCES];
+    size_t n_src;
+
+    eb__domain dom[EB_MAX_DOMAINS];
+    size_t n_dom;
+
+    eb__list unavailable; /* eb_unavailable, strings owned */
+    eb__list warnings;    /* char * */
+    eb__list open_win;    /* eb__window, t1 unused */
+    eb__list closed_win;  /* eb__window */
+
+    /* The lock guards everything below and the timeline; the sampler thread
+     * holds it while it reads. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t thread;
+    int thread_running;
+    int stop_requested;
+    int stopped; /* eb_stop() was called: no more samples */
+    double t0_abs; /* clock value at eb_open */
+    struct timespec start_wall; /* CLOCK_REALTIME at eb_open */
+    size_t ticks;
+
+    char detail[512];
+};
+
+/* Records why the last call failed; returns err. */
+int eb__fail(eb_bench *b, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void eb__warn(eb_bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends one element of size sz to l. */
+int eb__list_push(eb__list *l, const void *elem, size_t sz);
+
+double eb__clock_now(eb_bench *b);
+/* One sample of every domain, all stamped with the time it returns; caller
+ * holds the lock. */
+double eb__tick_locked(eb_bench *b);
+int eb__sampler_start(eb_bench *b);
+void eb__sampler_stop(eb_bench *b);
+
+/* Fills r for [t0, t1]; caller holds the lock. */
+void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r);
+
+#endif

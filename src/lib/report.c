@@ -1,0 +1,410 @@
+/*
+ * report.c - what a bench measured, as a perf-stat-like table, as the JSON
+ * report (schema ebench-report/1) and as the CSV timeline.
+ *
+ * The table never prints a fake 0: what was not measured is
+ * "<not supported>" (null in JSON, an empty field in CSV), and every estimate
+ * says it is one.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../util/afile.h"
+#include "internal.h"
+
+EB_EXPORT void eb_hostname(char *buf, size_t len)
+{
+    const char *env = getenv("EBENCH_HOSTNAME");
+    if (env && *env) {
+        snprintf(buf, len, "%s", env);
+        return;
+    }
+    if (gethostname(buf, len) != 0)
+        snprintf(buf, len, "unknown");
+    buf[len - 1] = '\0';
+}
+
+/* ---- table ------------------------------------------------------------ */
+
+static void fmt_num(char *buf, size_t len, double v, int decimals)
+{
+    if (isnan(v))
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%.*f", decimals, v);
+}
+
+static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_energy *e)
+{
+    char avg[32], peak[32];
+
+    if (isnan(e->energy_j)) {
+        fprintf(out, " %16s    %-16s   %s\n", "<not supported>", info->id,
+                "no valid sample in this window");
+        return;
+    }
+    fmt_num(avg, sizeof avg, e->avg_power_w, 2);
+    fmt_num(peak, sizeof peak, e->peak_power_w, 2);
+    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s\n", e->energy_j, info->id,
+            avg, peak, eb_method_name(info->method),
+            info->method == EB_METHOD_MODEL ? " (estimate)" : "",
+            info->part_of ? ", part of " : "", info->part_of ? info->part_of : "");
+}
+
+static int total_is_estimate(const eb_bench *b)
+{
+    for (size_t i = 0; i < b->n_dom; i++)
+        if (b->dom[i].desc.in_total && b->dom[i].desc.method == EB_METHOD_MODEL)
+            return 1;
+    return 0;
+}
+
+static void print_total(FILE *out, const eb_bench *b, double energy_j, double duration_s)
+{
+    char avg[32];
+    if (isnan(energy_j)) {
+        fprintf(out, " %16s    %-16s\n", "<not supported>", "total");
+        return;
+    }
+    fmt_num(avg, sizeof avg, duration_s > 0 ? energy_j / duration_s : NAN, 2);
+    fprintf(out, " %16.3f J  %-16s # %9s W avg%s\n", energy_j, "total", avg,
+            total_is_estimate(b) ? "                   includes an estimate" : "");
+}
+
+static void print_notes(FILE *out, eb_bench *b)
+{
+    const eb_unavailable *u = b->unavailable.v;
+    int header = 0;
+
+    for (size_t i = 0; i < b->n_dom; i++) {
+        if (!b->dom[i].info.note)
+            continue;
+        if (!header++)
+            fprintf(out, "\n");
+        fprintf(out, " %s: %s\n", b->dom[i].info.id, b->dom[i].info.note);
+    }
+    for (size_t i = 0; i < b->unavailable.n; i++) {
+        if (!header++)
+            fprintf(out, "\n");
+        if (strcmp(u[i].source, u[i].what) == 0)
+            fprintf(out, " %s: not available: %s\n", u[i].source, u[i].reason);
+        else
+            fprintf(out, " %s %s: not available: %s\n", u[i].source, u[i].what, u[i].reason);
+    }
+    char **w = b->warnings.v;
+    for (size_t i = 0; i < b->warnings.n; i++) {
+        if (!header++)
+            fprintf(out, "\n");
+        fprintf(out, " warning: %s\n", w[i]);
+    }
+    if (b->n_dom == 0)
+        fprintf(out, " no energy source could be read on this machine (ebench info says why)\n");
+}
+
+static void join_argv(char *buf, size_t len, const char *const *argv)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; argv && argv[i] && used + 1 < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta)
+{
+    eb_result r;
+    char cmd[512];
+
+    if (!b || !out)
+        return EB_EINVAL;
+    eb_total(b, &r);
+    pthread_mutex_lock(&b->lock);
+    if (meta && meta->argv) {
+        join_argv(cmd, sizeof cmd, meta->argv);
+        fprintf(out, "\n Energy stats for '%s':\n\n", cmd);
+    } else {
+        fprintf(out, "\n Energy stats:\n\n");
+    }
+    for (size_t i = 0; i < b->n_dom; i++)
+        print_row(out, &b->dom[i].info, &r.domains[i]);
+    print_total(out, b, r.total_energy_j, r.duration_s);
+    fprintf(out, "\n");
+    double elapsed = meta && !isnan(meta->elapsed_s) ? meta->elapsed_s : r.duration_s;
+    fprintf(out, " %18.9f seconds time elapsed\n", elapsed);
+    if (meta && !isnan(meta->user_s))
+        fprintf(out, " %18.9f seconds user\n", meta->user_s);
+    if (meta && !isnan(meta->sys_s))
+        fprintf(out, " %18.9f seconds sys\n", meta->sys_s);
+    print_notes(out, b);
+    fprintf(out, "\n");
+    pthread_mutex_unlock(&b->lock);
+    return ferror(out) ? EB_EIO : EB_OK;
+}
+
+/* Windows aggregated by name, in order of first appearance. */
+typedef struct agg {
+    const char *name;
+    size_t calls;
+    double duration_s;
+    eb_result sum;
+} agg;
+
+static void add_energy(double *acc, double v)
+{
+    if (!isnan(v))
+        *acc = isnan(*acc) ? v : *acc + v;
+}
+
+static agg *aggregate_locked(eb_bench *b, size_t *n_out)
+{
+    const eb__window *w = b->closed_win.v;
+    agg *a = calloc(b->closed_win.n ? b->closed_win.n : 1, sizeof *a);
+    size_t n = 0;
+
+    if (!a)
+        return NULL;
+    for (size_t i = 0; i < b->closed_win.n; i++) {
+        size_t k = 0;
+        while (k < n && strcmp(a[k].name, w[i].name) != 0)
+            k++;
+        if (k == n) {
+            a[n].name = w[i].name;
+            a[n].sum.total_energy_j = NAN;
+            a[n].sum.n_domains = b->n_dom;
+            for (size_t d = 0; d < b->n_dom; d++)
+                a[n].sum.domains[d].energy_j = a[n].sum.domains[d].peak_power_w = NAN;
+            n++;
+        }
+        eb_result r;
+        eb__result_locked(b, w[i].t0, w[i].t1, &r);
+        a[k].calls++;
+        a[k].duration_s += r.duration_s;
+        add_energy(&a[k].sum.total_energy_j, r.total_energy_j);
+        for (size_t d = 0; d < b->n_dom; d++) {
+            eb_domain_energy *s = &a[k].sum.domains[d];
+            add_energy(&s->energy_j, r.domains[d].energy_j);
+            if (!(r.domains[d].peak_power_w <= s->peak_power_w) &&
+                !isnan(r.domains[d].peak_power_w))
+                s->peak_power_w = r.domains[d].peak_power_w;
+            s->samples += r.domains[d].samples;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        a[k].sum.duration_s = a[k].duration_s;
+        for (size_t d = 0; d < b->n_dom; d++) {
+            eb_domain_energy *s = &a[k].sum.domains[d];
+            s->avg_power_w = a[k].duration_s > 0 ? s->energy_j / a[k].duration_s : NAN;
+        }
+    }
+    *n_out = n;
+    return a;
+}
+
+EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
+{
+    size_t n;
+
+    if (!b || !out)
+        return EB_EINVAL;
+    pthread_mutex_lock(&b->lock);
+    agg *a = aggregate_locked(b, &n);
+    if (!a) {
+        pthread_mutex_unlock(&b->lock);
+        return eb__fail(b, EB_ENOMEM, "no memory to aggregate windows");
+    }
+    fprintf(out, "\n ebench results (%zu window%s measured)\n", b->closed_win.n,
+            b->closed_win.n == 1 ? "" : "s");
+    for (size_t k = 0; k < n; k++) {
+        fprintf(out, "\n %s: %zu call%s, %.6f s\n", a[k].name, a[k].calls,
+                a[k].calls == 1 ? "" : "s", a[k].duration_s);
+        for (size_t d = 0; d < b->n_dom; d++)
+            print_row(out, &b->dom[d].info, &a[k].sum.domains[d]);
+        print_total(out, b, a[k].sum.total_energy_j, a[k].duration_s);
+    }
+    if (n == 0)
+        fprintf(out, "\n no window has been closed yet (eb_begin/eb_end, eb_measure)\n");
+    print_notes(out, b);
+    fprintf(out, "\n");
+    free(a);
+    pthread_mutex_unlock(&b->lock);
+    return ferror(out) ? EB_EIO : EB_OK;
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static json_t *num(double v)
+{
+    return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e)
+{
+    const eb_domain_info *i = &d->info;
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:f, s:o, s:o, "
+                     "s:o, s:I, s:I, s:I}",
+                     "id", i->id, "kind", i->kind, "vendor", i->vendor, "name", i->name,
+                     "source", i->source, "location", i->location, "method",
+                     eb_method_name(i->method), "estimate", i->method == EB_METHOD_MODEL,
+                     "in_total", i->in_total, "part_of", str_or_null(i->part_of), "note",
+                     str_or_null(i->note), "update_period_s", i->update_period_s, "energy_j",
+                     num(e->energy_j), "avg_power_w", num(e->avg_power_w), "peak_power_w",
+                     num(e->peak_power_w), "samples", (json_int_t)e->samples, "bad_samples",
+                     (json_int_t)d->series.bad_reads, "counter_wraps",
+                     (json_int_t)d->series.wraps);
+}
+
+static json_t *windows_json(eb_bench *b)
+{
+    size_t n;
+    agg *a = aggregate_locked(b, &n);
+    json_t *arr = json_array();
+    if (!a)
+        return arr;
+    for (size_t k = 0; k < n; k++) {
+        json_t *doms = json_array();
+        for (size_t d = 0; d < b->n_dom; d++) {
+            const eb_domain_energy *e = &a[k].sum.domains[d];
+            json_array_append_new(doms, json_pack("{s:s, s:o, s:o, s:o}", "id",
+                                                  b->dom[d].info.id, "energy_j",
+                                                  num(e->energy_j), "avg_power_w",
+                                                  num(e->avg_power_w), "peak_power_w",
+                                                  num(e->peak_power_w)));
+        }
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:f, s:o, s:o}", "name", a[k].name,
+                                             "calls", (json_int_t)a[k].calls, "duration_s",
+                                             a[k].duration_s, "energy_j",
+                                             num(a[k].sum.total_energy_j), "domains", doms));
+    }
+    free(a);
+    return arr;
+}
+
+static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
+{
+    eb_result r;
+    char host[256], start[64];
+    struct tm tm;
+
+    eb_total(b, &r);
+    eb_hostname(host, sizeof host);
+    gmtime_r(&b->start_wall.tv_sec, &tm);
+    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    pthread_mutex_lock(&b->lock);
+    json_t *doms = json_array(), *unav = json_array(), *warn = json_array();
+    for (size_t i = 0; i < b->n_dom; i++)
+        json_array_append_new(doms, domain_json(&b->dom[i], &r.domains[i]));
+    const eb_unavailable *u = b->unavailable.v;
+    for (size_t i = 0; i < b->unavailable.n; i++)
+        json_array_append_new(unav, json_pack("{s:s, s:s, s:s}", "source", u[i].source,
+                                              "what", u[i].what, "reason", u[i].reason));
+    for (size_t i = 0; i < b->warnings.n; i++)
+        json_array_append_new(warn, json_string(((char **)b->warnings.v)[i]));
+
+    json_t *cmd = json_null();
+    if (meta && meta->argv) {
+        cmd = json_array();
+        for (size_t i = 0; meta->argv[i]; i++)
+            json_array_append_new(cmd, json_string(meta->argv[i]));
+    }
+    json_t *root = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:f, s:s, s:I, s:o, s:o, s:o, "
+        "s:o, s:o}",
+        "schema", "ebench-report/1", "ebench_version", EB_VERSION_STRING, "hostname", host,
+        "start_time", start, "command", cmd, "exit_status",
+        meta && meta->exit_status >= 0 ? json_integer(meta->exit_status) : json_null(),
+        "duration_s", r.duration_s, "elapsed_s", num(meta ? meta->elapsed_s : NAN), "user_s",
+        num(meta ? meta->user_s : NAN), "sys_s", num(meta ? meta->sys_s : NAN),
+        "interval_ms", b->cfg.interval_ms, "sampling", b->cfg.manual ? "manual" : "thread",
+        "ticks", (json_int_t)b->ticks, "domains", doms, "total",
+        json_pack("{s:o, s:o, s:b}", "energy_j", num(r.total_energy_j), "avg_power_w",
+                  num(r.duration_s > 0 ? r.total_energy_j / r.duration_s : NAN), "estimate",
+                  total_is_estimate(b)),
+        "windows", windows_json(b), "unavailable", unav, "warnings", warn);
+    pthread_mutex_unlock(&b->lock);
+    return root;
+}
+
+EB_EXPORT int eb_write_json(eb_bench *b, FILE *out, const eb_run_meta *meta)
+{
+    if (!b || !out)
+        return EB_EINVAL;
+    json_t *root = report_json(b, meta);
+    if (!root)
+        return eb__fail(b, EB_ENOMEM, "cannot build the JSON report");
+    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    json_decref(root);
+    fputc('\n', out);
+    if (rc != 0 || ferror(out))
+        return eb__fail(b, EB_EIO, "cannot write the JSON report");
+    return EB_OK;
+}
+
+/* ---- CSV -------------------------------------------------------------- */
+
+EB_EXPORT int eb_write_csv(eb_bench *b, FILE *out)
+{
+    size_t at[EB_MAX_DOMAINS] = {0};
+
+    if (!b || !out)
+        return EB_EINVAL;
+    pthread_mutex_lock(&b->lock);
+    fprintf(out, "t_s,domain,power_w,energy_j\n");
+    for (;;) {
+        /* Rows in time order, domains in their order within one time. */
+        double t = INFINITY;
+        for (size_t d = 0; d < b->n_dom; d++)
+            if (at[d] < b->dom[d].series.n && b->dom[d].series.v[at[d]].t_s < t)
+                t = b->dom[d].series.v[at[d]].t_s;
+        if (isinf(t))
+            break;
+        for (size_t d = 0; d < b->n_dom; d++) {
+            const eb__series *s = &b->dom[d].series;
+            if (at[d] >= s->n || s->v[at[d]].t_s != t)
+                continue;
+            const eb__sample *sm = &s->v[at[d]++];
+            if (isnan(sm->power_w))
+                fprintf(out, "%.6f,%s,,%.6f\n", sm->t_s, b->dom[d].info.id, sm->energy_j);
+            else
+                fprintf(out, "%.6f,%s,%.3f,%.6f\n", sm->t_s, b->dom[d].info.id, sm->power_w,
+                        sm->energy_j);
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return ferror(out) ? eb__fail(b, EB_EIO, "cannot write the CSV timeline") : EB_OK;
+}
+
+static int save(eb_bench *b, const char *path, const eb_run_meta *meta, int json)
+{
+    eb__afile a;
+    if (!b || !path)
+        return EB_EINVAL;
+    int rc = eb__afile_open(&a, path);
+    if (rc < 0)
+        return eb__fail(b, EB_EIO, "cannot write '%s': %s", path, strerror(-rc));
+    rc = json ? eb_write_json(b, a.f, meta) : eb_write_csv(b, a.f);
+    if (rc < 0) {
+        eb__afile_abort(&a);
+        return rc;
+    }
+    if ((rc = eb__afile_commit(&a)) < 0)
+        return eb__fail(b, EB_EIO, "cannot write '%s': %s", path, strerror(-rc));
+    return EB_OK;
+}
+
+EB_EXPORT int eb_save_json(eb_bench *b, const char *path, const eb_run_meta *meta)
+{
+    return save(b, path, meta, 1);
+}
+
+EB_EXPORT int eb_save_csv(eb_bench *b, const char *path)
+{
+    return save(b, path, NULL, 0);
+}

@@ -1,0 +1,144 @@
+/*
+ * sampler.c - one thread that reads every domain at absolute deadlines on
+ * CLOCK_MONOTONIC, so the period never drifts with the cost of a tick. It
+ * sleeps on a condition variable, so eb_stop() wakes it at once. In manual
+ * mode there is no thread and eb_tick() is one tick.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static void read_domain(eb_bench *b, eb__domain *d, double t)
+{
+    eb__reading r = {0, NAN};
+    char why[EB__TEXT_LEN] = "";
+    const eb__source_ops *ops = b->src[d->source].ops;
+
+    if (ops->read(b->src[d->source].priv, d->local, &r, why, sizeof why) < 0) {
+        if (d->series.bad_reads++ == 0)
+            eb__warn(b, "%s: unreadable sample at t=%.3f s (%s); such samples are skipped",
+                     d->desc.id, t, why);
+        return;
+    }
+    if (d->desc.method != EB_METHOD_COUNTER && !(r.power_w >= 0 && isfinite(r.power_w))) {
+        if (d->series.bad_reads++ == 0)
+            eb__warn(b, "%s: power reading %g W at t=%.3f s is not valid; skipped",
+                     d->desc.id, r.power_w, t);
+        return;
+    }
+    if (eb__series_add(&d->series, &d->desc, t, &r) < 0) {
+        if (d->series.bad_reads++ == 0)
+            eb__warn(b, "%s: sample at t=%.3f s dropped (out of memory or clock went back)",
+                     d->desc.id, t);
+        return;
+    }
+
+    /* A counter must be read at least twice per wrap, or whole wraps vanish. */
+    const eb__series *s = &d->series;
+    if (d->desc.counter_range > 0 && !d->wrap_warned && s->n >= 2) {
+        double p = s->v[s->n - 1].power_w;
+        double wrap_s = (double)d->desc.counter_range * d->desc.counter_unit_j / p;
+        double gap = s->v[s->n - 1].t_s - s->v[s->n - 2].t_s;
+        if (p > 0 && gap > wrap_s / 2) {
+            d->wrap_warned = 1;
+            eb__warn(b,
+                     "%s: at %.1f W the counter wraps every %.1f s, but samples are %.1f s "
+                     "apart: wraps may be missed; sample at least every %.0f ms",
+                     d->desc.id, p, wrap_s, gap, wrap_s / 2 * 1e3);
+        }
+    }
+}
+
+double eb__tick_locked(eb_bench *b)
+{
+    double t = eb__clock_now(b);
+    if (b->stopped)
+        return t;
+    for (size_t i = 0; i < b->n_dom; i++)
+        read_domain(b, &b->dom[i], t);
+    b->ticks++;
+    return t;
+}
+
+EB_EXPORT int eb_tick(eb_bench *b)
+{
+    if (!b)
+        return EB_EINVAL;
+    if (!b->cfg.manual)
+        return eb__fail(b, EB_EMODE, "eb_tick() needs a bench opened with cfg.manual = 1");
+    pthread_mutex_lock(&b->lock);
+    eb__tick_locked(b);
+    pthread_mutex_unlock(&b->lock);
+    return EB_OK;
+}
+
+static void add_ns(struct timespec *ts, long long ns)
+{
+    long long total = (long long)ts->tv_nsec + ns;
+    ts->tv_sec += (time_t)(total / 1000000000LL);
+    ts->tv_nsec = (long)(total % 1000000000LL);
+}
+
+static int before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static void *sampler_main(void *arg)
+{
+    eb_bench *b = arg;
+    long long period_ns = (long long)(b->cfg.interval_ms * 1e6);
+    struct timespec next, now;
+
+    if (period_ns < 1000)
+        period_ns = 1000;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    pthread_mutex_lock(&b->lock);
+    while (!b->stop_requested) {
+        add_ns(&next, period_ns);
+        /* Fell behind (a slow read, a suspended machine): skip the missed
+         * deadlines instead of sampling in a burst. */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        while (before(&next, &now))
+            add_ns(&next, period_ns);
+        int rc = 0;
+        while (!b->stop_requested && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&b->wake, &b->lock, &next);
+        if (!b->stop_requested)
+            eb__tick_locked(b);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+}
+
+int eb__sampler_start(eb_bench *b)
+{
+    sigset_t all, old;
+
+    /* The thread takes no signals: they belong to the application. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&b->thread, NULL, sampler_main, b);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return eb__fail(b, EB_ETHREAD, "pthread_create: %s", strerror(rc));
+    b->thread_running = 1;
+    return EB_OK;
+}
+
+void eb__sampler_stop(eb_bench *b)
+{
+    if (!b->thread_running)
+        return;
+    pthread_mutex_lock(&b->lock);
+    b->stop_requested = 1;
+    pthread_cond_signal(&b->wake);
+    pthread_mutex_unlock(&b->lock);
+    pthread_join(b->thread, NULL);
+    b->thread_running = 0;
+}

@@ -1,0 +1,123 @@
+/*
+ * cpumodel.c - the last resort for CPUs: where no CPU energy counter can be
+ * read, estimate power as (busy share of all CPUs since the last read) x TDP
+ * from <procfs>/stat. This is a model, not a measurement: method "model",
+ * and every output says so. It ignores idle power, turbo and the memory
+ * system, so treat it as an order of magnitude.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "source.h"
+
+typedef struct cpumodel {
+    char path[4096];
+    double tdp_w;
+    unsigned long long busy, total; /* jiffies at the last read */
+    double last_power_w;
+} cpumodel;
+
+/* Reads the aggregate "cpu" line: busy and total jiffies. */
+static int read_stat(const char *path, unsigned long long *busy, unsigned long long *total,
+                     char *why, size_t why_len)
+{
+    char buf[512];
+    unsigned long long v[8] = {0};
+    int rc = eb__read_text(path, buf, sizeof buf);
+    if (rc < 0) {
+        snprintf(why, why_len, "cannot read %s: %s", path, strerror(-rc));
+        return -1;
+    }
+    /* user nice system idle iowait irq softirq steal (guest is inside user) */
+    int n = sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]);
+    if (n < 4) {
+        snprintf(why, why_len, "%s: first line is not 'cpu user nice system idle ...'", path);
+        return -1;
+    }
+    *total = 0;
+    for (int i = 0; i < 8; i++)
+        *total += v[i];
+    *busy = *total - v[3] - v[4];
+    return 0;
+}
+
+static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
+{
+    cpumodel *m = priv;
+    char why[EB__TEXT_LEN];
+    eb__domain_desc d;
+
+    if (ctx->cpu_domains > 0) {
+        ctx->unavailable(ctx, "cpumodel", "not used: CPU energy is measured by a sensor");
+        return;
+    }
+    if (eb__pathf(m->path, sizeof m->path, "%s/stat", ctx->procfs_root) < 0) {
+        ctx->unavailable(ctx, "cpumodel", "procfs root path is too long");
+        return;
+    }
+    if (read_stat(m->path, &m->busy, &m->total, why, sizeof why) < 0) {
+        ctx->unavailable(ctx, "cpumodel", "%s", why);
+        return;
+    }
+    m->tdp_w = ctx->cpu_tdp_w;
+
+    memset(&d, 0, sizeof d);
+    snprintf(d.id, sizeof d.id, "cpu");
+    snprintf(d.kind, sizeof d.kind, "cpu");
+    snprintf(d.vendor, sizeof d.vendor, "%s", eb__cpu_vendor(ctx->procfs_root));
+    snprintf(d.name, sizeof d.name, "all CPUs (model)");
+    snprintf(d.location, sizeof d.location, "cpumodel %.200s", m->path);
+    snprintf(d.note, sizeof d.note,
+             "estimate, not a measurement: CPU utilization x TDP %g W%s", m->tdp_w,
+             ctx->cpu_tdp_given ? "" : " (default; set --cpu-tdp W)");
+    d.method = EB_METHOD_MODEL;
+    d.update_period_s = 0.01; /* /proc/stat counts in USER_HZ = 100 ticks/s */
+    d.in_total = 1;
+    d.power_is_interval_mean = 1;
+    if (ctx->add_domain(ctx, &d, 0) >= 0)
+        ctx->cpu_domains++;
+}
+
+static int cpumodel_read(void *priv, size_t local, eb__reading *out, char *why,
+                         size_t why_len)
+{
+    cpumodel *m = priv;
+    unsigned long long busy, total;
+    (void)local;
+
+    if (read_stat(m->path, &busy, &total, why, why_len) < 0)
+        return -1;
+    if (total < m->total) {
+        snprintf(why, why_len, "%s went backwards", m->path);
+        m->busy = busy;
+        m->total = total;
+        return -1;
+    }
+    /* Reads closer together than a jiffy see no change: keep the last power. */
+    if (total > m->total) {
+        /* iowait may step back on Linux, so busy can too: clamp at 0. */
+        double dbusy = busy > m->busy ? (double)(busy - m->busy) : 0.0;
+        double util = dbusy / (double)(total - m->total);
+        if (util > 1.0)
+            util = 1.0;
+        m->last_power_w = util * m->tdp_w;
+    }
+    m->busy = busy;
+    m->total = total;
+    out->power_w = m->last_power_w;
+    return 0;
+}
+
+static void cpumodel_close(void *priv)
+{
+    (void)priv;
+}
+
+const eb__source_ops eb__cpumodel_ops = {
+    .name = "cpumodel",
+    .priv_size = sizeof(cpumodel),
+    .probe = cpumodel_probe,
+    .read = cpumodel_read,
+    .close = cpumodel_close,
+};

@@ -1,0 +1,88 @@
+/*
+ * source.h - the contract between the core and each energy backend.
+ *
+ * A backend is a const ops table. probe() looks at the machine and either
+ * adds domains through the probe context or says, in words a user can act on,
+ * why it cannot measure anything. read() returns one reading of one domain.
+ * A backend that fails never fails the bench: the others keep measuring.
+ */
+#ifndef EB_SOURCE_H
+#define EB_SOURCE_H
+
+#include <stddef.h>
+
+#include "ebench.h"
+
+#define EB__ID_LEN 32
+#define EB__TEXT_LEN 256
+
+/* What a backend says about one domain when it adds it. */
+typedef struct eb__domain_desc {
+    char id[EB__ID_LEN];
+    char kind[16];
+    char vendor[16];
+    char name[64];
+    char location[EB__TEXT_LEN];
+    char part_of[EB__ID_LEN]; /* "" if none */
+    char note[EB__TEXT_LEN];  /* "" if none */
+    eb_method method;
+    double update_period_s;
+    int in_total;
+    /* EB_METHOD_COUNTER: joules per counter unit and the value at which the
+     * counter wraps to 0 (0: it never wraps). */
+    double counter_unit_j;
+    unsigned long long counter_range;
+    /* Power methods: the reading is the mean since the previous read (so
+     * energy is power x dt), not an instant value (trapezoids). */
+    int power_is_interval_mean;
+} eb__domain_desc;
+
+/* One reading: a counter value for counter domains, power otherwise. */
+typedef struct eb__reading {
+    unsigned long long counter;
+    double power_w;
+} eb__reading;
+
+typedef struct eb__probe_ctx {
+    const char *sysfs_root;
+    const char *procfs_root;
+    double cpu_tdp_w;
+    int cpu_tdp_given;  /* the user chose cpu_tdp_w */
+    size_t cpu_domains; /* CPU domains added by earlier backends */
+    /* Adds a domain; returns its index in the bench, or a negative eb_error. */
+    int (*add_domain)(struct eb__probe_ctx *ctx, const eb__domain_desc *d, size_t local);
+    /* Records that something cannot be measured, and why. */
+    void (*unavailable)(struct eb__probe_ctx *ctx, const char *what, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    void *bench;
+    const char *source; /* set by the core to the backend's name */
+} eb__probe_ctx;
+
+typedef struct eb__source_ops {
+    const char *name;
+    size_t priv_size;
+    /* Adds the backend's domains; local indices are the backend's own. */
+    void (*probe)(void *priv, eb__probe_ctx *ctx);
+    /* Reads domain `local`. Returns 0, or -1 with the cause written to why. */
+    int (*read)(void *priv, size_t local, eb__reading *out, char *why, size_t why_len);
+    void (*close)(void *priv);
+} eb__source_ops;
+
+extern const eb__source_ops eb__powercap_ops;
+extern const eb__source_ops eb__cpumodel_ops;
+
+/* NULL-terminated, in probe order: sensors before the model. */
+extern const eb__source_ops *const eb__sources[];
+
+/* Parses a non-negative decimal counter as sysfs writes it ("123\n").
+ * Returns 0, or -1 with a reason in why. */
+int eb__parse_u64(const char *text, unsigned long long *out, char *why, size_t why_len);
+/* snprintf for paths: returns 0, or -1 if the result did not fit. */
+int eb__pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Reads a small text file whole into buf (NUL-terminated, trailing newline
+ * kept). Returns 0 or -errno. */
+int eb__read_text(const char *path, char *buf, size_t len);
+/* The CPU vendor from <procfs>/cpuinfo: "intel", "amd" or "unknown". */
+const char *eb__cpu_vendor(const char *procfs_root);
+
+#endif

@@ -1,0 +1,91 @@
+/* sources.c - the list of backends and the helpers they share. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "source.h"
+
+const eb__source_ops *const eb__sources[] = {
+    &eb__powercap_ops,
+    &eb__cpumodel_ops,
+    NULL,
+};
+
+int eb__parse_u64(const char *text, unsigned long long *out, char *why, size_t why_len)
+{
+    const char *p = text;
+    unsigned long long v = 0;
+    size_t digits = 0;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    for (; isdigit((unsigned char)*p); p++, digits++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (~0ull - d) / 10) {
+            snprintf(why, why_len, "value '%.40s' is too large for a 64-bit counter", text);
+            return -1;
+        }
+        v = v * 10 + d;
+    }
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    if (digits == 0 || *p != '\0') {
+        char shown[48];
+        size_t n = strcspn(text, "\n");
+        snprintf(shown, sizeof shown, "%.*s", (int)(n < 40 ? n : 40), text);
+        snprintf(why, why_len, "'%s' is not a non-negative integer", shown);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int eb__pathf(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int eb__read_text(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, len - 1);
+    int err = errno;
+    close(fd);
+    if (n < 0)
+        return -err;
+    buf[n] = '\0';
+    return 0;
+}
+
+const char *eb__cpu_vendor(const char *procfs_root)
+{
+    char path[4096];
+    if (eb__pathf(path, sizeof path, "%s/cpuinfo", procfs_root) < 0)
+        return "unknown";
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return "unknown";
+    char line[256];
+    const char *vendor = "unknown";
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "vendor_id", 9) != 0)
+            continue;
+        if (strstr(line, "GenuineIntel"))
+            vendor = "intel";
+        else if (strstr(line, "AuthenticAMD") || strstr(line, "HygonGenuine"))
+            vendor = "amd";
+        break;
+    }
+    fclose(f);
+    return vendor;
+}
