@@ -177,6 +177,8 @@ typedef struct eb_domain_energy {
     double avg_power_w;
     double peak_power_w;
     size_t samples; /* samples inside the window, boundaries included */
+    double covered_s; /* how much of the window the samples cover; less than
+                         the duration when the domain stopped answering */
 } eb_domain_energy;
 
 typedef struct eb_result {
@@ -184,6 +186,7 @@ typedef struct eb_result {
     double t_end_s;
     double duration_s;
     double total_energy_j; /* sum over the domains with in_total; NaN if none */
+    size_t total_incomplete; /* in_total domains missing or partly covered */
     size_t n_domains;      /* == eb_domain_count() */
     eb_domain_energy domains[EB_MAX_DOMAINS]; /* indexed like eb_domain() */
 } eb_result;

@@ -55,11 +55,19 @@ void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1,
 {
     out->energy_j = out->avg_power_w = out->peak_power_w = NAN;
     out->samples = 0;
+    out->covered_s = 0;
     if (n == 0 || t1 < t0)
         return;
-    out->energy_j = eb__energy_at(v, n, t1) - eb__energy_at(v, n, t0);
-    if (t1 > t0)
-        out->avg_power_w = out->energy_j / (t1 - t0);
+    /* Only the part of the window between the first and last sample is
+     * known; outside it the domain said nothing, which is not 0 J. */
+    double a = t0 > v[0].t_s ? t0 : v[0].t_s;
+    double b = t1 < v[n - 1].t_s ? t1 : v[n - 1].t_s;
+    if (b < a || (b == a && t1 > t0))
+        return;
+    out->covered_s = b - a;
+    out->energy_j = eb__energy_at(v, n, b) - eb__energy_at(v, n, a);
+    if (b > a)
+        out->avg_power_w = out->energy_j / (b - a);
 
     /* Sample i's power covers (t[i-1], t[i]]: the peak looks at every such
      * interval that overlaps (t0, t1). */

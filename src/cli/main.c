@@ -60,8 +60,8 @@ int eb_cli_positive(const char *opt, const char *text, double min, double max, d
     char *end;
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || !(v > 0) || v < min || v > max) {
-        fprintf(stderr, "ebench: %s '%s': expected a number from %g to %g\n", opt, text, min,
-                max);
+        fprintf(stderr, "ebench: %s '%s': expected a number from %.15g to %.15g\n", opt, text,
+                min, max);
         return -1;
     }
     *out = v;

@@ -208,7 +208,7 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     b->t0_abs = b->cfg.clock(b->cfg.clock_ctx);
     clock_gettime(CLOCK_REALTIME, &b->start_wall);
     pthread_mutex_lock(&b->lock);
-    eb__tick_locked(b);
+    b->t_first = eb__tick_at_locked(b, 0.0);
     pthread_mutex_unlock(&b->lock);
 
     if (!cfg->manual && (rc = eb__sampler_start(b)) < 0) {
@@ -329,10 +329,14 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
     r->total_energy_j = NAN;
     for (size_t i = 0; i < b->n_dom; i++) {
         const eb__series *s = &b->dom[i].series;
-        eb__window_energy(s->v, s->n, t0, t1, &r->domains[i]);
-        if (b->dom[i].desc.in_total && !isnan(r->domains[i].energy_j))
-            r->total_energy_j = (isnan(r->total_energy_j) ? 0 : r->total_energy_j) +
-                                r->domains[i].energy_j;
+        eb_domain_energy *e = &r->domains[i];
+        eb__window_energy(s->v, s->n, t0, t1, e);
+        if (!b->dom[i].desc.in_total)
+            continue;
+        if (isnan(e->energy_j) || e->covered_s < r->duration_s - 1e-9)
+            r->total_incomplete++;
+        if (!isnan(e->energy_j))
+            r->total_energy_j = (isnan(r->total_energy_j) ? 0 : r->total_energy_j) + e->energy_j;
     }
 }
 
@@ -415,7 +419,8 @@ EB_EXPORT int eb_total(eb_bench *b, eb_result *result)
     if (!b || !result)
         return EB_EINVAL;
     pthread_mutex_lock(&b->lock);
-    eb__result_locked(b, 0.0, boundary_locked(b), result);
+    double t1 = boundary_locked(b);
+    eb__result_locked(b, b->t_first, t1, result);
     pthread_mutex_unlock(&b->lock);
     return EB_OK;
 }

@@ -56,7 +56,8 @@ struct eb_bench {
     int thread_running;
     int stop_requested;
     int stopped; /* eb_stop() was called: no more samples */
-    double t0_abs; /* clock value at eb_open */
+    double t0_abs;  /* clock value at eb_open */
+    double t_first; /* bench time of the first tick */
     struct timespec start_wall; /* CLOCK_REALTIME at eb_open */
     size_t ticks;
 
@@ -73,6 +74,7 @@ double eb__clock_now(eb_bench *b);
 /* One sample of every domain, all stamped with the time it returns; caller
  * holds the lock. */
 double eb__tick_locked(eb_bench *b);
+double eb__tick_at_locked(eb_bench *b, double t);
 int eb__sampler_start(eb_bench *b);
 void eb__sampler_stop(eb_bench *b);
 

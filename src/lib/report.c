@@ -37,9 +37,10 @@ static void fmt_num(char *buf, size_t len, double v, int decimals)
         snprintf(buf, len, "%.*f", decimals, v);
 }
 
-static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_energy *e)
+static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_energy *e,
+                      double duration_s)
 {
-    char avg[32], peak[32];
+    char avg[32], peak[32], partial[96] = "";
 
     if (isnan(e->energy_j)) {
         fprintf(out, " %16s    %-16s   %s\n", "<not supported>", info->id,
@@ -48,10 +49,13 @@ static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_ene
     }
     fmt_num(avg, sizeof avg, e->avg_power_w, 2);
     fmt_num(peak, sizeof peak, e->peak_power_w, 2);
-    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s\n", e->energy_j, info->id,
-            avg, peak, eb_method_name(info->method),
+    if (e->covered_s < duration_s - 1e-9)
+        snprintf(partial, sizeof partial, ", partial: covers %.3f of %.3f s", e->covered_s,
+                 duration_s);
+    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s%s\n", e->energy_j,
+            info->id, avg, peak, eb_method_name(info->method),
             info->method == EB_METHOD_MODEL ? " (estimate)" : "",
-            info->part_of ? ", part of " : "", info->part_of ? info->part_of : "");
+            info->part_of ? ", part of " : "", info->part_of ? info->part_of : "", partial);
 }
 
 static int total_is_estimate(const eb_bench *b)
@@ -62,16 +66,17 @@ static int total_is_estimate(const eb_bench *b)
     return 0;
 }
 
-static void print_total(FILE *out, const eb_bench *b, double energy_j, double duration_s)
+static void print_total(FILE *out, const eb_bench *b, const eb_result *r)
 {
     char avg[32];
-    if (isnan(energy_j)) {
+    if (isnan(r->total_energy_j)) {
         fprintf(out, " %16s    %-16s\n", "<not supported>", "total");
         return;
     }
-    fmt_num(avg, sizeof avg, duration_s > 0 ? energy_j / duration_s : NAN, 2);
-    fprintf(out, " %16.3f J  %-16s # %9s W avg%s\n", energy_j, "total", avg,
-            total_is_estimate(b) ? "                   includes an estimate" : "");
+    fmt_num(avg, sizeof avg, r->duration_s > 0 ? r->total_energy_j / r->duration_s : NAN, 2);
+    fprintf(out, " %16.3f J  %-16s # %9s W avg%s%s\n", r->total_energy_j, "total", avg,
+            total_is_estimate(b) ? "                   includes an estimate" : "",
+            r->total_incomplete ? "   incomplete: a domain above is missing or partial" : "");
 }
 
 static void print_notes(FILE *out, eb_bench *b)
@@ -128,8 +133,8 @@ EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta)
         fprintf(out, "\n Energy stats:\n\n");
     }
     for (size_t i = 0; i < b->n_dom; i++)
-        print_row(out, &b->dom[i].info, &r.domains[i]);
-    print_total(out, b, r.total_energy_j, r.duration_s);
+        print_row(out, &b->dom[i].info, &r.domains[i], r.duration_s);
+    print_total(out, b, &r);
     fprintf(out, "\n");
     double elapsed = meta && !isnan(meta->elapsed_s) ? meta->elapsed_s : r.duration_s;
     fprintf(out, " %18.9f seconds time elapsed\n", elapsed);
@@ -182,6 +187,7 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
         a[k].calls++;
         a[k].duration_s += r.duration_s;
         add_energy(&a[k].sum.total_energy_j, r.total_energy_j);
+        a[k].sum.total_incomplete += r.total_incomplete;
         for (size_t d = 0; d < b->n_dom; d++) {
             eb_domain_energy *s = &a[k].sum.domains[d];
             add_energy(&s->energy_j, r.domains[d].energy_j);
@@ -189,13 +195,14 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
                 !isnan(r.domains[d].peak_power_w))
                 s->peak_power_w = r.domains[d].peak_power_w;
             s->samples += r.domains[d].samples;
+            s->covered_s += r.domains[d].covered_s;
         }
     }
     for (size_t k = 0; k < n; k++) {
         a[k].sum.duration_s = a[k].duration_s;
         for (size_t d = 0; d < b->n_dom; d++) {
             eb_domain_energy *s = &a[k].sum.domains[d];
-            s->avg_power_w = a[k].duration_s > 0 ? s->energy_j / a[k].duration_s : NAN;
+            s->avg_power_w = s->covered_s > 0 ? s->energy_j / s->covered_s : NAN;
         }
     }
     *n_out = n;
@@ -220,8 +227,8 @@ EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
         fprintf(out, "\n %s: %zu call%s, %.6f s\n", a[k].name, a[k].calls,
                 a[k].calls == 1 ? "" : "s", a[k].duration_s);
         for (size_t d = 0; d < b->n_dom; d++)
-            print_row(out, &b->dom[d].info, &a[k].sum.domains[d]);
-        print_total(out, b, a[k].sum.total_energy_j, a[k].duration_s);
+            print_row(out, &b->dom[d].info, &a[k].sum.domains[d], a[k].duration_s);
+        print_total(out, b, &a[k].sum);
     }
     if (n == 0)
         fprintf(out, "\n no window has been closed yet (eb_begin/eb_end, eb_measure)\n");
@@ -248,14 +255,15 @@ static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e)
 {
     const eb_domain_info *i = &d->info;
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:f, s:o, s:o, "
-                     "s:o, s:I, s:I, s:I}",
+                     "s:o, s:f, s:I, s:I, s:I}",
                      "id", i->id, "kind", i->kind, "vendor", i->vendor, "name", i->name,
                      "source", i->source, "location", i->location, "method",
                      eb_method_name(i->method), "estimate", i->method == EB_METHOD_MODEL,
                      "in_total", i->in_total, "part_of", str_or_null(i->part_of), "note",
                      str_or_null(i->note), "update_period_s", i->update_period_s, "energy_j",
                      num(e->energy_j), "avg_power_w", num(e->avg_power_w), "peak_power_w",
-                     num(e->peak_power_w), "samples", (json_int_t)e->samples, "bad_samples",
+                     num(e->peak_power_w), "covered_s", e->covered_s, "samples",
+                     (json_int_t)e->samples, "bad_samples",
                      (json_int_t)d->series.bad_reads, "counter_wraps",
                      (json_int_t)d->series.wraps);
 }
@@ -324,9 +332,9 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
         num(meta ? meta->user_s : NAN), "sys_s", num(meta ? meta->sys_s : NAN),
         "interval_ms", b->cfg.interval_ms, "sampling", b->cfg.manual ? "manual" : "thread",
         "ticks", (json_int_t)b->ticks, "domains", doms, "total",
-        json_pack("{s:o, s:o, s:b}", "energy_j", num(r.total_energy_j), "avg_power_w",
+        json_pack("{s:o, s:o, s:b, s:b}", "energy_j", num(r.total_energy_j), "avg_power_w",
                   num(r.duration_s > 0 ? r.total_energy_j / r.duration_s : NAN), "estimate",
-                  total_is_estimate(b)),
+                  total_is_estimate(b), "complete", r.total_incomplete == 0),
         "windows", windows_json(b), "unavailable", unav, "warnings", warn);
     pthread_mutex_unlock(&b->lock);
     return root;

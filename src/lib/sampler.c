@@ -56,7 +56,11 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
 
 double eb__tick_locked(eb_bench *b)
 {
-    double t = eb__clock_now(b);
+    return eb__tick_at_locked(b, eb__clock_now(b));
+}
+
+double eb__tick_at_locked(eb_bench *b, double t)
+{
     if (b->stopped)
         return t;
     for (size_t i = 0; i < b->n_dom; i++)

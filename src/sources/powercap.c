@@ -114,7 +114,7 @@ static const char eacces_fix[] =
 static int open_zone(eb__probe_ctx *ctx, const char *base, const zone *z,
                      unsigned long long *range, char *zname, size_t zname_len)
 {
-    char path[4096], buf[128], why[EB__TEXT_LEN];
+    char path[4096], buf[128], why[EB__TEXT_LEN] = "";
     unsigned long long value;
     int rc, fd;
 

@@ -1,0 +1,316 @@
+/*
+ * test_cli.c - the ebench tool as users call it: golden output of `info` on a
+ * fake tree, `run` passing exit statuses and signals through, and every bad
+ * input the tool must refuse with a clear error.
+ */
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+
+extern char **environ;
+
+typedef struct out {
+    int status; /* exit status as a shell reports it */
+    char *out, *err;
+} out;
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int shell_status(int status)
+{
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* Runs ebench with argv (NULL-terminated) in the fake environment. */
+static out run_ebench(fake *fk, const char *const *args)
+{
+    char o[PATH_MAX], e[PATH_MAX];
+    const char *argv[64] = {EBENCH_BIN};
+    size_t n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    snprintf(o, sizeof o, "%s/stdout", fk->root);
+    snprintf(e, sizeof e, "%s/stderr", fk->root);
+
+    setenv("EBENCH_SYSFS_ROOT", fk->sysfs, 1);
+    setenv("EBENCH_PROCFS_ROOT", fk->procfs, 1);
+    setenv("EBENCH_HOSTNAME", "node01", 1);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, EBENCH_BIN, &fa, NULL, (char **)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    out r = {shell_status(status), slurp(o), slurp(e)};
+    return r;
+}
+
+static void out_free(out *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static void tree(fake *fk)
+{
+    fake_init(fk);
+    fake_zone(fk, "intel-rapl:0", "package-0", 262143328850ull, 1000);
+    fake_zone(fk, "intel-rapl:0:0", "core", 262143328850ull, 1000);
+    fake_zone(fk, "intel-rapl:0:1", "dram", 65712999613ull, 1000);
+    fake_zone(fk, "intel-rapl:1", "package-1", 262143328850ull, 1000);
+    fake_write(fk->sysfs, "class/powercap/intel-rapl:1:0/name", "dram\n");
+    fake_write(fk->sysfs, "class/powercap/intel-rapl:1:0/energy_uj", "12\n");
+}
+
+static void test_info_golden(void **state)
+{
+    (void)state;
+    fake fk;
+    tree(&fk);
+    out r = run_ebench(&fk, (const char *[]){"info", NULL});
+    char expect[4096];
+    snprintf(expect, sizeof expect,
+             "ebench " EB_VERSION_STRING " on node01\n"
+             "\n"
+             "Domains measured (4):\n"
+             "  ID               KIND      VENDOR   METHOD   UPDATE   READ FROM\n"
+             "  cpu0-package     cpu       intel    counter  1 ms     powercap intel-rapl:0 "
+             "(package-0)\n"
+             "  cpu0-core        cpu       intel    counter  1 ms     powercap intel-rapl:0:0 "
+             "(core), part of cpu0-package\n"
+             "  cpu0-dram        dram      intel    counter  1 ms     powercap intel-rapl:0:1 "
+             "(dram)\n"
+             "  cpu1-package     cpu       intel    counter  1 ms     powercap intel-rapl:1 "
+             "(package-1)\n"
+             "\n"
+             "Not available (2):\n"
+             "  powercap intel-rapl:1:0: cannot read "
+             "%s/class/powercap/intel-rapl:1:0/max_energy_range_uj (No such file or directory): "
+             "without the counter's range its wraps cannot be corrected\n"
+             "  cpumodel: not used: CPU energy is measured by a sensor\n",
+             fk.sysfs);
+    assert_string_equal(r.out, expect);
+    assert_string_equal(r.err, "");
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    fake_free(&fk);
+}
+
+static void test_info_model_only(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_init(&fk);
+    out r = run_ebench(&fk, (const char *[]){"info", "--cpu-tdp", "65", NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "  cpu              cpu       intel    model    10 ms    cpumodel ");
+    assert_contains(r.out, "cpu: estimate, not a measurement: CPU utilization x TDP 65 W\n");
+    assert_contains(r.out, "  powercap: no ");
+    out_free(&r);
+    fake_free(&fk);
+}
+
+static void test_exit_status_passthrough(void **state)
+{
+    (void)state;
+    fake fk;
+    tree(&fk);
+    out r = run_ebench(&fk, (const char *[]){"run", "--", "sh", "-c", "exit 3", NULL});
+    assert_int_equal(r.status, 3);
+    assert_contains(r.err, "Energy stats for 'sh -c exit 3':");
+    assert_contains(r.err, "cpu0-package");
+    assert_contains(r.err, "seconds time elapsed");
+    out_free(&r);
+
+    r = run_ebench(&fk, (const char *[]){"run", "sh", "-c", "kill -TERM $$", NULL});
+    assert_int_equal(r.status, 128 + SIGTERM);
+    out_free(&r);
+
+    /* CMD's stdout stays clean; the table goes to stderr. */
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", "echo", "hello", NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "hello\n");
+    assert_string_equal(r.err, "");
+    out_free(&r);
+    fake_free(&fk);
+}
+
+/* SIGTERM and SIGINT sent to ebench reach CMD. CMD says "ready" on a pipe
+ * once its trap is set, so nothing depends on timing. */
+static void forwarded(int sig, const char *script, int expect)
+{
+    fake fk;
+    int p[2];
+    tree(&fk);
+    assert_int_equal(pipe(p), 0);
+    setenv("EBENCH_SYSFS_ROOT", fk.sysfs, 1);
+    setenv("EBENCH_PROCFS_ROOT", fk.procfs, 1);
+    const char *argv[] = {EBENCH_BIN, "run", "-q", "--", "sh", "-c", script, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_addclose(&fa, p[0]);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, EBENCH_BIN, &fa, NULL, (char **)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    char buf[16] = "";
+    assert_true(read(p[0], buf, 6) == 6);
+    assert_memory_equal(buf, "ready\n", 6);
+    assert_int_equal(kill(pid, sig), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(p[0]);
+    assert_int_equal(shell_status(status), expect);
+    fake_free(&fk);
+}
+
+static void test_signal_forwarding(void **state)
+{
+    (void)state;
+    forwarded(SIGTERM, "trap 'exit 42' TERM; echo ready; while :; do sleep 0.01; done", 42);
+    forwarded(SIGINT, "trap 'exit 43' INT; echo ready; while :; do sleep 0.01; done", 43);
+    forwarded(SIGHUP, "trap 'exit 44' HUP; echo ready; while :; do sleep 0.01; done", 44);
+    /* Without a trap CMD dies of the signal and ebench reports 128+N. */
+    forwarded(SIGTERM, "echo ready; exec sleep 30", 128 + SIGTERM);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    fake fk;
+    char marker[PATH_MAX], script[PATH_MAX + 16], path[PATH_MAX];
+    tree(&fk);
+    snprintf(marker, sizeof marker, "%s/ran", fk.root);
+    snprintf(script, sizeof script, "touch %s", marker);
+
+    out r = run_ebench(&fk, (const char *[]){"run", "--bogus", "--", "true", NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "usage: ebench run");
+    out_free(&r);
+
+    r = run_ebench(&fk, (const char *[]){"run", NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "ebench run: no command given");
+    out_free(&r);
+
+    r = run_ebench(&fk, (const char *[]){"run", "--", NULL});
+    assert_int_equal(r.status, 2);
+    out_free(&r);
+
+    r = run_ebench(&fk, (const char *[]){"frobnicate", NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "ebench: unknown command 'frobnicate'");
+    out_free(&r);
+
+    static const char *const intervals[] = {"0", "-5", "abc", "", "10ms", "nan", "inf"};
+    for (size_t i = 0; i < sizeof intervals / sizeof *intervals; i++) {
+        r = run_ebench(&fk, (const char *[]){"run", "--interval", intervals[i], "--", "sh", "-c",
+                                             script, NULL});
+        assert_int_equal(r.status, 2);
+        assert_contains(r.err, "ebench: --interval '");
+        assert_contains(r.err, "expected a number from 1 to 3600000");
+        out_free(&r);
+    }
+
+    r = run_ebench(&fk, (const char *[]){"run", "--", "ebench-no-such-command", NULL});
+    assert_int_equal(r.status, 127);
+    assert_string_equal(r.err,
+                        "ebench: cannot run 'ebench-no-such-command': No such file or directory\n");
+    out_free(&r);
+
+    /* Unwritable outputs are refused before CMD starts. */
+    r = run_ebench(&fk, (const char *[]){"run", "--json", "/nonexistent-dir/r.json", "--", "sh",
+                                         "-c", script, NULL});
+    assert_int_equal(r.status, 2);
+    assert_string_equal(r.err, "ebench: --json '/nonexistent-dir/r.json': cannot write there: "
+                               "No such file or directory\n");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"run", "--csv", fk.root, "--", "sh", "-c", script, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "cannot write there: it is a directory");
+    out_free(&r);
+    snprintf(path, sizeof path, "%s/%%q.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"run", "--json", path, "--", "sh", "-c", script, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "unknown '%q'");
+    out_free(&r);
+    assert_int_equal(access(marker, F_OK), -1); /* CMD never ran */
+    fake_free(&fk);
+}
+
+static void test_outputs_written(void **state)
+{
+    (void)state;
+    fake fk;
+    char json[PATH_MAX], csv[PATH_MAX], pattern[PATH_MAX];
+    tree(&fk);
+    snprintf(pattern, sizeof pattern, "%s/run-%%n.json", fk.root);
+    snprintf(json, sizeof json, "%s/run-node01.json", fk.root);
+    snprintf(csv, sizeof csv, "%s/t.csv", fk.root);
+    out r = run_ebench(&fk, (const char *[]){"run", "-q", "-i", "5", "--json", pattern, "--csv",
+                                             csv, "--", CPU_BURN_BIN, "0.05", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    char *j = slurp(json), *c = slurp(csv);
+    assert_contains(j, "\"schema\": \"ebench-report/1\"");
+    assert_contains(j, "\"hostname\": \"node01\"");
+    assert_contains(c, "t_s,domain,power_w,energy_j\n0.000000,cpu0-package,,0.000000\n");
+    free(j);
+    free(c);
+    /* no temporary file is left behind */
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", "sh", "-c",
+                                         "ls -a \"$0\" | grep -c tmp", fk.root, NULL});
+    assert_string_equal(r.out, "0\n");
+    out_free(&r);
+    fake_free(&fk);
+}
+
+static void test_version_and_help(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_init(&fk);
+    out r = run_ebench(&fk, (const char *[]){"--version", NULL});
+    assert_string_equal(r.out, "ebench " EB_VERSION_STRING "\n");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"run", "--help", NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "usage: ebench run [options] [--] CMD [ARGS...]");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"help", "info", NULL});
+    assert_contains(r.out, "usage: ebench info");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "Commands:");
+    out_free(&r);
+    fake_free(&fk);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_info_golden),      cmocka_unit_test(test_info_model_only),
+        cmocka_unit_test(test_exit_status_passthrough), cmocka_unit_test(test_signal_forwarding),
+        cmocka_unit_test(test_bad_input),        cmocka_unit_test(test_outputs_written),
+        cmocka_unit_test(test_version_and_help),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,112 @@
+/* test_timeline.c - integration of counters and power, and window analysis. */
+#include <math.h>
+
+#include "analysis/analysis.h"
+#include "helpers.h"
+
+static eb__domain_desc power_desc(int interval_mean)
+{
+    eb__domain_desc d;
+    memset(&d, 0, sizeof d);
+    d.method = EB_METHOD_POWER;
+    d.power_is_interval_mean = interval_mean;
+    return d;
+}
+
+static void add_power(eb__series *s, const eb__domain_desc *d, double t, double p)
+{
+    eb__reading r = {0, p};
+    assert_int_equal(eb__series_add(s, d, t, &r), 0);
+}
+
+/* Instant power: trapezoids. 0 W -> 10 W over 1 s, then 10 W for 2 s = 25 J. */
+static void test_trapezoids(void **state)
+{
+    (void)state;
+    eb__series s = {0};
+    eb__domain_desc d = power_desc(0);
+    add_power(&s, &d, 0.0, 0.0);
+    add_power(&s, &d, 1.0, 10.0);
+    add_power(&s, &d, 3.0, 10.0);
+    assert_near(s.v[2].energy_j, 25.0, 1e-12);
+    assert_near(eb__energy_at(s.v, s.n, 0.5), 2.5, 1e-12); /* linear between samples */
+    assert_near(eb__energy_at(s.v, s.n, -1), 0.0, 1e-12);  /* clamped */
+    assert_near(eb__energy_at(s.v, s.n, 9), 25.0, 1e-12);
+    eb__reading back = {0, 1.0};
+    assert_int_equal(eb__series_add(&s, &d, 2.0, &back), EB_EINVAL); /* time went back */
+    eb__series_free(&s);
+}
+
+/* Interval means: each reading is the mean since the last, so P x dt. */
+static void test_interval_means(void **state)
+{
+    (void)state;
+    eb__series s = {0};
+    eb__domain_desc d = power_desc(1);
+    add_power(&s, &d, 0.0, 99.0); /* describes time before the timeline */
+    add_power(&s, &d, 2.0, 10.0);
+    add_power(&s, &d, 3.0, 40.0);
+    assert_true(isnan(s.v[0].power_w));
+    assert_near(s.v[2].energy_j, 60.0, 1e-12);
+    eb__series_free(&s);
+}
+
+static void test_counter_without_wrap_range(void **state)
+{
+    (void)state;
+    eb__series s = {0};
+    eb__domain_desc d;
+    memset(&d, 0, sizeof d);
+    d.method = EB_METHOD_COUNTER;
+    d.counter_unit_j = 1e-3; /* mJ, as NVML's counter */
+    eb__reading r = {5000, NAN};
+    assert_int_equal(eb__series_add(&s, &d, 0.0, &r), 0);
+    r.counter = 7000;
+    assert_int_equal(eb__series_add(&s, &d, 1.0, &r), 0);
+    r.counter = 100; /* a counter that cannot wrap went back: a reset, not energy */
+    assert_int_equal(eb__series_add(&s, &d, 2.0, &r), 0);
+    assert_near(s.v[2].energy_j, 2.0, 1e-12);
+    assert_near(s.v[1].power_w, 2.0, 1e-12);
+    assert_int_equal(s.wraps, 0);
+    eb__series_free(&s);
+}
+
+/* Window: energy difference, average, peak of the intervals that overlap,
+ * and the samples inside. */
+static void test_window(void **state)
+{
+    (void)state;
+    eb__sample v[] = {
+        {0.0, 0.0, NAN}, {1.0, 5.0, 5.0}, {2.0, 25.0, 20.0}, {3.0, 28.0, 3.0}, {4.0, 30.0, 2.0},
+    };
+    eb_domain_energy e;
+    eb__window_energy(v, 5, 1.0, 3.0, &e);
+    assert_near(e.energy_j, 23.0, 1e-12);
+    assert_near(e.avg_power_w, 11.5, 1e-12);
+    assert_near(e.peak_power_w, 20.0, 1e-12);
+    assert_int_equal(e.samples, 3);
+
+    /* Between samples: interpolated; the peak comes from the interval (2,3]. */
+    eb__window_energy(v, 5, 2.5, 2.75, &e);
+    assert_near(e.energy_j, 0.75, 1e-12);
+    assert_near(e.peak_power_w, 3.0, 1e-12);
+    assert_int_equal(e.samples, 0);
+
+    /* The interval before t0 does not count for the peak. */
+    eb__window_energy(v, 5, 2.0, 4.0, &e);
+    assert_near(e.peak_power_w, 3.0, 1e-12);
+
+    eb__window_energy(v, 0, 0, 1, &e);
+    assert_true(isnan(e.energy_j) && isnan(e.avg_power_w) && isnan(e.peak_power_w));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trapezoids),
+        cmocka_unit_test(test_interval_means),
+        cmocka_unit_test(test_counter_without_wrap_range),
+        cmocka_unit_test(test_window),
+    };
+    return cmocka_run_group_tests_name("timeline", tests, NULL, NULL);
+}

@@ -1,0 +1,225 @@
+/* test_windows.c - named windows (nested, overlapping, by function, by block)
+ * and the exact text of what the bench prints and saves. */
+#include <math.h>
+
+#include "helpers.h"
+
+/* One package whose counter the test moves by 1 J per second of fake time. */
+static eb_bench *open_linear(fake *fk)
+{
+    fake_init(fk);
+    fake_zone(fk, "intel-rapl:0", "package-0", 1000000000000ull, 0);
+    fake_zone(fk, "intel-rapl:0:0", "dram", 1000000000000ull, 0);
+    return fake_open(fk, 0);
+}
+
+/* Moves the clock to t; package at 10 W, dram at 2 W since t = 0. */
+static void advance(fake *fk, double t)
+{
+    fk->now = t;
+    fake_set(fk, "intel-rapl:0", "%llu\n", (unsigned long long)llround(t * 10e6));
+    fake_set(fk, "intel-rapl:0:0", "%llu\n", (unsigned long long)llround(t * 2e6));
+}
+
+static void test_nested_and_overlapping(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_result outer, inner, a, bb;
+    eb_bench *b = open_linear(&fk);
+
+    assert_int_equal(eb_begin(b, "outer"), EB_OK);
+    advance(&fk, 1);
+    assert_int_equal(eb_begin(b, "inner"), EB_OK);
+    assert_int_equal(eb_begin(b, "A"), EB_OK);
+    advance(&fk, 2);
+    assert_int_equal(eb_end(b, "inner", &inner), EB_OK);
+    assert_int_equal(eb_begin(b, "B"), EB_OK);
+    advance(&fk, 3);
+    assert_int_equal(eb_end(b, "A", &a), EB_OK); /* A and B overlap */
+    advance(&fk, 5);
+    assert_int_equal(eb_end(b, "B", &bb), EB_OK);
+    assert_int_equal(eb_end(b, "outer", &outer), EB_OK);
+
+    assert_near(outer.domains[0].energy_j, 50.0, 1e-9);
+    assert_near(outer.total_energy_j, 60.0, 1e-9);
+    assert_near(inner.domains[0].energy_j, 10.0, 1e-9);
+    assert_near(inner.duration_s, 1.0, 1e-12);
+    assert_near(a.domains[1].energy_j, 4.0, 1e-9);
+    assert_near(bb.domains[0].energy_j, 30.0, 1e-9);
+    assert_near(bb.t_begin_s, 2.0, 1e-12);
+
+    assert_int_equal(eb_end(b, "outer", NULL), EB_ENOTOPEN);
+    assert_contains(eb_last_detail(b), "eb_end(\"outer\"): no window of that name is open");
+    eb_close(b);
+    fake_free(&fk);
+}
+
+/* Same name twice: eb_end closes the most recent one. */
+static void test_same_name_nested(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_result r1, r2;
+    eb_bench *b = open_linear(&fk);
+    assert_int_equal(eb_begin(b, "step"), EB_OK);
+    advance(&fk, 1);
+    assert_int_equal(eb_begin(b, "step"), EB_OK);
+    advance(&fk, 3);
+    assert_int_equal(eb_end(b, "step", &r1), EB_OK);
+    assert_int_equal(eb_end(b, "step", &r2), EB_OK);
+    assert_near(r1.duration_s, 2.0, 1e-12);
+    assert_near(r2.duration_s, 3.0, 1e-12);
+    eb_close(b);
+    fake_free(&fk);
+}
+
+static fake *g_fake;
+static void workload(void *arg)
+{
+    advance(g_fake, g_fake->now + *(double *)arg);
+}
+
+static void test_measure_and_macro(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_result r;
+    double seconds = 2.5;
+    eb_bench *b = open_linear(&fk);
+    g_fake = &fk;
+
+    assert_int_equal(eb_measure(b, "fn", workload, &seconds, &r), EB_OK);
+    assert_near(r.domains[0].energy_j, 25.0, 1e-9);
+    assert_near(r.domains[0].avg_power_w, 10.0, 1e-9);
+
+    int ran = 0;
+    EB_MEASURE(b, "block")
+    {
+        advance(&fk, fk.now + 1.5);
+        ran++;
+    }
+    assert_int_equal(ran, 1);
+    assert_int_equal(eb_end(b, "block", NULL), EB_ENOTOPEN); /* the macro closed it */
+    assert_int_equal(eb_measure(b, "fn", NULL, NULL, NULL), EB_EINVAL);
+    eb_close(b);
+    fake_free(&fk);
+}
+
+static char *capture(eb_bench *b, int what)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    eb_run_meta meta = {.argv = (const char *const[]){"./app", "--n", "3", NULL},
+                        .exit_status = 0,
+                        .elapsed_s = 4.0,
+                        .user_s = 3.5,
+                        .sys_s = 0.25};
+    if (what == 0)
+        assert_int_equal(eb_print_results(b, f), EB_OK);
+    else if (what == 1)
+        assert_int_equal(eb_print_report(b, f, &meta), EB_OK);
+    else
+        assert_int_equal(eb_write_csv(b, f), EB_OK);
+    fclose(f);
+    return buf;
+}
+
+static void test_printed_text(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_bench *b = open_linear(&fk);
+
+    for (int i = 0; i < 2; i++) {
+        EB_MEASURE(b, "step") { advance(&fk, fk.now + 1); }
+    }
+    EB_MEASURE(b, "io") { advance(&fk, fk.now + 0.5); }
+    advance(&fk, 4);
+    assert_int_equal(eb_stop(b), EB_OK);
+
+    char *text = capture(b, 0);
+    assert_string_equal(
+        text, "\n"
+              " ebench results (3 windows measured)\n"
+              "\n"
+              " step: 2 calls, 2.000000 s\n"
+              "           20.000 J  cpu0-package     #     10.00 W avg     10.00 W peak   counter\n"
+              "            4.000 J  cpu0-dram        #      2.00 W avg      2.00 W peak   counter\n"
+              "           24.000 J  total            #     12.00 W avg\n"
+              "\n"
+              " io: 1 call, 0.500000 s\n"
+              "            5.000 J  cpu0-package     #     10.00 W avg     10.00 W peak   counter\n"
+              "            1.000 J  cpu0-dram        #      2.00 W avg      2.00 W peak   counter\n"
+              "            6.000 J  total            #     12.00 W avg\n"
+              "\n"
+ " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
+              "\n");
+    free(text);
+
+    text = capture(b, 1);
+    assert_string_equal(
+        text, "\n"
+              " Energy stats for './app --n 3':\n"
+              "\n"
+              "           40.000 J  cpu0-package     #     10.00 W avg     10.00 W peak   counter\n"
+              "            8.000 J  cpu0-dram        #      2.00 W avg      2.00 W peak   counter\n"
+              "           48.000 J  total            #     12.00 W avg\n"
+              "\n"
+              "        4.000000000 seconds time elapsed\n"
+              "        3.500000000 seconds user\n"
+              "        0.250000000 seconds sys\n"
+              "\n"
+ " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
+              "\n");
+    free(text);
+
+    text = capture(b, 2);
+    /* One row per sample and domain; reads at one instant make one sample. */
+    assert_string_equal(text, "t_s,domain,power_w,energy_j\n"
+                              "0.000000,cpu0-package,,0.000000\n"
+                              "0.000000,cpu0-dram,,0.000000\n"
+                              "1.000000,cpu0-package,10.000,10.000000\n"
+                              "1.000000,cpu0-dram,2.000,2.000000\n"
+                              "2.000000,cpu0-package,10.000,20.000000\n"
+                              "2.000000,cpu0-dram,2.000,4.000000\n"
+                              "2.500000,cpu0-package,10.000,25.000000\n"
+                              "2.500000,cpu0-dram,2.000,5.000000\n"
+                              "4.000000,cpu0-package,10.000,40.000000\n"
+                              "4.000000,cpu0-dram,2.000,8.000000\n");
+    free(text);
+    eb_close(b);
+    fake_free(&fk);
+}
+
+static void test_unknown_value_is_not_zero(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_bench *b = open_linear(&fk);
+    /* The dram counter turns to garbage for the whole window. */
+    fake_set(&fk, "intel-rapl:0:0", "garbage\n");
+    fk.now = 1;
+    EB_MEASURE(b, "w") { fk.now = 2; }
+    char *text = capture(b, 0);
+    assert_contains(text, "  <not supported>    cpu0-dram          no valid sample in this window");
+    assert_contains(text, "incomplete: a domain above is missing or partial");
+    assert_contains(text, "warning: cpu0-dram: unreadable sample at t=1.000 s");
+    free(text);
+    eb_close(b);
+    fake_free(&fk);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nested_and_overlapping),
+        cmocka_unit_test(test_same_name_nested),
+        cmocka_unit_test(test_measure_and_macro),
+        cmocka_unit_test(test_printed_text),
+        cmocka_unit_test(test_unknown_value_is_not_zero),
+    };
+    return cmocka_run_group_tests_name("windows", tests, NULL, NULL);
+}
