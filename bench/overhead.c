@@ -1,1 +1,170 @@
-int main(void){return 0;}
+/*
+ * overhead.c - what measuring costs.
+ *
+ *   eb_overhead ticks [N]      time N sampler ticks (default 100000) on a fake
+ *                              RAPL tree with two packages and DRAM
+ *   eb_overhead cpu [SECONDS]  CPU share of the sampler thread at 10, 100 and
+ *                              1000 Hz (default 3 s each)
+ *   eb_overhead run EBENCH [N] wall time of `ebench run -q -- true` against
+ *                              `true` alone, N runs each (default 200)
+ *
+ * For instruction counts, run the ticks mode under
+ *   valgrind --tool=callgrind --toggle-collect=eb__tick_locked eb_overhead ticks 10000
+ * Results and the machine they came from go to docs/BENCHMARKS.md.
+ */
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ebench.h"
+
+extern char **environ;
+
+static char root[64], sysfs[128];
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void put(const char *dir, const char *file, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/class/powercap/%s", sysfs, dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0755);
+            *p = '/';
+        }
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/class/powercap/%s/%s", sysfs, dir, file);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Two packages with DRAM each: the shape of a common two-socket node. */
+static void make_tree(void)
+{
+    static const char *const zones[][2] = {
+        {"intel-rapl:0", "package-0"}, {"intel-rapl:0:0", "dram"},
+        {"intel-rapl:1", "package-1"}, {"intel-rapl:1:0", "dram"},
+    };
+    snprintf(root, sizeof root, "/tmp/eb-overhead.XXXXXX");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    snprintf(sysfs, sizeof sysfs, "%s/sys", root);
+    for (size_t i = 0; i < 4; i++) {
+        put(zones[i][0], "name", zones[i][1]);
+        put(zones[i][0], "max_energy_range_uj", "262143328850\n");
+        put(zones[i][0], "energy_uj", "123456789\n");
+    }
+}
+
+static eb_bench *open_bench(int manual, double interval_ms)
+{
+    eb_config cfg;
+    eb_bench *b;
+    eb_config_init(&cfg);
+    cfg.manual = manual;
+    cfg.interval_ms = interval_ms;
+    cfg.sysfs_root = sysfs;
+    if (eb_open(&b, &cfg) != EB_OK) {
+        fprintf(stderr, "eb_open failed\n");
+        exit(1);
+    }
+    return b;
+}
+
+static void bench_ticks(long n)
+{
+    eb_bench *b = open_bench(1, 100);
+    double t0 = clock_s(CLOCK_MONOTONIC);
+    for (long i = 0; i < n; i++)
+        eb_tick(b);
+    double dt = clock_s(CLOCK_MONOTONIC) - t0;
+    printf("ticks: %ld ticks of %zu domains, %.2f us per tick\n", n, eb_domain_count(b),
+           dt / (double)n * 1e6);
+    eb_close(b);
+}
+
+static void bench_cpu(double seconds)
+{
+    static const double hz[] = {10, 100, 1000};
+    for (size_t i = 0; i < 3; i++) {
+        eb_bench *b = open_bench(0, 1000.0 / hz[i]);
+        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
+        struct timespec ts = {(time_t)seconds, (long)((seconds - (long)seconds) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = clock_s(CLOCK_MONOTONIC) - w0;
+        eb_result r;
+        eb_total(b, &r);
+        printf("cpu: %5.0f Hz: sampler used %.4f%% of one core (%.1f ms CPU in %.2f s, %zu "
+               "samples)\n",
+               hz[i], cpu / wall * 100, cpu * 1e3, wall, r.domains[0].samples);
+        eb_close(b);
+    }
+}
+
+static double mean_wall(char *const argv[], int n)
+{
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+        pid_t pid;
+        int st;
+        double t0 = clock_s(CLOCK_MONOTONIC);
+        if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0) {
+            perror(argv[0]);
+            exit(1);
+        }
+        waitpid(pid, &st, 0);
+        total += clock_s(CLOCK_MONOTONIC) - t0;
+    }
+    return total / n;
+}
+
+static void bench_run(const char *ebench, int n)
+{
+    char *plain[] = {"/bin/true", NULL};
+    char *wrapped[] = {(char *)ebench, "run", "-q", "--", "/bin/true", NULL};
+    setenv("EBENCH_SYSFS_ROOT", sysfs, 1);
+    mean_wall(wrapped, 5); /* warm the page cache */
+    double a = mean_wall(plain, n), b = mean_wall(wrapped, n);
+    printf("run: true %.3f ms, ebench run -q -- true %.3f ms: +%.3f ms per run (%d runs each)\n",
+           a * 1e3, b * 1e3, (b - a) * 1e3, n);
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "all";
+    make_tree();
+    if (strcmp(mode, "ticks") == 0 || strcmp(mode, "all") == 0)
+        bench_ticks(argc > 2 && strcmp(mode, "ticks") == 0 ? atol(argv[2]) : 100000);
+    if (strcmp(mode, "cpu") == 0 || strcmp(mode, "all") == 0)
+        bench_cpu(argc > 2 && strcmp(mode, "cpu") == 0 ? atof(argv[2]) : 3.0);
+    if (strcmp(mode, "run") == 0) {
+        if (argc < 3) {
+            fprintf(stderr, "usage: eb_overhead run EBENCH [N]\n");
+            return 2;
+        }
+        bench_run(argv[2], argc > 3 ? atoi(argv[3]) : 200);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    return system(cmd) == 0 ? 0 : 1;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""The JSON report of `ebench run` against docs/report.schema.json.
+
+Run by ctest as: check_report_schema.py EBENCH_BIN SCHEMA. Uses Debian's
+python3-jsonschema (a real validator), on a fake powercap tree and on a
+machine with nothing but the model, and makes sure the schema itself rejects
+reports that break it, so a schema that accepts anything cannot pass.
+"""
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import jsonschema
+
+EBENCH, SCHEMA_PATH = sys.argv[1], sys.argv[2]
+del sys.argv[1:3]
+
+
+def zone(sysfs, d, name, rng, energy):
+    path = os.path.join(sysfs, "class/powercap", d)
+    os.makedirs(path)
+    for f, v in (("name", name), ("max_energy_range_uj", rng), ("energy_uj", energy)):
+        with open(os.path.join(path, f), "w") as fh:
+            fh.write(f"{v}\n")
+
+
+class ReportSchema(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        with open(SCHEMA_PATH) as fh:
+            cls.schema = json.load(fh)
+        jsonschema.Draft7Validator.check_schema(cls.schema)
+        cls.validator = jsonschema.Draft7Validator(
+            cls.schema, format_checker=jsonschema.FormatChecker())
+
+    def run_ebench(self, tmp, with_rapl):
+        sysfs, procfs = os.path.join(tmp, "sys"), os.path.join(tmp, "proc")
+        os.makedirs(sysfs)
+        os.makedirs(procfs)
+        with open(os.path.join(procfs, "stat"), "w") as fh:
+            fh.write("cpu  100 0 100 800 0 0 0 0 0 0\n")
+        if with_rapl:
+            zone(sysfs, "intel-rapl:0", "package-0", 262143328850, 5)
+            zone(sysfs, "intel-rapl:0:0", "core", 262143328850, 5)
+            zone(sysfs, "intel-rapl:0:1", "dram", 65712999613, 5)
+            os.makedirs(os.path.join(sysfs, "class/powercap/intel-rapl:1"))
+        env = dict(os.environ, EBENCH_SYSFS_ROOT=sysfs, EBENCH_PROCFS_ROOT=procfs,
+                   EBENCH_HOSTNAME="node07")
+        out = os.path.join(tmp, "r.json")
+        p = subprocess.run([EBENCH, "run", "-q", "-i", "5", "--json", out, "--",
+                            "sh", "-c", "exit 5"], env=env, capture_output=True, text=True)
+        self.assertEqual(p.returncode, 5, p.stderr)
+        with open(out) as fh:
+            return json.load(fh)
+
+    def assertValid(self, report):
+        errors = sorted(self.validator.iter_errors(report), key=lambda e: list(e.path))
+        self.assertEqual([], [f"{list(e.path)}: {e.message}" for e in errors])
+
+    def test_rapl_report(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.run_ebench(tmp, True)
+        self.assertValid(r)
+        self.assertEqual(r["schema"], "ebench-report/1")
+        self.assertEqual(r["hostname"], "node07")
+        self.assertEqual(r["command"], ["sh", "-c", "exit 5"])
+        self.assertEqual(r["exit_status"], 5)
+        self.assertEqual([d["id"] for d in r["domains"]],
+                         ["cpu0-package", "cpu0-core", "cpu0-dram"])
+        self.assertEqual([d["in_total"] for d in r["domains"]], [True, False, True])
+        self.assertEqual(r["domains"][1]["part_of"], "cpu0-package")
+        # the counters never moved: 0 J measured, which is a measurement
+        self.assertEqual(r["total"]["energy_j"], 0.0)
+        self.assertFalse(r["total"]["estimate"])
+        whats = [u["what"] for u in r["unavailable"]]
+        self.assertIn("intel-rapl:1", whats)
+        self.assertIn("cpumodel", whats)
+
+    def test_model_report(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.run_ebench(tmp, False)
+        self.assertValid(r)
+        self.assertEqual(len(r["domains"]), 1)
+        d = r["domains"][0]
+        self.assertEqual((d["id"], d["method"], d["estimate"]), ("cpu", "model", True))
+        self.assertTrue(r["total"]["estimate"])
+        self.assertIn("estimate", d["note"])
+
+    def test_schema_rejects_broken_reports(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            good = self.run_ebench(tmp, True)
+        breakages = [
+            lambda r: r.pop("schema"),
+            lambda r: r.update(schema="ebench-report/2"),
+            lambda r: r["domains"][0].update(energy_j="12"),
+            lambda r: r["domains"][0].update(method="guess"),
+            lambda r: r["domains"][0].pop("avg_power_w"),
+            lambda r: r["total"].update(energy_j=-1),
+            lambda r: r.update(exit_status=300),
+        ]
+        for i, breaking in enumerate(breakages):
+            bad = copy.deepcopy(good)
+            breaking(bad)
+            self.assertFalse(self.validator.is_valid(bad), f"breakage {i} was accepted")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

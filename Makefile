@@ -1,0 +1,62 @@
+# The short commands; CMake does the building.
+#   make            build (build/)
+#   make demo       measure a short CPU workload with what this machine has
+#   make test       every test, then again under AddressSanitizer + UBSan
+#   make install PREFIX=/usr/local
+#   make bench      the sampler overhead benchmark (docs/BENCHMARKS.md)
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+MAKEFLAGS  += --no-print-directory
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CC         ?= cc
+# The sanitizer build uses clang where there is one, so both compilers build it.
+ASAN_CC    ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo $(CC))
+
+.PHONY: all build deps demo test test-asan install bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@mkdir -p demo-out
+	@echo "== ebench info"
+	@$(BUILD)/ebench info
+	@echo
+	@echo "== ebench run --json demo-out/report.json --csv demo-out/timeline.csv -- cpu_burn 2"
+	@$(BUILD)/ebench run --json demo-out/report.json --csv demo-out/timeline.csv \
+		-- $(BUILD)/cpu_burn 2
+	@echo "wrote demo-out/report.json and demo-out/timeline.csv"
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-asan
+
+test-asan: deps
+	CC=$(ASAN_CC) cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEBENCH_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+bench: build
+	$(BUILD)/eb_overhead ticks
+	$(BUILD)/eb_overhead cpu
+	$(BUILD)/eb_overhead run $(BUILD)/ebench
+
+format:
+	clang-format -i include/*.h src/*/*.[ch] tests/*.[ch] bench/*.c examples/*.c
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) demo-out
