@@ -59,8 +59,10 @@ static void put(const char *dir, const char *file, const char *text)
 static void make_tree(void)
 {
     static const char *const zones[][2] = {
-        {"intel-rapl:0", "package-0"}, {"intel-rapl:0:0", "dram"},
-        {"intel-rapl:1", "package-1"}, {"intel-rapl:1:0", "dram"},
+        {"intel-rapl:0", "package-0"},
+        {"intel-rapl:0:0", "dram"},
+        {"intel-rapl:1", "package-1"},
+        {"intel-rapl:1:0", "dram"},
     };
     snprintf(root, sizeof root, "/tmp/eb-overhead.XXXXXX");
     if (!mkdtemp(root)) {

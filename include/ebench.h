@@ -50,14 +50,14 @@ extern "C" {
  * Errors: one list generates the enum, eb_strerror() and eb_err_name(), so
  * codes and messages cannot drift apart. 0 is success, failures are negative.
  */
-#define EB_ERROR_LIST(X)                                                       \
-    X(EINVAL, "invalid argument")                                              \
-    X(ENOMEM, "out of memory")                                                 \
-    X(ENOTOPEN, "no open window with that name")                               \
-    X(ETHREAD, "cannot start the sampler thread")                              \
-    X(EMODE, "operation not allowed in this sampling mode")                    \
-    X(ETOOMANY, "too many domains")                                            \
-    X(EIO, "input/output error")                                               \
+#define EB_ERROR_LIST(X)                                                                           \
+    X(EINVAL, "invalid argument")                                                                  \
+    X(ENOMEM, "out of memory")                                                                     \
+    X(ENOTOPEN, "no open window with that name")                                                   \
+    X(ETHREAD, "cannot start the sampler thread")                                                  \
+    X(EMODE, "operation not allowed in this sampling mode")                                        \
+    X(ETOOMANY, "too many domains")                                                                \
+    X(EIO, "input/output error")                                                                   \
     X(ENODATA, "no samples in the requested window")
 
 enum eb__error_index {
@@ -101,14 +101,14 @@ EB_EXPORT const char *eb_method_name(eb_method m);
 typedef double (*eb_clock_fn)(void *ctx);
 
 typedef struct eb_config {
-    double interval_ms;       /* sampling interval; default 100 ms */
-    unsigned sources;         /* eb_source_flags; default EB_SOURCE_ALL */
-    int manual;               /* nonzero: no thread, each eb_tick() is one tick */
-    eb_clock_fn clock;        /* NULL: CLOCK_MONOTONIC */
-    void *clock_ctx;          /* passed to clock */
-    double cpu_tdp_w;         /* for the CPU model; 0: EB_DEFAULT_CPU_TDP_W */
-    const char *sysfs_root;   /* NULL: $EBENCH_SYSFS_ROOT, else "/sys" */
-    const char *procfs_root;  /* NULL: $EBENCH_PROCFS_ROOT, else "/proc" */
+    double interval_ms;      /* sampling interval; default 100 ms */
+    unsigned sources;        /* eb_source_flags; default EB_SOURCE_ALL */
+    int manual;              /* nonzero: no thread, each eb_tick() is one tick */
+    eb_clock_fn clock;       /* NULL: CLOCK_MONOTONIC */
+    void *clock_ctx;         /* passed to clock */
+    double cpu_tdp_w;        /* for the CPU model; 0: EB_DEFAULT_CPU_TDP_W */
+    const char *sysfs_root;  /* NULL: $EBENCH_SYSFS_ROOT, else "/sys" */
+    const char *procfs_root; /* NULL: $EBENCH_PROCFS_ROOT, else "/proc" */
 } eb_config;
 
 /* The TDP the CPU model assumes when none is given: an assumption, stated as
@@ -139,12 +139,12 @@ EB_EXPORT const char *eb_last_detail(const eb_bench *b);
 
 /* One measured domain: a GPU, a CPU package, DRAM, a RAPL subzone. */
 typedef struct eb_domain_info {
-    const char *id;         /* "cpu0-package", "cpu0-dram", "cpu" */
-    const char *kind;       /* "cpu", "dram", "platform", "gpu" */
-    const char *vendor;     /* "intel", "amd", "unknown" */
-    const char *name;       /* what the sensor calls itself ("package-0") */
-    const char *source;     /* backend: "powercap", "cpumodel" */
-    const char *location;   /* where it is read ("intel-rapl:0", "/proc/stat") */
+    const char *id;       /* "cpu0-package", "cpu0-dram", "cpu" */
+    const char *kind;     /* "cpu", "dram", "platform", "gpu" */
+    const char *vendor;   /* "intel", "amd", "unknown" */
+    const char *name;     /* what the sensor calls itself ("package-0") */
+    const char *source;   /* backend: "powercap", "cpumodel" */
+    const char *location; /* where it is read ("intel-rapl:0", "/proc/stat") */
     eb_method method;
     double update_period_s; /* how often the sensor itself updates */
     int in_total;           /* counted in the total (not a part of another) */
@@ -176,18 +176,18 @@ typedef struct eb_domain_energy {
     double energy_j;
     double avg_power_w;
     double peak_power_w;
-    size_t samples; /* samples inside the window, boundaries included */
+    size_t samples;   /* samples inside the window, boundaries included */
     double covered_s; /* how much of the window the samples cover; less than
                          the duration when the domain stopped answering */
 } eb_domain_energy;
 
 typedef struct eb_result {
-    double t_begin_s;      /* on the bench clock, seconds since eb_open */
+    double t_begin_s; /* on the bench clock, seconds since eb_open */
     double t_end_s;
     double duration_s;
-    double total_energy_j; /* sum over the domains with in_total; NaN if none */
-    size_t total_incomplete; /* in_total domains missing or partly covered */
-    size_t n_domains;      /* == eb_domain_count() */
+    double total_energy_j;                    /* sum over the domains with in_total; NaN if none */
+    size_t total_incomplete;                  /* in_total domains missing or partly covered */
+    size_t n_domains;                         /* == eb_domain_count() */
     eb_domain_energy domains[EB_MAX_DOMAINS]; /* indexed like eb_domain() */
 } eb_result;
 
@@ -217,9 +217,9 @@ EB_EXPORT double eb_now(eb_bench *b);
  */
 #define EB__CAT2(a, b) a##b
 #define EB__CAT(a, b) EB__CAT2(a, b)
-#define EB_MEASURE(b, name)                                                    \
-    for (int EB__CAT(eb__once_, __LINE__) = (eb_begin((b), (name)), 1);          \
-         EB__CAT(eb__once_, __LINE__);                                         \
+#define EB_MEASURE(b, name)                                                                        \
+    for (int EB__CAT(eb__once_, __LINE__) = (eb_begin((b), (name)), 1);                            \
+         EB__CAT(eb__once_, __LINE__);                                                             \
          EB__CAT(eb__once_, __LINE__) = 0, eb_end((b), (name), NULL))
 
 /* Closed windows, aggregated by name: calls, time, energy per domain. */

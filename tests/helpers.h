@@ -9,9 +9,9 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +23,10 @@
 #include "ebench.h"
 
 typedef struct fake {
-    char root[256];       /* the temporary folder */
-    char sysfs[512];      /* root/sys */
+    char root[256];  /* the temporary folder */
+    char sysfs[512]; /* root/sys */
     char procfs[512];
-    double now;           /* the clock the bench reads */
+    double now; /* the clock the bench reads */
 } fake;
 
 static inline double fake_clock(void *ctx)
@@ -156,18 +156,18 @@ static inline const char *unavailable_reason(eb_bench *b, const char *what)
     return NULL;
 }
 
-#define assert_near(a, b, tol)                                                           \
-    do {                                                                                 \
-        double a_ = (a), b_ = (b);                                                       \
-        if (!(a_ - b_ <= (tol) && b_ - a_ <= (tol)))                                     \
-            fail_msg("%s = %.9g, expected %.9g (+- %g)", #a, a_, b_, (double)(tol));     \
+#define assert_near(a, b, tol)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(a_ - b_ <= (tol) && b_ - a_ <= (tol)))                                               \
+            fail_msg("%s = %.9g, expected %.9g (+- %g)", #a, a_, b_, (double)(tol));               \
     } while (0)
 
-#define assert_contains(hay, needle)                                                     \
-    do {                                                                                 \
-        const char *h_ = (hay);                                                          \
-        if (!h_ || !strstr(h_, (needle)))                                                \
-            fail_msg("'%s' does not contain '%s'", h_ ? h_ : "(null)", (needle));        \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        const char *h_ = (hay);                                                                    \
+        if (!h_ || !strstr(h_, (needle)))                                                          \
+            fail_msg("'%s' does not contain '%s'", h_ ? h_ : "(null)", (needle));                  \
     } while (0)
 
 #endif

@@ -307,9 +307,12 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_info_golden),      cmocka_unit_test(test_info_model_only),
-        cmocka_unit_test(test_exit_status_passthrough), cmocka_unit_test(test_signal_forwarding),
-        cmocka_unit_test(test_bad_input),        cmocka_unit_test(test_outputs_written),
+        cmocka_unit_test(test_info_golden),
+        cmocka_unit_test(test_info_model_only),
+        cmocka_unit_test(test_exit_status_passthrough),
+        cmocka_unit_test(test_signal_forwarding),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_outputs_written),
         cmocka_unit_test(test_version_and_help),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -134,9 +134,15 @@ static void test_printed_text(void **state)
     eb_bench *b = open_linear(&fk);
 
     for (int i = 0; i < 2; i++) {
-        EB_MEASURE(b, "step") { advance(&fk, fk.now + 1); }
+        EB_MEASURE(b, "step")
+        {
+            advance(&fk, fk.now + 1);
+        }
     }
-    EB_MEASURE(b, "io") { advance(&fk, fk.now + 0.5); }
+    EB_MEASURE(b, "io")
+    {
+        advance(&fk, fk.now + 0.5);
+    }
     advance(&fk, 4);
     assert_int_equal(eb_stop(b), EB_OK);
 
@@ -155,7 +161,7 @@ static void test_printed_text(void **state)
               "            1.000 J  cpu0-dram        #      2.00 W avg      2.00 W peak   counter\n"
               "            6.000 J  total            #     12.00 W avg\n"
               "\n"
- " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
+              " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
               "\n");
     free(text);
 
@@ -172,7 +178,7 @@ static void test_printed_text(void **state)
               "        3.500000000 seconds user\n"
               "        0.250000000 seconds sys\n"
               "\n"
- " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
+              " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
               "\n");
     free(text);
 
@@ -202,7 +208,10 @@ static void test_unknown_value_is_not_zero(void **state)
     /* The dram counter turns to garbage for the whole window. */
     fake_set(&fk, "intel-rapl:0:0", "garbage\n");
     fk.now = 1;
-    EB_MEASURE(b, "w") { fk.now = 2; }
+    EB_MEASURE(b, "w")
+    {
+        fk.now = 2;
+    }
     char *text = capture(b, 0);
     assert_contains(text, "  <not supported>    cpu0-dram          no valid sample in this window");
     assert_contains(text, "incomplete: a domain above is missing or partial");
@@ -215,10 +224,8 @@ static void test_unknown_value_is_not_zero(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nested_and_overlapping),
-        cmocka_unit_test(test_same_name_nested),
-        cmocka_unit_test(test_measure_and_macro),
-        cmocka_unit_test(test_printed_text),
+        cmocka_unit_test(test_nested_and_overlapping),    cmocka_unit_test(test_same_name_nested),
+        cmocka_unit_test(test_measure_and_macro),         cmocka_unit_test(test_printed_text),
         cmocka_unit_test(test_unknown_value_is_not_zero),
     };
     return cmocka_run_group_tests_name("windows", tests, NULL, NULL);

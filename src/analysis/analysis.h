@@ -14,7 +14,6 @@ double eb__energy_at(const eb__sample *v, size_t n, double t_s);
 
 /* Energy, average and peak power and sample count over [t0, t1], for the
  * part of it the samples cover (covered_s). NaN where they cover none. */
-void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1,
-                       eb_domain_energy *out);
+void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, eb_domain_energy *out);
 
 #endif

@@ -50,8 +50,7 @@ double eb__energy_at(const eb__sample *v, size_t n, double t_s)
     return a->energy_j + (b->energy_j - a->energy_j) * (t_s - a->t_s) / span;
 }
 
-void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1,
-                       eb_domain_energy *out)
+void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, eb_domain_energy *out)
 {
     out->energy_j = out->avg_power_w = out->peak_power_w = NAN;
     out->samples = 0;

@@ -79,9 +79,12 @@ typedef struct run_opts {
 static int parse(int argc, char **argv, run_opts *o)
 {
     static const struct option opts[] = {
-        {"interval", required_argument, NULL, 'i'}, {"json", required_argument, NULL, 'j'},
-        {"csv", required_argument, NULL, 'c'},      {"quiet", no_argument, NULL, 'q'},
-        {"cpu-tdp", required_argument, NULL, 't'},  {"help", no_argument, NULL, 'h'},
+        {"interval", required_argument, NULL, 'i'},
+        {"json", required_argument, NULL, 'j'},
+        {"csv", required_argument, NULL, 'c'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"cpu-tdp", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;

@@ -60,8 +60,8 @@ int eb_cli_positive(const char *opt, const char *text, double min, double max, d
     char *end;
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || !(v > 0) || v < min || v > max) {
-        fprintf(stderr, "ebench: %s '%s': expected a number from %.15g to %.15g\n", opt, text,
-                min, max);
+        fprintf(stderr, "ebench: %s '%s': expected a number from %.15g to %.15g\n", opt, text, min,
+                max);
         return -1;
     }
     *out = v;
@@ -81,8 +81,8 @@ static const char *first_env(const char *const *names, const char *dflt)
 int eb_cli_expand_path(const char *opt, const char *pattern, char *out, size_t len)
 {
     static const char *const job_vars[] = {"SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", NULL};
-    static const char *const rank_vars[] = {"SLURM_PROCID", "OMPI_COMM_WORLD_RANK",
-                                            "PMI_RANK", "PMIX_RANK", NULL};
+    static const char *const rank_vars[] = {"SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK",
+                                            "PMIX_RANK", NULL};
     char host[256], pid[32];
     size_t used = 0;
 

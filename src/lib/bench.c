@@ -181,8 +181,8 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
         eb_config_init(&defaults);
         cfg = &defaults;
     }
-    if (!(cfg->interval_ms > 0) || !isfinite(cfg->interval_ms) ||
-        !(cfg->cpu_tdp_w >= 0) || !isfinite(cfg->cpu_tdp_w))
+    if (!(cfg->interval_ms > 0) || !isfinite(cfg->interval_ms) || !(cfg->cpu_tdp_w >= 0) ||
+        !isfinite(cfg->cpu_tdp_w))
         return EB_EINVAL;
 
     eb_bench *b = calloc(1, sizeof *b);
@@ -382,8 +382,7 @@ EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result)
         i--;
     if (i == 0) {
         pthread_mutex_unlock(&b->lock);
-        return eb__fail(b, EB_ENOTOPEN, "eb_end(\"%s\"): no window of that name is open",
-                        name);
+        return eb__fail(b, EB_ENOTOPEN, "eb_end(\"%s\"): no window of that name is open", name);
     }
     eb__window w = open[i - 1];
     memmove(&open[i - 1], &open[i], (b->open_win.n - i) * sizeof *open);

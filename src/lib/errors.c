@@ -1,17 +1,15 @@
 /* errors.c - messages and names generated from EB_ERROR_LIST. */
 #include "ebench.h"
 
-static const char *const messages[] = {
-    "success",
+static const char *const messages[] = {"success",
 #define X(name, msg) msg,
-    EB_ERROR_LIST(X)
+                                       EB_ERROR_LIST(X)
 #undef X
 };
 
-static const char *const names[] = {
-    "EB_OK",
+static const char *const names[] = {"EB_OK",
 #define X(name, msg) "EB_" #name,
-    EB_ERROR_LIST(X)
+                                    EB_ERROR_LIST(X)
 #undef X
 };
 

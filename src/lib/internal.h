@@ -55,9 +55,9 @@ struct eb_bench {
     pthread_t thread;
     int thread_running;
     int stop_requested;
-    int stopped; /* eb_stop() was called: no more samples */
-    double t0_abs;  /* clock value at eb_open */
-    double t_first; /* bench time of the first tick */
+    int stopped;                /* eb_stop() was called: no more samples */
+    double t0_abs;              /* clock value at eb_open */
+    double t_first;             /* bench time of the first tick */
     struct timespec start_wall; /* CLOCK_REALTIME at eb_open */
     size_t ticks;
 

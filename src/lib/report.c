@@ -52,10 +52,10 @@ static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_ene
     if (e->covered_s < duration_s - 1e-9)
         snprintf(partial, sizeof partial, ", partial: covers %.3f of %.3f s", e->covered_s,
                  duration_s);
-    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s%s\n", e->energy_j,
-            info->id, avg, peak, eb_method_name(info->method),
-            info->method == EB_METHOD_MODEL ? " (estimate)" : "",
-            info->part_of ? ", part of " : "", info->part_of ? info->part_of : "", partial);
+    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s%s\n", e->energy_j, info->id,
+            avg, peak, eb_method_name(info->method),
+            info->method == EB_METHOD_MODEL ? " (estimate)" : "", info->part_of ? ", part of " : "",
+            info->part_of ? info->part_of : "", partial);
 }
 
 static int total_is_estimate(const eb_bench *b)
@@ -256,16 +256,14 @@ static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e)
     const eb_domain_info *i = &d->info;
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:f, s:o, s:o, "
                      "s:o, s:f, s:I, s:I, s:I}",
-                     "id", i->id, "kind", i->kind, "vendor", i->vendor, "name", i->name,
-                     "source", i->source, "location", i->location, "method",
-                     eb_method_name(i->method), "estimate", i->method == EB_METHOD_MODEL,
-                     "in_total", i->in_total, "part_of", str_or_null(i->part_of), "note",
-                     str_or_null(i->note), "update_period_s", i->update_period_s, "energy_j",
-                     num(e->energy_j), "avg_power_w", num(e->avg_power_w), "peak_power_w",
-                     num(e->peak_power_w), "covered_s", e->covered_s, "samples",
-                     (json_int_t)e->samples, "bad_samples",
-                     (json_int_t)d->series.bad_reads, "counter_wraps",
-                     (json_int_t)d->series.wraps);
+                     "id", i->id, "kind", i->kind, "vendor", i->vendor, "name", i->name, "source",
+                     i->source, "location", i->location, "method", eb_method_name(i->method),
+                     "estimate", i->method == EB_METHOD_MODEL, "in_total", i->in_total, "part_of",
+                     str_or_null(i->part_of), "note", str_or_null(i->note), "update_period_s",
+                     i->update_period_s, "energy_j", num(e->energy_j), "avg_power_w",
+                     num(e->avg_power_w), "peak_power_w", num(e->peak_power_w), "covered_s",
+                     e->covered_s, "samples", (json_int_t)e->samples, "bad_samples",
+                     (json_int_t)d->series.bad_reads, "counter_wraps", (json_int_t)d->series.wraps);
 }
 
 static json_t *windows_json(eb_bench *b)
@@ -279,16 +277,15 @@ static json_t *windows_json(eb_bench *b)
         json_t *doms = json_array();
         for (size_t d = 0; d < b->n_dom; d++) {
             const eb_domain_energy *e = &a[k].sum.domains[d];
-            json_array_append_new(doms, json_pack("{s:s, s:o, s:o, s:o}", "id",
-                                                  b->dom[d].info.id, "energy_j",
-                                                  num(e->energy_j), "avg_power_w",
+            json_array_append_new(doms, json_pack("{s:s, s:o, s:o, s:o}", "id", b->dom[d].info.id,
+                                                  "energy_j", num(e->energy_j), "avg_power_w",
                                                   num(e->avg_power_w), "peak_power_w",
                                                   num(e->peak_power_w)));
         }
-        json_array_append_new(arr, json_pack("{s:s, s:I, s:f, s:o, s:o}", "name", a[k].name,
-                                             "calls", (json_int_t)a[k].calls, "duration_s",
-                                             a[k].duration_s, "energy_j",
-                                             num(a[k].sum.total_energy_j), "domains", doms));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:I, s:f, s:o, s:o}", "name", a[k].name, "calls",
+                                        (json_int_t)a[k].calls, "duration_s", a[k].duration_s,
+                                        "energy_j", num(a[k].sum.total_energy_j), "domains", doms));
     }
     free(a);
     return arr;
@@ -311,8 +308,8 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
         json_array_append_new(doms, domain_json(&b->dom[i], &r.domains[i]));
     const eb_unavailable *u = b->unavailable.v;
     for (size_t i = 0; i < b->unavailable.n; i++)
-        json_array_append_new(unav, json_pack("{s:s, s:s, s:s}", "source", u[i].source,
-                                              "what", u[i].what, "reason", u[i].reason));
+        json_array_append_new(unav, json_pack("{s:s, s:s, s:s}", "source", u[i].source, "what",
+                                              u[i].what, "reason", u[i].reason));
     for (size_t i = 0; i < b->warnings.n; i++)
         json_array_append_new(warn, json_string(((char **)b->warnings.v)[i]));
 
@@ -329,9 +326,9 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
         "start_time", start, "command", cmd, "exit_status",
         meta && meta->exit_status >= 0 ? json_integer(meta->exit_status) : json_null(),
         "duration_s", r.duration_s, "elapsed_s", num(meta ? meta->elapsed_s : NAN), "user_s",
-        num(meta ? meta->user_s : NAN), "sys_s", num(meta ? meta->sys_s : NAN),
-        "interval_ms", b->cfg.interval_ms, "sampling", b->cfg.manual ? "manual" : "thread",
-        "ticks", (json_int_t)b->ticks, "domains", doms, "total",
+        num(meta ? meta->user_s : NAN), "sys_s", num(meta ? meta->sys_s : NAN), "interval_ms",
+        b->cfg.interval_ms, "sampling", b->cfg.manual ? "manual" : "thread", "ticks",
+        (json_int_t)b->ticks, "domains", doms, "total",
         json_pack("{s:o, s:o, s:b, s:b}", "energy_j", num(r.total_energy_j), "avg_power_w",
                   num(r.duration_s > 0 ? r.total_energy_j / r.duration_s : NAN), "estimate",
                   total_is_estimate(b), "complete", r.total_incomplete == 0),

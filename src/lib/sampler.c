@@ -27,8 +27,8 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
     }
     if (d->desc.method != EB_METHOD_COUNTER && !(r.power_w >= 0 && isfinite(r.power_w))) {
         if (d->series.bad_reads++ == 0)
-            eb__warn(b, "%s: power reading %g W at t=%.3f s is not valid; skipped",
-                     d->desc.id, r.power_w, t);
+            eb__warn(b, "%s: power reading %g W at t=%.3f s is not valid; skipped", d->desc.id,
+                     r.power_w, t);
         return;
     }
     if (eb__series_add(&d->series, &d->desc, t, &r) < 0) {

@@ -18,8 +18,7 @@ static int grow(eb__series *s)
 }
 
 /* Energy since the previous sample, in joules. */
-static double step_energy(eb__series *s, const eb__domain_desc *d, double dt,
-                          const eb__reading *r)
+static double step_energy(eb__series *s, const eb__domain_desc *d, double dt, const eb__reading *r)
 {
     if (d->method == EB_METHOD_COUNTER) {
         unsigned long long delta;
@@ -39,8 +38,7 @@ static double step_energy(eb__series *s, const eb__domain_desc *d, double dt,
     return 0.5 * (s->last_power_w + r->power_w) * dt;
 }
 
-int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s,
-                   const eb__reading *r)
+int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s, const eb__reading *r)
 {
     eb__sample sm = {t_s, 0.0, NAN};
 
@@ -79,4 +77,3 @@ void eb__series_free(eb__series *s)
     s->v = NULL;
     s->n = s->cap = 0;
 }
-

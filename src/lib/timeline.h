@@ -34,8 +34,7 @@ typedef struct eb__series {
 
 /* Appends one reading at time t_s. Returns 0, EB_ENOMEM, or EB_EINVAL when t_s
  * is earlier than the last sample. */
-int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s,
-                   const eb__reading *r);
+int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s, const eb__reading *r);
 void eb__series_free(eb__series *s);
 
 #endif

@@ -29,8 +29,8 @@ static int read_stat(const char *path, unsigned long long *busy, unsigned long l
         return -1;
     }
     /* user nice system idle iowait irq softirq steal (guest is inside user) */
-    int n = sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-                   &v[3], &v[4], &v[5], &v[6], &v[7]);
+    int n = sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]);
     if (n < 4) {
         snprintf(why, why_len, "%s: first line is not 'cpu user nice system idle ...'", path);
         return -1;
@@ -68,9 +68,8 @@ static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
     snprintf(d.vendor, sizeof d.vendor, "%s", eb__cpu_vendor(ctx->procfs_root));
     snprintf(d.name, sizeof d.name, "all CPUs (model)");
     snprintf(d.location, sizeof d.location, "cpumodel %.200s", m->path);
-    snprintf(d.note, sizeof d.note,
-             "estimate, not a measurement: CPU utilization x TDP %g W%s", m->tdp_w,
-             ctx->cpu_tdp_given ? "" : " (default; set --cpu-tdp W)");
+    snprintf(d.note, sizeof d.note, "estimate, not a measurement: CPU utilization x TDP %g W%s",
+             m->tdp_w, ctx->cpu_tdp_given ? "" : " (default; set --cpu-tdp W)");
     d.method = EB_METHOD_MODEL;
     d.update_period_s = 0.01; /* /proc/stat counts in USER_HZ = 100 ticks/s */
     d.in_total = 1;
@@ -79,8 +78,7 @@ static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
         ctx->cpu_domains++;
 }
 
-static int cpumodel_read(void *priv, size_t local, eb__reading *out, char *why,
-                         size_t why_len)
+static int cpumodel_read(void *priv, size_t local, eb__reading *out, char *why, size_t why_len)
 {
     cpumodel *m = priv;
     unsigned long long busy, total;

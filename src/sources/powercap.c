@@ -68,8 +68,8 @@ static void chomp(char *s)
 }
 
 /* Fills the identity of a zone from its name and position. */
-static void describe(const zone *z, const char *zname, const char *parent_id,
-                     const char *vendor, eb__domain_desc *d)
+static void describe(const zone *z, const char *zname, const char *parent_id, const char *vendor,
+                     eb__domain_desc *d)
 {
     int socket = z->pkg;
 
@@ -111,8 +111,8 @@ static const char eacces_fix[] =
     "or grant read access: sudo chmod a+r %s";
 
 /* Opens and checks one zone; on success returns the fd and its range. */
-static int open_zone(eb__probe_ctx *ctx, const char *base, const zone *z,
-                     unsigned long long *range, char *zname, size_t zname_len)
+static int open_zone(eb__probe_ctx *ctx, const char *base, const zone *z, unsigned long long *range,
+                     char *zname, size_t zname_len)
 {
     char path[4096], buf[128], why[EB__TEXT_LEN] = "";
     unsigned long long value;
@@ -134,8 +134,7 @@ static int open_zone(eb__probe_ctx *ctx, const char *base, const zone *z,
         return -1;
     }
     if (eb__parse_u64(buf, range, why, sizeof why) < 0 || *range == 0) {
-        ctx->unavailable(ctx, z->dir, "%s: %s", path,
-                         *range == 0 && !why[0] ? "range is 0" : why);
+        ctx->unavailable(ctx, z->dir, "%s: %s", path, *range == 0 && !why[0] ? "range is 0" : why);
         return -1;
     }
 
@@ -150,8 +149,7 @@ static int open_zone(eb__probe_ctx *ctx, const char *base, const zone *z,
     }
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
     if (n < 0) {
-        ctx->unavailable(ctx, z->dir, errno == EACCES ? eacces_fix : "cannot read %s",
-                         path);
+        ctx->unavailable(ctx, z->dir, errno == EACCES ? eacces_fix : "cannot read %s", path);
         close(fd);
         return -1;
     }
@@ -159,8 +157,7 @@ static int open_zone(eb__probe_ctx *ctx, const char *base, const zone *z,
     why[0] = '\0';
     if (eb__parse_u64(buf, &value, why, sizeof why) < 0 || value > *range) {
         if (!why[0])
-            snprintf(why, sizeof why, "counter %llu is larger than its range %llu", value,
-                     *range);
+            snprintf(why, sizeof why, "counter %llu is larger than its range %llu", value, *range);
         ctx->unavailable(ctx, z->dir, "%s: %s", path, why);
         close(fd);
         return -1;
@@ -225,8 +222,7 @@ static void powercap_probe(void *priv, eb__probe_ctx *ctx)
             parent_id[0] = '\0';
         if (fd < 0)
             continue;
-        describe(&zones[i], zname,
-                 zones[i].pkg == parent_pkg && zones[i].sub >= 0 ? parent_id : "",
+        describe(&zones[i], zname, zones[i].pkg == parent_pkg && zones[i].sub >= 0 ? parent_id : "",
                  vendor, &d);
         snprintf(d.location, sizeof d.location, "powercap %.64s", zones[i].dir);
         d.counter_range = range;
@@ -248,8 +244,7 @@ static void powercap_probe(void *priv, eb__probe_ctx *ctx)
     }
 }
 
-static int powercap_read(void *priv, size_t local, eb__reading *out, char *why,
-                         size_t why_len)
+static int powercap_read(void *priv, size_t local, eb__reading *out, char *why, size_t why_len)
 {
     powercap *pc = priv;
     char buf[64];

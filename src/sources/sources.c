@@ -1,8 +1,8 @@
 /* sources.c - the list of backends and the helpers they share. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
