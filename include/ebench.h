@@ -57,8 +57,7 @@ extern "C" {
     X(ETHREAD, "cannot start the sampler thread")                                                  \
     X(EMODE, "operation not allowed in this sampling mode")                                        \
     X(ETOOMANY, "too many domains")                                                                \
-    X(EIO, "input/output error")                                                                   \
-    X(ENODATA, "no samples in the requested window")
+    X(EIO, "input/output error")
 
 enum eb__error_index {
     EB__INDEX_OK = 0,

@@ -5,7 +5,7 @@ static void test_messages(void **state)
 {
     (void)state;
     assert_int_equal(EB_OK, 0);
-    assert_true(EB_EINVAL < 0 && EB_ENOMEM < 0 && EB_ENODATA < 0);
+    assert_true(EB_EINVAL < 0 && EB_ENOMEM < 0 && EB_EIO < 0);
     assert_string_equal(eb_strerror(EB_OK), "success");
     assert_string_equal(eb_strerror(EB_EINVAL), "invalid argument");
     assert_string_equal(eb_strerror(EB_ENOTOPEN), "no open window with that name");
