@@ -228,6 +228,20 @@ static void test_bad_input(void **state)
         out_free(&r);
     }
 
+    static const char *const tdps[] = {"0", "-1", "abc", "1e9"};
+    for (size_t i = 0; i < sizeof tdps / sizeof *tdps; i++) {
+        r = run_ebench(&fk, (const char *[]){"run", "--cpu-tdp", tdps[i], "--", "sh", "-c",
+                                             script, NULL});
+        assert_int_equal(r.status, 2);
+        assert_contains(r.err, "ebench: --cpu-tdp '");
+        out_free(&r);
+    }
+
+    r = run_ebench(&fk, (const char *[]){"info", "extra", NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "ebench info: unexpected argument 'extra'");
+    out_free(&r);
+
     r = run_ebench(&fk, (const char *[]){"run", "--", "ebench-no-such-command", NULL});
     assert_int_equal(r.status, 127);
     assert_string_equal(r.err,

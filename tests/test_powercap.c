@@ -125,6 +125,24 @@ static void test_wrap_risk_warning(void **state)
     fake_free(&fk);
 }
 
+/* Multi-die parts name two zones alike; ids stay unique. */
+static void test_unique_ids(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_init(&fk);
+    fake_zone(&fk, "intel-rapl:0", "package-0", 1000000, 0);
+    fake_zone(&fk, "intel-rapl:1", "package-0", 1000000, 0);
+    fake_zone(&fk, "intel-rapl:10", "package-1", 1000000, 0);
+    eb_bench *b = fake_open(&fk, 0);
+    assert_int_equal(eb_domain_count(b), 3);
+    assert_string_equal(eb_domain(b, 0)->id, "cpu0-package");
+    assert_string_equal(eb_domain(b, 1)->id, "cpu0-package-2");
+    assert_string_equal(eb_domain(b, 2)->id, "cpu1-package"); /* 10 sorts after 1 */
+    eb_close(b);
+    fake_free(&fk);
+}
+
 static void test_no_powercap(void **state)
 {
     (void)state;
@@ -288,7 +306,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_domains_identity), cmocka_unit_test(test_energy_exact),
         cmocka_unit_test(test_several_wraps),    cmocka_unit_test(test_wrap_risk_warning),
-        cmocka_unit_test(test_no_powercap),      cmocka_unit_test(test_zone_without_range),
+        cmocka_unit_test(test_unique_ids),
+        cmocka_unit_test(test_unique_ids),       cmocka_unit_test(test_no_powercap),
+        cmocka_unit_test(test_zone_without_range),
         cmocka_unit_test(test_garbage_at_probe), cmocka_unit_test(test_garbage_mid_run),
         cmocka_unit_test(test_eacces),
     };

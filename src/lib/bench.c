@@ -74,6 +74,14 @@ EB_EXPORT double eb_now(eb_bench *b)
 
 /* ---- probing ---------------------------------------------------------- */
 
+static int find_domain(const eb_bench *b, const char *id)
+{
+    for (size_t i = 0; i < b->n_dom; i++)
+        if (strcmp(b->dom[i].desc.id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
 static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t local)
 {
     eb_bench *b = ctx->bench;
@@ -87,6 +95,10 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
     dom->desc = *d;
     dom->source = b->n_src;
     dom->local = local;
+    /* Ids are keys in every output: two zones with one name (multi-die
+     * packages) get -2, -3, ... */
+    for (int k = 2; find_domain(b, dom->desc.id) >= 0; k++)
+        snprintf(dom->desc.id, sizeof dom->desc.id, "%.20s-%d", d->id, k);
     return (int)b->n_dom++;
 }
 
