@@ -178,6 +178,7 @@ typedef struct eb_domain_energy {
     size_t samples;   /* samples inside the window, boundaries included */
     double covered_s; /* how much of the window the samples cover; less than
                          the duration when the domain stopped answering */
+    eb_method method; /* how it was measured (as eb_domain(b, i)->method) */
 } eb_domain_energy;
 
 typedef struct eb_result {

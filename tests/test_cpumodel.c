@@ -36,6 +36,7 @@ static void test_estimate_exact(void **state)
     fake_write(fk.procfs, "stat", "cpu  150 0 180 850 0 20 0 0 0 0\n");
     assert_int_equal(eb_end(b, "w", &r), EB_OK);
     assert_near(r.domains[0].energy_j, 400.0, 1e-9);
+    assert_int_equal(r.domains[0].method, EB_METHOD_MODEL);
     assert_near(r.domains[0].peak_power_w, 200.0, 1e-9);
     assert_near(r.total_energy_j, 400.0, 1e-9);
     eb_close(b);

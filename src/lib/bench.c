@@ -343,6 +343,7 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
         const eb__series *s = &b->dom[i].series;
         eb_domain_energy *e = &r->domains[i];
         eb__window_energy(s->v, s->n, t0, t1, e);
+        e->method = b->dom[i].desc.method;
         if (!b->dom[i].desc.in_total)
             continue;
         if (isnan(e->energy_j) || e->covered_s < r->duration_s - 1e-9)
