@@ -178,9 +178,10 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
             a[n].name = w[i].name;
             a[n].sum.total_energy_j = NAN;
             a[n].sum.n_domains = b->n_dom;
-            for (size_t d = 0; d < b->n_dom; d++)
+            for (size_t d = 0; d < b->n_dom; d++) {
                 a[n].sum.domains[d].energy_j = a[n].sum.domains[d].peak_power_w = NAN;
                 a[n].sum.domains[d].method = b->dom[d].desc.method;
+            }
             n++;
         }
         eb_result r;
