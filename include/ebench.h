@@ -83,6 +83,7 @@ EB_EXPORT const char *eb_err_name(int err);
 enum eb_source_flags {
     EB_SOURCE_POWERCAP = 1u << 0, /* RAPL via /sys/class/powercap */
     EB_SOURCE_CPUMODEL = 1u << 1, /* utilization x TDP, only if no CPU sensor */
+    EB_SOURCE_NVML = 1u << 2,     /* NVIDIA GPUs through libnvidia-ml.so.1 */
     EB_SOURCE_ALL = 0xffffffffu
 };
 
@@ -108,6 +109,8 @@ typedef struct eb_config {
     double cpu_tdp_w;        /* for the CPU model; 0: EB_DEFAULT_CPU_TDP_W */
     const char *sysfs_root;  /* NULL: $EBENCH_SYSFS_ROOT, else "/sys" */
     const char *procfs_root; /* NULL: $EBENCH_PROCFS_ROOT, else "/proc" */
+    const char *gpus;        /* "all", NVML indices "0,2" or UUIDs "GPU-...,MIG-...";
+                                NULL: CUDA_VISIBLE_DEVICES if set, else all */
 } eb_config;
 
 /* The TDP the CPU model assumes when none is given: an assumption, stated as
@@ -149,6 +152,10 @@ typedef struct eb_domain_info {
     int in_total;           /* counted in the total (not a part of another) */
     const char *part_of;    /* id of the domain that contains it, or NULL */
     const char *note;       /* e.g. the model's assumptions; NULL if none */
+    const char *uuid;       /* GPUs: "GPU-..."; NULL if none */
+    const char *pci_bus_id; /* GPUs: "00000000:07:00.0"; NULL if none */
+    const char *readings;   /* what else it reports each tick; NULL if nothing */
+    int simulated;          /* a simulated device (sim/): not a measurement */
 } eb_domain_info;
 
 EB_EXPORT size_t eb_domain_count(const eb_bench *b);
@@ -179,6 +186,7 @@ typedef struct eb_domain_energy {
     double covered_s; /* how much of the window the samples cover; less than
                          the duration when the domain stopped answering */
     eb_method method; /* how it was measured (as eb_domain(b, i)->method) */
+    double lost_at_s; /* when the device stopped answering; NaN if it did not */
 } eb_domain_energy;
 
 typedef struct eb_result {

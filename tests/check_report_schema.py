@@ -49,7 +49,8 @@ class ReportSchema(unittest.TestCase):
             zone(sysfs, "intel-rapl:0:1", "dram", 65712999613, 5)
             os.makedirs(os.path.join(sysfs, "class/powercap/intel-rapl:1"))
         env = dict(os.environ, EBENCH_SYSFS_ROOT=sysfs, EBENCH_PROCFS_ROOT=procfs,
-                   EBENCH_HOSTNAME="node07")
+                   EBENCH_HOSTNAME="node07",
+                   EBENCH_NVML_LIBRARY="/nonexistent/libnvidia-ml.so.1")
         out = os.path.join(tmp, "r.json")
         p = subprocess.run([EBENCH, "run", "-q", "-i", "5", "--json", out, "--",
                             "sh", "-c", "exit 5"], env=env, capture_output=True, text=True)
@@ -79,6 +80,7 @@ class ReportSchema(unittest.TestCase):
         whats = [u["what"] for u in r["unavailable"]]
         self.assertIn("intel-rapl:1", whats)
         self.assertIn("cpumodel", whats)
+        self.assertIn("NVIDIA", whats)
 
     def test_model_report(self):
         with tempfile.TemporaryDirectory() as tmp:

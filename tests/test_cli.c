@@ -11,6 +11,12 @@
 
 extern char **environ;
 
+/* No GPU in these tests: a real driver on the machine must not change them. */
+#define NO_NVML "/nonexistent/libnvidia-ml.so.1"
+#define NO_NVML_LINE                                                                               \
+    "  nvml NVIDIA: cannot load EBENCH_NVML_LIBRARY=" NO_NVML ": " NO_NVML                          \
+    ": cannot open shared object file: No such file or directory\n"
+
 typedef struct out {
     int status; /* exit status as a shell reports it */
     char *out, *err;
@@ -47,6 +53,7 @@ static out run_ebench(fake *fk, const char *const *args)
     setenv("EBENCH_SYSFS_ROOT", fk->sysfs, 1);
     setenv("EBENCH_PROCFS_ROOT", fk->procfs, 1);
     setenv("EBENCH_HOSTNAME", "node01", 1);
+    setenv("EBENCH_NVML_LIBRARY", NO_NVML, 1);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -98,7 +105,7 @@ static void test_info_golden(void **state)
              "  cpu1-package     cpu       intel    counter  1 ms     powercap intel-rapl:1 "
              "(package-1)\n"
              "\n"
-             "Not available (2):\n"
+             "Not available (3):\n" NO_NVML_LINE
              "  powercap intel-rapl:1:0: cannot read "
              "%s/class/powercap/intel-rapl:1:0/max_energy_range_uj (No such file or directory): "
              "without the counter's range its wraps cannot be corrected\n"

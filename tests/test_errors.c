@@ -51,6 +51,7 @@ static void test_tick_needs_manual(void **state)
     eb_config_init(&cfg);
     cfg.sysfs_root = fk.sysfs;
     cfg.procfs_root = fk.procfs;
+    cfg.sources = EB_SOURCE_POWERCAP;
     assert_int_equal(eb_open(&b, &cfg), EB_OK);
     assert_int_equal(eb_tick(b), EB_EMODE);
     assert_contains(eb_last_detail(b), "cfg.manual");

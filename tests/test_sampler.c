@@ -36,6 +36,7 @@ static eb_bench *open_thread(fake *fk, double interval_ms)
     cfg.interval_ms = interval_ms;
     cfg.sysfs_root = fk->sysfs;
     cfg.procfs_root = fk->procfs;
+    cfg.sources = EB_SOURCE_POWERCAP;
     assert_int_equal(eb_open(&b, &cfg), EB_OK);
     return b;
 }

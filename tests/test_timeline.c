@@ -15,7 +15,7 @@ static eb__domain_desc power_desc(int interval_mean)
 
 static void add_power(eb__series *s, const eb__domain_desc *d, double t, double p)
 {
-    eb__reading r = {0, p};
+    eb__reading r = {.counter = 0, .power_w = p};
     assert_int_equal(eb__series_add(s, d, t, &r), 0);
 }
 
@@ -32,7 +32,7 @@ static void test_trapezoids(void **state)
     assert_near(eb__energy_at(s.v, s.n, 0.5), 2.5, 1e-12); /* linear between samples */
     assert_near(eb__energy_at(s.v, s.n, -1), 0.0, 1e-12);  /* clamped */
     assert_near(eb__energy_at(s.v, s.n, 9), 25.0, 1e-12);
-    eb__reading back = {0, 1.0};
+    eb__reading back = {.power_w = 1.0};
     assert_int_equal(eb__series_add(&s, &d, 2.0, &back), EB_EINVAL); /* time went back */
     eb__series_free(&s);
 }
@@ -59,7 +59,7 @@ static void test_counter_without_wrap_range(void **state)
     memset(&d, 0, sizeof d);
     d.method = EB_METHOD_COUNTER;
     d.counter_unit_j = 1e-3; /* mJ, as NVML's counter */
-    eb__reading r = {5000, NAN};
+    eb__reading r = {.counter = 5000, .power_w = NAN};
     assert_int_equal(eb__series_add(&s, &d, 0.0, &r), 0);
     r.counter = 7000;
     assert_int_equal(eb__series_add(&s, &d, 1.0, &r), 0);

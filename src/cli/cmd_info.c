@@ -76,9 +76,14 @@ int eb_cmd_info(int argc, char **argv)
         const eb_domain_info *d = eb_domain(b, i);
         char period[32];
         print_period(period, sizeof period, d->update_period_s);
-        printf("  %-16s %-9s %-8s %-8s %-8s %s (%s)%s%s\n", d->id, d->kind, d->vendor,
+        printf("  %-16s %-9s %-8s %-8s %-8s %s (%s)%s%s%s\n", d->id, d->kind, d->vendor,
                eb_method_name(d->method), period, d->location, d->name,
-               d->part_of ? ", part of " : "", d->part_of ? d->part_of : "");
+               d->part_of ? ", part of " : "", d->part_of ? d->part_of : "",
+               d->simulated ? " [SIMULATED]" : "");
+        if (d->uuid)
+            printf("  %-16s uuid %s\n", "", d->uuid);
+        if (d->readings)
+            printf("  %-16s reads %s\n", "", d->readings);
     }
     if (n == 0)
         printf("  none: no energy source can be read here (see below)\n");

@@ -134,6 +134,10 @@ static void fill_info(eb__domain *d)
         .in_total = s->in_total,
         .part_of = s->part_of[0] ? s->part_of : NULL,
         .note = s->note[0] ? s->note : NULL,
+        .uuid = s->uuid[0] ? s->uuid : NULL,
+        .pci_bus_id = s->pci_bus_id[0] ? s->pci_bus_id : NULL,
+        .readings = s->readings[0] ? s->readings : NULL,
+        .simulated = s->simulated,
     };
 }
 
@@ -144,15 +148,15 @@ static void probe_all(eb_bench *b)
         .procfs_root = b->procfs_root,
         .cpu_tdp_w = b->cfg.cpu_tdp_w > 0 ? b->cfg.cpu_tdp_w : EB_DEFAULT_CPU_TDP_W,
         .cpu_tdp_given = b->cfg.cpu_tdp_w > 0,
+        .gpus = b->cfg.gpus,
         .add_domain = probe_add_domain,
         .unavailable = probe_unavailable,
         .bench = b,
     };
-    static const unsigned flags[] = {EB_SOURCE_POWERCAP, EB_SOURCE_CPUMODEL};
 
     for (size_t i = 0; eb__sources[i] && b->n_src < EB__MAX_SOURCES; i++) {
         const eb__source_ops *ops = eb__sources[i];
-        if (!(b->cfg.sources & flags[i]))
+        if (!(b->cfg.sources & ops->flag))
             continue;
         void *priv = calloc(1, ops->priv_size ? ops->priv_size : 1);
         if (!priv)
@@ -344,6 +348,7 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
         eb_domain_energy *e = &r->domains[i];
         eb__window_energy(s->v, s->n, t0, t1, e);
         e->method = b->dom[i].desc.method;
+        e->lost_at_s = s->lost ? s->lost_at_s : NAN;
         if (!b->dom[i].desc.in_total)
             continue;
         if (isnan(e->energy_j) || e->covered_s < r->duration_s - 1e-9)

@@ -40,22 +40,28 @@ static void fmt_num(char *buf, size_t len, double v, int decimals)
 static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_energy *e,
                       double duration_s)
 {
-    char avg[32], peak[32], partial[96] = "";
+    char avg[32], peak[32], extra[160] = "";
+    size_t used = 0;
 
+    if (info->part_of)
+        used += (size_t)snprintf(extra + used, sizeof extra - used, ", part of %s", info->part_of);
+    if (!isnan(e->lost_at_s) && used < sizeof extra)
+        used += (size_t)snprintf(extra + used, sizeof extra - used, ", LOST at %.3f s",
+                                 e->lost_at_s);
+    if (e->covered_s < duration_s - 1e-9 && !isnan(e->energy_j) && used < sizeof extra)
+        snprintf(extra + used, sizeof extra - used, ", partial: covers %.3f of %.3f s",
+                 e->covered_s, duration_s);
     if (isnan(e->energy_j)) {
-        fprintf(out, " %16s    %-16s   %s\n", "<not supported>", info->id,
-                "no valid sample in this window");
+        fprintf(out, " %16s    %-16s   %s%s\n", "<not supported>", info->id,
+                "no valid sample in this window", extra);
         return;
     }
     fmt_num(avg, sizeof avg, e->avg_power_w, 2);
     fmt_num(peak, sizeof peak, e->peak_power_w, 2);
-    if (e->covered_s < duration_s - 1e-9)
-        snprintf(partial, sizeof partial, ", partial: covers %.3f of %.3f s", e->covered_s,
-                 duration_s);
-    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s%s\n", e->energy_j, info->id,
+    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s\n", e->energy_j, info->id,
             avg, peak, eb_method_name(info->method),
-            info->method == EB_METHOD_MODEL ? " (estimate)" : "", info->part_of ? ", part of " : "",
-            info->part_of ? info->part_of : "", partial);
+            info->method == EB_METHOD_MODEL ? " (estimate)" : "",
+            info->simulated ? " (simulated)" : "", extra);
 }
 
 static int total_is_estimate(const eb_bench *b)
@@ -198,6 +204,7 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
                 s->peak_power_w = r.domains[d].peak_power_w;
             s->samples += r.domains[d].samples;
             s->covered_s += r.domains[d].covered_s;
+            s->lost_at_s = r.domains[d].lost_at_s;
         }
     }
     for (size_t k = 0; k < n; k++) {
@@ -253,7 +260,50 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+static json_t *domain_core_json(const eb__domain *d, const eb_domain_energy *e);
+
+/* Summaries of what a domain reported besides energy (GPUs), null where it
+ * reported nothing. */
+static json_t *metrics_json(const eb__series *s)
+{
+    double sum[EB__AUX_N] = {0}, max[EB__AUX_N], last[EB__AUX_N];
+    size_t n[EB__AUX_N] = {0};
+    for (int k = 0; k < EB__AUX_N; k++)
+        max[k] = last[k] = NAN;
+    for (size_t i = 0; s->aux && i < s->n; i++)
+        for (int k = 0; k < EB__AUX_N; k++) {
+            double v = s->aux[i][k];
+            if (isnan(v))
+                continue;
+            sum[k] += v;
+            n[k]++;
+            if (!(v <= max[k]))
+                max[k] = v;
+            last[k] = v;
+        }
+#define AVG(k) num(n[k] ? sum[k] / (double)n[k] : NAN)
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "instant_power_peak_w",
+                     num(max[EB__AUX_POWER_INSTANT_W]), "gpu_utilization_avg",
+                     AVG(EB__AUX_GPU_UTIL), "memory_utilization_avg", AVG(EB__AUX_MEM_UTIL),
+                     "sm_clock_avg_mhz", AVG(EB__AUX_SM_CLOCK_MHZ), "temperature_max_c",
+                     num(max[EB__AUX_TEMP_C]), "power_limit_w", num(last[EB__AUX_POWER_LIMIT_W]));
+#undef AVG
+}
+
 static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e)
+{
+    const eb_domain_info *i = &d->info;
+    json_t *o = domain_core_json(d, e);
+    json_object_set_new(o, "simulated", json_boolean(i->simulated));
+    json_object_set_new(o, "uuid", str_or_null(i->uuid));
+    json_object_set_new(o, "pci_bus_id", str_or_null(i->pci_bus_id));
+    json_object_set_new(o, "readings", str_or_null(i->readings));
+    json_object_set_new(o, "lost_at_s", num(e->lost_at_s));
+    json_object_set_new(o, "metrics", d->desc.has_aux ? metrics_json(&d->series) : json_null());
+    return o;
+}
+
+static json_t *domain_core_json(const eb__domain *d, const eb_domain_energy *e)
 {
     const eb_domain_info *i = &d->info;
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:f, s:o, s:o, "

@@ -15,11 +15,21 @@
 
 static void read_domain(eb_bench *b, eb__domain *d, double t)
 {
-    eb__reading r = {0, NAN};
+    eb__reading r = {0, NAN, {NAN, NAN, NAN, NAN, NAN, NAN}};
     char why[EB__TEXT_LEN] = "";
     const eb__source_ops *ops = b->src[d->source].ops;
 
-    if (ops->read(b->src[d->source].priv, d->local, &r, why, sizeof why) < 0) {
+    if (d->series.lost)
+        return;
+    int rc = ops->read(b->src[d->source].priv, d->local, &r, why, sizeof why);
+    if (rc == EB__READ_LOST) {
+        d->series.lost = 1;
+        d->series.lost_at_s = t;
+        eb__warn(b, "%s: lost at t=%.3f s (%s); its energy up to then is kept", d->desc.id, t,
+                 why);
+        return;
+    }
+    if (rc < 0) {
         if (d->series.bad_reads++ == 0)
             eb__warn(b, "%s: unreadable sample at t=%.3f s (%s); such samples are skipped",
                      d->desc.id, t, why);

@@ -4,7 +4,7 @@
 
 #include "timeline.h"
 
-static int grow(eb__series *s)
+static int grow(eb__series *s, int aux)
 {
     if (s->n < s->cap)
         return 0;
@@ -13,67 +13,124 @@ static int grow(eb__series *s)
     if (!v)
         return EB_ENOMEM;
     s->v = v;
+    if (aux) {
+        float(*a)[EB__AUX_N] = realloc(s->aux, cap * sizeof *a);
+        if (!a)
+            return EB_ENOMEM;
+        s->aux = a;
+    }
     s->cap = cap;
     return 0;
 }
 
-/* Energy since the previous sample, in joules. */
-static double step_energy(eb__series *s, const eb__domain_desc *d, double dt, const eb__reading *r)
+/* Joules the counter moved since the last reading. */
+static double counter_delta(eb__series *s, const eb__domain_desc *d, unsigned long long c)
 {
-    if (d->method == EB_METHOD_COUNTER) {
-        unsigned long long delta;
-        if (r->counter >= s->last_counter) {
-            delta = r->counter - s->last_counter;
-        } else if (d->counter_range > 0) {
-            /* Wrapped once: RAPL counts up to its range, then restarts at 0. */
-            delta = d->counter_range - s->last_counter + r->counter;
-            s->wraps++;
-        } else {
-            delta = 0; /* a counter that never wraps went back: reset, not energy */
-        }
-        return (double)delta * d->counter_unit_j;
+    unsigned long long delta;
+    if (c >= s->last_counter) {
+        delta = c - s->last_counter;
+    } else if (d->counter_range > 0) {
+        /* Wrapped once: RAPL counts up to its range, then restarts at 0. */
+        delta = d->counter_range - s->last_counter + c;
+        s->wraps++;
+    } else {
+        delta = 0; /* a counter that never wraps went back: a reset, not energy */
     }
-    if (d->power_is_interval_mean)
-        return r->power_w * dt;
-    return 0.5 * (s->last_power_w + r->power_w) * dt;
+    return (double)delta * d->counter_unit_j;
+}
+
+static void push(eb__series *s, const eb__domain_desc *d, double t, double e, double p,
+                 const eb__reading *r)
+{
+    s->v[s->n] = (eb__sample){t, e, p};
+    if (d->has_aux)
+        for (int i = 0; i < EB__AUX_N; i++)
+            s->aux[s->n][i] = (float)r->aux[i];
+    s->n++;
+}
+
+/* A counter that moves only every update period (NVML): a reading that did
+ * not move is an estimate at the last rate; when the counter moves, every
+ * estimate since the last move is replaced by the straight line between the
+ * two moves, which is exact for constant power. */
+static void add_holding_counter(eb__series *s, const eb__domain_desc *d, double t,
+                                const eb__reading *r)
+{
+    if (s->n == 0) {
+        s->change_idx = 0;
+        s->change_t = t;
+        s->change_j = 0;
+        s->change_rate_w = NAN;
+        push(s, d, t, 0, NAN, r);
+        return;
+    }
+    int moved = s->counter_j > s->change_j;
+    if (moved || t - s->change_t >= 2 * d->update_period_s) {
+        double rate = (s->counter_j - s->change_j) / (t - s->change_t);
+        for (size_t i = s->change_idx + 1; i < s->n; i++) {
+            s->v[i].energy_j = s->change_j + rate * (s->v[i].t_s - s->change_t);
+            s->v[i].power_w = rate;
+        }
+        push(s, d, t, s->counter_j, rate, r);
+        s->change_idx = s->n - 1;
+        s->change_t = t;
+        s->change_j = s->counter_j;
+        s->change_rate_w = rate;
+        return;
+    }
+    double rate = isnan(s->change_rate_w) ? 0 : s->change_rate_w;
+    push(s, d, t, s->change_j + rate * (t - s->change_t), s->change_rate_w, r);
 }
 
 int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s, const eb__reading *r)
 {
-    eb__sample sm = {t_s, 0.0, NAN};
+    const int counter = d->method == EB_METHOD_COUNTER;
+    double e = counter && s->n > 0 ? counter_delta(s, d, r->counter) : 0;
 
+    if (s->n > 0 && t_s < s->v[s->n - 1].t_s)
+        return EB_EINVAL;
     if (s->n > 0 && t_s == s->v[s->n - 1].t_s) {
         /* Two reads at one instant (a window boundary on a tick): one sample. */
-        s->v[s->n - 1].energy_j += step_energy(s, d, 0.0, r);
+        s->counter_j += e;
         s->last_counter = r->counter;
+        if (!d->counter_holds)
+            s->v[s->n - 1].energy_j += e;
         return 0;
     }
-    if (grow(s) < 0)
+    if (grow(s, d->has_aux) < 0)
         return EB_ENOMEM;
+    s->counter_j += e;
+    s->last_counter = r->counter;
+    if (counter && d->counter_holds) {
+        add_holding_counter(s, d, t_s, r);
+        return 0;
+    }
+
+    double energy = 0, power = NAN;
     if (s->n > 0) {
         const eb__sample *prev = &s->v[s->n - 1];
         double dt = t_s - prev->t_s;
-        if (dt < 0)
-            return EB_EINVAL;
-        double e = step_energy(s, d, dt, r);
-        sm.energy_j = prev->energy_j + e;
-        if (d->method == EB_METHOD_COUNTER)
-            sm.power_w = dt > 0 ? e / dt : prev->power_w;
-        if (dt > s->max_gap_s)
-            s->max_gap_s = dt;
+        if (counter)
+            power = e / dt;
+        else if (d->power_is_interval_mean)
+            e = r->power_w * dt;
+        else
+            e = 0.5 * (s->last_power_w + r->power_w) * dt;
+        energy = prev->energy_j + e;
     }
     /* An interval mean at the first sample describes time before the timeline. */
-    if (d->method != EB_METHOD_COUNTER && (s->n > 0 || !d->power_is_interval_mean))
-        sm.power_w = r->power_w;
-    s->last_counter = r->counter;
+    if (!counter && (s->n > 0 || !d->power_is_interval_mean))
+        power = r->power_w;
     s->last_power_w = r->power_w;
-    s->v[s->n++] = sm;
+    push(s, d, t_s, energy, power, r);
     return 0;
 }
 
 void eb__series_free(eb__series *s)
 {
     free(s->v);
+    free(s->aux);
     s->v = NULL;
+    s->aux = NULL;
     s->n = s->cap = 0;
 }

@@ -24,12 +24,18 @@ typedef struct eb__sample {
 
 typedef struct eb__series {
     eb__sample *v;
+    float (*aux)[EB__AUX_N]; /* per sample, for domains with has_aux */
     size_t n, cap;
     unsigned long long last_counter;
+    double counter_j; /* energy the counter has shown since the first sample */
     double last_power_w;
+    /* counter_holds: the last sample where the counter moved */
+    size_t change_idx;
+    double change_t, change_j, change_rate_w;
     size_t wraps;
     size_t bad_reads;
-    double max_gap_s; /* longest time between two samples */
+    int lost;
+    double lost_at_s;
 } eb__series;
 
 /* Appends one reading at time t_s. Returns 0, EB_ENOMEM, or EB_EINVAL when t_s

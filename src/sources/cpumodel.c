@@ -114,6 +114,7 @@ static void cpumodel_close(void *priv)
 
 const eb__source_ops eb__cpumodel_ops = {
     .name = "cpumodel",
+    .flag = EB_SOURCE_CPUMODEL,
     .priv_size = sizeof(cpumodel),
     .probe = cpumodel_probe,
     .read = cpumodel_read,

@@ -275,6 +275,7 @@ static void powercap_close(void *priv)
 
 const eb__source_ops eb__powercap_ops = {
     .name = "powercap",
+    .flag = EB_SOURCE_POWERCAP,
     .priv_size = sizeof(powercap),
     .probe = powercap_probe,
     .read = powercap_read,

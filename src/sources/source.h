@@ -32,16 +32,40 @@ typedef struct eb__domain_desc {
      * counter wraps to 0 (0: it never wraps). */
     double counter_unit_j;
     unsigned long long counter_range;
+    /* The counter moves only every update_period_s (NVML: ~100 ms): between
+     * moves, samples are estimates, made exact when it moves again. */
+    int counter_holds;
     /* Power methods: the reading is the mean since the previous read (so
      * energy is power x dt), not an instant value (trapezoids). */
     int power_is_interval_mean;
+    char uuid[96];       /* "" if none */
+    char pci_bus_id[32]; /* "" if none */
+    char readings[EB__TEXT_LEN]; /* what else it reports, "" if nothing */
+    int simulated;       /* read from the simulated driver (sim/) */
+    int has_aux;         /* fills eb__reading.aux */
 } eb__domain_desc;
+
+/* Readings besides energy that a domain may report each tick (NaN if not). */
+enum {
+    EB__AUX_POWER_INSTANT_W,
+    EB__AUX_GPU_UTIL,  /* 0..1 */
+    EB__AUX_MEM_UTIL,  /* 0..1 */
+    EB__AUX_SM_CLOCK_MHZ,
+    EB__AUX_TEMP_C,
+    EB__AUX_POWER_LIMIT_W,
+    EB__AUX_N
+};
 
 /* One reading: a counter value for counter domains, power otherwise. */
 typedef struct eb__reading {
     unsigned long long counter;
     double power_w;
+    double aux[EB__AUX_N];
 } eb__reading;
+
+/* read() results besides 0: */
+#define EB__READ_BAD (-1)  /* this sample is unusable; try again next tick */
+#define EB__READ_LOST (-2) /* the device is gone; stop reading it */
 
 typedef struct eb__probe_ctx {
     const char *sysfs_root;
@@ -49,6 +73,7 @@ typedef struct eb__probe_ctx {
     double cpu_tdp_w;
     int cpu_tdp_given;  /* the user chose cpu_tdp_w */
     size_t cpu_domains; /* CPU domains added by earlier backends */
+    const char *gpus;   /* --gpus: "all", "0,2", "GPU-uuid,..."; NULL: default */
     /* Adds a domain; returns its index in the bench, or a negative eb_error. */
     int (*add_domain)(struct eb__probe_ctx *ctx, const eb__domain_desc *d, size_t local);
     /* Records that something cannot be measured, and why. */
@@ -60,14 +85,17 @@ typedef struct eb__probe_ctx {
 
 typedef struct eb__source_ops {
     const char *name;
+    unsigned flag; /* its bit in eb_config.sources */
     size_t priv_size;
     /* Adds the backend's domains; local indices are the backend's own. */
     void (*probe)(void *priv, eb__probe_ctx *ctx);
-    /* Reads domain `local`. Returns 0, or -1 with the cause written to why. */
+    /* Reads domain `local`. Returns 0, or EB__READ_BAD / EB__READ_LOST with
+     * the cause written to why. */
     int (*read)(void *priv, size_t local, eb__reading *out, char *why, size_t why_len);
     void (*close)(void *priv);
 } eb__source_ops;
 
+extern const eb__source_ops eb__nvml_ops;
 extern const eb__source_ops eb__powercap_ops;
 extern const eb__source_ops eb__cpumodel_ops;
 

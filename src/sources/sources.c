@@ -10,6 +10,7 @@
 #include "source.h"
 
 const eb__source_ops *const eb__sources[] = {
+    &eb__nvml_ops,
     &eb__powercap_ops,
     &eb__cpumodel_ops,
     NULL,
