@@ -532,7 +532,7 @@ API nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t dev, unsigned *current, unsig
  * its latest update. */
 static double sensor_power(const gpu *g, double t, double window)
 {
-    double tk = floor(t / g->upd_s) * g->upd_s;
+    double tk = floor(t / g->upd_s + 1e-9) * g->upd_s; /* exact grid despite rounding */
     return mean_power(g, tk - window, tk);
 }
 
@@ -543,7 +543,7 @@ API nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsigned 
         return NVML_ERROR_NOT_SUPPORTED;
     if (g->no_perm & NOPERM_ENERGY)
         return NVML_ERROR_NO_PERMISSION;
-    double tk = floor(t / g->energy_upd_s) * g->energy_upd_s;
+    double tk = floor(t / g->energy_upd_s + 1e-9) * g->energy_upd_s;
     *mj = g->energy_offset_mj + (unsigned long long)floor(integral(g, tk, 0) * 1e3);
     return NVML_SUCCESS;
 }

@@ -122,8 +122,9 @@ void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
                          p);
             if (cuda)
                 snprintf(choice[k].rule, sizeof choice[k].rule,
-                         "CUDA_VISIBLE_DEVICES=%.48s, CUDA device %u%s%s", list, pos,
-                         is_mig ? " (a MIG instance of it)" : "", all_digits(p, len) ? pci_note : "");
+                         "CUDA_VISIBLE_DEVICES=%.48s, entry '%.*s' (the program's cuda:%u)%s%s",
+                         list, (int)(len > 40 ? 40 : len), p, pos,
+                         is_mig ? ", a MIG instance of it" : "", all_digits(p, len) ? pci_note : "");
             else
                 snprintf(choice[k].rule, sizeof choice[k].rule, "--gpus %.64s", list);
         }

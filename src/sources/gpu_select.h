@@ -22,7 +22,7 @@ typedef struct eb__gpu_info {
 
 typedef struct eb__gpu_choice {
     int selected;
-    char rule[192]; /* why it was (or was not) chosen, for the output */
+    char rule[320]; /* why it was (or was not) chosen, for the output */
     char mig[96];   /* the MIG instance that chose it, "" if none */
 } eb__gpu_choice;
 

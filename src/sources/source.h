@@ -14,7 +14,7 @@
 #include "ebench.h"
 
 #define EB__ID_LEN 32
-#define EB__TEXT_LEN 256
+#define EB__TEXT_LEN 512
 
 /* What a backend says about one domain when it adds it. */
 typedef struct eb__domain_desc {

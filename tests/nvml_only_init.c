@@ -1,0 +1,6 @@
+/* A library that exports nvmlInit and nothing else: the backend must refuse
+ * it with a reason, not crash. */
+__attribute__((visibility("default"))) int nvmlInit(void)
+{
+    return 0;
+}

@@ -1,0 +1,409 @@
+/*
+ * test_nvml.c - the NVML backend against the simulated driver, loaded by the
+ * real loading code (dlopen of EBENCH_NVML_LIBRARY). The simulator runs on a
+ * hand-moved clock (EBENCH_SIM_CLOCK=manual) and tells the exact integral of
+ * its true power, so energy is checked against ground truth.
+ */
+#include <dlfcn.h>
+#include <jansson.h>
+#include <math.h>
+
+#include "helpers.h"
+
+typedef struct sim {
+    fake fk;
+    void *lib;
+    void (*set_time)(double);
+    double (*truth)(unsigned, double, double);
+    eb_bench *b;
+} sim;
+
+static const char gpu_a[] = "GPU-aaaaaaaa-1111-4000-8000-000000000000";
+static const char gpu_b[] = "GPU-bbbbbbbb-2222-4000-8000-000000000000";
+
+/* Writes the scenario, opens a manual bench on it with only NVML. */
+static void sim_open(sim *s, const char *gpus_json, const char *gpus_opt)
+{
+    char path[600];
+    fake_init(&s->fk);
+    fake_write(s->fk.root, "scenario.json", "{\"gpus\": [%s]}\n", gpus_json);
+    snprintf(path, sizeof path, "%s/scenario.json", s->fk.root);
+    setenv("EBENCH_SIM_CONFIG", path, 1);
+    setenv("EBENCH_SIM_CLOCK", "manual", 1);
+    setenv("EBENCH_NVML_LIBRARY", SIM_LIB, 1);
+
+    eb_config cfg;
+    eb_config_init(&cfg);
+    cfg.manual = 1;
+    cfg.clock = fake_clock;
+    cfg.clock_ctx = &s->fk;
+    cfg.sources = EB_SOURCE_NVML;
+    cfg.gpus = gpus_opt;
+    assert_int_equal(eb_open(&s->b, &cfg), EB_OK);
+    /* The library ebench loaded, if it kept it (it does while a GPU is measured). */
+    s->lib = dlopen(SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
+    if (eb_domain_count(s->b) > 0) {
+        assert_non_null(s->lib);
+        *(void **)&s->set_time = dlsym(s->lib, "ebsim_set_time");
+        *(void **)&s->truth = dlsym(s->lib, "ebsim_true_energy_j");
+        assert_non_null(s->set_time);
+        assert_non_null(s->truth);
+    }
+}
+
+static void sim_close(sim *s)
+{
+    if (s->lib)
+        dlclose(s->lib);
+    if (s->b) {
+        eb_close(s->b);
+        fake_free(&s->fk);
+    }
+    s->lib = NULL;
+    s->b = NULL;
+    unsetenv("CUDA_VISIBLE_DEVICES");
+    unsetenv("CUDA_DEVICE_ORDER");
+}
+
+/* Whatever a failed test left open is closed, so the next starts clean. */
+static int setup(void **state)
+{
+    *state = calloc(1, sizeof(sim));
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    sim_close(*state);
+    free(*state);
+    return 0;
+}
+
+/* Moves both clocks to t and takes a sample. */
+static void step(sim *s, double t)
+{
+    s->fk.now = t;
+    s->set_time(t);
+    assert_int_equal(eb_tick(s->b), EB_OK);
+}
+
+static void at(sim *s, double t)
+{
+    s->fk.now = t;
+    s->set_time(t);
+}
+
+/* Two H100s; GPU 0 steps through the reference table in phases whose edges
+ * fall on the counter's 100 ms updates, GPU 1 runs another cycle. */
+#define TWO_GPUS                                                                                   \
+    "{\"uuid\": \"GPU-aaaaaaaa-1111-4000-8000-000000000000\", \"pci_bus_id\": "                    \
+    "\"00000000:81:00.0\", \"repeat\": true, \"phases\": [{\"seconds\": 0.7, \"power_w\": 50}, "   \
+    "{\"seconds\": 1.2, \"power_w\": 150}, {\"seconds\": 0.8, \"power_w\": 250}, {\"seconds\": "   \
+    "1.3, \"power_w\": 400}]},"                                                                    \
+    "{\"uuid\": \"GPU-bbbbbbbb-2222-4000-8000-000000000000\", \"pci_bus_id\": "                    \
+    "\"00000000:07:00.0\", \"repeat\": true, \"phases\": [{\"seconds\": 0.5, \"power_w\": 380}, "  \
+    "{\"seconds\": 0.9, \"power_w\": 90}]}"
+
+static void test_counter_against_truth(void **state)
+{
+    sim *s = *state;
+    sim_open(s, TWO_GPUS, NULL);
+    assert_int_equal(eb_domain_count(s->b), 2);
+    const eb_domain_info *d = eb_domain(s->b, 0);
+    assert_string_equal(d->id, "gpu0");
+    assert_string_equal(d->kind, "gpu");
+    assert_int_equal(d->method, EB_METHOD_COUNTER);
+    assert_true(d->simulated);
+    assert_string_equal(d->name, "Simulated H100 80GB HBM3");
+    assert_string_equal(d->uuid, gpu_a);
+    assert_string_equal(d->pci_bus_id, "00000000:81:00.0");
+    assert_contains(d->note, "SIMULATED GPU (ebench-sim), not a measurement");
+    assert_contains(d->readings, "energy counter, instant power, utilization");
+
+    /* Windows of 1 s and more at odd offsets, sampled every 10 ms. */
+    static const double windows[][2] = {{0.13, 1.13}, {0.37, 2.07}, {1.01, 4.21}, {2.5, 7.9}};
+    eb_result r[4];
+    size_t next_open = 0, next_close = 0;
+    for (int k = 1; k <= 800; k++) {
+        double t = k * 0.01;
+        step(s, t);
+        while (next_open < 4 && fabs(windows[next_open][0] - t) < 1e-9) {
+            char name[24];
+            snprintf(name, sizeof name, "w%zu", next_open++);
+            assert_int_equal(eb_begin(s->b, name), EB_OK);
+        }
+        while (next_close < next_open && fabs(windows[next_close][1] - t) < 1e-9) {
+            char name[24];
+            snprintf(name, sizeof name, "w%zu", next_close);
+            assert_int_equal(eb_end(s->b, name, &r[next_close]), EB_OK);
+            next_close++;
+        }
+    }
+    assert_int_equal(next_close, 4);
+    assert_int_equal(eb_stop(s->b), EB_OK);
+    for (int w = 0; w < 4; w++) {
+        double total_truth = 0;
+        for (unsigned g = 0; g < 2; g++) {
+            double truth = s->truth(g, windows[w][0], windows[w][1]);
+            total_truth += truth;
+            /* the results of eb_end, taken as the window closed */
+            assert_near(r[w].domains[g].energy_j, truth, 0.005 * truth);
+        }
+        assert_near(r[w].total_energy_j, total_truth, 0.005 * total_truth);
+    }
+    sim_close(s);
+}
+
+/* The sensor moves every 100 ms: the samples in between are estimates and
+ * never show a fake 0 W. */
+static void test_no_zero_power_between_updates(void **state)
+{
+    sim *s = *state;
+    eb_result r;
+    sim_open(s, TWO_GPUS, NULL);
+    for (int k = 1; k <= 300; k++)
+        step(s, k * 0.01);
+    assert_int_equal(eb_total(s->b, &r), EB_OK);
+    /* GPU 1 never exceeds 380 W; rates between counter updates are exact here */
+    if (!(r.domains[1].peak_power_w < 381))
+        fail_msg("peak %.3f W", r.domains[1].peak_power_w);
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&csv, &len);
+    assert_int_equal(eb_write_csv(s->b, f), EB_OK);
+    fclose(f);
+    assert_null(strstr(csv, ",gpu1,0.000,"));
+    free(csv);
+    sim_close(s);
+}
+
+static void test_cuda_visible_devices(void **state)
+{
+    sim *s = *state;
+    /* NVML lists the GPU at 81:00.0 first; CUDA (PCI order) numbers 07:00.0 as 0. */
+    setenv("CUDA_VISIBLE_DEVICES", "0", 1);
+    setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 1);
+    sim_open(s, TWO_GPUS, NULL);
+    assert_int_equal(eb_domain_count(s->b), 1);
+    assert_string_equal(eb_domain(s->b, 0)->id, "gpu1");
+    assert_string_equal(eb_domain(s->b, 0)->uuid, gpu_b);
+    assert_contains(eb_domain(s->b, 0)->note, "selected: CUDA_VISIBLE_DEVICES=0, entry '0' (the program's cuda:0)");
+    assert_contains(unavailable_reason(s->b, "gpu0"), "not selected: CUDA_VISIBLE_DEVICES=0");
+    sim_close(s);
+    unsetenv("CUDA_DEVICE_ORDER");
+
+    /* Without CUDA_DEVICE_ORDER the output says which order it assumed. */
+    setenv("CUDA_VISIBLE_DEVICES", "1,0", 1);
+    sim_open(s, TWO_GPUS, NULL);
+    assert_int_equal(eb_domain_count(s->b), 2);
+    assert_contains(eb_domain(s->b, 0)->note,
+                    "entry '1' (the program's cuda:0); indices taken in PCI bus order");
+    sim_close(s);
+
+    /* By UUID, and by a unique UUID prefix as CUDA accepts. */
+    setenv("CUDA_VISIBLE_DEVICES", "GPU-aaaaaaaa", 1);
+    sim_open(s, TWO_GPUS, NULL);
+    assert_int_equal(eb_domain_count(s->b), 1);
+    assert_string_equal(eb_domain(s->b, 0)->uuid, gpu_a);
+    sim_close(s);
+
+    /* An entry that matches nothing ends the list, as in CUDA. */
+    setenv("CUDA_VISIBLE_DEVICES", "GPU-bbbbbbbb,7,0", 1);
+    sim_open(s, TWO_GPUS, NULL);
+    assert_int_equal(eb_domain_count(s->b), 1);
+    assert_string_equal(eb_domain(s->b, 0)->uuid, gpu_b);
+    assert_contains(unavailable_reason(s->b, "NVIDIA"),
+                    "'7' matches no GPU; CUDA ignores it and every entry after it");
+    sim_close(s);
+
+    setenv("CUDA_VISIBLE_DEVICES", "", 1);
+    sim_open(s, TWO_GPUS, NULL);
+    assert_int_equal(eb_domain_count(s->b), 0);
+    assert_contains(unavailable_reason(s->b, "NVIDIA"), "CUDA_VISIBLE_DEVICES is empty");
+    sim_close(s);
+
+    /* --gpus overrides CUDA_VISIBLE_DEVICES and takes NVML indices. */
+    setenv("CUDA_VISIBLE_DEVICES", "0", 1);
+    sim_open(s, TWO_GPUS, "0");
+    assert_int_equal(eb_domain_count(s->b), 1);
+    assert_string_equal(eb_domain(s->b, 0)->id, "gpu0");
+    assert_contains(eb_domain(s->b, 0)->note, "selected: --gpus 0");
+    sim_close(s);
+}
+
+static void test_mig_instance(void **state)
+{
+    sim *s = *state;
+    setenv("CUDA_VISIBLE_DEVICES", "MIG-1234abcd-0000-4000-8000-000000000001", 1);
+    sim_open(s,
+             "{\"uuid\": \"GPU-aaaaaaaa-1111-4000-8000-000000000000\", \"pci_bus_id\": "
+             "\"00000000:07:00.0\"},"
+             "{\"uuid\": \"GPU-bbbbbbbb-2222-4000-8000-000000000000\", \"pci_bus_id\": "
+             "\"00000000:81:00.0\", \"mig_uuids\": [\"MIG-1234abcd-0000-4000-8000-000000000001\"]}",
+             NULL);
+    assert_int_equal(eb_domain_count(s->b), 1);
+    assert_string_equal(eb_domain(s->b, 0)->uuid, gpu_b);
+    assert_contains(eb_domain(s->b, 0)->note, ", a MIG instance of it");
+    assert_contains(eb_domain(s->b, 0)->note, "MIG enabled: measured as the whole GPU");
+    sim_close(s);
+}
+
+static void test_gpu_lost(void **state)
+{
+    sim *s = *state;
+    eb_result r;
+    sim_open(s,
+             "{\"phases\": [{\"seconds\": 10, \"power_w\": 300}], \"faults\": {\"lost_at_s\": "
+             "2.05}}," TWO_GPUS,
+             NULL);
+    assert_int_equal(eb_begin(s->b, "run"), EB_OK);
+    for (int k = 1; k <= 40; k++)
+        step(s, k * 0.1);
+    assert_int_equal(eb_end(s->b, "run", &r), EB_OK);
+    /* Lost at the first sample after 2.05 s; energy up to the last good one. */
+    assert_near(r.domains[0].lost_at_s, 2.1, 1e-9);
+    assert_near(r.domains[0].energy_j, s->truth(0, 0, 2.0), 0.005 * 600);
+    assert_near(r.domains[0].covered_s, 2.0, 1e-9);
+    /* the others go on */
+    assert_near(r.domains[1].energy_j, s->truth(1, 0, 4.0), 0.005 * s->truth(1, 0, 4.0));
+    assert_int_equal(r.total_incomplete, 1);
+    assert_contains(eb_warning(s->b, 0), "gpu0: lost at t=2.100 s (GPU is lost); its energy up "
+                                        "to then is kept");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    eb_print_report(s->b, f, NULL);
+    fclose(f);
+    assert_contains(text, "counter (simulated), LOST at 2.100 s, partial: covers 2.000 of 4.000 s");
+    assert_contains(text, "incomplete: a domain above is missing or partial");
+    free(text);
+    sim_close(s);
+}
+
+/* No counter (Pascal): instant power, then GetPowerUsage; each field entry's
+ * own return code decides, not the call's-> */
+static void test_fallbacks(void **state)
+{
+    sim *s = *state;
+    eb_result r;
+    sim_open(s,
+             "{\"arch\": \"pascal\", \"model\": \"P100\", \"phases\": [{\"seconds\": 10, "
+             "\"power_w\": 200}]},"
+             "{\"arch\": \"hopper\", \"sensor\": {\"energy_counter\": false}, \"phases\": "
+             "[{\"seconds\": 10, \"power_w\": 320}]},"
+             "{\"arch\": \"hopper\", \"sensor\": {\"energy_counter\": false, \"fields\": false, "
+             "\"power_usage\": \"average_1s\"}, \"phases\": [{\"seconds\": 10, \"power_w\": 320}]}",
+             NULL);
+    assert_int_equal(eb_domain_count(s->b), 3);
+    assert_int_equal(eb_domain(s->b, 0)->method, EB_METHOD_POWER);
+    assert_contains(eb_domain(s->b, 0)->note, "nvmlDeviceGetPowerUsage integrated");
+    assert_contains(eb_domain(s->b, 1)->note, "instant power (field 186) integrated");
+    assert_contains(eb_domain(s->b, 2)->note, "it is a 1 s average on Ampere and later");
+    step(s, 2.0);
+    assert_int_equal(eb_begin(s->b, "w"), EB_OK);
+    for (int k = 1; k <= 300; k++)
+        step(s, 2.0 + k * 0.01);
+    at(s, 5.0);
+    assert_int_equal(eb_end(s->b, "w", &r), EB_OK);
+    /* constant power: what the sensors see is the truth */
+    assert_near(r.domains[0].energy_j, 200 * 3.0, 0.005 * 600);
+    assert_near(r.domains[1].energy_j, 320 * 3.0, 0.005 * 960);
+    assert_near(r.domains[2].energy_j, 320 * 3.0, 0.005 * 960);
+    sim_close(s);
+}
+
+static void test_no_permission_is_a_reason(void **state)
+{
+    sim *s = *state;
+    sim_open(s,
+             "{\"faults\": {\"no_permission\": [\"energy\", \"fields\", \"power\"]}},"
+             "{\"sensor\": {\"energy_counter\": false}, \"faults\": {\"no_permission\": "
+             "[\"fields\"]}}",
+             NULL);
+    assert_int_equal(eb_domain_count(s->b), 1);
+    assert_string_equal(eb_domain(s->b, 0)->id, "gpu1");
+    assert_contains(unavailable_reason(s->b, "gpu0"),
+                    "no energy reading: energy counter: Insufficient Permissions; instant power "
+                    "(field 186): Insufficient Permissions; power usage: Insufficient Permissions");
+    sim_close(s);
+}
+
+static void test_metrics_recorded(void **state)
+{
+    sim *s = *state;
+    sim_open(s, "{\"power_limit_w\": 700, \"phases\": [{\"seconds\": 10, \"power_w\": 400}]}",
+             NULL);
+    for (int k = 1; k <= 20; k++)
+        step(s, k * 0.1);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(eb_write_json(s->b, f, NULL), EB_OK);
+    fclose(f);
+    json_error_t e;
+    json_t *root = json_loads(text, 0, &e);
+    assert_non_null(root);
+    json_t *m = json_object_get(json_array_get(json_object_get(root, "domains"), 0), "metrics");
+    assert_near(json_real_value(json_object_get(m, "power_limit_w")), 700, 1e-9);
+    assert_near(json_real_value(json_object_get(m, "instant_power_peak_w")), 400, 0.01);
+    /* (400 - 50) / (700 - 50) of the way from idle to the limit, in 20 of the
+     * 21 samples: the one at t = 0 shows the sensor's window before the start */
+    assert_near(json_real_value(json_object_get(m, "gpu_utilization_avg")), 0.538 * 20 / 21,
+                0.006);
+    json_decref(root);
+    free(text);
+    sim_close(s);
+}
+
+static void test_missing_or_broken_library(void **state)
+{
+    (void)state;
+    eb_config cfg;
+    eb_bench *b;
+    eb_config_init(&cfg);
+    cfg.manual = 1;
+    cfg.sources = EB_SOURCE_NVML;
+
+    setenv("EBENCH_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
+    assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    assert_int_equal(eb_domain_count(b), 0);
+    assert_contains(unavailable_reason(b, "NVIDIA"),
+                    "cannot load EBENCH_NVML_LIBRARY=/nonexistent/libnvidia-ml.so.1");
+    eb_close(b);
+
+    setenv("EBENCH_NVML_LIBRARY", ONLY_INIT_LIB, 1);
+    assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    assert_int_equal(eb_domain_count(b), 0);
+    assert_contains(unavailable_reason(b, "NVIDIA"),
+                    "does not export nvmlShutdown (not an NVML library, or too old)");
+    eb_close(b);
+
+    /* No driver at all: the message users see. Skipped where a real driver is. */
+    unsetenv("EBENCH_NVML_LIBRARY");
+    void *real = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (real) {
+        dlclose(real);
+        skip();
+    }
+    assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    assert_string_equal(unavailable_reason(b, "NVIDIA"),
+                        "libnvidia-ml.so.1 not found (is the NVIDIA driver installed?)");
+    eb_close(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_missing_or_broken_library, setup, teardown), /* first: before the sim is loaded */
+        cmocka_unit_test_setup_teardown(test_counter_against_truth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_zero_power_between_updates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cuda_visible_devices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mig_instance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gpu_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fallbacks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_permission_is_a_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_recorded, setup, teardown),
+    };
+    unsetenv("CUDA_VISIBLE_DEVICES");
+    return cmocka_run_group_tests_name("nvml", tests, NULL, NULL);
+}
