@@ -16,8 +16,8 @@ import unittest
 
 import jsonschema
 
-EBENCH, SCHEMA_PATH = sys.argv[1], sys.argv[2]
-del sys.argv[1:3]
+EBENCH, SCHEMA_PATH, SIM_LIB, SIM_LOAD = sys.argv[1:5]
+del sys.argv[1:5]
 
 
 def zone(sysfs, d, name, rng, energy):
@@ -37,7 +37,7 @@ class ReportSchema(unittest.TestCase):
         cls.validator = jsonschema.Draft7Validator(
             cls.schema, format_checker=jsonschema.FormatChecker())
 
-    def run_ebench(self, tmp, with_rapl):
+    def run_ebench(self, tmp, with_rapl, gpus=False):
         sysfs, procfs = os.path.join(tmp, "sys"), os.path.join(tmp, "proc")
         os.makedirs(sysfs)
         os.makedirs(procfs)
@@ -51,9 +51,18 @@ class ReportSchema(unittest.TestCase):
         env = dict(os.environ, EBENCH_SYSFS_ROOT=sysfs, EBENCH_PROCFS_ROOT=procfs,
                    EBENCH_HOSTNAME="node07",
                    EBENCH_NVML_LIBRARY="/nonexistent/libnvidia-ml.so.1")
+        cmd = ["sh", "-c", "exit 5"]
+        if gpus:
+            scenario = os.path.join(tmp, "gpus.json")
+            with open(scenario, "w") as fh:
+                json.dump({"gpus": [{"live": True, "pci_bus_id": "00000000:07:00.0"},
+                                    {"arch": "pascal", "pci_bus_id": "00000000:08:00.0",
+                                     "faults": {"lost_at_s": 0.05}}]}, fh)
+            env.update(EBENCH_NVML_LIBRARY=SIM_LIB, EBENCH_SIM_CONFIG=scenario)
+            cmd = ["sh", "-c", f"{SIM_LOAD} medium:0.3; exit 5"]
         out = os.path.join(tmp, "r.json")
-        p = subprocess.run([EBENCH, "run", "-q", "-i", "5", "--json", out, "--",
-                            "sh", "-c", "exit 5"], env=env, capture_output=True, text=True)
+        p = subprocess.run([EBENCH, "run", "-q", "-i", "5", "--json", out, "--"] + cmd,
+                           env=env, capture_output=True, text=True)
         self.assertEqual(p.returncode, 5, p.stderr)
         with open(out) as fh:
             return json.load(fh)
@@ -92,6 +101,20 @@ class ReportSchema(unittest.TestCase):
         self.assertTrue(r["total"]["estimate"])
         self.assertIn("estimate", d["note"])
 
+    def test_gpu_report(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.run_ebench(tmp, False, gpus=True)
+        self.assertValid(r)
+        gpus = [d for d in r["domains"] if d["kind"] == "gpu"]
+        self.assertEqual([g["id"] for g in gpus], ["gpu0", "gpu1"])
+        self.assertTrue(all(g["simulated"] for g in gpus))
+        self.assertEqual(gpus[0]["method"], "counter")
+        self.assertEqual(gpus[1]["method"], "power")  # Pascal: no energy counter
+        self.assertIsNotNone(gpus[1]["lost_at_s"])
+        self.assertIsNone(gpus[0]["lost_at_s"])
+        self.assertGreater(gpus[0]["metrics"]["gpu_utilization_avg"], 0)
+        self.assertFalse(r["total"]["complete"])  # gpu1 was lost
+
     def test_schema_rejects_broken_reports(self):
         with tempfile.TemporaryDirectory() as tmp:
             good = self.run_ebench(tmp, True)
@@ -103,6 +126,8 @@ class ReportSchema(unittest.TestCase):
             lambda r: r["domains"][0].pop("avg_power_w"),
             lambda r: r["total"].update(energy_j=-1),
             lambda r: r.update(exit_status=300),
+            lambda r: r["domains"][0].pop("simulated"),
+            lambda r: r["domains"][0].update(lost_at_s="soon"),
         ]
         for i, breaking in enumerate(breakages):
             bad = copy.deepcopy(good)

@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <spawn.h>
+#include <jansson.h>
 #include <sys/wait.h>
 
 #include "helpers.h"
@@ -16,6 +17,8 @@ extern char **environ;
 #define NO_NVML_LINE                                                                               \
     "  nvml NVIDIA: cannot load EBENCH_NVML_LIBRARY=" NO_NVML ": " NO_NVML                          \
     ": cannot open shared object file: No such file or directory\n"
+
+static const char *nvml_lib = NO_NVML;
 
 typedef struct out {
     int status; /* exit status as a shell reports it */
@@ -53,7 +56,7 @@ static out run_ebench(fake *fk, const char *const *args)
     setenv("EBENCH_SYSFS_ROOT", fk->sysfs, 1);
     setenv("EBENCH_PROCFS_ROOT", fk->procfs, 1);
     setenv("EBENCH_HOSTNAME", "node01", 1);
-    setenv("EBENCH_NVML_LIBRARY", NO_NVML, 1);
+    setenv("EBENCH_NVML_LIBRARY", nvml_lib, 1);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -302,6 +305,71 @@ static void test_outputs_written(void **state)
     fake_free(&fk);
 }
 
+/* Simulated GPUs driven live by ebench-sim-load in the measured process. */
+static void test_gpus_end_to_end(void **state)
+{
+    (void)state;
+    fake fk;
+    char scenario[PATH_MAX], json[PATH_MAX];
+    tree(&fk);
+    fake_write(fk.root, "gpus.json",
+               "{\"gpus\": [{\"uuid\": \"GPU-11111111-0000-4000-8000-000000000000\", "
+               "\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true}, {\"uuid\": "
+               "\"GPU-22222222-0000-4000-8000-000000000000\", \"pci_bus_id\": "
+               "\"00000000:08:00.0\", \"live\": true}]}\n");
+    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
+    snprintf(json, sizeof json, "%s/r.json", fk.root);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    nvml_lib = SIM_LIB;
+
+    out r = run_ebench(&fk, (const char *[]){"info", NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "  gpu0             gpu       nvidia   counter  100 ms   nvml index 0, "
+                           "PCI 00000000:07:00.0, limit 400 W (Simulated H100 80GB HBM3) "
+                           "[SIMULATED]\n");
+    assert_contains(r.out, "uuid GPU-22222222-0000-4000-8000-000000000000\n");
+    assert_contains(r.out, "reads energy counter, instant power, utilization, SM clock, "
+                           "temperature, power limit\n");
+    out_free(&r);
+
+    r = run_ebench(&fk, (const char *[]){"info", "--gpus", "5", NULL});
+    assert_int_equal(r.status, 2);
+    assert_string_equal(r.err, "ebench: --gpus=5: '5' matches no GPU\n");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"run", "--gpus", "0;1", "--", "true", NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "ebench: --gpus '0;1': expected 'all' or a comma-separated list");
+    out_free(&r);
+
+    /* 0.5 s light (150 W) and 0.5 s heavy (400 W): 275 J per GPU, plus idle
+     * 50 W for the few ms ebench runs before and after; the counter's 100 ms
+     * steps are interpolated at both ends, so 1% is a wide margin. */
+    r = run_ebench(&fk, (const char *[]){"run", "--gpus", "1", "--json", json, "--",
+                                         SIM_LOAD_BIN, "--gpus", "0,1", "light:0.5", "heavy:0.5",
+                                         NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "gpu1             #");
+    assert_contains(r.err, "counter (simulated)");
+    assert_null(strstr(r.err, "gpu0 "));
+    out_free(&r);
+    json_error_t e;
+    json_t *root = json_load_file(json, 0, &e);
+    assert_non_null(root);
+    json_t *doms = json_object_get(root, "domains");
+    json_t *g = NULL;
+    for (size_t i = 0; i < json_array_size(doms); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(doms, i), "kind")), "gpu") == 0)
+            g = json_array_get(doms, i);
+    assert_non_null(g);
+    assert_string_equal(json_string_value(json_object_get(g, "id")), "gpu1");
+    assert_true(json_is_true(json_object_get(g, "simulated")));
+    assert_near(json_real_value(json_object_get(g, "energy_j")), 275.0, 2.75);
+    json_decref(root);
+    nvml_lib = NO_NVML;
+    unsetenv("EBENCH_SIM_CONFIG");
+    fake_free(&fk);
+}
+
 static void test_version_and_help(void **state)
 {
     (void)state;
@@ -334,7 +402,7 @@ int main(void)
         cmocka_unit_test(test_signal_forwarding),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_outputs_written),
-        cmocka_unit_test(test_version_and_help),
+        cmocka_unit_test(test_version_and_help), cmocka_unit_test(test_gpus_end_to_end),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

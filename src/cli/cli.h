@@ -14,6 +14,12 @@ int eb_cmd_run(int argc, char **argv);
 /* Parses a positive number with an optional range; prints an error naming
  * the option and returns -1 on bad input. */
 int eb_cli_positive(const char *opt, const char *text, double min, double max, double *out);
+/* Checks the form of a --gpus value ("all", or NVML indices and GPU-/MIG-
+ * UUIDs separated by commas). Prints an error and returns -1 if it is bad. */
+int eb_cli_check_gpus(const char *value);
+/* After eb_open: -1 (error printed) if --gpus named a GPU that is not there. */
+int eb_cli_gpus_found(eb_bench *b, const char *value);
+
 /* Expands %j (job id), %n (node), %r (rank), %p (pid), %% in an output path.
  * Returns 0, or -1 with an error printed. */
 int eb_cli_expand_path(const char *opt, const char *pattern, char *out, size_t len);

@@ -6,7 +6,7 @@
 #include "cli.h"
 
 static const char info_usage[] =
-    "usage: ebench info [--cpu-tdp W]\n"
+    "usage: ebench info [--gpus LIST] [--cpu-tdp W]\n"
     "\n"
     "Lists every energy domain this machine exposes (id, kind, vendor, method,\n"
     "how often its sensor updates, where it is read) and, for every source that\n"
@@ -15,7 +15,12 @@ static const char info_usage[] =
     "Methods: counter = a hardware energy counter (best); power = power readings\n"
     "integrated over time; model = an estimate, not a measurement.\n"
     "\n"
+    "  --gpus LIST   GPUs to look at: all, NVML indices (0,2) or UUIDs (GPU-..., MIG-...);\n"
+    "                default: those CUDA_VISIBLE_DEVICES names, else all\n"
     "  --cpu-tdp W   TDP the CPU model assumes where no CPU sensor can be read\n"
+    "\n"
+    "GPUs come from libnvidia-ml.so.1 (EBENCH_NVML_LIBRARY names another file, e.g.\n"
+    "the simulated driver build/sim/libnvidia-ml.so.1 with EBENCH_SIM_CONFIG).\n"
     "  -h, --help    this text\n";
 
 static void print_period(char *buf, size_t len, double s)
@@ -30,6 +35,7 @@ int eb_cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"cpu-tdp", required_argument, NULL, 't'},
+        {"gpus", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -45,6 +51,11 @@ int eb_cmd_info(int argc, char **argv)
         case 't':
             if (eb_cli_positive("--cpu-tdp", optarg, 0.1, 100000, &cfg.cpu_tdp_w) < 0)
                 return EB_EXIT_USAGE;
+            break;
+        case 'g':
+            if (eb_cli_check_gpus(optarg) < 0)
+                return EB_EXIT_USAGE;
+            cfg.gpus = optarg;
             break;
         case 'h':
             fputs(info_usage, stdout);
@@ -64,6 +75,10 @@ int eb_cmd_info(int argc, char **argv)
         return EB_EXIT_FAIL;
     }
 
+    if (eb_cli_gpus_found(b, cfg.gpus) < 0) {
+        eb_close(b);
+        return EB_EXIT_USAGE;
+    }
     char host[256];
     eb_hostname(host, sizeof host);
     printf("ebench %s on %s\n\n", EB_VERSION_STRING, host);

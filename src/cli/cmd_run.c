@@ -33,6 +33,8 @@ static const char run_usage[] =
     "  -j, --json FILE     write the report as JSON (docs/report.schema.json)\n"
     "  -c, --csv FILE      write the timeline: t_s,domain,power_w,energy_j per sample\n"
     "  -q, --quiet         print no table (files are still written)\n"
+    "  -g, --gpus LIST     GPUs to measure: all, NVML indices (0,2) or UUIDs (GPU-..., MIG-...);\n"
+    "                      default: those CUDA_VISIBLE_DEVICES names, else all\n"
     "      --cpu-tdp W     TDP the CPU model assumes where no CPU sensor can be read\n"
     "  -h, --help          this text\n"
     "\n"
@@ -83,6 +85,7 @@ static int parse(int argc, char **argv, run_opts *o)
         {"json", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
+        {"gpus", required_argument, NULL, 'g'},
         {"cpu-tdp", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -92,7 +95,7 @@ static int parse(int argc, char **argv, run_opts *o)
     memset(o, 0, sizeof *o);
     eb_config_init(&o->cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+i:j:c:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+i:j:c:qg:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             if (eb_cli_positive("--interval", optarg, 1, 3600000, &o->cfg.interval_ms) < 0)
@@ -106,6 +109,11 @@ static int parse(int argc, char **argv, run_opts *o)
             break;
         case 'q':
             o->quiet = 1;
+            break;
+        case 'g':
+            if (eb_cli_check_gpus(optarg) < 0)
+                return EB_EXIT_USAGE;
+            o->cfg.gpus = optarg;
             break;
         case 't':
             if (eb_cli_positive("--cpu-tdp", optarg, 0.1, 100000, &o->cfg.cpu_tdp_w) < 0)
@@ -213,6 +221,12 @@ int eb_cmd_run(int argc, char **argv)
         eb__afile_abort(&json);
         eb__afile_abort(&csv);
         return EB_EXIT_FAIL;
+    }
+    if (eb_cli_gpus_found(b, o.cfg.gpus) < 0) {
+        eb_close(b);
+        eb__afile_abort(&json);
+        eb__afile_abort(&csv);
+        return EB_EXIT_USAGE;
     }
     install_forwarding();
     double t_start = now_s();

@@ -68,6 +68,44 @@ int eb_cli_positive(const char *opt, const char *text, double min, double max, d
     return 0;
 }
 
+int eb_cli_check_gpus(const char *value)
+{
+    if (strcmp(value, "all") == 0)
+        return 0;
+    const char *p = value;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        size_t digits = strspn(p, "0123456789");
+        int ok = len > 0 && (digits == len || strncmp(p, "GPU-", 4) == 0 ||
+                             strncmp(p, "MIG-", 4) == 0);
+        if (!ok) {
+            fprintf(stderr,
+                    "ebench: --gpus '%s': expected 'all' or a comma-separated list of NVML "
+                    "indices (as nvidia-smi shows them) and GPU-/MIG- UUIDs\n",
+                    value);
+            return -1;
+        }
+        p += len;
+        if (*p == ',' && *++p == '\0') {
+            fprintf(stderr, "ebench: --gpus '%s': ends with a comma\n", value);
+            return -1;
+        }
+    }
+    return *value ? 0 : (fprintf(stderr, "ebench: --gpus is empty\n"), -1);
+}
+
+int eb_cli_gpus_found(eb_bench *b, const char *value)
+{
+    for (size_t i = 0; value && i < eb_unavailable_count(b); i++) {
+        const eb_unavailable *u = eb_unavailable_get(b, i);
+        if (strcmp(u->what, "NVIDIA") == 0 && strncmp(u->reason, "--gpus", 6) == 0) {
+            fprintf(stderr, "ebench: %s\n", u->reason);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static const char *first_env(const char *const *names, const char *dflt)
 {
     for (size_t i = 0; names[i]; i++) {

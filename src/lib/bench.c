@@ -235,6 +235,35 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     return EB_OK;
 }
 
+/* Counters that move only every ~100 ms (NVML) leave the end of the timeline
+ * as an estimate at the last rate; wait for their next move (at most 1.5
+ * update periods), so the energy up to t_stop is interpolated, not guessed. */
+static void settle_locked(eb_bench *b)
+{
+    double wait_s = 0;
+    for (size_t i = 0; i < b->n_dom; i++)
+        if (b->dom[i].desc.counter_holds && 1.5 * b->dom[i].desc.update_period_s > wait_s)
+            wait_s = 1.5 * b->dom[i].desc.update_period_s;
+    if (b->cfg.manual || wait_s == 0)
+        return;
+    double deadline = eb__clock_now(b) + wait_s;
+    for (;;) {
+        int unsettled = 0;
+        for (size_t i = 0; i < b->n_dom; i++) {
+            const eb__series *s = &b->dom[i].series;
+            unsettled |= b->dom[i].desc.counter_holds && !s->lost && s->n > 0 &&
+                         s->change_idx != s->n - 1;
+        }
+        if (!unsettled || eb__clock_now(b) >= deadline)
+            return;
+        pthread_mutex_unlock(&b->lock);
+        struct timespec ms5 = {0, 5000000};
+        nanosleep(&ms5, NULL);
+        pthread_mutex_lock(&b->lock);
+        eb__tick_locked(b);
+    }
+}
+
 EB_EXPORT int eb_stop(eb_bench *b)
 {
     if (!b)
@@ -242,7 +271,8 @@ EB_EXPORT int eb_stop(eb_bench *b)
     eb__sampler_stop(b);
     pthread_mutex_lock(&b->lock);
     if (!b->stopped) {
-        eb__tick_locked(b);
+        b->t_stop = eb__tick_locked(b);
+        settle_locked(b);
         b->stopped = 1;
     }
     pthread_mutex_unlock(&b->lock);
@@ -361,14 +391,7 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
 /* A sample at a window's boundary, unless sampling has stopped. */
 static double boundary_locked(eb_bench *b)
 {
-    if (b->stopped) {
-        double last = 0;
-        for (size_t i = 0; i < b->n_dom; i++)
-            if (b->dom[i].series.n > 0 && b->dom[i].series.v[b->dom[i].series.n - 1].t_s > last)
-                last = b->dom[i].series.v[b->dom[i].series.n - 1].t_s;
-        return last;
-    }
-    return eb__tick_locked(b);
+    return b->stopped ? b->t_stop : eb__tick_locked(b);
 }
 
 EB_EXPORT int eb_begin(eb_bench *b, const char *name)

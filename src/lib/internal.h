@@ -56,6 +56,7 @@ struct eb_bench {
     int thread_running;
     int stop_requested;
     int stopped;                /* eb_stop() was called: no more samples */
+    double t_stop;              /* when: the end of the timeline's report */
     double t0_abs;              /* clock value at eb_open */
     double t_first;             /* bench time of the first tick */
     struct timespec start_wall; /* CLOCK_REALTIME at eb_open */
