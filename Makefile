@@ -27,14 +27,20 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The simulated driver stands in for NVIDIA's: ebench loads it as it loads the real one.
+SIM_ENV = EBENCH_NVML_LIBRARY=$(BUILD)/sim/libnvidia-ml.so.1 EBENCH_SIM_CONFIG=sim/scenarios/demo.json
+DEMO_STEPS = idle:1 light:1 medium:1 heavy:1 tdp:1
+
 demo: build
 	@mkdir -p demo-out
-	@echo "== ebench info"
-	@$(BUILD)/ebench info
+	@echo "== ebench info   (GPUs: two SIMULATED H100s, sim/scenarios/demo.json)"
+	@$(SIM_ENV) $(BUILD)/ebench info
 	@echo
-	@echo "== ebench run --json demo-out/report.json --csv demo-out/timeline.csv -- cpu_burn 2"
-	@$(BUILD)/ebench run --json demo-out/report.json --csv demo-out/timeline.csv \
-		-- $(BUILD)/cpu_burn 2
+	@echo "== ebench run --json demo-out/report.json --csv demo-out/timeline.csv -- ebench-sim-load --gpus 0,1 --cpu $(DEMO_STEPS)"
+	@echo "   (the A100-80GB reference table, 1 s per row on both GPUs, one CPU core busy)"
+	@$(SIM_ENV) $(BUILD)/ebench run --json demo-out/report.json --csv demo-out/timeline.csv \
+		-- $(BUILD)/sim/ebench-sim-load --gpus 0,1 --cpu $(DEMO_STEPS)
+	@echo "expected per GPU from the table: 50 + 150 + 250 + 400 + 400 W for 1 s each = 1250 J"
 	@echo "wrote demo-out/report.json and demo-out/timeline.csv"
 
 test: build
@@ -54,6 +60,7 @@ bench: build
 	$(BUILD)/eb_overhead ticks
 	$(BUILD)/eb_overhead cpu
 	$(BUILD)/eb_overhead run $(BUILD)/ebench
+	$(BUILD)/eb_overhead gpus $(BUILD)/sim/libnvidia-ml.so.1
 
 format:
 	clang-format -i include/*.h src/*/*.[ch] tests/*.[ch] bench/*.c examples/*.c

@@ -7,6 +7,9 @@
  *                              1000 Hz (default 3 s each)
  *   eb_overhead run EBENCH [N] wall time of `ebench run -q -- true` against
  *                              `true` alone, N runs each (default 200)
+ *   eb_overhead gpus SIM_LIB   8 simulated GPUs: cost of a tick, CPU share at 10
+ *                              and 100 Hz, and the highest rate at which the
+ *                              sampler still keeps its deadlines
  *
  * For instruction counts, run the ticks mode under
  *   valgrind --tool=callgrind --toggle-collect=eb__tick_locked eb_overhead ticks 10000
@@ -151,6 +154,78 @@ static void bench_run(const char *ebench, int n)
            a * 1e3, b * 1e3, (b - a) * 1e3, n);
 }
 
+static eb_bench *open_gpus(int manual, double interval_ms)
+{
+    eb_config cfg;
+    eb_bench *b;
+    eb_config_init(&cfg);
+    cfg.manual = manual;
+    cfg.interval_ms = interval_ms;
+    cfg.sources = EB_SOURCE_NVML;
+    if (eb_open(&b, &cfg) != EB_OK || eb_domain_count(b) != 8) {
+        fprintf(stderr, "cannot open 8 simulated GPUs\n");
+        exit(1);
+    }
+    return b;
+}
+
+static void bench_gpus(const char *sim_lib)
+{
+    char scenario[256];
+    snprintf(scenario, sizeof scenario, "%s/gpus.json", root);
+    FILE *f = fopen(scenario, "w");
+    fputs("{\"gpus\": [", f);
+    for (int i = 0; i < 8; i++)
+        fprintf(f,
+                "%s{\"pci_bus_id\": \"00000000:%02x:00.0\", \"repeat\": true, \"phases\": "
+                "[{\"seconds\": 0.3, \"power_w\": 150}, {\"seconds\": 0.2, \"power_w\": 400}]}",
+                i ? ", " : "", 0x10 + i);
+    fputs("]}\n", f);
+    fclose(f);
+    setenv("EBENCH_NVML_LIBRARY", sim_lib, 1);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+
+    eb_bench *b = open_gpus(1, 100);
+    long n = 20000;
+    double t0 = clock_s(CLOCK_MONOTONIC);
+    for (long i = 0; i < n; i++)
+        eb_tick(b);
+    printf("gpus: 8 simulated GPUs, %.2f us per tick (energy counter + 5 other readings each)\n",
+           (clock_s(CLOCK_MONOTONIC) - t0) / (double)n * 1e6);
+    eb_close(b);
+
+    static const double hz[] = {10, 100};
+    for (size_t i = 0; i < 2; i++) {
+        b = open_gpus(0, 1000.0 / hz[i]);
+        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
+        struct timespec ts = {3, 0};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = clock_s(CLOCK_MONOTONIC) - w0;
+        printf("gpus: %5.0f Hz: sampler used %.3f%% of one core\n", hz[i], cpu / wall * 100);
+        eb_close(b);
+    }
+
+    /* Deadlines kept: at least 95% of the ticks asked for arrive in 1 s. */
+    static const double rates[] = {100, 200, 500, 1000, 2000, 5000, 10000, 20000};
+    double best = 0;
+    for (size_t i = 0; i < sizeof rates / sizeof *rates; i++) {
+        b = open_gpus(0, 1000.0 / rates[i]);
+        struct timespec ts = {1, 0};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        eb_result r;
+        eb_total(b, &r);
+        double got = (double)r.domains[0].samples / (r.duration_s * rates[i]);
+        printf("gpus: %6.0f Hz asked: %5.1f%% of the ticks arrived\n", rates[i], got * 100);
+        eb_close(b);
+        if (got < 0.95)
+            break;
+        best = rates[i];
+    }
+    printf("gpus: the sampler keeps its deadlines up to %.0f Hz with 8 simulated GPUs\n", best);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "all";
@@ -159,6 +234,13 @@ int main(int argc, char **argv)
         bench_ticks(argc > 2 && strcmp(mode, "ticks") == 0 ? atol(argv[2]) : 100000);
     if (strcmp(mode, "cpu") == 0 || strcmp(mode, "all") == 0)
         bench_cpu(argc > 2 && strcmp(mode, "cpu") == 0 ? atof(argv[2]) : 3.0);
+    if (strcmp(mode, "gpus") == 0) {
+        if (argc < 3) {
+            fprintf(stderr, "usage: eb_overhead gpus SIM_LIB\n");
+            return 2;
+        }
+        bench_gpus(argv[2]);
+    }
     if (strcmp(mode, "run") == 0) {
         if (argc < 3) {
             fprintf(stderr, "usage: eb_overhead run EBENCH [N]\n");

@@ -3,9 +3,9 @@
  * fake tree, `run` passing exit statuses and signals through, and every bad
  * input the tool must refuse with a clear error.
  */
+#include <jansson.h>
 #include <signal.h>
 #include <spawn.h>
-#include <jansson.h>
 #include <sys/wait.h>
 
 #include "helpers.h"
@@ -15,7 +15,7 @@ extern char **environ;
 /* No GPU in these tests: a real driver on the machine must not change them. */
 #define NO_NVML "/nonexistent/libnvidia-ml.so.1"
 #define NO_NVML_LINE                                                                               \
-    "  nvml NVIDIA: cannot load EBENCH_NVML_LIBRARY=" NO_NVML ": " NO_NVML                          \
+    "  nvml NVIDIA: cannot load EBENCH_NVML_LIBRARY=" NO_NVML ": " NO_NVML                         \
     ": cannot open shared object file: No such file or directory\n"
 
 static const char *nvml_lib = NO_NVML;
@@ -108,8 +108,7 @@ static void test_info_golden(void **state)
              "  cpu1-package     cpu       intel    counter  1 ms     powercap intel-rapl:1 "
              "(package-1)\n"
              "\n"
-             "Not available (3):\n" NO_NVML_LINE
-             "  powercap intel-rapl:1:0: cannot read "
+             "Not available (3):\n" NO_NVML_LINE "  powercap intel-rapl:1:0: cannot read "
              "%s/class/powercap/intel-rapl:1:0/max_energy_range_uj (No such file or directory): "
              "without the counter's range its wraps cannot be corrected\n"
              "  cpumodel: not used: CPU energy is measured by a sensor\n",
@@ -240,8 +239,8 @@ static void test_bad_input(void **state)
 
     static const char *const tdps[] = {"0", "-1", "abc", "1e9"};
     for (size_t i = 0; i < sizeof tdps / sizeof *tdps; i++) {
-        r = run_ebench(&fk, (const char *[]){"run", "--cpu-tdp", tdps[i], "--", "sh", "-c",
-                                             script, NULL});
+        r = run_ebench(
+            &fk, (const char *[]){"run", "--cpu-tdp", tdps[i], "--", "sh", "-c", script, NULL});
         assert_int_equal(r.status, 2);
         assert_contains(r.err, "ebench: --cpu-tdp '");
         out_free(&r);
@@ -344,9 +343,8 @@ static void test_gpus_end_to_end(void **state)
     /* 0.5 s light (150 W) and 0.5 s heavy (400 W): 275 J per GPU, plus idle
      * 50 W for the few ms ebench runs before and after; the counter's 100 ms
      * steps are interpolated at both ends, so 1% is a wide margin. */
-    r = run_ebench(&fk, (const char *[]){"run", "--gpus", "1", "--json", json, "--",
-                                         SIM_LOAD_BIN, "--gpus", "0,1", "light:0.5", "heavy:0.5",
-                                         NULL});
+    r = run_ebench(&fk, (const char *[]){"run", "--gpus", "1", "--json", json, "--", SIM_LOAD_BIN,
+                                         "--gpus", "0,1", "light:0.5", "heavy:0.5", NULL});
     assert_int_equal(r.status, 0);
     assert_contains(r.err, "gpu1             #");
     assert_contains(r.err, "counter (simulated)");
@@ -402,7 +400,8 @@ int main(void)
         cmocka_unit_test(test_signal_forwarding),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_outputs_written),
-        cmocka_unit_test(test_version_and_help), cmocka_unit_test(test_gpus_end_to_end),
+        cmocka_unit_test(test_version_and_help),
+        cmocka_unit_test(test_gpus_end_to_end),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

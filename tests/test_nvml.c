@@ -187,7 +187,8 @@ static void test_cuda_visible_devices(void **state)
     assert_int_equal(eb_domain_count(s->b), 1);
     assert_string_equal(eb_domain(s->b, 0)->id, "gpu1");
     assert_string_equal(eb_domain(s->b, 0)->uuid, gpu_b);
-    assert_contains(eb_domain(s->b, 0)->note, "selected: CUDA_VISIBLE_DEVICES=0, entry '0' (the program's cuda:0)");
+    assert_contains(eb_domain(s->b, 0)->note,
+                    "selected: CUDA_VISIBLE_DEVICES=0, entry '0' (the program's cuda:0)");
     assert_contains(unavailable_reason(s->b, "gpu0"), "not selected: CUDA_VISIBLE_DEVICES=0");
     sim_close(s);
     unsetenv("CUDA_DEVICE_ORDER");
@@ -268,7 +269,7 @@ static void test_gpu_lost(void **state)
     assert_near(r.domains[1].energy_j, s->truth(1, 0, 4.0), 0.005 * s->truth(1, 0, 4.0));
     assert_int_equal(r.total_incomplete, 1);
     assert_contains(eb_warning(s->b, 0), "gpu0: lost at t=2.100 s (GPU is lost); its energy up "
-                                        "to then is kept");
+                                         "to then is kept");
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -348,8 +349,7 @@ static void test_metrics_recorded(void **state)
     assert_near(json_real_value(json_object_get(m, "instant_power_peak_w")), 400, 0.01);
     /* (400 - 50) / (700 - 50) of the way from idle to the limit, in 20 of the
      * 21 samples: the one at t = 0 shows the sensor's window before the start */
-    assert_near(json_real_value(json_object_get(m, "gpu_utilization_avg")), 0.538 * 20 / 21,
-                0.006);
+    assert_near(json_real_value(json_object_get(m, "gpu_utilization_avg")), 0.538 * 20 / 21, 0.006);
     json_decref(root);
     free(text);
     sim_close(s);
@@ -394,7 +394,8 @@ static void test_missing_or_broken_library(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_missing_or_broken_library, setup, teardown), /* first: before the sim is loaded */
+        cmocka_unit_test_setup_teardown(test_missing_or_broken_library, setup,
+                                        teardown), /* first: before the sim is loaded */
         cmocka_unit_test_setup_teardown(test_counter_against_truth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_zero_power_between_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cuda_visible_devices, setup, teardown),

@@ -81,14 +81,10 @@ typedef struct run_opts {
 static int parse(int argc, char **argv, run_opts *o)
 {
     static const struct option opts[] = {
-        {"interval", required_argument, NULL, 'i'},
-        {"json", required_argument, NULL, 'j'},
-        {"csv", required_argument, NULL, 'c'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"gpus", required_argument, NULL, 'g'},
-        {"cpu-tdp", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"interval", required_argument, NULL, 'i'}, {"json", required_argument, NULL, 'j'},
+        {"csv", required_argument, NULL, 'c'},      {"quiet", no_argument, NULL, 'q'},
+        {"gpus", required_argument, NULL, 'g'},     {"cpu-tdp", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int c;
 

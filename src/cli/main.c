@@ -76,8 +76,8 @@ int eb_cli_check_gpus(const char *value)
     while (*p) {
         size_t len = strcspn(p, ",");
         size_t digits = strspn(p, "0123456789");
-        int ok = len > 0 && (digits == len || strncmp(p, "GPU-", 4) == 0 ||
-                             strncmp(p, "MIG-", 4) == 0);
+        int ok =
+            len > 0 && (digits == len || strncmp(p, "GPU-", 4) == 0 || strncmp(p, "MIG-", 4) == 0);
         if (!ok) {
             fprintf(stderr,
                     "ebench: --gpus '%s': expected 'all' or a comma-separated list of NVML "

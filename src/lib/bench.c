@@ -251,8 +251,8 @@ static void settle_locked(eb_bench *b)
         int unsettled = 0;
         for (size_t i = 0; i < b->n_dom; i++) {
             const eb__series *s = &b->dom[i].series;
-            unsettled |= b->dom[i].desc.counter_holds && !s->lost && s->n > 0 &&
-                         s->change_idx != s->n - 1;
+            unsettled |=
+                b->dom[i].desc.counter_holds && !s->lost && s->n > 0 && s->change_idx != s->n - 1;
         }
         if (!unsettled || eb__clock_now(b) >= deadline)
             return;

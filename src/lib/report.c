@@ -46,8 +46,8 @@ static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_ene
     if (info->part_of)
         used += (size_t)snprintf(extra + used, sizeof extra - used, ", part of %s", info->part_of);
     if (!isnan(e->lost_at_s) && used < sizeof extra)
-        used += (size_t)snprintf(extra + used, sizeof extra - used, ", LOST at %.3f s",
-                                 e->lost_at_s);
+        used +=
+            (size_t)snprintf(extra + used, sizeof extra - used, ", LOST at %.3f s", e->lost_at_s);
     if (e->covered_s < duration_s - 1e-9 && !isnan(e->energy_j) && used < sizeof extra)
         snprintf(extra + used, sizeof extra - used, ", partial: covers %.3f of %.3f s",
                  e->covered_s, duration_s);
@@ -58,8 +58,8 @@ static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_ene
     }
     fmt_num(avg, sizeof avg, e->avg_power_w, 2);
     fmt_num(peak, sizeof peak, e->peak_power_w, 2);
-    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s\n", e->energy_j, info->id,
-            avg, peak, eb_method_name(info->method),
+    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s\n", e->energy_j, info->id, avg,
+            peak, eb_method_name(info->method),
             info->method == EB_METHOD_MODEL ? " (estimate)" : "",
             info->simulated ? " (simulated)" : "", extra);
 }

@@ -25,8 +25,7 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
     if (rc == EB__READ_LOST) {
         d->series.lost = 1;
         d->series.lost_at_s = t;
-        eb__warn(b, "%s: lost at t=%.3f s (%s); its energy up to then is kept", d->desc.id, t,
-                 why);
+        eb__warn(b, "%s: lost at t=%.3f s (%s); its energy up to then is kept", d->desc.id, t, why);
         return;
     }
     if (rc < 0) {

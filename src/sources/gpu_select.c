@@ -72,8 +72,8 @@ static int resolve(const eb__gpu_info *info, unsigned n, const char *e, size_t l
 }
 
 void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
-                    const char *cuda_env, const eb__gpu_mig_resolver *mig,
-                    eb__gpu_choice *choice, char *err, size_t err_len)
+                    const char *cuda_env, const eb__gpu_mig_resolver *mig, eb__gpu_choice *choice,
+                    char *err, size_t err_len)
 {
     unsigned order[256];
     const int cuda = gpus_opt == NULL;
@@ -124,7 +124,8 @@ void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
                 snprintf(choice[k].rule, sizeof choice[k].rule,
                          "CUDA_VISIBLE_DEVICES=%.48s, entry '%.*s' (the program's cuda:%u)%s%s",
                          list, (int)(len > 40 ? 40 : len), p, pos,
-                         is_mig ? ", a MIG instance of it" : "", all_digits(p, len) ? pci_note : "");
+                         is_mig ? ", a MIG instance of it" : "",
+                         all_digits(p, len) ? pci_note : "");
             else
                 snprintf(choice[k].rule, sizeof choice[k].rule, "--gpus %.64s", list);
         }
@@ -133,5 +134,6 @@ void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
             p++;
     }
     if (cuda && !*list)
-        snprintf(err, err_len, "CUDA_VISIBLE_DEVICES is empty: CUDA sees no GPU, so none is measured");
+        snprintf(err, err_len,
+                 "CUDA_VISIBLE_DEVICES is empty: CUDA sees no GPU, so none is measured");
 }

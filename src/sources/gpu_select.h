@@ -36,7 +36,7 @@ typedef struct eb__gpu_mig_resolver {
  * of CUDA_VISIBLE_DEVICES or NULL. A problem with either is written to err
  * ("" if none). */
 void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
-                    const char *cuda_env, const eb__gpu_mig_resolver *mig,
-                    eb__gpu_choice *choice, char *err, size_t err_len);
+                    const char *cuda_env, const eb__gpu_mig_resolver *mig, eb__gpu_choice *choice,
+                    char *err, size_t err_len);
 
 #endif

@@ -74,7 +74,8 @@ static void *sym(void *lib, const char *const *names)
     return NULL;
 }
 
-#define RESOLVE(field, ...) (*(void **)&n->f.field = sym(n->lib, (const char *const[]){__VA_ARGS__, NULL}))
+#define RESOLVE(field, ...)                                                                        \
+    (*(void **)&n->f.field = sym(n->lib, (const char *const[]){__VA_ARGS__, NULL}))
 
 static const char *load(nvml *n, eb__probe_ctx *ctx, char *why, size_t len)
 {
@@ -104,12 +105,12 @@ static const char *load(nvml *n, eb__probe_ctx *ctx, char *why, size_t len)
     RESOLVE(name, "nvmlDeviceGetName");
     RESOLVE(uuid, "nvmlDeviceGetUUID");
     RESOLVE(error_string, "nvmlErrorString");
-    static const char *const required[] = {"nvmlInit_v2",        "nvmlShutdown",
+    static const char *const required[] = {"nvmlInit_v2",           "nvmlShutdown",
                                            "nvmlDeviceGetCount_v2", "nvmlDeviceGetHandleByIndex_v2",
-                                           "nvmlDeviceGetName",  "nvmlDeviceGetUUID",
+                                           "nvmlDeviceGetName",     "nvmlDeviceGetUUID",
                                            "nvmlErrorString"};
-    void *got[] = {(void *)n->f.init, (void *)n->f.shutdown, (void *)n->f.count,
-                   (void *)n->f.handle, (void *)n->f.name, (void *)n->f.uuid,
+    void *got[] = {(void *)n->f.init,        (void *)n->f.shutdown, (void *)n->f.count,
+                   (void *)n->f.handle,      (void *)n->f.name,     (void *)n->f.uuid,
                    (void *)n->f.error_string};
     for (size_t i = 0; i < sizeof got / sizeof *got; i++) {
         if (!got[i]) {
@@ -218,8 +219,7 @@ static int choose_source(nvml *n, gpu *g, unsigned arch, const char *name, eb__d
         int avg = arch >= NVML_DEVICE_ARCH_AMPERE && !strstr(name, "A100");
         snprintf(d->note, sizeof d->note,
                  "no energy counter nor instant power: nvmlDeviceGetPowerUsage integrated%s",
-                 avg ? "; it is a 1 s average on Ampere and later, so short phases blur"
-                     : "");
+                 avg ? "; it is a 1 s average on Ampere and later, so short phases blur" : "");
     } else {
         snprintf(why, len,
                  "no energy reading: energy counter: %s; instant power (field 186): %s; power "
@@ -278,8 +278,9 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, unsigned i, nvmlDevice_t dev,
         /* Said first, so no one takes a simulated figure for a measured one. */
         char rest[sizeof d.note];
         snprintf(rest, sizeof rest, "%s", d.note);
-        used = (size_t)snprintf(d.note, sizeof d.note, "SIMULATED GPU (ebench-sim), not a "
-                                                       "measurement%s%s",
+        used = (size_t)snprintf(d.note, sizeof d.note,
+                                "SIMULATED GPU (ebench-sim), not a "
+                                "measurement%s%s",
                                 rest[0] ? "; " : "", rest);
     }
     used += (size_t)snprintf(d.note + used, sizeof d.note - used, "%sselected: %s",
@@ -321,8 +322,9 @@ static void nvml_probe(void *priv, eb__probe_ctx *ctx)
     }
     if ((rc = n->f.init()) != NVML_SUCCESS) {
         ctx->unavailable(ctx, "NVIDIA", "nvmlInit failed: %s%s", err(n, rc),
-                         rc == NVML_ERROR_DRIVER_NOT_LOADED ? " (is the NVIDIA kernel driver loaded?)"
-                         : rc == NVML_ERROR_NO_PERMISSION  ? " (check access to /dev/nvidia*)"
+                         rc == NVML_ERROR_DRIVER_NOT_LOADED
+                             ? " (is the NVIDIA kernel driver loaded?)"
+                         : rc == NVML_ERROR_NO_PERMISSION ? " (check access to /dev/nvidia*)"
                                                           : "");
         return;
     }
@@ -353,8 +355,8 @@ static void nvml_probe(void *priv, eb__probe_ctx *ctx)
     eb__gpu_choice choice[EB_MAX_DOMAINS];
     eb__gpu_mig_resolver mig = {n->f.by_uuid && n->f.mig_parent ? mig_index : NULL, n};
     char rule_err[EB__TEXT_LEN] = "";
-    eb__gpu_select(info, count, ctx->gpus, getenv("CUDA_VISIBLE_DEVICES"), &mig, choice,
-                   rule_err, sizeof rule_err);
+    eb__gpu_select(info, count, ctx->gpus, getenv("CUDA_VISIBLE_DEVICES"), &mig, choice, rule_err,
+                   sizeof rule_err);
     if (rule_err[0])
         ctx->unavailable(ctx, "NVIDIA", "%s", rule_err);
     for (unsigned i = 0; i < count; i++) {

@@ -48,9 +48,9 @@ typedef union nvmlValue_t {
 typedef struct nvmlFieldValue_t {
     unsigned int fieldId;
     unsigned int scopeId;
-    long long timestamp;   /* us since the epoch */
+    long long timestamp; /* us since the epoch */
     long long latencyUsec;
-    int valueType;         /* nvmlValueType_t */
+    int valueType;           /* nvmlValueType_t */
     nvmlReturn_t nvmlReturn; /* this entry's own result */
     nvmlValue_t value;
 } nvmlFieldValue_t;

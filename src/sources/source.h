@@ -38,18 +38,18 @@ typedef struct eb__domain_desc {
     /* Power methods: the reading is the mean since the previous read (so
      * energy is power x dt), not an instant value (trapezoids). */
     int power_is_interval_mean;
-    char uuid[96];       /* "" if none */
-    char pci_bus_id[32]; /* "" if none */
+    char uuid[96];               /* "" if none */
+    char pci_bus_id[32];         /* "" if none */
     char readings[EB__TEXT_LEN]; /* what else it reports, "" if nothing */
-    int simulated;       /* read from the simulated driver (sim/) */
-    int has_aux;         /* fills eb__reading.aux */
+    int simulated;               /* read from the simulated driver (sim/) */
+    int has_aux;                 /* fills eb__reading.aux */
 } eb__domain_desc;
 
 /* Readings besides energy that a domain may report each tick (NaN if not). */
 enum {
     EB__AUX_POWER_INSTANT_W,
-    EB__AUX_GPU_UTIL,  /* 0..1 */
-    EB__AUX_MEM_UTIL,  /* 0..1 */
+    EB__AUX_GPU_UTIL, /* 0..1 */
+    EB__AUX_MEM_UTIL, /* 0..1 */
     EB__AUX_SM_CLOCK_MHZ,
     EB__AUX_TEMP_C,
     EB__AUX_POWER_LIMIT_W,
