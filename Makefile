@@ -63,7 +63,7 @@ bench: build
 	$(BUILD)/eb_overhead gpus $(BUILD)/sim/libnvidia-ml.so.1
 
 format:
-	clang-format -i include/*.h src/*/*.[ch] tests/*.[ch] bench/*.c examples/*.c
+	clang-format -i include/*.h src/*/*.[ch] sim/*.[ch] tests/*.[ch] bench/*.c examples/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo-out

@@ -22,8 +22,8 @@ static const struct {
     const char *name;
     double util, tflops;
 } table[] = {
-    {"idle", 0, 0}, {"light", 100.0 / 350, 8}, {"medium", 200.0 / 350, 15},
-    {"heavy", 1, 19}, {"tdp", 1, 19},
+    {"idle", 0, 0}, {"light", 100.0 / 350, 8}, {"medium", 200.0 / 350, 15}, {"heavy", 1, 19},
+    {"tdp", 1, 19},
 };
 
 static int usage(void)

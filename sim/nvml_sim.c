@@ -275,11 +275,11 @@ static int load_gpu(gpu *g, unsigned i, json_t *o)
         const char *s = json_string_value(v);
         if (!s)
             continue;
-        g->no_perm |= strcmp(s, "energy") == 0    ? NOPERM_ENERGY
-                      : strcmp(s, "power") == 0   ? NOPERM_POWER
-                      : strcmp(s, "fields") == 0  ? NOPERM_FIELDS
+        g->no_perm |= strcmp(s, "energy") == 0        ? NOPERM_ENERGY
+                      : strcmp(s, "power") == 0       ? NOPERM_POWER
+                      : strcmp(s, "fields") == 0      ? NOPERM_FIELDS
                       : strcmp(s, "utilization") == 0 ? NOPERM_UTIL
-                                                  : 0;
+                                                      : 0;
     }
     json_t *mig = json_object_get(o, "mig_uuids");
     json_array_foreach(mig, k, v)
@@ -445,8 +445,7 @@ API nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *dev)
     return NVML_ERROR_NOT_FOUND;
 }
 
-API nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t mig,
-                                                              nvmlDevice_t *dev)
+API nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t mig, nvmlDevice_t *dev)
 {
     if (!mig || !mig->is_mig)
         return NVML_ERROR_INVALID_ARGUMENT;

@@ -48,7 +48,7 @@ ebsim_shm *ebsim_shm_map(const char *config_path, int create)
 }
 
 __attribute__((visibility("default"))) int ebsim_set_utilization(const char *config_path,
-                                                                  unsigned gpu, double util)
+                                                                 unsigned gpu, double util)
 {
     if (!config_path || gpu >= EBSIM_MAX_GPUS || !(util >= 0 && util <= 1))
         return -1;

@@ -173,6 +173,7 @@ static void test_no_zero_power_between_updates(void **state)
     assert_int_equal(eb_write_csv(s->b, f), EB_OK);
     fclose(f);
     assert_null(strstr(csv, ",gpu1,0.000,"));
+    assert_memory_equal(csv, "# SIMULATED (ebench-sim), not measured: gpu0, gpu1\nt_s,domain,", 62);
     free(csv);
     sim_close(s);
 }

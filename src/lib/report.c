@@ -413,6 +413,15 @@ EB_EXPORT int eb_write_csv(eb_bench *b, FILE *out)
     if (!b || !out)
         return EB_EINVAL;
     pthread_mutex_lock(&b->lock);
+    /* A comment line (gnuplot and pandas' comment='#' skip it) keeps simulated
+     * figures from passing as measured ones; absent otherwise. */
+    int sims = 0;
+    for (size_t d = 0; d < b->n_dom; d++)
+        if (b->dom[d].desc.simulated)
+            fprintf(out, "%s%s",
+                    sims++ ? ", " : "# SIMULATED (ebench-sim), not measured: ", b->dom[d].info.id);
+    if (sims)
+        fputc('\n', out);
     fprintf(out, "t_s,domain,power_w,energy_j\n");
     for (;;) {
         /* Rows in time order, domains in their order within one time. */
