@@ -156,6 +156,7 @@ typedef struct eb_domain_info {
     const char *pci_bus_id; /* GPUs: "00000000:07:00.0"; NULL if none */
     const char *readings;   /* what else it reports each tick; NULL if nothing */
     int simulated;          /* a simulated device (sim/): not a measurement */
+    double uncertainty_rel; /* relative uncertainty of its energy (0.05 = +-5%) */
 } eb_domain_info;
 
 EB_EXPORT size_t eb_domain_count(const eb_bench *b);
@@ -187,6 +188,10 @@ typedef struct eb_domain_energy {
                          the duration when the domain stopped answering */
     eb_method method; /* how it was measured (as eb_domain(b, i)->method) */
     double lost_at_s; /* when the device stopped answering; NaN if it did not */
+    double uncertainty_j; /* energy_j x the domain's relative uncertainty */
+    double idle_power_w;  /* the idle baseline; NaN if none was measured or given */
+    double net_energy_j;  /* energy above idle: energy_j - idle_power_w x covered_s */
+    int unreliable;       /* the window spans fewer than 2 sensor updates */
 } eb_domain_energy;
 
 typedef struct eb_result {
@@ -195,6 +200,8 @@ typedef struct eb_result {
     double duration_s;
     double total_energy_j;                    /* sum over the domains with in_total; NaN if none */
     size_t total_incomplete;                  /* in_total domains missing or partly covered */
+    double total_uncertainty_j; /* root-sum-square of the domains' (independent sensors) */
+    double total_net_energy_j;  /* above idle; NaN unless every in-total domain has a baseline */
     size_t n_domains;                         /* == eb_domain_count() */
     eb_domain_energy domains[EB_MAX_DOMAINS]; /* indexed like eb_domain() */
 } eb_result;
@@ -230,6 +237,47 @@ EB_EXPORT double eb_now(eb_bench *b);
          EB__CAT(eb__once_, __LINE__);                                                             \
          EB__CAT(eb__once_, __LINE__) = 0, eb_end((b), (name), NULL))
 
+/*
+ * Idle baseline: what each domain draws at rest, subtracted to give net
+ * energy. eb_set_idle_from_window() takes each domain's average power over
+ * the last closed window of that name (e.g. one the program spent idle);
+ * eb_set_idle_power() gives a known value for one domain id.
+ */
+EB_EXPORT int eb_set_idle_from_window(eb_bench *b, const char *window);
+EB_EXPORT int eb_set_idle_power(eb_bench *b, const char *domain_id, double power_w);
+
+/* Work done in the last closed window of that name (FLOPs with unit "flop",
+ * "sample", "token" or any word), for efficiency: TFLOP/J (= TFLOPS/W),
+ * samples/J, tokens/J. Up to EB_MAX_WORK units per window. */
+#define EB_MAX_WORK 8
+EB_EXPORT int eb_add_work(eb_bench *b, const char *window, double amount, const char *unit);
+
+/* Statistics over repetitions: mean, sample standard deviation, and the
+ * half-width of the 95% confidence interval of the mean (Student t). */
+typedef struct eb_stat {
+    size_t n;
+    double mean, stddev, ci95, min, max;
+} eb_stat;
+
+#define EB_MAX_OUTLIERS 16
+typedef struct eb_stats {
+    size_t n; /* closed instances of the window */
+    eb_stat duration_s;
+    eb_stat total_energy_j;
+    eb_stat energy_j[EB_MAX_DOMAINS]; /* indexed like eb_domain() */
+    /* instances whose total energy is an outlier (modified z-score > 3.5) */
+    size_t n_outliers;
+    size_t outliers[EB_MAX_OUTLIERS];
+} eb_stats;
+
+/* Statistics over every closed instance of a window. */
+EB_EXPORT int eb_window_stats(eb_bench *b, const char *window, eb_stats *out);
+
+/* Runs fn(arg) warmup times (as window "<name> (warmup)"), then n times as
+ * window `name`, and fills out (may be NULL). */
+EB_EXPORT int eb_repeat(eb_bench *b, const char *name, void (*fn)(void *), void *arg, size_t n,
+                        size_t warmup, eb_stats *out);
+
 /* Closed windows, aggregated by name: calls, time, energy per domain. */
 EB_EXPORT int eb_print_results(eb_bench *b, FILE *out);
 
@@ -239,7 +287,21 @@ typedef struct eb_run_meta {
     int exit_status;         /* as a shell reports it; -1 if unknown */
     double elapsed_s;        /* wall time of the command; NaN if unknown */
     double user_s, sys_s;    /* its CPU time; NaN if unknown */
+    /* The window whose instances the report covers ("run": each run of the
+     * command; several instances are repetitions, reported as mean +- CI).
+     * NULL: the whole timeline. */
+    const char *span;
+    double skip_s;             /* steady state starts this long into the span;
+                                  NaN: detected (docs/METHODOLOGY.md) */
+    double carbon_g_per_kwh;   /* NaN: the world average, labelled so */
+    const char *carbon_source; /* where carbon_g_per_kwh comes from */
+    double pue;                /* facility overhead; NaN: 1.0, labelled so */
+    double price_per_kwh;      /* NaN: no cost shown */
+    double nodes;              /* for node-hours; NaN: 1 */
 } eb_run_meta;
+
+/* Fills meta with "nothing known". */
+EB_EXPORT void eb_run_meta_init(eb_run_meta *meta);
 
 /* The perf-stat-like table of the whole timeline. meta may be NULL. */
 EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta);

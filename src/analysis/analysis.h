@@ -16,4 +16,26 @@ double eb__energy_at(const eb__sample *v, size_t n, double t_s);
  * part of it the samples cover (covered_s). NaN where they cover none. */
 void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, eb_domain_energy *out);
 
+/* Student's t, two-sided 95% (the 0.975 quantile), for df degrees of freedom. */
+double eb__t975(size_t df);
+/* n values (NaN skipped) -> mean, stddev, 95% CI half-width, min, max. */
+void eb__stat(const double *x, size_t n, eb_stat *out);
+/* Indices of outliers (modified z-score > 3.5); returns how many (<= max_idx). */
+size_t eb__outliers(const double *x, size_t n, size_t *idx, size_t max_idx);
+
+/* Start of the steady state of a power trace within [t0, t1], or NaN if it
+ * never settles (steady.c says how). window_s <= 0: 1 s; max_cv <= 0: 5%. */
+double eb__steady_start(const eb__sample *v, size_t n, double t0, double t1, double window_s,
+                        double max_cv);
+
+/* Carbon intensity of electricity by region (carbon.c): gCO2/kWh, or NaN if
+ * the code is unknown, with up to 3 close matches written to near. */
+typedef struct eb__region {
+    const char *code, *name;
+    double g_per_kwh;
+} eb__region;
+extern const char eb__carbon_source[];
+extern const eb__region eb__world;
+const eb__region *eb__region_find(const char *code, char *near, size_t near_len);
+
 #endif

@@ -93,6 +93,7 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
     eb__domain *dom = &b->dom[b->n_dom];
     memset(dom, 0, sizeof *dom);
     dom->desc = *d;
+    dom->idle_power_w = NAN;
     dom->source = b->n_src;
     dom->local = local;
     /* Ids are keys in every output: two zones with one name (multi-die
@@ -138,6 +139,7 @@ static void fill_info(eb__domain *d)
         .pci_bus_id = s->pci_bus_id[0] ? s->pci_bus_id : NULL,
         .readings = s->readings[0] ? s->readings : NULL,
         .simulated = s->simulated,
+        .uncertainty_rel = s->uncertainty_rel,
     };
 }
 
@@ -282,8 +284,10 @@ EB_EXPORT int eb_stop(eb_bench *b)
 static void free_windows(eb__list *l)
 {
     eb__window *w = l->v;
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
         free(w[i].name);
+        free(w[i].work);
+    }
     free(l->v);
 }
 
@@ -373,19 +377,32 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
     r->duration_s = t1 - t0;
     r->n_domains = b->n_dom;
     r->total_energy_j = NAN;
+    r->total_net_energy_j = 0;
+    double var = 0;
     for (size_t i = 0; i < b->n_dom; i++) {
         const eb__series *s = &b->dom[i].series;
         eb_domain_energy *e = &r->domains[i];
         eb__window_energy(s->v, s->n, t0, t1, e);
         e->method = b->dom[i].desc.method;
         e->lost_at_s = s->lost ? s->lost_at_s : NAN;
+        e->uncertainty_j = e->energy_j * b->dom[i].desc.uncertainty_rel;
+        e->idle_power_w = b->dom[i].idle_power_w;
+        e->net_energy_j = e->energy_j - e->idle_power_w * e->covered_s;
+        /* fewer than 2 sensor updates: the figure is mostly the sensor's timing */
+        e->unreliable = r->duration_s < 2 * b->dom[i].desc.update_period_s;
         if (!b->dom[i].desc.in_total)
             continue;
         if (isnan(e->energy_j) || e->covered_s < r->duration_s - 1e-9)
             r->total_incomplete++;
-        if (!isnan(e->energy_j))
+        if (!isnan(e->energy_j)) {
             r->total_energy_j = (isnan(r->total_energy_j) ? 0 : r->total_energy_j) + e->energy_j;
+            var += e->uncertainty_j * e->uncertainty_j;
+        }
+        r->total_net_energy_j += e->net_energy_j; /* NaN if any baseline is missing */
     }
+    r->total_uncertainty_j = isnan(r->total_energy_j) ? NAN : sqrt(var);
+    if (isnan(r->total_energy_j))
+        r->total_net_energy_j = NAN;
 }
 
 /* A sample at a window's boundary, unless sampling has stopped. */
@@ -398,7 +415,7 @@ EB_EXPORT int eb_begin(eb_bench *b, const char *name)
 {
     if (!b || !name)
         return EB_EINVAL;
-    eb__window w = {strdup(name), 0, 0};
+    eb__window w = {.name = strdup(name)};
     if (!w.name)
         return eb__fail(b, EB_ENOMEM, "no memory for window '%s'", name);
     pthread_mutex_lock(&b->lock);

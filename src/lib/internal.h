@@ -18,11 +18,19 @@ typedef struct eb__domain {
     size_t local;        /* the backend's own index */
     eb__series series;
     int wrap_warned;
+    double idle_power_w; /* NaN: no baseline */
 } eb__domain;
+
+typedef struct eb__work {
+    char unit[24];
+    double amount;
+} eb__work;
 
 typedef struct eb__window {
     char *name;
     double t0, t1;
+    eb__work *work; /* EB_MAX_WORK entries once work is added, else NULL */
+    size_t n_work;
 } eb__window;
 
 typedef struct eb__list { /* a growable array of T, used through the macros below */
@@ -78,6 +86,9 @@ double eb__tick_locked(eb_bench *b);
 double eb__tick_at_locked(eb_bench *b, double t);
 int eb__sampler_start(eb_bench *b);
 void eb__sampler_stop(eb_bench *b);
+
+/* Statistics over the closed instances of a window; caller holds the lock. */
+int eb__window_stats_locked(eb_bench *b, const char *window, eb_stats *out);
 
 /* Fills r for [t0, t1]; caller holds the lock. */
 void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r);

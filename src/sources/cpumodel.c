@@ -74,6 +74,9 @@ static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
     d.update_period_s = 0.01; /* /proc/stat counts in USER_HZ = 100 ticks/s */
     d.in_total = 1;
     d.power_is_interval_mean = 1;
+    /* +-50%: utilization x TDP ignores idle power, frequency and the workload's
+     * mix; it is an order of magnitude, and said to be one. */
+    d.uncertainty_rel = 0.5;
     if (ctx->add_domain(ctx, &d, 0) >= 0)
         ctx->cpu_domains++;
 }

@@ -261,6 +261,9 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, unsigned i, nvmlDevice_t dev,
     if (n->f.architecture)
         n->f.architecture(dev, &arch);
     d.simulated = n->f.sim_version != NULL;
+    /* +-5% of reading: NVIDIA's stated accuracy of the on-board power sensor
+     * (nvidia-smi documentation, power.draw), which the energy counter sums. */
+    d.uncertainty_rel = 0.05;
     d.in_total = 1;
     if (choose_source(n, g, arch, d.name, &d, why, sizeof why) < 0) {
         ctx->unavailable(ctx, what, "%s (%s)", why, d.name);
