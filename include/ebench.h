@@ -298,7 +298,14 @@ typedef struct eb_run_meta {
     double pue;                /* facility overhead; NaN: 1.0, labelled so */
     double price_per_kwh;      /* NaN: no cost shown */
     double nodes;              /* for node-hours; NaN: 1 */
+    const char *idle_note;     /* how the idle baseline was obtained; NULL: not measured */
 } eb_run_meta;
+
+/* Carbon intensity of a region's electricity (ISO code "FR" or name), in
+ * gCO2/kWh, with the source of the figure. EB_EINVAL if unknown, with the
+ * closest known codes written to near. */
+EB_EXPORT int eb_region_carbon(const char *region, double *g_per_kwh, const char **source,
+                               char *near, size_t near_len);
 
 /* Fills meta with "nothing known". */
 EB_EXPORT void eb_run_meta_init(eb_run_meta *meta);

@@ -346,7 +346,7 @@ static void test_gpus_end_to_end(void **state)
     r = run_ebench(&fk, (const char *[]){"run", "--gpus", "1", "--json", json, "--", SIM_LOAD_BIN,
                                          "--gpus", "0,1", "light:0.5", "heavy:0.5", NULL});
     assert_int_equal(r.status, 0);
-    assert_contains(r.err, "gpu1             #");
+    assert_contains(r.err, "gpu1           #");
     assert_contains(r.err, "counter (simulated)");
     assert_null(strstr(r.err, "gpu0 "));
     out_free(&r);

@@ -112,11 +112,13 @@ static char *capture(eb_bench *b, int what)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    eb_run_meta meta = {.argv = (const char *const[]){"./app", "--n", "3", NULL},
-                        .exit_status = 0,
-                        .elapsed_s = 4.0,
-                        .user_s = 3.5,
-                        .sys_s = 0.25};
+    eb_run_meta meta;
+    eb_run_meta_init(&meta);
+    meta.argv = (const char *const[]){"./app", "--n", "3", NULL};
+    meta.exit_status = 0;
+    meta.elapsed_s = 4.0;
+    meta.user_s = 3.5;
+    meta.sys_s = 0.25;
     if (what == 0)
         assert_int_equal(eb_print_results(b, f), EB_OK);
     else if (what == 1)
@@ -152,14 +154,14 @@ static void test_printed_text(void **state)
               " ebench results (3 windows measured)\n"
               "\n"
               " step: 2 calls, 2.000000 s\n"
-              "           20.000 J  cpu0-package     #     10.00 W avg     10.00 W peak   counter\n"
-              "            4.000 J  cpu0-dram        #      2.00 W avg      2.00 W peak   counter\n"
-              "           24.000 J  total            #     12.00 W avg\n"
+              "           20.000 J +-  5%  cpu0-package   #     10.00 W avg     10.00 W peak   counter\n"
+              "            4.000 J +-  5%  cpu0-dram      #      2.00 W avg      2.00 W peak   counter\n"
+              "           24.000 J +-  4%  total          #     12.00 W avg\n"
               "\n"
               " io: 1 call, 0.500000 s\n"
-              "            5.000 J  cpu0-package     #     10.00 W avg     10.00 W peak   counter\n"
-              "            1.000 J  cpu0-dram        #      2.00 W avg      2.00 W peak   counter\n"
-              "            6.000 J  total            #     12.00 W avg\n"
+              "            5.000 J +-  5%  cpu0-package   #     10.00 W avg     10.00 W peak   counter\n"
+              "            1.000 J +-  5%  cpu0-dram      #      2.00 W avg      2.00 W peak   counter\n"
+              "            6.000 J +-  4%  total          #     12.00 W avg\n"
               "\n"
               " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
               "\n");
@@ -170,13 +172,26 @@ static void test_printed_text(void **state)
         text, "\n"
               " Energy stats for './app --n 3':\n"
               "\n"
-              "           40.000 J  cpu0-package     #     10.00 W avg     10.00 W peak   counter\n"
-              "            8.000 J  cpu0-dram        #      2.00 W avg      2.00 W peak   counter\n"
-              "           48.000 J  total            #     12.00 W avg\n"
+              "           40.000 J +-  5%  cpu0-package   #     10.00 W avg     10.00 W peak   counter\n"
+              "            8.000 J +-  5%  cpu0-dram      #      2.00 W avg      2.00 W peak   counter\n"
+              "           48.000 J +-  4%  total          #     12.00 W avg\n"
               "\n"
               "        4.000000000 seconds time elapsed\n"
               "        3.500000000 seconds user\n"
               "        0.250000000 seconds sys\n"
+              "\n"
+              " idle baseline: not measured (--idle SECONDS or --idle-power DOMAIN=W)\n"
+              "\n"
+              " steady state (power within 5% over a 1 s slice and after it):\n"
+              "   cpu0-package     from 0.000 s: 10.00 W (40.000 J in 4.000 s)\n"
+              "   cpu0-dram        from 0.000 s: 2.00 W (8.000 J in 4.000 s)\n"
+              "\n"
+              " energy-delay product: 192 J*s\n"
+              "\n"
+              " energy: 1.33333e-05 kWh x PUE 1.00 (assumed; --pue) -> 0.006413 gCO2e at 481 "
+              "g/kWh (world average (default; set --region or --carbon-intensity)); cost: --price "
+              "not given\n"
+              " allocation: 0.001111 node-hours (1 node), 0 GPU-hours (0 GPUs)\n"
               "\n"
               " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
               "\n");

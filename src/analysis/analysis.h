@@ -23,8 +23,9 @@ void eb__stat(const double *x, size_t n, eb_stat *out);
 /* Indices of outliers (modified z-score > 3.5); returns how many (<= max_idx). */
 size_t eb__outliers(const double *x, size_t n, size_t *idx, size_t max_idx);
 
-/* Start of the steady state of a power trace within [t0, t1], or NaN if it
- * never settles (steady.c says how). window_s <= 0: 1 s; max_cv <= 0: 5%. */
+/* Start of the steady state of a power trace within [t0, t1], NaN if it
+ * never settles, -INFINITY if it has too few samples to tell (steady.c says
+ * how). window_s <= 0: 1 s; max_cv <= 0: 5%. */
 double eb__steady_start(const eb__sample *v, size_t n, double t0, double t1, double window_s,
                         double max_cv);
 

@@ -47,24 +47,25 @@ static size_t distance(const char *a, const char *b)
 
 const eb__region *eb__region_find(const char *code, char *near, size_t near_len)
 {
-    size_t n = sizeof regions / sizeof *regions, used = 0;
+    size_t n = sizeof regions / sizeof *regions, used = 0, found = 0;
     for (size_t i = 0; i < n; i++)
         if (strcasecmp(code, regions[i].code) == 0 || strcasecmp(code, regions[i].name) == 0)
             return &regions[i];
     if (strcasecmp(code, "UK") == 0)
         return &regions[2];
+    /* up to three close matches, nearest first; else the whole list */
     near[0] = '\0';
-    for (size_t d = 0; d <= 3 && used < near_len; d++)
-        for (size_t i = 0; i < n; i++) {
+    for (size_t d = 0; d <= 2 && found < 3; d++)
+        for (size_t i = 0; i < n && found < 3; i++) {
             size_t dc = distance(code, regions[i].code), dn = distance(code, regions[i].name);
-            if ((dc < dn ? dc : dn) == d && strlen(near) + 40 < near_len)
+            if ((dc < dn ? dc : dn) == d && used + 40 < near_len) {
                 used += (size_t)snprintf(near + used, near_len - used, "%s%s (%s)",
                                          used ? ", " : "", regions[i].code, regions[i].name);
+                found++;
+            }
         }
-    if (!near[0]) {
-        for (size_t i = 0; i < n && used + 24 < near_len; i++)
-            used += (size_t)snprintf(near + used, near_len - used, "%s%s", used ? ", " : "",
-                                     regions[i].code);
-    }
+    for (size_t i = 0; !found && i < n && used + 24 < near_len; i++)
+        used += (size_t)snprintf(near + used, near_len - used, "%s%s", used ? ", " : "",
+                                 regions[i].code);
     return NULL;
 }

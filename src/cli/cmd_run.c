@@ -2,6 +2,7 @@
  * cmd_run.c - `ebench run -- CMD`: spawn CMD, sample until it exits, report
  * the energy per domain like perf stat, and exit with CMD's status.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -24,24 +25,42 @@ static const char run_usage[] =
     "usage: ebench run [options] [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD, samples every energy domain until it exits, and prints per domain\n"
-    "the energy, average and peak power and how it was measured, then the total,\n"
-    "elapsed, user and sys time, on stderr (CMD's stdout stays clean). Exits with\n"
-    "CMD's exit status, or 128+N if CMD was killed by signal N. SIGINT, SIGTERM\n"
-    "and SIGHUP sent to ebench are passed on to CMD.\n"
+    "the energy (+- the sensor's uncertainty), average and peak power and how it\n"
+    "was measured, the total, elapsed, user and sys time, then the idle baseline,\n"
+    "steady state, efficiency, carbon, cost and allocation, on stderr (CMD's stdout\n"
+    "stays clean). Exits with CMD's exit status, or 128+N if CMD was killed by\n"
+    "signal N. SIGINT, SIGTERM and SIGHUP sent to ebench are passed on to CMD.\n"
     "\n"
-    "  -i, --interval MS   sampling interval in milliseconds (default 100; 1 to 3600000)\n"
-    "  -j, --json FILE     write the report as JSON (docs/report.schema.json)\n"
-    "  -c, --csv FILE      write the timeline: t_s,domain,power_w,energy_j per sample\n"
-    "  -q, --quiet         print no table (files are still written)\n"
-    "  -g, --gpus LIST     GPUs to measure: all, NVML indices (0,2) or UUIDs (GPU-..., MIG-...);\n"
-    "                      default: those CUDA_VISIBLE_DEVICES names, else all\n"
-    "      --cpu-tdp W     TDP the CPU model assumes where no CPU sensor can be read\n"
-    "  -h, --help          this text\n"
+    "Measuring:\n"
+    "  -i, --interval MS       sampling interval in milliseconds (default 100; 1 to 3600000)\n"
+    "  -g, --gpus LIST         GPUs to measure: all, NVML indices (0,2) or UUIDs (GPU-..., MIG-...);\n"
+    "                          default: those CUDA_VISIBLE_DEVICES names, else all\n"
+    "      --cpu-tdp W         TDP the CPU model assumes where no CPU sensor can be read\n"
+    "Method (docs/METHODOLOGY.md):\n"
+    "  -r, --repeat N          run CMD N times: mean per run, +- 95% confidence interval\n"
+    "      --warmup K          run CMD K times first, unmeasured (with --repeat)\n"
+    "      --idle SECONDS      measure each domain at rest for SECONDS before CMD; report\n"
+    "                          energy above idle\n"
+    "      --idle-power D=W    a known idle power for domain D (repeatable)\n"
+    "      --skip SECONDS      steady state starts SECONDS into the run (default: detected)\n"
+    "  -w, --work AMOUNT:UNIT  work one run of CMD does, for efficiency (repeatable):\n"
+    "                          1.2e13:flop (TFLOPS/W), 512:sample, 4096:token, or any word\n"
+    "Carbon, cost, allocation:\n"
+    "      --region CODE       carbon intensity of that grid (NO FR GB US DE CN IN WORLD)\n"
+    "      --carbon-intensity G  gCO2 per kWh (default: the world average, 481)\n"
+    "      --pue X             facility power usage effectiveness (default 1.0, assumed)\n"
+    "      --price P           price per kWh, for the cost\n"
+    "      --nodes N           nodes the job holds, for node-hours (default 1)\n"
+    "Output:\n"
+    "  -j, --json FILE         write the report as JSON (docs/report.schema.json)\n"
+    "  -c, --csv FILE          write the timeline: t_s,domain,power_w,energy_j per sample\n"
+    "  -q, --quiet             print no table (files are still written)\n"
+    "  -h, --help              this text\n"
     "\n"
     "FILE may hold %j (job id), %n (node), %r (rank), %p (pid). Output files are\n"
     "checked before CMD starts and written whole (temporary file, then rename).\n"
     "\n"
-    "Example: ebench run --json run.json -- ./my_app --size 4096\n";
+    "Example: ebench run -r 5 --warmup 1 -w 2.4e13:flop --json run.json -- ./gemm 8192\n";
 
 static volatile sig_atomic_t child_pid;
 
@@ -71,57 +90,212 @@ static void install_forwarding(void)
     }
 }
 
+#define MAX_IDLE 16
+
 typedef struct run_opts {
     eb_config cfg;
+    eb_run_meta meta;
     const char *json, *csv;
     int quiet;
     char **cmd;
+    long repeat, warmup;
+    double idle_s;
+    struct {
+        char id[64];
+        double w;
+    } idle[MAX_IDLE];
+    size_t n_idle;
+    struct {
+        char unit[24];
+        double amount;
+    } work[EB_MAX_WORK];
+    size_t n_work;
+    char carbon_source[160];
 } run_opts;
+
+static int parse_count(const char *opt, const char *text, long min, long *out)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || v < min || v > 1000000) {
+        fprintf(stderr, "ebench: %s '%s': expected a whole number from %ld to 1000000\n", opt,
+                text, min);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A number >= min (0 allowed when min is 0), for --price, --pue... */
+static int parse_number(const char *opt, const char *text, double min, double max, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(v >= min && v <= max)) {
+        fprintf(stderr, "ebench: %s '%s': expected a number from %g to %g\n", opt, text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_work(run_opts *o, const char *text)
+{
+    const char *colon = strchr(text, ':');
+    char *end;
+    double v = colon ? strtod(text, &end) : NAN;
+    const char *unit = colon ? colon + 1 : "";
+    int unit_ok = *unit && strlen(unit) < sizeof o->work[0].unit;
+    for (const char *p = unit; *p; p++)
+        unit_ok &= isalnum((unsigned char)*p) || *p == '_' || *p == '-';
+    if (!colon || end != colon || !(v >= 0) || isinf(v) || !unit_ok) {
+        fprintf(stderr,
+                "ebench: --work '%s': expected AMOUNT:UNIT, e.g. 1.2e13:flop, 512:sample, "
+                "4096:token\n",
+                text);
+        return -1;
+    }
+    if (o->n_work == EB_MAX_WORK) {
+        fprintf(stderr, "ebench: --work: at most %d units\n", EB_MAX_WORK);
+        return -1;
+    }
+    snprintf(o->work[o->n_work].unit, sizeof o->work[0].unit, "%s", unit);
+    o->work[o->n_work++].amount = v;
+    return 0;
+}
+
+static int parse_idle_power(run_opts *o, const char *text)
+{
+    const char *eq = strchr(text, '=');
+    double w;
+    if (!eq || eq == text || (size_t)(eq - text) >= sizeof o->idle[0].id ||
+        parse_number("--idle-power", eq + 1, 0, 1e6, &w) < 0) {
+        if (!eq || eq == text)
+            fprintf(stderr, "ebench: --idle-power '%s': expected DOMAIN=W, e.g. gpu0=52.5\n",
+                    text);
+        return -1;
+    }
+    if (o->n_idle == MAX_IDLE) {
+        fprintf(stderr, "ebench: --idle-power: at most %d domains\n", MAX_IDLE);
+        return -1;
+    }
+    snprintf(o->idle[o->n_idle].id, sizeof o->idle[0].id, "%.*s", (int)(eq - text), text);
+    o->idle[o->n_idle++].w = w;
+    return 0;
+}
+
+static int parse_region(run_opts *o, const char *code)
+{
+    char near[256];
+    const char *source;
+    if (eb_region_carbon(code, &o->meta.carbon_g_per_kwh, &source, near, sizeof near) < 0) {
+        fprintf(stderr, "ebench: --region '%s': unknown; close: %s (or give --carbon-intensity G)\n",
+                code, near);
+        return -1;
+    }
+    snprintf(o->carbon_source, sizeof o->carbon_source, "%s, %s", code, source);
+    o->meta.carbon_source = o->carbon_source;
+    return 0;
+}
+
+enum {
+    OPT_CPU_TDP = 256,
+    OPT_WARMUP,
+    OPT_IDLE,
+    OPT_IDLE_POWER,
+    OPT_SKIP,
+    OPT_REGION,
+    OPT_CARBON,
+    OPT_PUE,
+    OPT_PRICE,
+    OPT_NODES
+};
+
+static int parse_one(run_opts *o, int c)
+{
+    switch (c) {
+    case 'i':
+        return eb_cli_positive("--interval", optarg, 1, 3600000, &o->cfg.interval_ms);
+    case 'j':
+        o->json = optarg;
+        return 0;
+    case 'c':
+        o->csv = optarg;
+        return 0;
+    case 'q':
+        o->quiet = 1;
+        return 0;
+    case 'g':
+        o->cfg.gpus = optarg;
+        return eb_cli_check_gpus(optarg);
+    case OPT_CPU_TDP:
+        return eb_cli_positive("--cpu-tdp", optarg, 0.1, 100000, &o->cfg.cpu_tdp_w);
+    case 'r':
+        return parse_count("--repeat", optarg, 1, &o->repeat);
+    case OPT_WARMUP:
+        return parse_count("--warmup", optarg, 0, &o->warmup);
+    case OPT_IDLE:
+        return eb_cli_positive("--idle", optarg, 0.001, 86400, &o->idle_s);
+    case OPT_IDLE_POWER:
+        return parse_idle_power(o, optarg);
+    case OPT_SKIP:
+        return parse_number("--skip", optarg, 0, 1e9, &o->meta.skip_s);
+    case 'w':
+        return parse_work(o, optarg);
+    case OPT_REGION:
+        return parse_region(o, optarg);
+    case OPT_CARBON:
+        o->meta.carbon_source = "given with --carbon-intensity";
+        return parse_number("--carbon-intensity", optarg, 0, 5000, &o->meta.carbon_g_per_kwh);
+    case OPT_PUE:
+        return parse_number("--pue", optarg, 1, 10, &o->meta.pue);
+    case OPT_PRICE:
+        return parse_number("--price", optarg, 0, 1e6, &o->meta.price_per_kwh);
+    case OPT_NODES:
+        return eb_cli_positive("--nodes", optarg, 1, 1e6, &o->meta.nodes);
+    default:
+        fputs(run_usage, stderr);
+        return -1;
+    }
+}
 
 static int parse(int argc, char **argv, run_opts *o)
 {
     static const struct option opts[] = {
-        {"interval", required_argument, NULL, 'i'}, {"json", required_argument, NULL, 'j'},
-        {"csv", required_argument, NULL, 'c'},      {"quiet", no_argument, NULL, 'q'},
-        {"gpus", required_argument, NULL, 'g'},     {"cpu-tdp", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"interval", required_argument, NULL, 'i'},
+        {"json", required_argument, NULL, 'j'},
+        {"csv", required_argument, NULL, 'c'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"gpus", required_argument, NULL, 'g'},
+        {"cpu-tdp", required_argument, NULL, OPT_CPU_TDP},
+        {"repeat", required_argument, NULL, 'r'},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"idle", required_argument, NULL, OPT_IDLE},
+        {"idle-power", required_argument, NULL, OPT_IDLE_POWER},
+        {"skip", required_argument, NULL, OPT_SKIP},
+        {"work", required_argument, NULL, 'w'},
+        {"region", required_argument, NULL, OPT_REGION},
+        {"carbon-intensity", required_argument, NULL, OPT_CARBON},
+        {"pue", required_argument, NULL, OPT_PUE},
+        {"price", required_argument, NULL, OPT_PRICE},
+        {"nodes", required_argument, NULL, OPT_NODES},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
     memset(o, 0, sizeof *o);
     eb_config_init(&o->cfg);
+    eb_run_meta_init(&o->meta);
+    o->repeat = 1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+i:j:c:qg:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i':
-            if (eb_cli_positive("--interval", optarg, 1, 3600000, &o->cfg.interval_ms) < 0)
-                return EB_EXIT_USAGE;
-            break;
-        case 'j':
-            o->json = optarg;
-            break;
-        case 'c':
-            o->csv = optarg;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 'g':
-            if (eb_cli_check_gpus(optarg) < 0)
-                return EB_EXIT_USAGE;
-            o->cfg.gpus = optarg;
-            break;
-        case 't':
-            if (eb_cli_positive("--cpu-tdp", optarg, 0.1, 100000, &o->cfg.cpu_tdp_w) < 0)
-                return EB_EXIT_USAGE;
-            break;
-        case 'h':
+    while ((c = getopt_long(argc, argv, "+i:j:c:qg:r:w:h", opts, NULL)) != -1) {
+        if (c == 'h') {
             fputs(run_usage, stdout);
             return 0;
-        default:
-            fputs(run_usage, stderr);
-            return EB_EXIT_USAGE;
         }
+        if (parse_one(o, c) < 0)
+            return EB_EXIT_USAGE;
     }
     if (optind >= argc) {
         fprintf(stderr, "ebench run: no command given\n%s", run_usage);
@@ -197,12 +371,65 @@ static int write_output(const char *opt, eb__afile *a, eb_bench *b, const eb_run
     return rc < 0 ? -1 : 0;
 }
 
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Idle baseline: measured at rest before CMD, and/or given per domain. */
+static int idle_baseline(run_opts *o, eb_bench *b, char *note, size_t len)
+{
+    if (o->idle_s > 0) {
+        eb_begin(b, "idle");
+        sleep_s(o->idle_s);
+        eb_end(b, "idle", NULL);
+        eb_set_idle_from_window(b, "idle");
+        snprintf(note, len, "measured at rest over %g s before the command", o->idle_s);
+    }
+    for (size_t i = 0; i < o->n_idle; i++) {
+        if (eb_set_idle_power(b, o->idle[i].id, o->idle[i].w) < 0) {
+            fprintf(stderr, "ebench: --idle-power %s=%g: %s\n", o->idle[i].id, o->idle[i].w,
+                    eb_last_detail(b));
+            return -1;
+        }
+        snprintf(note + strlen(note), len - strlen(note), "%sgiven with --idle-power for %s",
+                 note[0] ? "; " : "", o->idle[i].id);
+    }
+    if (note[0])
+        o->meta.idle_note = note;
+    return 0;
+}
+
+/* Runs CMD once inside window `name`. Returns its shell status, or -1 if it
+ * could not start (error printed, *exit_code set). */
+static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *ru,
+                    int *exit_code)
+{
+    pid_t pid;
+    int status, rc;
+
+    eb_begin(b, name);
+    if ((rc = spawn(o->cmd, &pid)) != 0) {
+        eb_end(b, name, NULL);
+        fprintf(stderr, "ebench: cannot run '%s': %s\n", o->cmd[0], strerror(rc));
+        *exit_code = rc == ENOENT ? 127 : 126; /* as shells do */
+        return -1;
+    }
+    while (wait4(pid, &status, 0, ru) < 0 && errno == EINTR)
+        ;
+    child_pid = 0;
+    eb_end(b, name, NULL);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
 int eb_cmd_run(int argc, char **argv)
 {
     run_opts o;
     eb__afile json = {0}, csv = {0};
     eb_bench *b;
-    pid_t pid;
+    char idle_note[512] = "";
     int rc = parse(argc, argv, &o);
 
     if (rc >= 0)
@@ -218,42 +445,55 @@ int eb_cmd_run(int argc, char **argv)
         eb__afile_abort(&csv);
         return EB_EXIT_FAIL;
     }
-    if (eb_cli_gpus_found(b, o.cfg.gpus) < 0) {
+    if (eb_cli_gpus_found(b, o.cfg.gpus) < 0 || idle_baseline(&o, b, idle_note, sizeof idle_note) < 0) {
         eb_close(b);
         eb__afile_abort(&json);
         eb__afile_abort(&csv);
         return EB_EXIT_USAGE;
     }
     install_forwarding();
-    double t_start = now_s();
-    if ((rc = spawn(o.cmd, &pid)) != 0) {
-        fprintf(stderr, "ebench: cannot run '%s': %s\n", o.cmd[0], strerror(rc));
-        eb_close(b);
-        eb__afile_abort(&json);
-        eb__afile_abort(&csv);
-        return rc == ENOENT ? 127 : 126; /* as shells do */
-    }
 
-    int status;
-    struct rusage ru;
-    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
-        ;
-    double elapsed = now_s() - t_start;
-    child_pid = 0;
+    int exit_status = 0;
+    double user = 0, sys = 0, wall = 0;
+    long measured = 0;
+    for (long i = 0; i < o.warmup + o.repeat; i++) {
+        struct rusage ru;
+        int warm = i < o.warmup;
+        double t0 = now_s();
+        int not_started;
+        exit_status = run_once(&o, b, warm ? "run (warmup)" : "run", &ru, &not_started);
+        if (exit_status < 0) {
+            eb_close(b);
+            eb__afile_abort(&json);
+            eb__afile_abort(&csv);
+            return not_started;
+        }
+        if (warm)
+            continue;
+        wall += now_s() - t0;
+        user += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
+        sys += (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+        measured++;
+        for (size_t k = 0; k < o.n_work; k++)
+            eb_add_work(b, "run", o.work[k].amount, o.work[k].unit);
+        if (exit_status != 0 && o.repeat > 1) {
+            fprintf(stderr, "ebench: run %ld of %ld exited with %d; stopping the repetitions\n",
+                    measured, o.repeat, exit_status);
+            break;
+        }
+    }
     eb_stop(b);
 
-    int exit_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-    eb_run_meta meta = {
-        .argv = (const char *const *)o.cmd,
-        .exit_status = exit_status,
-        .elapsed_s = elapsed,
-        .user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6,
-        .sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6,
-    };
+    o.meta.argv = (const char *const *)o.cmd;
+    o.meta.exit_status = exit_status;
+    o.meta.span = "run";
+    o.meta.elapsed_s = measured ? wall / (double)measured : NAN;
+    o.meta.user_s = measured ? user / (double)measured : NAN;
+    o.meta.sys_s = measured ? sys / (double)measured : NAN;
     if (!o.quiet)
-        eb_print_report(b, stderr, &meta);
-    int bad = write_output("--json", &json, b, &meta, 1) < 0;
-    bad |= write_output("--csv", &csv, b, &meta, 0) < 0;
+        eb_print_report(b, stderr, &o.meta);
+    int bad = write_output("--json", &json, b, &o.meta, 1) < 0;
+    bad |= write_output("--csv", &csv, b, &o.meta, 0) < 0;
     eb_close(b);
     /* A report that could not be written must not look like success. */
     if (bad && exit_status == 0)

@@ -90,6 +90,30 @@ void eb__sampler_stop(eb_bench *b);
 /* Statistics over the closed instances of a window; caller holds the lock. */
 int eb__window_stats_locked(eb_bench *b, const char *window, eb_stats *out);
 
+/* What a report covers (eb_run_meta.span) and everything derived from it. */
+typedef struct eb__summary {
+    size_t reps;   /* instances of the span window; 0: the whole timeline */
+    size_t warmup; /* instances of "<span> (warmup)" */
+    double t0, t1; /* bounds when there is one span (reps <= 1) */
+    eb_result r;   /* one span: its result; repetitions: the mean per repetition */
+    eb_stats st;   /* repetitions (reps >= 2) */
+    double elapsed_s;
+    /* steady state per domain (one span only); from is relative to t0 */
+    double steady_from_s[EB_MAX_DOMAINS], steady_power_w[EB_MAX_DOMAINS];
+    double steady_energy_j[EB_MAX_DOMAINS];
+    int steady_given;
+    eb__work work[EB_MAX_WORK]; /* work per repetition */
+    size_t n_work;
+    size_t n_gpus;
+    double gpu_energy_j; /* sum over GPU domains */
+    /* accounting, per repetition */
+    double pue, intensity, price, nodes, kwh, co2_g, cost, node_hours, gpu_hours, edp;
+    int pue_assumed;
+    const char *intensity_source;
+} eb__summary;
+
+void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s);
+
 /* Fills r for [t0, t1]; caller holds the lock. */
 void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r);
 

@@ -18,6 +18,21 @@ EB_EXPORT void eb_run_meta_init(eb_run_meta *meta)
     meta->skip_s = meta->carbon_g_per_kwh = meta->pue = meta->price_per_kwh = meta->nodes = NAN;
 }
 
+EB_EXPORT int eb_region_carbon(const char *region, double *g_per_kwh, const char **source,
+                               char *near, size_t near_len)
+{
+    char buf[256];
+    if (!region || !g_per_kwh)
+        return EB_EINVAL;
+    const eb__region *r = eb__region_find(region, near ? near : buf, near ? near_len : sizeof buf);
+    if (!r)
+        return EB_EINVAL;
+    *g_per_kwh = r->g_per_kwh;
+    if (source)
+        *source = eb__carbon_source;
+    return EB_OK;
+}
+
 /* The last closed instance of a window; caller holds the lock. */
 static eb__window *last_closed(eb_bench *b, const char *name)
 {

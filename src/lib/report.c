@@ -37,10 +37,19 @@ static void fmt_num(char *buf, size_t len, double v, int decimals)
         snprintf(buf, len, "%.*f", decimals, v);
 }
 
-static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_energy *e,
-                      double duration_s)
+/* "( +- 1.2% )" as perf stat -r prints it: the 95% CI of the mean. */
+static void fmt_ci(char *buf, size_t len, const eb_stat *st)
 {
-    char avg[32], peak[32], extra[160] = "";
+    if (st && st->n >= 2 && st->mean > 0 && !isnan(st->ci95))
+        snprintf(buf, len, "  ( +- %.1f%% )", 100 * st->ci95 / st->mean);
+    else
+        buf[0] = '\0';
+}
+
+static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_energy *e,
+                      double duration_s, const eb_stat *st)
+{
+    char avg[32], peak[32], ci[32], extra[200] = "";
     size_t used = 0;
 
     if (info->part_of)
@@ -49,8 +58,12 @@ static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_ene
         used +=
             (size_t)snprintf(extra + used, sizeof extra - used, ", LOST at %.3f s", e->lost_at_s);
     if (e->covered_s < duration_s - 1e-9 && !isnan(e->energy_j) && used < sizeof extra)
-        snprintf(extra + used, sizeof extra - used, ", partial: covers %.3f of %.3f s",
-                 e->covered_s, duration_s);
+        used += (size_t)snprintf(extra + used, sizeof extra - used,
+                                 ", partial: covers %.3f of %.3f s", e->covered_s, duration_s);
+    if (e->unreliable && used < sizeof extra)
+        snprintf(extra + used, sizeof extra - used,
+                 ", UNRELIABLE: under 2 sensor updates of %g ms in the window; repeat it",
+                 info->update_period_s * 1e3);
     if (isnan(e->energy_j)) {
         fprintf(out, " %16s    %-16s   %s%s\n", "<not supported>", info->id,
                 "no valid sample in this window", extra);
@@ -58,10 +71,11 @@ static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_ene
     }
     fmt_num(avg, sizeof avg, e->avg_power_w, 2);
     fmt_num(peak, sizeof peak, e->peak_power_w, 2);
-    fprintf(out, " %16.3f J  %-16s # %9s W avg %9s W peak   %s%s%s%s\n", e->energy_j, info->id, avg,
-            peak, eb_method_name(info->method),
+    fmt_ci(ci, sizeof ci, st);
+    fprintf(out, " %16.3f J +-%3.0f%%  %-14s # %9s W avg %9s W peak   %s%s%s%s%s\n", e->energy_j,
+            100 * info->uncertainty_rel, info->id, avg, peak, eb_method_name(info->method),
             info->method == EB_METHOD_MODEL ? " (estimate)" : "",
-            info->simulated ? " (simulated)" : "", extra);
+            info->simulated ? " (simulated)" : "", extra, ci);
 }
 
 static int total_is_estimate(const eb_bench *b)
@@ -72,17 +86,19 @@ static int total_is_estimate(const eb_bench *b)
     return 0;
 }
 
-static void print_total(FILE *out, const eb_bench *b, const eb_result *r)
+static void print_total(FILE *out, const eb_bench *b, const eb_result *r, const eb_stat *st)
 {
-    char avg[32];
+    char avg[32], ci[32];
     if (isnan(r->total_energy_j)) {
         fprintf(out, " %16s    %-16s\n", "<not supported>", "total");
         return;
     }
+    double rel = r->total_energy_j > 0 ? 100 * r->total_uncertainty_j / r->total_energy_j : 0;
     fmt_num(avg, sizeof avg, r->duration_s > 0 ? r->total_energy_j / r->duration_s : NAN, 2);
-    fprintf(out, " %16.3f J  %-16s # %9s W avg%s%s\n", r->total_energy_j, "total", avg,
-            total_is_estimate(b) ? "                   includes an estimate" : "",
-            r->total_incomplete ? "   incomplete: a domain above is missing or partial" : "");
+    fmt_ci(ci, sizeof ci, st);
+    fprintf(out, " %16.3f J +-%3.0f%%  %-14s # %9s W avg%s%s%s\n", r->total_energy_j, rel, "total",
+            avg, total_is_estimate(b) ? "                   includes an estimate" : "",
+            r->total_incomplete ? "   incomplete: a domain above is missing or partial" : "", ci);
 }
 
 static void print_notes(FILE *out, eb_bench *b)
@@ -123,31 +139,147 @@ static void join_argv(char *buf, size_t len, const char *const *argv)
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " " : "", argv[i]);
 }
 
+static void print_idle(FILE *out, const eb_bench *b, const eb__summary *s, const eb_run_meta *meta)
+{
+    if (!meta || !meta->idle_note) {
+        fprintf(out, "\n idle baseline: not measured (--idle SECONDS or --idle-power DOMAIN=W)\n");
+        return;
+    }
+    fprintf(out, "\n idle baseline (%s):\n", meta->idle_note);
+    for (size_t d = 0; d < b->n_dom; d++) {
+        const eb_domain_energy *e = &s->r.domains[d];
+        if (isnan(e->idle_power_w))
+            fprintf(out, " %16s    %-16s no baseline\n", "-", b->dom[d].info.id);
+        else
+            fprintf(out, " %14.2f W    %-16s # %12.3f J above idle\n", e->idle_power_w,
+                    b->dom[d].info.id, e->net_energy_j);
+    }
+    if (!isnan(s->r.total_net_energy_j))
+        fprintf(out, " %16s    %-16s # %12.3f J above idle\n", "", "total",
+                s->r.total_net_energy_j);
+}
+
+static void print_steady(FILE *out, const eb_bench *b, const eb__summary *s)
+{
+    if (s->reps >= 2)
+        return;
+    fprintf(out, "\n steady state (%s):\n",
+            s->steady_given ? "from --skip" : "power within 5% over a 1 s slice and after it");
+    for (size_t d = 0; d < b->n_dom; d++) {
+        if (isinf(s->steady_from_s[d]))
+            fprintf(out, "   %-16s too few samples to tell\n", b->dom[d].info.id);
+        else if (isnan(s->steady_from_s[d]))
+            fprintf(out, "   %-16s never settled\n", b->dom[d].info.id);
+        else
+            fprintf(out, "   %-16s from %.3f s: %.2f W (%.3f J in %.3f s)\n", b->dom[d].info.id,
+                    s->steady_from_s[d], s->steady_power_w[d], s->steady_energy_j[d],
+                    s->r.duration_s - s->steady_from_s[d]);
+    }
+}
+
+/* Work per joule in the unit people quote: TFLOP/J (= TFLOPS/W) for FLOPs. */
+static void efficiency(const eb__work *w, double energy_j, double *per_j, const char **label)
+{
+    int flop = strcmp(w->unit, "flop") == 0;
+    *per_j = energy_j > 0 ? w->amount / energy_j / (flop ? 1e12 : 1) : NAN;
+    *label = flop ? "TFLOP/J (= TFLOPS/W)" : NULL;
+}
+
+static void print_efficiency(FILE *out, const eb_bench *b, const eb__summary *s)
+{
+    const eb_result *r = &s->r;
+    for (size_t k = 0; k < s->n_work; k++) {
+        const eb__work *w = &s->work[k];
+        double per_j, gpu_per_j;
+        const char *label;
+        char unit_label[64];
+        efficiency(w, r->total_energy_j, &per_j, &label);
+        snprintf(unit_label, sizeof unit_label, "%s/J", w->unit);
+        if (!label)
+            label = unit_label;
+        fprintf(out, "\n efficiency, %g %s%s:\n", w->amount, w->unit,
+                s->reps >= 2 ? " per run" : "");
+        if (isnan(per_j)) {
+            fprintf(out, "   null: no energy was measured, so no efficiency\n");
+            continue;
+        }
+        double rel = r->total_uncertainty_j / r->total_energy_j;
+        fprintf(out, "   %12.6g %s +-%.0f%%  total;  %.6g J per %s\n", per_j, label, 100 * rel,
+                r->total_energy_j / w->amount, w->unit);
+        efficiency(w, s->gpu_energy_j, &gpu_per_j, &label);
+        if (s->n_gpus > 0 && !isnan(gpu_per_j)) {
+            fprintf(out, "   %12.6g %-22s GPUs only; per GPU (work split evenly):", gpu_per_j, "");
+            for (size_t d = 0; d < b->n_dom; d++) {
+                if (strcmp(b->dom[d].desc.kind, "gpu") != 0)
+                    continue;
+                eb__work share = *w;
+                double g;
+                share.amount /= (double)s->n_gpus;
+                efficiency(&share, r->domains[d].energy_j, &g, &label);
+                fprintf(out, " %s %.6g", b->dom[d].info.id, g);
+            }
+            fputc('\n', out);
+        }
+    }
+    if (!isnan(s->edp))
+        fprintf(out, "\n energy-delay product: %.6g J*s\n", s->edp);
+}
+
+static void print_accounting(FILE *out, const eb__summary *s)
+{
+    if (isnan(s->kwh))
+        return;
+    fprintf(out, " %s: %.6g kWh x PUE %.2f%s -> %.4g gCO2e at %g g/kWh (%s)", 
+            s->reps >= 2 ? "per run" : "energy", s->kwh / s->pue, s->pue,
+            s->pue_assumed ? " (assumed; --pue)" : "", s->co2_g, s->intensity,
+            s->intensity_source);
+    if (isnan(s->price))
+        fprintf(out, "; cost: --price not given\n");
+    else
+        fprintf(out, "; cost %.4g at %g per kWh\n", s->cost, s->price);
+    fprintf(out, " allocation: %.4g node-hours (%g node%s), %.4g GPU-hours (%zu GPU%s)\n",
+            s->node_hours, s->nodes, s->nodes == 1 ? "" : "s", s->gpu_hours, s->n_gpus,
+            s->n_gpus == 1 ? "" : "s");
+}
+
 EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta)
 {
-    eb_result r;
-    char cmd[512];
+    char cmd[512], runs[64] = "";
+    eb__summary s;
 
     if (!b || !out)
         return EB_EINVAL;
-    eb_total(b, &r);
     pthread_mutex_lock(&b->lock);
+    eb__summarize_locked(b, meta, &s);
+    const eb_stats *st = s.reps >= 2 ? &s.st : NULL;
+    if (s.reps >= 2)
+        snprintf(runs, sizeof runs, " (%zu runs%s)", s.reps, s.warmup ? ", after warm-up" : "");
     if (meta && meta->argv) {
         join_argv(cmd, sizeof cmd, meta->argv);
-        fprintf(out, "\n Energy stats for '%s':\n\n", cmd);
+        fprintf(out, "\n Energy stats for '%s'%s:\n\n", cmd, runs);
     } else {
-        fprintf(out, "\n Energy stats:\n\n");
+        fprintf(out, "\n Energy stats%s:\n\n", runs);
     }
     for (size_t i = 0; i < b->n_dom; i++)
-        print_row(out, &b->dom[i].info, &r.domains[i], r.duration_s);
-    print_total(out, b, &r);
+        print_row(out, &b->dom[i].info, &s.r.domains[i], s.r.duration_s,
+                  st ? &st->energy_j[i] : NULL);
+    print_total(out, b, &s.r, st ? &st->total_energy_j : NULL);
     fprintf(out, "\n");
-    double elapsed = meta && !isnan(meta->elapsed_s) ? meta->elapsed_s : r.duration_s;
-    fprintf(out, " %18.9f seconds time elapsed\n", elapsed);
+    char ci[32];
+    fmt_ci(ci, sizeof ci, st ? &st->duration_s : NULL);
+    fprintf(out, " %18.9f seconds time elapsed%s\n", st ? st->duration_s.mean : s.elapsed_s, ci);
     if (meta && !isnan(meta->user_s))
         fprintf(out, " %18.9f seconds user\n", meta->user_s);
     if (meta && !isnan(meta->sys_s))
         fprintf(out, " %18.9f seconds sys\n", meta->sys_s);
+    for (size_t k = 0; st && k < st->n_outliers; k++)
+        fprintf(out, " outlier: run %zu (its total energy is far from the median of the runs)\n",
+                st->outliers[k] + 1);
+    print_idle(out, b, &s, meta);
+    print_steady(out, b, &s);
+    print_efficiency(out, b, &s);
+    fprintf(out, "\n");
+    print_accounting(out, &s);
     print_notes(out, b);
     fprintf(out, "\n");
     pthread_mutex_unlock(&b->lock);
@@ -208,11 +340,16 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
         }
     }
     for (size_t k = 0; k < n; k++) {
+        double var = 0;
         a[k].sum.duration_s = a[k].duration_s;
         for (size_t d = 0; d < b->n_dom; d++) {
             eb_domain_energy *s = &a[k].sum.domains[d];
             s->avg_power_w = s->covered_s > 0 ? s->energy_j / s->covered_s : NAN;
+            s->uncertainty_j = s->energy_j * b->dom[d].desc.uncertainty_rel;
+            if (b->dom[d].desc.in_total && !isnan(s->uncertainty_j))
+                var += s->uncertainty_j * s->uncertainty_j;
         }
+        a[k].sum.total_uncertainty_j = sqrt(var);
     }
     *n_out = n;
     return a;
@@ -236,8 +373,8 @@ EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
         fprintf(out, "\n %s: %zu call%s, %.6f s\n", a[k].name, a[k].calls,
                 a[k].calls == 1 ? "" : "s", a[k].duration_s);
         for (size_t d = 0; d < b->n_dom; d++)
-            print_row(out, &b->dom[d].info, &a[k].sum.domains[d], a[k].duration_s);
-        print_total(out, b, &a[k].sum);
+            print_row(out, &b->dom[d].info, &a[k].sum.domains[d], a[k].duration_s, NULL);
+        print_total(out, b, &a[k].sum, NULL);
     }
     if (n == 0)
         fprintf(out, "\n no window has been closed yet (eb_begin/eb_end, eb_measure)\n");
@@ -290,10 +427,29 @@ static json_t *metrics_json(const eb__series *s)
 #undef AVG
 }
 
-static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e)
+static json_t *stat_json(const eb_stat *st)
+{
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "n", (json_int_t)st->n, "mean",
+                     num(st->mean), "stddev", num(st->stddev), "ci95", num(st->ci95), "min",
+                     num(st->min), "max", num(st->max));
+}
+
+static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e, const eb__summary *s,
+                           size_t idx)
 {
     const eb_domain_info *i = &d->info;
     json_t *o = domain_core_json(d, e);
+    json_object_set_new(o, "uncertainty_j", num(e->uncertainty_j));
+    json_object_set_new(o, "idle_power_w", num(e->idle_power_w));
+    json_object_set_new(o, "net_energy_j", num(e->net_energy_j));
+    json_object_set_new(o, "unreliable", json_boolean(e->unreliable));
+    json_object_set_new(o, "steady_state",
+                        s->reps >= 2 ? json_null()
+                                     : json_pack("{s:b, s:o, s:o, s:o}", "settled",
+                                                 isfinite(s->steady_from_s[idx]), "from_s",
+                                                 num(s->steady_from_s[idx]), "avg_power_w",
+                                                 num(s->steady_power_w[idx]), "energy_j",
+                                                 num(s->steady_energy_j[idx])));
     json_object_set_new(o, "simulated", json_boolean(i->simulated));
     json_object_set_new(o, "uuid", str_or_null(i->uuid));
     json_object_set_new(o, "pci_bus_id", str_or_null(i->pci_bus_id));
@@ -343,21 +499,85 @@ static json_t *windows_json(eb_bench *b)
     return arr;
 }
 
+static json_t *efficiency_json(const eb_bench *b, const eb__summary *s)
+{
+    json_t *arr = json_array();
+    for (size_t k = 0; k < s->n_work; k++) {
+        const eb__work *w = &s->work[k];
+        double per_j, gpu_per_j;
+        const char *label;
+        efficiency(w, s->r.total_energy_j, &per_j, &label);
+        efficiency(w, s->gpu_energy_j, &gpu_per_j, &label);
+        json_t *per_gpu = json_array();
+        for (size_t d = 0; d < b->n_dom && s->n_gpus; d++) {
+            if (strcmp(b->dom[d].desc.kind, "gpu") != 0)
+                continue;
+            eb__work share = *w;
+            double g;
+            share.amount /= (double)s->n_gpus;
+            efficiency(&share, s->r.domains[d].energy_j, &g, &label);
+            json_array_append_new(per_gpu,
+                                  json_pack("{s:s, s:o}", "id", b->dom[d].info.id, "per_joule", num(g)));
+        }
+        int flop = strcmp(w->unit, "flop") == 0;
+        json_array_append_new(
+            arr, json_pack("{s:s, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "unit", w->unit,
+                           "amount", w->amount, "per_joule_unit",
+                           flop ? "TFLOP/J" : w->unit, "per_joule", num(per_j),
+                           "joules_per_unit",
+                           num(per_j > 0 ? s->r.total_energy_j / w->amount : NAN),
+                           "uncertainty_rel",
+                           num(s->r.total_uncertainty_j / s->r.total_energy_j), "gpus_per_joule",
+                           num(s->n_gpus ? gpu_per_j : NAN), "per_gpu", per_gpu, "reason",
+                           isnan(per_j) ? json_string("no energy was measured") : json_null()));
+    }
+    return arr;
+}
+
+static json_t *repetitions_json(const eb_bench *b, const eb__summary *s)
+{
+    if (s->reps < 2)
+        return json_null();
+    json_t *doms = json_array(), *outl = json_array();
+    for (size_t d = 0; d < b->n_dom; d++) {
+        json_t *o = stat_json(&s->st.energy_j[d]);
+        json_object_set_new(o, "id", json_string(b->dom[d].info.id));
+        json_array_append_new(doms, o);
+    }
+    for (size_t k = 0; k < s->st.n_outliers; k++)
+        json_array_append_new(outl, json_integer((json_int_t)s->st.outliers[k]));
+    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:o}", "n", (json_int_t)s->reps, "warmup",
+                     (json_int_t)s->warmup, "duration_s", stat_json(&s->st.duration_s),
+                     "energy_j", stat_json(&s->st.total_energy_j), "domains", doms, "outliers",
+                     outl);
+}
+
+static json_t *accounting_json(const eb__summary *s)
+{
+    return json_pack("{s:o, s:f, s:b, s:f, s:s, s:o, s:o, s:o, s:f, s:o, s:o}", "energy_kwh",
+                     num(s->kwh), "pue", s->pue, "pue_assumed", s->pue_assumed,
+                     "carbon_g_per_kwh", s->intensity, "carbon_source", s->intensity_source,
+                     "co2_g", num(s->co2_g), "price_per_kwh", num(s->price), "cost", num(s->cost),
+                     "nodes", s->nodes, "node_hours", num(s->node_hours), "gpu_hours",
+                     num(s->gpu_hours));
+}
+
 static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
 {
-    eb_result r;
+    eb__summary s;
     char host[256], start[64];
     struct tm tm;
 
-    eb_total(b, &r);
     eb_hostname(host, sizeof host);
     gmtime_r(&b->start_wall.tv_sec, &tm);
     strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &tm);
 
     pthread_mutex_lock(&b->lock);
+    eb__summarize_locked(b, meta, &s);
+    const eb_result *r = &s.r;
     json_t *doms = json_array(), *unav = json_array(), *warn = json_array();
     for (size_t i = 0; i < b->n_dom; i++)
-        json_array_append_new(doms, domain_json(&b->dom[i], &r.domains[i]));
+        json_array_append_new(doms, domain_json(&b->dom[i], &r->domains[i], &s, i));
     const eb_unavailable *u = b->unavailable.v;
     for (size_t i = 0; i < b->unavailable.n; i++)
         json_array_append_new(unav, json_pack("{s:s, s:s, s:s}", "source", u[i].source, "what",
@@ -377,14 +597,28 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
         "schema", "ebench-report/1", "ebench_version", EB_VERSION_STRING, "hostname", host,
         "start_time", start, "command", cmd, "exit_status",
         meta && meta->exit_status >= 0 ? json_integer(meta->exit_status) : json_null(),
-        "duration_s", r.duration_s, "elapsed_s", num(meta ? meta->elapsed_s : NAN), "user_s",
-        num(meta ? meta->user_s : NAN), "sys_s", num(meta ? meta->sys_s : NAN), "interval_ms",
-        b->cfg.interval_ms, "sampling", b->cfg.manual ? "manual" : "thread", "ticks",
-        (json_int_t)b->ticks, "domains", doms, "total",
-        json_pack("{s:o, s:o, s:b, s:b}", "energy_j", num(r.total_energy_j), "avg_power_w",
-                  num(r.duration_s > 0 ? r.total_energy_j / r.duration_s : NAN), "estimate",
-                  total_is_estimate(b), "complete", r.total_incomplete == 0),
+        "duration_s", isnan(r->duration_s) ? 0.0 : r->duration_s, "elapsed_s",
+        num(meta ? meta->elapsed_s : NAN), "user_s", num(meta ? meta->user_s : NAN), "sys_s",
+        num(meta ? meta->sys_s : NAN), "interval_ms", b->cfg.interval_ms, "sampling",
+        b->cfg.manual ? "manual" : "thread", "ticks", (json_int_t)b->ticks, "domains", doms,
+        "total",
+        json_pack("{s:o, s:o, s:o, s:o, s:b, s:b}", "energy_j", num(r->total_energy_j),
+                  "uncertainty_j", num(r->total_uncertainty_j), "net_energy_j",
+                  num(meta && meta->idle_note ? r->total_net_energy_j : NAN), "avg_power_w",
+                  num(r->duration_s > 0 ? r->total_energy_j / r->duration_s : NAN), "estimate",
+                  total_is_estimate(b), "complete", r->total_incomplete == 0),
         "windows", windows_json(b), "unavailable", unav, "warnings", warn);
+    json_object_set_new(root, "repetitions", repetitions_json(b, &s));
+    json_object_set_new(root, "idle_baseline",
+                        json_string(meta && meta->idle_note ? meta->idle_note : "not measured"));
+    json_object_set_new(root, "steady_state_rule",
+                        json_string(s.reps >= 2       ? "not computed for repetitions"
+                                    : s.steady_given ? "given with --skip"
+                                                     : "power within 5% over a 1 s slice and "
+                                                       "after it (docs/METHODOLOGY.md)"));
+    json_object_set_new(root, "efficiency", efficiency_json(b, &s));
+    json_object_set_new(root, "edp_j_s", num(s.edp));
+    json_object_set_new(root, "accounting", accounting_json(&s));
     pthread_mutex_unlock(&b->lock);
     return root;
 }

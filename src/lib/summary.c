@@ -1,0 +1,155 @@
+/*
+ * summary.c - everything a run report says, computed once from the timeline
+ * for the table and the JSON alike: the span (one run of the command, or its
+ * repetitions), statistics, steady state, idle baseline, efficiency, carbon,
+ * cost and allocation.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../analysis/analysis.h"
+#include "internal.h"
+
+static void mean_result(eb_bench *b, const char *span, eb__summary *s)
+{
+    const eb__window *w = b->closed_win.v;
+    eb_result *r = &s->r;
+    eb__window_stats_locked(b, span, &s->st);
+    memset(r, 0, sizeof *r);
+    r->n_domains = b->n_dom;
+    r->duration_s = s->st.duration_s.mean;
+    r->total_energy_j = s->st.total_energy_j.mean;
+    for (size_t d = 0; d < b->n_dom; d++) {
+        eb_domain_energy *e = &r->domains[d];
+        e->energy_j = s->st.energy_j[d].mean;
+        e->peak_power_w = e->lost_at_s = NAN;
+        e->method = b->dom[d].desc.method;
+    }
+    /* peaks, coverage and samples over every repetition */
+    for (size_t i = 0; i < b->closed_win.n; i++) {
+        if (strcmp(w[i].name, span) != 0)
+            continue;
+        eb_result one;
+        eb__result_locked(b, w[i].t0, w[i].t1, &one);
+        r->total_incomplete += one.total_incomplete;
+        for (size_t d = 0; d < b->n_dom; d++) {
+            eb_domain_energy *e = &r->domains[d];
+            if (!(one.domains[d].peak_power_w <= e->peak_power_w) &&
+                !isnan(one.domains[d].peak_power_w))
+                e->peak_power_w = one.domains[d].peak_power_w;
+            e->samples += one.domains[d].samples;
+            e->covered_s += one.domains[d].covered_s / (double)s->reps;
+            e->unreliable |= one.domains[d].unreliable;
+            if (!isnan(one.domains[d].lost_at_s))
+                e->lost_at_s = one.domains[d].lost_at_s;
+        }
+        for (size_t k = 0; k < w[i].n_work; k++) {
+            size_t j = 0;
+            while (j < s->n_work && strcmp(s->work[j].unit, w[i].work[k].unit) != 0)
+                j++;
+            if (j == s->n_work && s->n_work < EB_MAX_WORK)
+                s->work[s->n_work++] = (eb__work){.amount = 0};
+            if (j < EB_MAX_WORK) {
+                memcpy(s->work[j].unit, w[i].work[k].unit, sizeof s->work[j].unit);
+                s->work[j].amount += w[i].work[k].amount / (double)s->reps;
+            }
+        }
+    }
+    double var = 0;
+    r->total_net_energy_j = 0;
+    for (size_t d = 0; d < b->n_dom; d++) {
+        eb_domain_energy *e = &r->domains[d];
+        e->avg_power_w = e->covered_s > 0 ? e->energy_j / e->covered_s : NAN;
+        e->uncertainty_j = e->energy_j * b->dom[d].desc.uncertainty_rel;
+        e->idle_power_w = b->dom[d].idle_power_w;
+        e->net_energy_j = e->energy_j - e->idle_power_w * e->covered_s;
+        if (b->dom[d].desc.in_total && !isnan(e->energy_j)) {
+            var += e->uncertainty_j * e->uncertainty_j;
+            r->total_net_energy_j += e->net_energy_j;
+        }
+    }
+    r->total_uncertainty_j = sqrt(var);
+}
+
+static void one_span(eb_bench *b, const eb_run_meta *meta, eb__summary *s, double t0, double t1,
+                     const eb__window *w)
+{
+    s->t0 = t0;
+    s->t1 = t1;
+    eb__result_locked(b, t0, t1, &s->r);
+    if (w)
+        for (size_t k = 0; k < w->n_work && k < EB_MAX_WORK; k++)
+            s->work[s->n_work++] = w->work[k];
+    s->steady_given = meta && !isnan(meta->skip_s);
+    for (size_t d = 0; d < b->n_dom; d++) {
+        const eb__series *se = &b->dom[d].series;
+        double from = s->steady_given ? t0 + meta->skip_s
+                                      : eb__steady_start(se->v, se->n, t0, t1, 1.0, 0.05);
+        s->steady_from_s[d] = s->steady_power_w[d] = s->steady_energy_j[d] = NAN;
+        if (isinf(from))
+            s->steady_from_s[d] = -INFINITY;
+        if (isnan(from) || isinf(from) || from >= t1)
+            continue;
+        eb_domain_energy e;
+        eb__window_energy(se->v, se->n, from, t1, &e);
+        s->steady_from_s[d] = from - t0;
+        s->steady_power_w[d] = e.avg_power_w;
+        s->steady_energy_j[d] = e.energy_j;
+    }
+}
+
+void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s)
+{
+    const char *span = meta ? meta->span : NULL;
+    const eb__window *w = b->closed_win.v, *last = NULL;
+    char warm[256];
+
+    memset(s, 0, sizeof *s);
+    if (span) {
+        snprintf(warm, sizeof warm, "%s (warmup)", span);
+        for (size_t i = 0; i < b->closed_win.n; i++) {
+            if (strcmp(w[i].name, span) == 0) {
+                s->reps++;
+                last = &w[i];
+            }
+            s->warmup += strcmp(w[i].name, warm) == 0;
+        }
+    }
+    if (s->reps >= 2)
+        mean_result(b, span, s);
+    else if (s->reps == 1)
+        one_span(b, meta, s, last->t0, last->t1, last);
+    else
+        one_span(b, meta, s, b->t_first, b->stopped ? b->t_stop : eb__tick_locked(b), NULL);
+    if (s->reps >= 2)
+        for (size_t d = 0; d < b->n_dom; d++)
+            s->steady_from_s[d] = s->steady_power_w[d] = s->steady_energy_j[d] = NAN;
+
+    s->elapsed_s = meta && !isnan(meta->elapsed_s) ? meta->elapsed_s : s->r.duration_s;
+    for (size_t d = 0; d < b->n_dom; d++) {
+        if (strcmp(b->dom[d].desc.kind, "gpu") != 0)
+            continue;
+        s->n_gpus++;
+        if (!isnan(s->r.domains[d].energy_j))
+            s->gpu_energy_j += s->r.domains[d].energy_j;
+    }
+
+    /* Carbon, cost and allocation, per run of the command. */
+    s->pue_assumed = !meta || isnan(meta->pue) || meta->pue <= 0;
+    s->pue = s->pue_assumed ? 1.0 : meta->pue;
+    if (meta && !isnan(meta->carbon_g_per_kwh)) {
+        s->intensity = meta->carbon_g_per_kwh;
+        s->intensity_source = meta->carbon_source ? meta->carbon_source : "given";
+    } else {
+        s->intensity = eb__world.g_per_kwh;
+        s->intensity_source = "world average (default; set --region or --carbon-intensity)";
+    }
+    s->price = meta ? meta->price_per_kwh : NAN;
+    s->nodes = meta && meta->nodes > 0 ? meta->nodes : 1;
+    s->kwh = s->r.total_energy_j * s->pue / 3.6e6;
+    s->co2_g = s->kwh * s->intensity;
+    s->cost = s->kwh * s->price;
+    s->node_hours = s->elapsed_s * s->nodes / 3600;
+    s->gpu_hours = s->elapsed_s * (double)s->n_gpus / 3600;
+    s->edp = s->r.total_energy_j * s->r.duration_s;
+}
