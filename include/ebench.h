@@ -183,11 +183,11 @@ typedef struct eb_domain_energy {
     double energy_j;
     double avg_power_w;
     double peak_power_w;
-    size_t samples;   /* samples inside the window, boundaries included */
-    double covered_s; /* how much of the window the samples cover; less than
-                         the duration when the domain stopped answering */
-    eb_method method; /* how it was measured (as eb_domain(b, i)->method) */
-    double lost_at_s; /* when the device stopped answering; NaN if it did not */
+    size_t samples;       /* samples inside the window, boundaries included */
+    double covered_s;     /* how much of the window the samples cover; less than
+                             the duration when the domain stopped answering */
+    eb_method method;     /* how it was measured (as eb_domain(b, i)->method) */
+    double lost_at_s;     /* when the device stopped answering; NaN if it did not */
     double uncertainty_j; /* energy_j x the domain's relative uncertainty */
     double idle_power_w;  /* the idle baseline; NaN if none was measured or given */
     double net_energy_j;  /* energy above idle: energy_j - idle_power_w x covered_s */
@@ -198,11 +198,11 @@ typedef struct eb_result {
     double t_begin_s; /* on the bench clock, seconds since eb_open */
     double t_end_s;
     double duration_s;
-    double total_energy_j;                    /* sum over the domains with in_total; NaN if none */
-    size_t total_incomplete;                  /* in_total domains missing or partly covered */
+    double total_energy_j;      /* sum over the domains with in_total; NaN if none */
+    size_t total_incomplete;    /* in_total domains missing or partly covered */
     double total_uncertainty_j; /* root-sum-square of the domains' (independent sensors) */
     double total_net_energy_j;  /* above idle; NaN unless every in-total domain has a baseline */
-    size_t n_domains;                         /* == eb_domain_count() */
+    size_t n_domains;           /* == eb_domain_count() */
     eb_domain_energy domains[EB_MAX_DOMAINS]; /* indexed like eb_domain() */
 } eb_result;
 

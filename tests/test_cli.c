@@ -368,6 +368,102 @@ static void test_gpus_end_to_end(void **state)
     fake_free(&fk);
 }
 
+/* Methodology options: every bad value is refused before CMD runs. */
+static void test_method_bad_input(void **state)
+{
+    (void)state;
+    fake fk;
+    char marker[PATH_MAX], script[PATH_MAX + 16];
+    tree(&fk);
+    snprintf(marker, sizeof marker, "%s/ran", fk.root);
+    snprintf(script, sizeof script, "touch %s", marker);
+    static const struct {
+        const char *opt, *value, *expect;
+    } cases[] = {
+        {"--work", "5", "ebench: --work '5': expected AMOUNT:UNIT"},
+        {"--work", "abc:flop", "ebench: --work 'abc:flop': expected AMOUNT:UNIT"},
+        {"--work", "5:", "ebench: --work '5:': expected AMOUNT:UNIT"},
+        {"--work", "-3:token", "ebench: --work '-3:token': expected AMOUNT:UNIT"},
+        {"--pue", "-1", "ebench: --pue '-1': expected a number from 1 to 10"},
+        {"--pue", "0.5", "ebench: --pue '0.5': expected a number from 1 to 10"},
+        {"--price", "-0.2", "ebench: --price '-0.2': expected a number from 0 to"},
+        {"--region", "Frnace", "ebench: --region 'Frnace': unknown; close: FR (France)"},
+        {"--repeat", "0", "ebench: --repeat '0': expected a whole number from 1 to 1000000"},
+        {"--repeat", "2x", "ebench: --repeat '2x': expected a whole number"},
+        {"--warmup", "-1", "ebench: --warmup '-1': expected a whole number from 0"},
+        {"--idle", "0", "ebench: --idle '0': expected a number from 0.001"},
+        {"--idle-power", "gpu0", "ebench: --idle-power 'gpu0': expected DOMAIN=W"},
+        {"--idle-power", "gpu0=-5", "ebench: --idle-power '-5': expected a number from 0"},
+        {"--skip", "-2", "ebench: --skip '-2': expected a number from 0"},
+        {"--carbon-intensity", "-10", "ebench: --carbon-intensity '-10': expected a number"},
+        {"--nodes", "0", "ebench: --nodes '0': expected a number from 1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        out r = run_ebench(&fk, (const char *[]){"run", cases[i].opt, cases[i].value, "--", "sh",
+                                                 "-c", script, NULL});
+        if (r.status != 2 || !strstr(r.err, cases[i].expect))
+            fail_msg("%s %s: exit %d, stderr '%s'", cases[i].opt, cases[i].value, r.status, r.err);
+        out_free(&r);
+    }
+    /* an --idle-power domain that does not exist is refused after probing */
+    out r = run_ebench(
+        &fk, (const char *[]){"run", "--idle-power", "gpu7=50", "--", "sh", "-c", script, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err,
+                    "ebench: --idle-power gpu7=50: no domain 'gpu7' (ebench info lists them)");
+    out_free(&r);
+    assert_int_equal(access(marker, F_OK), -1); /* CMD never ran */
+    fake_free(&fk);
+}
+
+/* --repeat, --warmup, --idle, --work and --region on simulated GPUs, checked
+ * in the JSON report against what the simulator was told to draw. */
+static void test_method_end_to_end(void **state)
+{
+    (void)state;
+    fake fk;
+    char scenario[PATH_MAX], json[PATH_MAX];
+    tree(&fk);
+    fake_write(fk.root, "gpus.json",
+               "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true}]}\n");
+    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
+    snprintf(json, sizeof json, "%s/r.json", fk.root);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    nvml_lib = SIM_LIB;
+    out r = run_ebench(&fk, (const char *[]){"run", "-r", "3", "--warmup", "1", "--idle", "0.3",
+                                             "-w", "4e12:flop", "--region", "NO", "--json", json,
+                                             "--", SIM_LOAD_BIN, "heavy:0.3", NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "(3 runs, after warm-up):");
+    assert_contains(r.err, "( +- ");
+    assert_contains(r.err, "idle baseline (measured at rest over 0.3 s before the command):");
+    assert_contains(r.err, "TFLOP/J (= TFLOPS/W)");
+    assert_contains(r.err, "at 30 g/kWh (NO, Ember");
+    out_free(&r);
+    json_error_t e;
+    json_t *root = json_load_file(json, 0, &e);
+    assert_non_null(root);
+    json_t *reps = json_object_get(root, "repetitions");
+    assert_int_equal(json_integer_value(json_object_get(reps, "n")), 3);
+    assert_int_equal(json_integer_value(json_object_get(reps, "warmup")), 1);
+    json_t *gpu = json_array_get(json_object_get(root, "domains"), 0);
+    assert_string_equal(json_string_value(json_object_get(gpu, "id")), "gpu0");
+    /* 0.3 s at 400 W per run = 120 J; idle 50 W, so 105 J above idle; the
+     * few ms of process start-up and exit at idle add under 1 J. */
+    double energy = json_real_value(json_object_get(gpu, "energy_j"));
+    assert_near(energy, 120.0, 2.0);
+    assert_near(json_real_value(json_object_get(gpu, "idle_power_w")), 50.0, 0.5);
+    assert_near(json_real_value(json_object_get(gpu, "net_energy_j")), 105.0, 2.0);
+    json_t *eff = json_array_get(json_object_get(root, "efficiency"), 0);
+    assert_near(json_real_value(json_object_get(eff, "gpus_per_joule")), 4.0 / energy, 1e-9);
+    json_t *acc = json_object_get(root, "accounting");
+    assert_near(json_real_value(json_object_get(acc, "carbon_g_per_kwh")), 30, 0);
+    json_decref(root);
+    nvml_lib = NO_NVML;
+    unsetenv("EBENCH_SIM_CONFIG");
+    fake_free(&fk);
+}
+
 static void test_version_and_help(void **state)
 {
     (void)state;
@@ -402,6 +498,8 @@ int main(void)
         cmocka_unit_test(test_outputs_written),
         cmocka_unit_test(test_version_and_help),
         cmocka_unit_test(test_gpus_end_to_end),
+        cmocka_unit_test(test_method_bad_input),
+        cmocka_unit_test(test_method_end_to_end),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

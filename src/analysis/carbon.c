@@ -19,8 +19,9 @@ const char eb__carbon_source[] = "Ember Yearly Electricity Data 2023 via Our Wor
 const eb__region eb__world = {"WORLD", "world average", 481};
 
 static const eb__region regions[] = {
-    {"NO", "Norway", 30},          {"FR", "France", 56},       {"GB", "United Kingdom", 238},
-    {"US", "United States", 369},  {"DE", "Germany", 381},     {"CN", "China", 582},
+    {"NO", "Norway", 30},          {"FR", "France", 56},
+    {"GB", "United Kingdom", 238}, {"US", "United States", 369},
+    {"DE", "Germany", 381},        {"CN", "China", 582},
     {"IN", "India", 713},          {"WORLD", "world average", 481},
 };
 
@@ -36,7 +37,8 @@ static size_t distance(const char *a, const char *b)
         size_t prev = row[0]++;
         for (size_t j = 1; j <= lb; j++) {
             size_t cur = row[j];
-            size_t sub = prev + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            size_t sub =
+                prev + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
             size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
             row[j] = sub < best ? sub : best;
             prev = cur;

@@ -13,8 +13,8 @@
 
 #include "analysis.h"
 
-static void slice_stats(const eb__sample *v, size_t n, double a, double b, double *mean,
-                        double *cv, size_t *k)
+static void slice_stats(const eb__sample *v, size_t n, double a, double b, double *mean, double *cv,
+                        size_t *k)
 {
     double sum = 0, ss = 0;
     *k = 0;

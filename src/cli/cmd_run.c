@@ -33,7 +33,8 @@ static const char run_usage[] =
     "\n"
     "Measuring:\n"
     "  -i, --interval MS       sampling interval in milliseconds (default 100; 1 to 3600000)\n"
-    "  -g, --gpus LIST         GPUs to measure: all, NVML indices (0,2) or UUIDs (GPU-..., MIG-...);\n"
+    "  -g, --gpus LIST         GPUs to measure: all, NVML indices (0,2) or UUIDs (GPU-..., "
+    "MIG-...);\n"
     "                          default: those CUDA_VISIBLE_DEVICES names, else all\n"
     "      --cpu-tdp W         TDP the CPU model assumes where no CPU sensor can be read\n"
     "Method (docs/METHODOLOGY.md):\n"
@@ -118,8 +119,8 @@ static int parse_count(const char *opt, const char *text, long min, long *out)
     char *end;
     long v = strtol(text, &end, 10);
     if (end == text || *end || v < min || v > 1000000) {
-        fprintf(stderr, "ebench: %s '%s': expected a whole number from %ld to 1000000\n", opt,
-                text, min);
+        fprintf(stderr, "ebench: %s '%s': expected a whole number from %ld to 1000000\n", opt, text,
+                min);
         return -1;
     }
     *out = v;
@@ -171,8 +172,7 @@ static int parse_idle_power(run_opts *o, const char *text)
     if (!eq || eq == text || (size_t)(eq - text) >= sizeof o->idle[0].id ||
         parse_number("--idle-power", eq + 1, 0, 1e6, &w) < 0) {
         if (!eq || eq == text)
-            fprintf(stderr, "ebench: --idle-power '%s': expected DOMAIN=W, e.g. gpu0=52.5\n",
-                    text);
+            fprintf(stderr, "ebench: --idle-power '%s': expected DOMAIN=W, e.g. gpu0=52.5\n", text);
         return -1;
     }
     if (o->n_idle == MAX_IDLE) {
@@ -189,8 +189,9 @@ static int parse_region(run_opts *o, const char *code)
     char near[256];
     const char *source;
     if (eb_region_carbon(code, &o->meta.carbon_g_per_kwh, &source, near, sizeof near) < 0) {
-        fprintf(stderr, "ebench: --region '%s': unknown; close: %s (or give --carbon-intensity G)\n",
-                code, near);
+        fprintf(stderr,
+                "ebench: --region '%s': unknown; close: %s (or give --carbon-intensity G)\n", code,
+                near);
         return -1;
     }
     snprintf(o->carbon_source, sizeof o->carbon_source, "%s, %s", code, source);
@@ -404,8 +405,7 @@ static int idle_baseline(run_opts *o, eb_bench *b, char *note, size_t len)
 
 /* Runs CMD once inside window `name`. Returns its shell status, or -1 if it
  * could not start (error printed, *exit_code set). */
-static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *ru,
-                    int *exit_code)
+static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *ru, int *exit_code)
 {
     pid_t pid;
     int status, rc;
@@ -445,7 +445,8 @@ int eb_cmd_run(int argc, char **argv)
         eb__afile_abort(&csv);
         return EB_EXIT_FAIL;
     }
-    if (eb_cli_gpus_found(b, o.cfg.gpus) < 0 || idle_baseline(&o, b, idle_note, sizeof idle_note) < 0) {
+    if (eb_cli_gpus_found(b, o.cfg.gpus) < 0 ||
+        idle_baseline(&o, b, idle_note, sizeof idle_note) < 0) {
         eb_close(b);
         eb__afile_abort(&json);
         eb__afile_abort(&csv);

@@ -82,8 +82,7 @@ EB_EXPORT int eb_add_work(eb_bench *b, const char *window, double amount, const 
 {
     if (!b || !window || !unit || !(amount >= 0) || isinf(amount) || !*unit ||
         strlen(unit) >= sizeof((eb__work *)0)->unit)
-        return b ? eb__fail(b, EB_EINVAL, "work needs an amount >= 0 and a unit word")
-                 : EB_EINVAL;
+        return b ? eb__fail(b, EB_EINVAL, "work needs an amount >= 0 and a unit word") : EB_EINVAL;
     pthread_mutex_lock(&b->lock);
     eb__window *w = last_closed(b, window);
     int rc = EB_OK;

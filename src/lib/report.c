@@ -229,10 +229,9 @@ static void print_accounting(FILE *out, const eb__summary *s)
 {
     if (isnan(s->kwh))
         return;
-    fprintf(out, " %s: %.6g kWh x PUE %.2f%s -> %.4g gCO2e at %g g/kWh (%s)", 
+    fprintf(out, " %s: %.6g kWh x PUE %.2f%s -> %.4g gCO2e at %g g/kWh (%s)",
             s->reps >= 2 ? "per run" : "energy", s->kwh / s->pue, s->pue,
-            s->pue_assumed ? " (assumed; --pue)" : "", s->co2_g, s->intensity,
-            s->intensity_source);
+            s->pue_assumed ? " (assumed; --pue)" : "", s->co2_g, s->intensity, s->intensity_source);
     if (isnan(s->price))
         fprintf(out, "; cost: --price not given\n");
     else
@@ -337,6 +336,7 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
             s->samples += r.domains[d].samples;
             s->covered_s += r.domains[d].covered_s;
             s->lost_at_s = r.domains[d].lost_at_s;
+            s->unreliable |= r.domains[d].unreliable;
         }
     }
     for (size_t k = 0; k < n; k++) {
@@ -443,13 +443,13 @@ static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e, const
     json_object_set_new(o, "idle_power_w", num(e->idle_power_w));
     json_object_set_new(o, "net_energy_j", num(e->net_energy_j));
     json_object_set_new(o, "unreliable", json_boolean(e->unreliable));
-    json_object_set_new(o, "steady_state",
-                        s->reps >= 2 ? json_null()
-                                     : json_pack("{s:b, s:o, s:o, s:o}", "settled",
-                                                 isfinite(s->steady_from_s[idx]), "from_s",
-                                                 num(s->steady_from_s[idx]), "avg_power_w",
-                                                 num(s->steady_power_w[idx]), "energy_j",
-                                                 num(s->steady_energy_j[idx])));
+    json_object_set_new(
+        o, "steady_state",
+        s->reps >= 2
+            ? json_null()
+            : json_pack("{s:b, s:o, s:o, s:o}", "settled", isfinite(s->steady_from_s[idx]),
+                        "from_s", num(s->steady_from_s[idx]), "avg_power_w",
+                        num(s->steady_power_w[idx]), "energy_j", num(s->steady_energy_j[idx])));
     json_object_set_new(o, "simulated", json_boolean(i->simulated));
     json_object_set_new(o, "uuid", str_or_null(i->uuid));
     json_object_set_new(o, "pci_bus_id", str_or_null(i->pci_bus_id));
@@ -516,20 +516,19 @@ static json_t *efficiency_json(const eb_bench *b, const eb__summary *s)
             double g;
             share.amount /= (double)s->n_gpus;
             efficiency(&share, s->r.domains[d].energy_j, &g, &label);
-            json_array_append_new(per_gpu,
-                                  json_pack("{s:s, s:o}", "id", b->dom[d].info.id, "per_joule", num(g)));
+            json_array_append_new(
+                per_gpu, json_pack("{s:s, s:o}", "id", b->dom[d].info.id, "per_joule", num(g)));
         }
         int flop = strcmp(w->unit, "flop") == 0;
         json_array_append_new(
-            arr, json_pack("{s:s, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "unit", w->unit,
-                           "amount", w->amount, "per_joule_unit",
-                           flop ? "TFLOP/J" : w->unit, "per_joule", num(per_j),
-                           "joules_per_unit",
-                           num(per_j > 0 ? s->r.total_energy_j / w->amount : NAN),
-                           "uncertainty_rel",
-                           num(s->r.total_uncertainty_j / s->r.total_energy_j), "gpus_per_joule",
-                           num(s->n_gpus ? gpu_per_j : NAN), "per_gpu", per_gpu, "reason",
-                           isnan(per_j) ? json_string("no energy was measured") : json_null()));
+            arr,
+            json_pack("{s:s, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "unit", w->unit, "amount",
+                      w->amount, "per_joule_unit", flop ? "TFLOP/J" : w->unit, "per_joule",
+                      num(per_j), "joules_per_unit",
+                      num(per_j > 0 ? s->r.total_energy_j / w->amount : NAN), "uncertainty_rel",
+                      num(s->r.total_uncertainty_j / s->r.total_energy_j), "gpus_per_joule",
+                      num(s->n_gpus ? gpu_per_j : NAN), "per_gpu", per_gpu, "reason",
+                      isnan(per_j) ? json_string("no energy was measured") : json_null()));
     }
     return arr;
 }
@@ -547,19 +546,17 @@ static json_t *repetitions_json(const eb_bench *b, const eb__summary *s)
     for (size_t k = 0; k < s->st.n_outliers; k++)
         json_array_append_new(outl, json_integer((json_int_t)s->st.outliers[k]));
     return json_pack("{s:I, s:I, s:o, s:o, s:o, s:o}", "n", (json_int_t)s->reps, "warmup",
-                     (json_int_t)s->warmup, "duration_s", stat_json(&s->st.duration_s),
-                     "energy_j", stat_json(&s->st.total_energy_j), "domains", doms, "outliers",
-                     outl);
+                     (json_int_t)s->warmup, "duration_s", stat_json(&s->st.duration_s), "energy_j",
+                     stat_json(&s->st.total_energy_j), "domains", doms, "outliers", outl);
 }
 
 static json_t *accounting_json(const eb__summary *s)
 {
     return json_pack("{s:o, s:f, s:b, s:f, s:s, s:o, s:o, s:o, s:f, s:o, s:o}", "energy_kwh",
-                     num(s->kwh), "pue", s->pue, "pue_assumed", s->pue_assumed,
-                     "carbon_g_per_kwh", s->intensity, "carbon_source", s->intensity_source,
-                     "co2_g", num(s->co2_g), "price_per_kwh", num(s->price), "cost", num(s->cost),
-                     "nodes", s->nodes, "node_hours", num(s->node_hours), "gpu_hours",
-                     num(s->gpu_hours));
+                     num(s->kwh), "pue", s->pue, "pue_assumed", s->pue_assumed, "carbon_g_per_kwh",
+                     s->intensity, "carbon_source", s->intensity_source, "co2_g", num(s->co2_g),
+                     "price_per_kwh", num(s->price), "cost", num(s->cost), "nodes", s->nodes,
+                     "node_hours", num(s->node_hours), "gpu_hours", num(s->gpu_hours));
 }
 
 static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
@@ -612,7 +609,7 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     json_object_set_new(root, "idle_baseline",
                         json_string(meta && meta->idle_note ? meta->idle_note : "not measured"));
     json_object_set_new(root, "steady_state_rule",
-                        json_string(s.reps >= 2       ? "not computed for repetitions"
+                        json_string(s.reps >= 2      ? "not computed for repetitions"
                                     : s.steady_given ? "given with --skip"
                                                      : "power within 5% over a 1 s slice and "
                                                        "after it (docs/METHODOLOGY.md)"));

@@ -83,8 +83,8 @@ static void one_span(eb_bench *b, const eb_run_meta *meta, eb__summary *s, doubl
     s->steady_given = meta && !isnan(meta->skip_s);
     for (size_t d = 0; d < b->n_dom; d++) {
         const eb__series *se = &b->dom[d].series;
-        double from = s->steady_given ? t0 + meta->skip_s
-                                      : eb__steady_start(se->v, se->n, t0, t1, 1.0, 0.05);
+        double from =
+            s->steady_given ? t0 + meta->skip_s : eb__steady_start(se->v, se->n, t0, t1, 1.0, 0.05);
         s->steady_from_s[d] = s->steady_power_w[d] = s->steady_energy_j[d] = NAN;
         if (isinf(from))
             s->steady_from_s[d] = -INFINITY;

@@ -42,7 +42,7 @@ typedef struct eb__domain_desc {
     char pci_bus_id[32];         /* "" if none */
     char readings[EB__TEXT_LEN]; /* what else it reports, "" if nothing */
     int simulated;               /* read from the simulated driver (sim/) */
-        int has_aux;                 /* fills eb__reading.aux */
+    int has_aux;                 /* fills eb__reading.aux */
     double uncertainty_rel;      /* relative uncertainty of the energy (source in the backend) */
 } eb__domain_desc;
 
