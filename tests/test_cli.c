@@ -432,7 +432,7 @@ static void test_method_end_to_end(void **state)
     nvml_lib = SIM_LIB;
     out r = run_ebench(&fk, (const char *[]){"run", "-r", "3", "--warmup", "1", "--idle", "0.3",
                                              "-w", "4e12:flop", "--region", "NO", "--json", json,
-                                             "--", SIM_LOAD_BIN, "heavy:0.3", NULL});
+                                             "--", SIM_LOAD_BIN, "heavy:1", NULL});
     assert_int_equal(r.status, 0);
     assert_contains(r.err, "(3 runs, after warm-up):");
     assert_contains(r.err, "( +- ");
@@ -448,12 +448,15 @@ static void test_method_end_to_end(void **state)
     assert_int_equal(json_integer_value(json_object_get(reps, "warmup")), 1);
     json_t *gpu = json_array_get(json_object_get(root, "domains"), 0);
     assert_string_equal(json_string_value(json_object_get(gpu, "id")), "gpu0");
-    /* 0.3 s at 400 W per run = 120 J; idle 50 W, so 105 J above idle; the
-     * few ms of process start-up and exit at idle add under 1 J. */
+    /* 1 s at 400 W per run = 400 J; idle 50 W, so 350 J above idle. The
+     * counter moves every 100 ms, so the energy of the interval that holds a
+     * run's start or end is split by a straight line although the power
+     * steps inside it: a few joules per run (2.7 J seen under ASan, where
+     * processes start slowly); 2% is the bound. */
     double energy = json_real_value(json_object_get(gpu, "energy_j"));
-    assert_near(energy, 120.0, 2.0);
+    assert_near(energy, 400.0, 8.0);
     assert_near(json_real_value(json_object_get(gpu, "idle_power_w")), 50.0, 0.5);
-    assert_near(json_real_value(json_object_get(gpu, "net_energy_j")), 105.0, 2.0);
+    assert_near(json_real_value(json_object_get(gpu, "net_energy_j")), 350.0, 8.0);
     json_t *eff = json_array_get(json_object_get(root, "efficiency"), 0);
     assert_near(json_real_value(json_object_get(eff, "gpus_per_joule")), 4.0 / energy, 1e-9);
     json_t *acc = json_object_get(root, "accounting");

@@ -254,7 +254,7 @@ static void settle_locked(eb_bench *b)
         for (size_t i = 0; i < b->n_dom; i++) {
             const eb__series *s = &b->dom[i].series;
             unsettled |=
-                b->dom[i].desc.counter_holds && !s->lost && s->n > 0 && s->change_idx != s->n - 1;
+                b->dom[i].desc.counter_holds && !s->lost && s->n > 0 && s->change_t < b->t_stop;
         }
         if (!unsettled || eb__clock_now(b) >= deadline)
             return;

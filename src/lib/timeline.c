@@ -49,15 +49,18 @@ static void push(eb__series *s, const eb__domain_desc *d, double t, double e, do
     s->n++;
 }
 
-/* A counter that moves only every update period (NVML): a reading that did
- * not move is an estimate at the last rate; when the counter moves, every
- * estimate since the last move is replaced by the straight line between the
- * two moves, which is exact for constant power. */
+/* A counter that moves only every update period (NVML). A move is placed at
+ * the read that sees it: with periodic sampling that lags the true move by a
+ * nearly constant time, which cancels in differences (placing it at the
+ * midpoint of the two reads was tried: biased, because the sampler and the
+ * sensor run at related periods). Samples after the last move are estimates
+ * at the last rate; when the counter moves again they are replaced by the
+ * straight line between the two moves, which is exact for constant power. */
 static void add_holding_counter(eb__series *s, const eb__domain_desc *d, double t,
                                 const eb__reading *r)
 {
     if (s->n == 0) {
-        s->change_idx = 0;
+        s->prov_idx = 1;
         s->change_t = t;
         s->change_j = 0;
         s->change_rate_w = NAN;
@@ -66,16 +69,17 @@ static void add_holding_counter(eb__series *s, const eb__domain_desc *d, double 
     }
     int moved = s->counter_j > s->change_j;
     if (moved || t - s->change_t >= 2 * d->update_period_s) {
-        double rate = (s->counter_j - s->change_j) / (t - s->change_t);
-        for (size_t i = s->change_idx + 1; i < s->n; i++) {
+        double tc = t;
+        double rate = (s->counter_j - s->change_j) / (tc - s->change_t);
+        for (size_t i = s->prov_idx; i < s->n; i++) {
             s->v[i].energy_j = s->change_j + rate * (s->v[i].t_s - s->change_t);
             s->v[i].power_w = rate;
         }
-        push(s, d, t, s->counter_j, rate, r);
-        s->change_idx = s->n - 1;
-        s->change_t = t;
+        s->change_t = tc;
         s->change_j = s->counter_j;
         s->change_rate_w = rate;
+        s->prov_idx = s->n + 1;
+        push(s, d, t, s->change_j, rate, r);
         return;
     }
     double rate = isnan(s->change_rate_w) ? 0 : s->change_rate_w;

@@ -29,8 +29,9 @@ typedef struct eb__series {
     unsigned long long last_counter;
     double counter_j; /* energy the counter has shown since the first sample */
     double last_power_w;
-    /* counter_holds: the last sample where the counter moved */
-    size_t change_idx;
+    /* counter_holds: when the counter last moved (change_t, change_j), the
+     * rate before that, and the first sample after it (an estimate) */
+    size_t prov_idx;
     double change_t, change_j, change_rate_w;
     size_t wraps;
     size_t bad_reads;
