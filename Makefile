@@ -61,6 +61,7 @@ bench: build
 	$(BUILD)/eb_overhead cpu
 	$(BUILD)/eb_overhead run $(BUILD)/ebench
 	$(BUILD)/eb_overhead gpus $(BUILD)/sim/libnvidia-ml.so.1
+	$(BUILD)/eb_accuracy $(BUILD)/sim/libnvidia-ml.so.1
 
 format:
 	clang-format -i include/*.h src/*/*.[ch] sim/*.[ch] tests/*.[ch] bench/*.c examples/*.c

@@ -157,6 +157,8 @@ typedef struct eb_domain_info {
     const char *readings;   /* what else it reports each tick; NULL if nothing */
     int simulated;          /* a simulated device (sim/): not a measurement */
     double uncertainty_rel; /* relative uncertainty of its energy (0.05 = +-5%) */
+    double sensor_window_s; /* power readings average this long (A100/H100: 25 ms of
+                               every 100 ms); 0: continuous or a counter */
 } eb_domain_info;
 
 EB_EXPORT size_t eb_domain_count(const eb_bench *b);
@@ -277,6 +279,33 @@ EB_EXPORT int eb_window_stats(eb_bench *b, const char *window, eb_stats *out);
  * window `name`, and fills out (may be NULL). */
 EB_EXPORT int eb_repeat(eb_bench *b, const char *name, void (*fn)(void *), void *arg, size_t n,
                         size_t warmup, eb_stats *out);
+
+/*
+ * Short kernels: runs fn(arg) back to back inside one window until it has
+ * run at least min_seconds and min_reps times, and gives the energy per
+ * repetition. Where a power-only sensor sees only part of each update period
+ * (A100/H100 without the energy counter: 25 ms of every 100 ms), it inserts
+ * evenly spaced delays between blocks of repetitions so that the sensor's
+ * window lands on every phase of the kernel (Yang, Adamek and Armour, SC24),
+ * and subtracts the idle energy of those delays (measuring the idle baseline
+ * first where none is set).
+ */
+typedef struct eb_repeat_opts {
+    double min_seconds; /* default 5 */
+    size_t min_reps;    /* default 32 */
+    size_t max_reps;    /* default 1000000 */
+    int phase_shift;    /* -1: where a duty-cycled power sensor is measured (default);
+                           0: never; 1: always */
+    /* waits that long; NULL: sleeps (tests on a manual clock pass their own) */
+    void (*delay)(void *ctx, double seconds);
+    void *delay_ctx;
+} eb_repeat_opts;
+
+EB_EXPORT void eb_repeat_opts_init(eb_repeat_opts *o);
+/* per_rep: energy and time of one repetition; reps: how many ran. Either
+ * may be NULL. opts may be NULL for the defaults. */
+EB_EXPORT int eb_measure_repeated(eb_bench *b, const char *name, void (*fn)(void *), void *arg,
+                                  const eb_repeat_opts *opts, eb_result *per_rep, size_t *reps);
 
 /* Closed windows, aggregated by name: calls, time, energy per domain. */
 EB_EXPORT int eb_print_results(eb_bench *b, FILE *out);

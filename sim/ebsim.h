@@ -26,5 +26,10 @@ double ebsim_flop(unsigned gpu, double t0, double t1);
  * shared memory named after the scenario file, so a process measured by
  * ebench can drive the simulated GPU that ebench reads. Returns 0 or -1. */
 int ebsim_set_utilization(const char *config_path, unsigned gpu, double util);
+/* The same from inside the process that loaded the simulator, at a given sim
+ * time (for workloads on the manual clock). Returns 0 or -1. */
+int ebsim_set_utilization_at(unsigned gpu, double t_s, double util);
+/* Removes the shared memory of a scenario (tests clean up with it). */
+int ebsim_forget(const char *config_path);
 
 #endif

@@ -5,6 +5,7 @@
  * `ebench run -- ebench-sim-load ...` measures GPUs and CPU at work.
  *
  *   ebench-sim-load [--gpus 0,1] [--cpu] STEP...
+ *   ebench-sim-load --forget     removes the scenario's shared memory
  *   STEP = NAME:SECONDS or UTIL:SECONDS, NAME one of the A100-80GB reference
  *          table: idle (50 W), light (150 W, 8 TFLOPS), medium (250 W,
  *          15 TFLOPS), heavy (400 W, 19 TFLOPS), tdp (400 W)
@@ -28,7 +29,7 @@ static const struct {
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: ebench-sim-load [--gpus 0,1] [--cpu] STEP...\n"
+    fprintf(stderr, "usage: ebench-sim-load [--gpus 0,1] [--cpu] STEP... | --forget\n"
                     "  STEP = idle|light|medium|heavy|tdp:SECONDS or UTIL:SECONDS (UTIL 0..1)\n"
                     "  EBENCH_SIM_CONFIG names the scenario of the simulated GPUs\n");
     return 2;
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--cpu") == 0) {
             cpu = 1;
+        } else if (strcmp(argv[i], "--forget") == 0) {
+            return config && ebsim_forget(config) == 0 ? 0 : 1;
         } else if (strcmp(argv[i], "--gpus") == 0 && i + 1 < argc) {
             char *p = argv[++i];
             for (n_gpus = 0; *p && n_gpus < EBSIM_MAX_GPUS;) {

@@ -168,6 +168,22 @@ API void ebsim_set_time(double t_s)
     S.manual_t = t_s;
 }
 
+API int ebsim_set_utilization_at(unsigned gpu_i, double t_s, double util)
+{
+    if (!S.inited || gpu_i >= S.n || !(util >= 0 && util <= 1))
+        return -1;
+    if (!S.shm)
+        S.shm = ebsim_shm_map(S.config, 1);
+    if (!S.shm)
+        return -1;
+    uint32_t n = __atomic_load_n(&S.shm->gpu[gpu_i].n, __ATOMIC_ACQUIRE);
+    if (n >= EBSIM_SHM_EVENTS)
+        return -1;
+    S.shm->gpu[gpu_i].ev[n] = (ebsim_event){S.t_init + t_s, util};
+    __atomic_store_n(&S.shm->gpu[gpu_i].n, n + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
 API double ebsim_true_energy_j(unsigned gpu_i, double t0, double t1)
 {
     if (gpu_i >= S.n)

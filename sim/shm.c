@@ -1,4 +1,5 @@
 /* shm.c - see shm.h. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,13 @@ ebsim_shm *ebsim_shm_map(const char *config_path, int create)
     if (create && s->magic != EBSIM_SHM_MAGIC)
         s->magic = EBSIM_SHM_MAGIC; /* a new segment is all zeros */
     return s;
+}
+
+__attribute__((visibility("default"))) int ebsim_forget(const char *config_path)
+{
+    char name[64];
+    shm_name(config_path, name, sizeof name);
+    return shm_unlink(name) == 0 || errno == ENOENT ? 0 : -1;
 }
 
 __attribute__((visibility("default"))) int ebsim_set_utilization(const char *config_path,

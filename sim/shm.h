@@ -6,7 +6,7 @@
 
 #include "ebsim.h"
 
-#define EBSIM_SHM_EVENTS 4096
+#define EBSIM_SHM_EVENTS 1024
 #define EBSIM_SHM_MAGIC 0x65627369u
 
 typedef struct ebsim_event {

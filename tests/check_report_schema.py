@@ -61,6 +61,8 @@ class ReportSchema(unittest.TestCase):
             env.update(EBENCH_NVML_LIBRARY=SIM_LIB, EBENCH_SIM_CONFIG=scenario)
             cmd = ["sh", "-c", f"{SIM_LOAD} medium:0.3; exit 5"]
         out = os.path.join(tmp, "r.json")
+        if gpus:
+            cmd = ["sh", "-c", f"{SIM_LOAD} medium:0.3; {SIM_LOAD} --forget; exit 5"]
         p = subprocess.run([EBENCH, "run", "-q", "-i", "5", "--json", out, "--"] + cmd,
                            env=env, capture_output=True, text=True)
         self.assertEqual(p.returncode, 5, p.stderr)

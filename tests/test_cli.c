@@ -363,6 +363,9 @@ static void test_gpus_end_to_end(void **state)
     assert_true(json_is_true(json_object_get(g, "simulated")));
     assert_near(json_real_value(json_object_get(g, "energy_j")), 275.0, 2.75);
     json_decref(root);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", SIM_LOAD_BIN, "--forget", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
     nvml_lib = NO_NVML;
     unsetenv("EBENCH_SIM_CONFIG");
     fake_free(&fk);
@@ -462,6 +465,9 @@ static void test_method_end_to_end(void **state)
     json_t *acc = json_object_get(root, "accounting");
     assert_near(json_real_value(json_object_get(acc, "carbon_g_per_kwh")), 30, 0);
     json_decref(root);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", SIM_LOAD_BIN, "--forget", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
     nvml_lib = NO_NVML;
     unsetenv("EBENCH_SIM_CONFIG");
     fake_free(&fk);

@@ -53,8 +53,12 @@ static void sim_open(sim *s, const char *gpus_json, const char *gpus_opt)
 
 static void sim_close(sim *s)
 {
-    if (s->lib)
+    if (s->lib) {
+        int (*forget)(const char *) = (int (*)(const char *))dlsym(s->lib, "ebsim_forget");
+        if (forget)
+            forget(getenv("EBENCH_SIM_CONFIG"));
         dlclose(s->lib);
+    }
     if (s->b) {
         eb_close(s->b);
         fake_free(&s->fk);
@@ -356,6 +360,74 @@ static void test_metrics_recorded(void **state)
     sim_close(s);
 }
 
+/* The sampler, on the manual clock: both clocks move in 10 ms steps, with a
+ * sample after each. */
+static void advance(sim *s, double dt)
+{
+    double end = s->fk.now + dt;
+    while (s->fk.now < end - 1e-12) {
+        double dt_step = end - s->fk.now < 0.01 ? end - s->fk.now : 0.01;
+        step(s, s->fk.now + dt_step);
+    }
+}
+
+static int (*set_util_at)(unsigned, double, double);
+
+/* A 10 ms kernel at 400 W, then 30 ms of host work with the GPU idle: a 40 ms
+ * period, which a sensor seeing 25 ms of every 100 ms samples at only two
+ * phases of the kernel. */
+static void kernel(void *arg)
+{
+    sim *s = arg;
+    set_util_at(0, s->fk.now, 1.0);
+    advance(s, 0.010);
+    set_util_at(0, s->fk.now, 0.0);
+    advance(s, 0.030);
+}
+
+static void idle_delay(void *arg, double seconds)
+{
+    advance(arg, seconds);
+}
+
+static void test_phase_shifted_repetition(void **state)
+{
+    sim *s = *state;
+    eb_result naive, shifted;
+    eb_repeat_opts o;
+    size_t reps;
+    sim_open(s,
+             "{\"live\": true, \"sensor\": {\"energy_counter\": false}, \"pci_bus_id\": "
+             "\"00000000:07:00.0\"}",
+             NULL);
+    *(void **)&set_util_at = dlsym(s->lib, "ebsim_set_utilization_at");
+    assert_non_null(set_util_at);
+    assert_int_equal(eb_domain(s->b, 0)->method, EB_METHOD_POWER);
+    assert_near(eb_domain(s->b, 0)->sensor_window_s, 0.025, 1e-12);
+    const double truth = 0.010 * 400 + 0.030 * 50; /* 5.5 J per repetition */
+
+    eb_repeat_opts_init(&o);
+    o.delay = idle_delay;
+    o.delay_ctx = s;
+    o.phase_shift = 0;
+    double t0 = s->fk.now;
+    assert_int_equal(eb_measure_repeated(s->b, "naive", kernel, s, &o, &naive, &reps), EB_OK);
+    assert_true(reps >= 125 && s->fk.now - t0 >= 5.0);
+    /* the sensor sees 50 W or 190 W, never the 137.5 W mean: about 13% low */
+    double naive_err = naive.domains[0].energy_j / truth - 1;
+    if (!(naive_err < -0.05))
+        fail_msg("naive error %.2f%%: the scenario no longer shows the bias", 100 * naive_err);
+
+    o.phase_shift = -1; /* automatic: the sensor is duty-cycled */
+    assert_int_equal(eb_measure_repeated(s->b, "shifted", kernel, s, &o, &shifted, &reps), EB_OK);
+    assert_near(shifted.domains[0].idle_power_w, 50.0, 0.01);
+    print_message("10 ms kernel, 25-of-100 ms sensor: naive %+.2f%%, phase-shifted %+.2f%%\n",
+                  100 * naive_err, 100 * (shifted.domains[0].energy_j / truth - 1));
+    assert_near(shifted.domains[0].energy_j, truth, 0.02 * truth);
+    assert_near(shifted.duration_s, 0.040, 1e-9);
+    sim_close(s);
+}
+
 static void test_missing_or_broken_library(void **state)
 {
     (void)state;
@@ -405,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fallbacks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_permission_is_a_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_phase_shifted_repetition, setup, teardown),
     };
     unsetenv("CUDA_VISIBLE_DEVICES");
     return cmocka_run_group_tests_name("nvml", tests, NULL, NULL);

@@ -140,6 +140,7 @@ static void fill_info(eb__domain *d)
         .readings = s->readings[0] ? s->readings : NULL,
         .simulated = s->simulated,
         .uncertainty_rel = s->uncertainty_rel,
+        .sensor_window_s = s->sensor_window_s,
     };
 }
 

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../analysis/analysis.h"
 #include "internal.h"
@@ -174,4 +175,145 @@ EB_EXPORT int eb_repeat(eb_bench *b, const char *name, void (*fn)(void *), void 
         if ((rc = eb_measure(b, name, fn, arg, NULL)) < 0)
             return rc;
     return out ? eb_window_stats(b, name, out) : EB_OK;
+}
+
+EB_EXPORT void eb_repeat_opts_init(eb_repeat_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->min_seconds = 5.0;
+    o->min_reps = 32;
+    o->max_reps = 1000000;
+    o->phase_shift = -1;
+}
+
+static void sleep_delay(void *ctx, double seconds)
+{
+    (void)ctx;
+    struct timespec ts = {(time_t)seconds, (long)((seconds - floor(seconds)) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* The longest update period among duty-cycled power sensors, and their
+ * shortest window; 0 if there are none. */
+static double duty_cycle(const eb_bench *b, double *window_s)
+{
+    double period = 0;
+    *window_s = INFINITY;
+    for (size_t i = 0; i < b->n_dom; i++) {
+        const eb__domain_desc *d = &b->dom[i].desc;
+        if (d->method == EB_METHOD_COUNTER || !(d->sensor_window_s > 0) ||
+            d->sensor_window_s >= d->update_period_s)
+            continue;
+        if (d->update_period_s > period)
+            period = d->update_period_s;
+        if (d->sensor_window_s < *window_s)
+            *window_s = d->sensor_window_s;
+    }
+    return period;
+}
+
+/* Idle baselines for domains that have none, measured at rest. */
+static int idle_where_missing(eb_bench *b, const char *name, const eb_repeat_opts *o,
+                              double period)
+{
+    char idle[256];
+    eb_result r;
+    int missing = 0;
+    for (size_t i = 0; i < b->n_dom; i++)
+        missing |= isnan(b->dom[i].idle_power_w);
+    if (!missing)
+        return EB_OK;
+    snprintf(idle, sizeof idle, "%.200s (idle)", name);
+    int rc = eb_begin(b, idle);
+    if (rc < 0)
+        return rc;
+    o->delay(o->delay_ctx, period * 5 > 0.5 ? period * 5 : 0.5);
+    if ((rc = eb_end(b, idle, &r)) < 0)
+        return rc;
+    pthread_mutex_lock(&b->lock);
+    for (size_t i = 0; i < b->n_dom; i++)
+        if (isnan(b->dom[i].idle_power_w))
+            b->dom[i].idle_power_w = r.domains[i].avg_power_w;
+    pthread_mutex_unlock(&b->lock);
+    return EB_OK;
+}
+
+EB_EXPORT int eb_measure_repeated(eb_bench *b, const char *name, void (*fn)(void *), void *arg,
+                                  const eb_repeat_opts *opts, eb_result *per_rep, size_t *reps_out)
+{
+    eb_repeat_opts o;
+    eb_result r;
+    double window_s;
+    int rc;
+
+    if (!b || !name || !fn || strlen(name) > 200)
+        return EB_EINVAL;
+    if (opts)
+        o = *opts;
+    else
+        eb_repeat_opts_init(&o);
+    if (!o.delay)
+        o.delay = sleep_delay;
+    if (o.max_reps == 0 || o.max_reps < o.min_reps)
+        return eb__fail(b, EB_EINVAL, "max_reps must be at least min_reps and above 0");
+
+    double period = duty_cycle(b, &window_s);
+    int shift = o.phase_shift < 0 ? period > 0 : o.phase_shift;
+    if (shift && period == 0) {
+        period = 0.1; /* forced on: the common 100 ms update */
+        window_s = 0.025;
+    }
+    /* Each block of repetitions (at least one update period long) is padded
+     * to a whole number of periods plus one step of half the sensor's window,
+     * so block after block the sensor's windows start one step later in the
+     * kernel's pattern: over `steps` blocks they tile it exactly twice. */
+    size_t steps = shift ? (size_t)ceil(2 * period / window_s) : 1;
+    double step = period / (double)steps;
+    if (shift && (rc = idle_where_missing(b, name, &o, period)) < 0)
+        return rc;
+
+    if ((rc = eb_begin(b, name)) < 0)
+        return rc;
+    double start = eb_now(b), block = start, delayed = 0;
+    size_t reps = 0, blocks = 0;
+    while (reps < o.max_reps && (reps < o.min_reps || eb_now(b) - start < o.min_seconds ||
+                                 (shift && blocks % steps != 0))) {
+        fn(arg);
+        reps++;
+        double len = eb_now(b) - block;
+        if (shift && len >= period) {
+            double pad = ceil(len / period - 1e-9) * period - len + step;
+            o.delay(o.delay_ctx, pad);
+            delayed += pad;
+            block = eb_now(b);
+            blocks++;
+        }
+    }
+    if ((rc = eb_end(b, name, &r)) < 0)
+        return rc;
+
+    /* per repetition, without the delays and the idle energy spent in them */
+    r.duration_s = (r.duration_s - delayed) / (double)reps;
+    r.total_energy_j = r.total_net_energy_j = 0;
+    for (size_t i = 0; i < r.n_domains; i++) {
+        eb_domain_energy *e = &r.domains[i];
+        double idle = shift ? e->idle_power_w * delayed : 0;
+        e->energy_j = (e->energy_j - idle) / (double)reps;
+        e->net_energy_j = e->energy_j - e->idle_power_w * r.duration_s;
+        e->uncertainty_j /= (double)reps;
+        e->avg_power_w = r.duration_s > 0 ? e->energy_j / r.duration_s : NAN;
+        e->samples /= reps;
+        e->covered_s = r.duration_s * (e->covered_s > 0);
+        if (b->dom[i].desc.in_total && !isnan(e->energy_j)) {
+            r.total_energy_j += e->energy_j;
+            r.total_net_energy_j += e->net_energy_j;
+        }
+    }
+    r.total_uncertainty_j /= (double)reps;
+    if (per_rep)
+        *per_rep = r;
+    if (reps_out)
+        *reps_out = reps;
+    return EB_OK;
 }

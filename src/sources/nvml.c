@@ -209,6 +209,11 @@ static int choose_source(nvml *n, gpu *g, unsigned arch, const char *name, eb__d
         g->source = SRC_FIELD;
         d->method = EB_METHOD_POWER;
         d->update_period_s = arch == NVML_DEVICE_ARCH_VOLTA ? 0.02 : 0.1;
+        /* A100/H100: the last 25 ms of every 100 ms; V100 10 of 20; Turing
+         * all 100 (Yang, Adamek and Armour, SC24) */
+        d->sensor_window_s = arch == NVML_DEVICE_ARCH_VOLTA    ? 0.01
+                             : arch == NVML_DEVICE_ARCH_TURING ? 0.1
+                                                               : 0.025;
         snprintf(d->note, sizeof d->note,
                  "no energy counter: instant power (field 186) integrated; the A100/H100 sensor "
                  "sees 25 ms of every 100 ms");
@@ -217,6 +222,7 @@ static int choose_source(nvml *n, gpu *g, unsigned arch, const char *name, eb__d
         d->method = EB_METHOD_POWER;
         d->update_period_s = 0.1;
         int avg = arch >= NVML_DEVICE_ARCH_AMPERE && !strstr(name, "A100");
+        d->sensor_window_s = avg ? 1.0 : arch == NVML_DEVICE_ARCH_VOLTA ? 0.01 : 0.025;
         snprintf(d->note, sizeof d->note,
                  "no energy counter nor instant power: nvmlDeviceGetPowerUsage integrated%s",
                  avg ? "; it is a 1 s average on Ampere and later, so short phases blur" : "");

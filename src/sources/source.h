@@ -44,6 +44,7 @@ typedef struct eb__domain_desc {
     int simulated;               /* read from the simulated driver (sim/) */
     int has_aux;                 /* fills eb__reading.aux */
     double uncertainty_rel;      /* relative uncertainty of the energy (source in the backend) */
+    double sensor_window_s;      /* each power reading averages this long; 0: continuous */
 } eb__domain_desc;
 
 /* Readings besides energy that a domain may report each tick (NaN if not). */
