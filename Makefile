@@ -36,11 +36,13 @@ demo: build
 	@echo "== ebench info   (GPUs: two SIMULATED H100s, sim/scenarios/demo.json)"
 	@$(SIM_ENV) $(BUILD)/ebench info
 	@echo
-	@echo "== ebench run --json demo-out/report.json --csv demo-out/timeline.csv -- ebench-sim-load --gpus 0,1 --cpu $(DEMO_STEPS)"
+	@echo "== ebench run --idle 1 --work 1.22e14:flop --region FR --json demo-out/report.json --csv demo-out/timeline.csv -- ebench-sim-load --gpus 0,1 --cpu $(DEMO_STEPS)"
 	@echo "   (the A100-80GB reference table, 1 s per row on both GPUs, one CPU core busy)"
-	@$(SIM_ENV) $(BUILD)/ebench run --json demo-out/report.json --csv demo-out/timeline.csv \
+	@$(SIM_ENV) $(BUILD)/ebench run --idle 1 --work 1.22e14:flop --region FR \
+		--json demo-out/report.json --csv demo-out/timeline.csv \
 		-- $(BUILD)/sim/ebench-sim-load --gpus 0,1 --cpu $(DEMO_STEPS)
-	@echo "expected per GPU from the table: 50 + 150 + 250 + 400 + 400 W for 1 s each = 1250 J"
+	@echo "expected per GPU from the table: 50 + 150 + 250 + 400 + 400 W for 1 s each = 1250 J,"
+	@echo "61 TFLOP (0 + 8 + 15 + 19 + 19), so 0.049 TFLOP/J for the GPUs"
 	@echo "wrote demo-out/report.json and demo-out/timeline.csv"
 
 test: build

@@ -125,8 +125,7 @@ static void close_scenario(void)
     eb_close(bench);
 }
 
-static void row(const char *name, const char *method, double truth, double ebench_j,
-                double naive)
+static void row(const char *name, const char *method, double truth, double ebench_j, double naive)
 {
     printf("| %s | %s | %.2f | %+.2f%% | %+.2f%% |\n", name, method, truth,
            100 * (ebench_j / truth - 1), 100 * (naive / truth - 1));
@@ -255,7 +254,8 @@ int main(int argc, char **argv)
     setenv("EBENCH_SIM_CONFIG", scenario_path, 1);
     setenv("EBENCH_SIM_CLOCK", "manual", 1);
 
-    printf("| scenario | ebench method | true energy (J) | ebench error | naive 1 Hz poll error |\n");
+    printf(
+        "| scenario | ebench method | true energy (J) | ebench error | naive 1 Hz poll error |\n");
     printf("|---|---|---|---|---|\n");
     whole_run("steady 400 W, 10 s", "{" COUNTER "}", steady);
     whole_run("10 ms kernels every 40 ms, 10 s", "{" COUNTER "}", bursts);

@@ -214,8 +214,7 @@ static double duty_cycle(const eb_bench *b, double *window_s)
 }
 
 /* Idle baselines for domains that have none, measured at rest. */
-static int idle_where_missing(eb_bench *b, const char *name, const eb_repeat_opts *o,
-                              double period)
+static int idle_where_missing(eb_bench *b, const char *name, const eb_repeat_opts *o, double period)
 {
     char idle[256];
     eb_result r;
