@@ -473,6 +473,105 @@ static void test_method_end_to_end(void **state)
     fake_free(&fk);
 }
 
+/* A minimal saved report: one GPU, repeated runs with a confidence interval. */
+static void write_report(fake *fk, const char *name, double gpu_j, double ci_j, double time_s)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "%s", name);
+    fake_write(fk->root, rel,
+               "{\"schema\": \"ebench-report/1\", \"hostname\": \"node01\", "
+               "\"start_time\": \"2026-11-25T10:00:00Z\", \"command\": [\"./gemm\"], "
+               "\"duration_s\": %g, \"elapsed_s\": %g,\n"
+               " \"domains\": [{\"id\": \"gpu0\", \"kind\": \"gpu\", \"method\": \"counter\", "
+               "\"in_total\": true, \"energy_j\": %g, \"uncertainty_j\": %g, "
+               "\"avg_power_w\": %g, \"peak_power_w\": 400, \"net_energy_j\": null}],\n"
+               " \"total\": {\"energy_j\": %g, \"uncertainty_j\": %g, \"avg_power_w\": %g},\n"
+               " \"repetitions\": {\"n\": 5, \"duration_s\": {\"mean\": %g, \"ci95\": 0.01}, "
+               "\"domains\": [{\"id\": \"gpu0\", \"mean\": %g, \"ci95\": %g}]},\n"
+               " \"efficiency\": [{\"unit\": \"flop\", \"amount\": 2e13, \"per_joule\": %g, "
+               "\"per_joule_unit\": \"TFLOP/J\"}], \"idle_baseline\": \"not measured\"}\n",
+               time_s, time_s, gpu_j, 0.05 * gpu_j, gpu_j / time_s, gpu_j, 0.05 * gpu_j,
+               gpu_j / time_s, time_s, gpu_j, ci_j, 20 / gpu_j);
+}
+
+static void test_report_and_compare(void **state)
+{
+    (void)state;
+    fake fk;
+    char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX], bad[PATH_MAX], other[PATH_MAX], cpu[PATH_MAX];
+    fake_init(&fk);
+    write_report(&fk, "a.json", 500, 5, 2.0);
+    write_report(&fk, "b.json", 400, 4, 1.6);
+    write_report(&fk, "c.json", 495, 10, 2.0);
+    snprintf(a, sizeof a, "%s/a.json", fk.root);
+    snprintf(b, sizeof b, "%s/b.json", fk.root);
+    snprintf(c, sizeof c, "%s/c.json", fk.root);
+
+    out r = run_ebench(&fk, (const char *[]){"report", "--format", "csv", a, NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out,
+                        "domain,kind,method,energy_j,uncertainty_j,avg_power_w,peak_power_w,"
+                        "net_energy_j\n"
+                        "gpu0,gpu,counter,500,25,250,400,\n"
+                        "total,,,500,25,250,,\n");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"report", a, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, " Energy stats for './gemm' (5 runs)\n");
+    assert_contains(r.out, "          500.000 J +-  5%  gpu0           #    250.00 W avg    400.00 "
+                           "W peak   counter\n");
+    assert_contains(r.out, " efficiency, 2e+13 flop: 0.04 TFLOP/J total\n");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"report", "--format", "json", a, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "\"schema\": \"ebench-report/1\"");
+    out_free(&r);
+
+    r = run_ebench(&fk, (const char *[]){"compare", a, b, c, NULL});
+    assert_int_equal(r.status, 0);
+    /* B: 20% less, beyond the noise (sqrt(5^2 + 4^2) = 6.4 J) and the sensors
+     * (sqrt(25^2 + 20^2) = 32 J); C: 1% less, within both */
+    assert_contains(r.out, " B uses 20.0% less energy than A (B is 1.25x as energy-efficient); "
+                           "beyond the run-to-run noise (95% CI +-1.3%); beyond the sensors' "
+                           "uncertainty (+-6.4%, which matters across different devices)\n");
+    assert_contains(r.out, " C uses 1.0% less energy than A (C is 1.01x as energy-efficient); "
+                           "within the run-to-run noise (95% CI +-2.2%); within the sensors'");
+    out_free(&r);
+
+    /* bad input: a truncated file names file, line and column */
+    fake_write(fk.root, "bad.json", "{\"schema\": \"ebench-report/1\",\n \"domains\": [\n");
+    snprintf(bad, sizeof bad, "%s/bad.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"report", bad, NULL});
+    assert_int_equal(r.status, 2);
+    char expect[PATH_MAX + 64];
+    snprintf(expect, sizeof expect, "ebench: %s:3:0: ", bad);
+    assert_contains(r.err, expect);
+    out_free(&r);
+    fake_write(fk.root, "other.json", "{\"schema\": \"ebench-report/2\", \"domains\": [], "
+                                      "\"total\": {}}\n");
+    snprintf(other, sizeof other, "%s/other.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"compare", a, other, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "not an ebench report (schema \"ebench-report/2\"");
+    out_free(&r);
+    fake_write(fk.root, "cpu.json",
+               "{\"schema\": \"ebench-report/1\", \"domains\": [{\"id\": \"cpu\", "
+               "\"in_total\": true, \"energy_j\": 5}], \"total\": {\"energy_j\": 5}}\n");
+    snprintf(cpu, sizeof cpu, "%s/cpu.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"compare", a, cpu, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "the reports have no measured domain in common");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"compare", a, NULL});
+    assert_int_equal(r.status, 2);
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"report", "--format", "xml", a, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--format 'xml': expected table, csv or json");
+    out_free(&r);
+    fake_free(&fk);
+}
+
 static void test_version_and_help(void **state)
 {
     (void)state;
@@ -509,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_gpus_end_to_end),
         cmocka_unit_test(test_method_bad_input),
         cmocka_unit_test(test_method_end_to_end),
+        cmocka_unit_test(test_report_and_compare),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

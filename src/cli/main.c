@@ -14,6 +14,8 @@ static const char usage[] =
     "Commands:\n"
     "  info      what can be measured on this machine, and why not\n"
     "  run       run a command and report the energy it took (like perf stat)\n"
+    "  report    print a saved run again (table, csv, json)\n"
+    "  compare   compare saved runs by energy, time and efficiency\n"
     "\n"
     "'ebench COMMAND --help' tells more about each.\n"
     "Environment: EBENCH_SYSFS_ROOT, EBENCH_PROCFS_ROOT (roots for /sys and /proc\n"
@@ -25,6 +27,8 @@ static const struct {
 } commands[] = {
     {"info", eb_cmd_info},
     {"run", eb_cmd_run},
+    {"report", eb_cmd_report},
+    {"compare", eb_cmd_compare},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,182 @@
+/*
+ * cmd_compare.c - `ebench compare A.json B.json [...]`: implementations side
+ * by side by energy, time, power and efficiency, with ratios against the
+ * first, and whether each difference stands out of the run-to-run noise and
+ * of the sensors' uncertainty.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "report_file.h"
+
+static const char compare_usage[] =
+    "usage: ebench compare A.json B.json [...]\n"
+    "\n"
+    "Compares runs saved with `ebench run --json`: energy, time, average power and\n"
+    "efficiency side by side, ratios against the first, and for each whether it\n"
+    "differs from the first by more than the run-to-run noise (95% confidence\n"
+    "intervals, when the runs were repeated with --repeat) and than the sensors'\n"
+    "uncertainty (which matters when the runs used different devices). Energy is\n"
+    "summed over the domains every report has.\n";
+
+#define MAX_REPORTS 16
+
+typedef struct entry {
+    const char *path;
+    json_t *r;
+    double energy_j, ci_j, unc_j, time_s, ci_time_s, eff;
+    const char *eff_unit;
+} entry;
+
+/* Does every report have a domain with this id? */
+static int common(entry *e, size_t n, const char *id)
+{
+    for (size_t k = 0; k < n; k++) {
+        json_t *d;
+        size_t i;
+        int found = 0;
+        json_array_foreach(json_object_get(e[k].r, "domains"), i, d) found |=
+            strcmp(json_string_value(json_object_get(d, "id")), id) == 0;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static void summarize(entry *e, entry *all, size_t n, size_t *n_common)
+{
+    json_t *reps = json_object_get(e->r, "repetitions"), *d;
+    size_t i;
+    double var = 0, ci_var = 0;
+    e->energy_j = 0;
+    *n_common = 0;
+    json_array_foreach(json_object_get(e->r, "domains"), i, d)
+    {
+        const char *id = json_string_value(json_object_get(d, "id"));
+        if (!json_is_true(json_object_get(d, "in_total")) || !common(all, n, id))
+            continue;
+        double j = eb_cli_num(d, "energy_j"), u = eb_cli_num(d, "uncertainty_j");
+        if (isnan(j))
+            continue;
+        (*n_common)++;
+        e->energy_j += j;
+        var += isnan(u) ? 0 : u * u;
+        if (json_is_object(reps)) {
+            json_t *st, *rd = json_object_get(reps, "domains");
+            size_t k;
+            json_array_foreach(rd, k, st) if (strcmp(json_string_value(json_object_get(st, "id")),
+                                                     id) == 0)
+            {
+                double ci = eb_cli_num(st, "ci95");
+                ci_var += isnan(ci) ? 0 : ci * ci;
+            }
+        }
+    }
+    e->unc_j = sqrt(var);
+    e->ci_j = json_is_object(reps) ? sqrt(ci_var) : NAN;
+    e->time_s = json_is_object(reps) ? eb_cli_num(json_object_get(reps, "duration_s"), "mean")
+                                     : eb_cli_num(e->r, "duration_s");
+    e->ci_time_s =
+        json_is_object(reps) ? eb_cli_num(json_object_get(reps, "duration_s"), "ci95") : NAN;
+    json_t *eff = json_array_get(json_object_get(e->r, "efficiency"), 0);
+    e->eff = NAN;
+    e->eff_unit = NULL;
+    if (eff && e->energy_j > 0) {
+        const char *unit = json_string_value(json_object_get(eff, "unit"));
+        double amount = eb_cli_num(eff, "amount");
+        int flop = unit && strcmp(unit, "flop") == 0;
+        e->eff = amount / e->energy_j / (flop ? 1e12 : 1);
+        e->eff_unit = flop ? "TFLOP/J" : unit;
+    }
+}
+
+static void pct(char *buf, size_t len, double part, double whole)
+{
+    if (isnan(part) || !(whole > 0))
+        snprintf(buf, len, "        ");
+    else
+        snprintf(buf, len, "+-%4.1f%%", 100 * part / whole);
+}
+
+int eb_cmd_compare(int argc, char **argv)
+{
+    entry e[MAX_REPORTS];
+    size_t n = 0, n_common = 0;
+    int rc = 0;
+
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(compare_usage, stdout);
+        return 0;
+    }
+    if (argc < 3 || argc - 1 > MAX_REPORTS) {
+        fprintf(stderr, "ebench compare: give 2 to %d reports\n%s", MAX_REPORTS, compare_usage);
+        return EB_EXIT_USAGE;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "ebench compare: unknown option '%s'\n%s", argv[i], compare_usage);
+            rc = EB_EXIT_USAGE;
+            goto done;
+        }
+        e[n].path = argv[i];
+        if (!(e[n].r = eb_cli_load_report(argv[i]))) {
+            rc = EB_EXIT_USAGE;
+            goto done;
+        }
+        n++;
+    }
+    for (size_t k = 0; k < n; k++)
+        summarize(&e[k], e, n, &n_common);
+    if (n_common == 0) {
+        fprintf(stderr,
+                "ebench compare: the reports have no measured domain in common (compare runs "
+                "that measured the same devices, e.g. gpu0 in each)\n");
+        rc = EB_EXIT_USAGE;
+        goto done;
+    }
+
+    const char *unit = e[0].eff_unit;
+    printf("\n ebench compare: energy per run over the %zu domain%s all reports share; ratios "
+           "against A\n\n",
+           n_common, n_common == 1 ? "" : "s");
+    printf("     %-24s %14s %8s %8s %11s %8s %10s %8s %8s\n", "report", "energy (J)", "noise",
+           "sensor", "time (s)", "noise", "avg W", unit ? unit : "", "x energy");
+    for (size_t k = 0; k < n; k++) {
+        char noise[16], sensor[16], tnoise[16], eff[16] = "";
+        pct(noise, sizeof noise, e[k].ci_j, e[k].energy_j);
+        pct(sensor, sizeof sensor, e[k].unc_j, e[k].energy_j);
+        pct(tnoise, sizeof tnoise, e[k].ci_time_s, e[k].time_s);
+        if (unit && !isnan(e[k].eff) && e[k].eff_unit && strcmp(e[k].eff_unit, unit) == 0)
+            snprintf(eff, sizeof eff, "%.4g", e[k].eff);
+        printf("  %c  %-24.24s %14.3f %8s %8s %11.4f %8s %10.2f %8s %8.3f\n", (int)('A' + k),
+               e[k].path, e[k].energy_j, noise, sensor, e[k].time_s, tnoise,
+               e[k].time_s > 0 ? e[k].energy_j / e[k].time_s : NAN, eff,
+               e[k].energy_j / e[0].energy_j);
+    }
+    printf("\n");
+    for (size_t k = 1; k < n; k++) {
+        double diff = e[k].energy_j - e[0].energy_j, rel = diff / e[0].energy_j;
+        double noise = sqrt(pow(isnan(e[k].ci_j) ? 0 : e[k].ci_j, 2) +
+                            pow(isnan(e[0].ci_j) ? 0 : e[0].ci_j, 2));
+        double sensor = sqrt(e[k].unc_j * e[k].unc_j + e[0].unc_j * e[0].unc_j);
+        int repeated = !isnan(e[k].ci_j) && !isnan(e[0].ci_j);
+        char better = diff < 0 ? (char)('A' + k) : 'A';
+        printf(" %c uses %.1f%% %s energy than A (%c is %.2fx as energy-efficient); ",
+               (int)('A' + k), fabs(100 * rel), diff < 0 ? "less" : "more", better,
+               diff < 0 ? e[0].energy_j / e[k].energy_j : e[k].energy_j / e[0].energy_j);
+        if (repeated)
+            printf("%s the run-to-run noise (95%% CI +-%.1f%%)", fabs(diff) > noise ? "beyond" : "within",
+                   100 * noise / e[0].energy_j);
+        else
+            printf("noise unknown (repeat the runs with --repeat N)");
+        printf("; %s the sensors' uncertainty (+-%.1f%%, which matters across different devices)\n",
+               fabs(diff) > sensor ? "beyond" : "within", 100 * sensor / e[0].energy_j);
+    }
+    printf("\n");
+done:
+    for (size_t k = 0; k < n; k++)
+        json_decref(e[k].r);
+    return rc;
+}
