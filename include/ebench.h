@@ -225,6 +225,22 @@ EB_EXPORT int eb_total(eb_bench *b, eb_result *result);
 /* The node's name as reports use it: $EBENCH_HOSTNAME, else the host name. */
 EB_EXPORT void eb_hostname(char *buf, size_t len);
 
+/* The latest reading of domain i: power (W, NaN if unknown), energy since
+ * eb_open (J), and for GPUs utilization (0..1), SM clock, temperature and
+ * power limit (NaN where not reported). For live displays (ebench monitor). */
+typedef struct eb_reading {
+    double t_s;
+    double power_w;
+    double energy_j;
+    double instant_power_w;
+    double gpu_util, mem_util;
+    double sm_clock_mhz;
+    double temperature_c;
+    double power_limit_w;
+} eb_reading;
+
+EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out);
+
 /* Seconds on the bench clock since eb_open. */
 EB_EXPORT double eb_now(eb_bench *b);
 

@@ -509,11 +509,10 @@ static void test_report_and_compare(void **state)
 
     out r = run_ebench(&fk, (const char *[]){"report", "--format", "csv", a, NULL});
     assert_int_equal(r.status, 0);
-    assert_string_equal(r.out,
-                        "domain,kind,method,energy_j,uncertainty_j,avg_power_w,peak_power_w,"
-                        "net_energy_j\n"
-                        "gpu0,gpu,counter,500,25,250,400,\n"
-                        "total,,,500,25,250,,\n");
+    assert_string_equal(r.out, "domain,kind,method,energy_j,uncertainty_j,avg_power_w,peak_power_w,"
+                               "net_energy_j\n"
+                               "gpu0,gpu,counter,500,25,250,400,\n"
+                               "total,,,500,25,250,,\n");
     out_free(&r);
     r = run_ebench(&fk, (const char *[]){"report", a, NULL});
     assert_int_equal(r.status, 0);
@@ -547,8 +546,9 @@ static void test_report_and_compare(void **state)
     snprintf(expect, sizeof expect, "ebench: %s:3:0: ", bad);
     assert_contains(r.err, expect);
     out_free(&r);
-    fake_write(fk.root, "other.json", "{\"schema\": \"ebench-report/2\", \"domains\": [], "
-                                      "\"total\": {}}\n");
+    fake_write(fk.root, "other.json",
+               "{\"schema\": \"ebench-report/2\", \"domains\": [], "
+               "\"total\": {}}\n");
     snprintf(other, sizeof other, "%s/other.json", fk.root);
     r = run_ebench(&fk, (const char *[]){"compare", a, other, NULL});
     assert_int_equal(r.status, 2);
@@ -569,6 +569,66 @@ static void test_report_and_compare(void **state)
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "--format 'xml': expected table, csv or json");
     out_free(&r);
+    fake_free(&fk);
+}
+
+static void test_monitor_and_progress(void **state)
+{
+    (void)state;
+    fake fk;
+    char scenario[PATH_MAX];
+    tree(&fk);
+    fake_write(fk.root, "gpus.json",
+               "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"phases\": [{\"seconds\": "
+               "100, \"power_w\": 250}]}]}\n");
+    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    nvml_lib = SIM_LIB;
+    out r = run_ebench(&fk,
+                       (const char *[]){"monitor", "-i", "50", "-n", "3", "--format", "csv", NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "# SIMULATED (ebench-sim), not measured: gpu0\n"
+                           "time,t_s,domain,power_w,energy_j,gpu_util,mem_util,sm_clock_mhz,"
+                           "temperature_c,power_limit_w\n");
+    /* 3 readings x 5 domains (gpu0 and the fake tree's 4 RAPL zones) */
+    int rows = 0;
+    for (const char *p = r.out; (p = strstr(p, ",gpu0,")); p++)
+        rows++;
+    assert_int_equal(rows, 3);
+    assert_contains(r.out, ",gpu0,250.000,"); /* the sensor sees the constant 250 W */
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"monitor", "-n", "1", NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "   gpu0                    250.00");
+    assert_contains(r.out, "(simulated)");
+    out_free(&r);
+    static const char *const bad[][2] = {
+        {"--count", "0"}, {"--count", "1.5"}, {"--format", "xml"}, {"--interval", "0"}};
+    for (size_t i = 0; i < 4; i++) {
+        r = run_ebench(&fk, (const char *[]){"monitor", bad[i][0], bad[i][1], NULL});
+        assert_int_equal(r.status, 2);
+        assert_string_equal(r.out, "");
+        out_free(&r);
+    }
+
+    /* the progress line: on a terminal only (script(1) provides one) */
+    if (access("/usr/bin/script", X_OK) == 0) {
+        char cmd[PATH_MAX * 2];
+        snprintf(cmd, sizeof cmd, "%s run -- %s --gpus 0 heavy:1.2", EBENCH_BIN, SIM_LOAD_BIN);
+        r = run_ebench(&fk, (const char *[]){"run", "-q", "--", "/usr/bin/script", "-qec", cmd,
+                                             "/dev/null", NULL});
+        assert_int_equal(r.status, 0);
+        assert_contains(r.out, "\r ebench:      0.5 s      250.0 W ");
+        out_free(&r);
+    }
+    r = run_ebench(&fk,
+                   (const char *[]){"run", "--", SIM_LOAD_BIN, "--gpus", "0", "heavy:0.7", NULL});
+    assert_null(strstr(r.err, "\r ebench:")); /* stderr is a file: no progress line */
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", SIM_LOAD_BIN, "--forget", NULL});
+    out_free(&r);
+    nvml_lib = NO_NVML;
+    unsetenv("EBENCH_SIM_CONFIG");
     fake_free(&fk);
 }
 
@@ -609,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_method_bad_input),
         cmocka_unit_test(test_method_end_to_end),
         cmocka_unit_test(test_report_and_compare),
+        cmocka_unit_test(test_monitor_and_progress),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -66,8 +66,8 @@ static void summarize(entry *e, entry *all, size_t n, size_t *n_common)
         if (json_is_object(reps)) {
             json_t *st, *rd = json_object_get(reps, "domains");
             size_t k;
-            json_array_foreach(rd, k, st) if (strcmp(json_string_value(json_object_get(st, "id")),
-                                                     id) == 0)
+            json_array_foreach(
+                rd, k, st) if (strcmp(json_string_value(json_object_get(st, "id")), id) == 0)
             {
                 double ci = eb_cli_num(st, "ci95");
                 ci_var += isnan(ci) ? 0 : ci * ci;
@@ -167,8 +167,8 @@ int eb_cmd_compare(int argc, char **argv)
                (int)('A' + k), fabs(100 * rel), diff < 0 ? "less" : "more", better,
                diff < 0 ? e[0].energy_j / e[k].energy_j : e[k].energy_j / e[0].energy_j);
         if (repeated)
-            printf("%s the run-to-run noise (95%% CI +-%.1f%%)", fabs(diff) > noise ? "beyond" : "within",
-                   100 * noise / e[0].energy_j);
+            printf("%s the run-to-run noise (95%% CI +-%.1f%%)",
+                   fabs(diff) > noise ? "beyond" : "within", 100 * noise / e[0].energy_j);
         else
             printf("noise unknown (repeat the runs with --repeat N)");
         printf("; %s the sensors' uncertainty (+-%.1f%%, which matters across different devices)\n",

@@ -97,8 +97,8 @@ static void print_table(json_t *r, const char *path)
             printf(" efficiency, %g %s: null (%s)\n", eb_cli_num(e, "amount"), str(e, "unit"),
                    str(e, "reason"));
         else
-            printf(" efficiency, %g %s: %.6g %s total\n", eb_cli_num(e, "amount"),
-                   str(e, "unit"), pj, str(e, "per_joule_unit"));
+            printf(" efficiency, %g %s: %.6g %s total\n", eb_cli_num(e, "amount"), str(e, "unit"),
+                   pj, str(e, "per_joule_unit"));
     }
     json_t *acc = json_object_get(r, "accounting");
     if (json_is_object(acc))
@@ -114,8 +114,8 @@ static void print_table(json_t *r, const char *path)
             printf(" %s %s: not available: %s\n", str(w, "source"), str(w, "what"),
                    str(w, "reason"));
     }
-    json_array_foreach(json_object_get(r, "warnings"), i, w) printf(" warning: %s\n",
-                                                                     json_string_value(w));
+    json_array_foreach(json_object_get(r, "warnings"), i, w)
+        printf(" warning: %s\n", json_string_value(w));
     printf("\n");
 }
 
@@ -173,8 +173,7 @@ int eb_cmd_report(int argc, char **argv)
         }
         format = optarg;
     }
-    if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 &&
-        strcmp(format, "json") != 0) {
+    if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
         fprintf(stderr, "ebench report: --format '%s': expected table, csv or json\n", format);
         return EB_EXIT_USAGE;
     }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -55,7 +56,7 @@ static const char run_usage[] =
     "Output:\n"
     "  -j, --json FILE         write the report as JSON (docs/report.schema.json)\n"
     "  -c, --csv FILE          write the timeline: t_s,domain,power_w,energy_j per sample\n"
-    "  -q, --quiet             print no table (files are still written)\n"
+    "  -q, --quiet             no progress line and no table (files are still written)\n"
     "  -h, --help              this text\n"
     "\n"
     "FILE may hold %j (job id), %n (node), %r (rank), %p (pid). Output files are\n"
@@ -372,6 +373,72 @@ static int write_output(const char *opt, eb__afile *a, eb_bench *b, const eb_run
     return rc < 0 ? -1 : 0;
 }
 
+/* The progress line on a terminal: elapsed, total power, joules so far. */
+typedef struct progress {
+    eb_bench *b;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop, shown;
+} progress;
+
+static void *progress_main(void *arg)
+{
+    progress *p = arg;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    pthread_mutex_lock(&p->lock);
+    while (!p->stop) {
+        next.tv_sec += (next.tv_nsec + 500000000L) / 1000000000L;
+        next.tv_nsec = (next.tv_nsec + 500000000L) % 1000000000L;
+        if (pthread_cond_timedwait(&p->wake, &p->lock, &next) != ETIMEDOUT || p->stop)
+            continue;
+        double w = 0, j = 0, t = eb_now(p->b);
+        for (size_t i = 0; i < eb_domain_count(p->b); i++) {
+            eb_reading r;
+            if (!eb_domain(p->b, i)->in_total || eb_latest(p->b, i, &r) < 0)
+                continue;
+            w += isnan(r.power_w) ? 0 : r.power_w;
+            j += isnan(r.energy_j) ? 0 : r.energy_j;
+        }
+        fprintf(stderr, "\r ebench: %8.1f s  %9.1f W  %12.1f J so far ", t, w, j);
+        p->shown = 1;
+    }
+    if (p->shown)
+        fprintf(stderr, "\r%60s\r", "");
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static int progress_start(progress *p, eb_bench *b)
+{
+    pthread_condattr_t ca;
+    memset(p, 0, sizeof *p);
+    p->b = b;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* signals stay with the main thread */
+    int rc = pthread_create(&p->thread, NULL, progress_main, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc == 0 ? 0 : -1;
+}
+
+static void progress_stop(progress *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+}
+
 static void sleep_s(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
@@ -453,6 +520,8 @@ int eb_cmd_run(int argc, char **argv)
         return EB_EXIT_USAGE;
     }
     install_forwarding();
+    progress prog;
+    int show_progress = !o.quiet && isatty(STDERR_FILENO) && progress_start(&prog, b) == 0;
 
     int exit_status = 0;
     double user = 0, sys = 0, wall = 0;
@@ -464,6 +533,8 @@ int eb_cmd_run(int argc, char **argv)
         int not_started;
         exit_status = run_once(&o, b, warm ? "run (warmup)" : "run", &ru, &not_started);
         if (exit_status < 0) {
+            if (show_progress)
+                progress_stop(&prog);
             eb_close(b);
             eb__afile_abort(&json);
             eb__afile_abort(&csv);
@@ -483,6 +554,8 @@ int eb_cmd_run(int argc, char **argv)
             break;
         }
     }
+    if (show_progress)
+        progress_stop(&prog);
     eb_stop(b);
 
     o.meta.argv = (const char *const *)o.cmd;

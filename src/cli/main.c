@@ -16,6 +16,7 @@ static const char usage[] =
     "  run       run a command and report the energy it took (like perf stat)\n"
     "  report    print a saved run again (table, csv, json)\n"
     "  compare   compare saved runs by energy, time and efficiency\n"
+    "  monitor   live readings of every domain (table or CSV)\n"
     "\n"
     "'ebench COMMAND --help' tells more about each.\n"
     "Environment: EBENCH_SYSFS_ROOT, EBENCH_PROCFS_ROOT (roots for /sys and /proc\n"
@@ -25,10 +26,8 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } commands[] = {
-    {"info", eb_cmd_info},
-    {"run", eb_cmd_run},
-    {"report", eb_cmd_report},
-    {"compare", eb_cmd_compare},
+    {"info", eb_cmd_info},       {"run", eb_cmd_run},         {"report", eb_cmd_report},
+    {"compare", eb_cmd_compare}, {"monitor", eb_cmd_monitor},
 };
 
 int main(int argc, char **argv)

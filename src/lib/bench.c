@@ -482,3 +482,29 @@ EB_EXPORT int eb_total(eb_bench *b, eb_result *result)
     pthread_mutex_unlock(&b->lock);
     return EB_OK;
 }
+
+EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out)
+{
+    if (!b || !out || i >= b->n_dom)
+        return EB_EINVAL;
+    pthread_mutex_lock(&b->lock);
+    const eb__series *s = &b->dom[i].series;
+    *out = (eb_reading){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    if (s->n > 0) {
+        const eb__sample *v = &s->v[s->n - 1];
+        out->t_s = v->t_s;
+        out->power_w = v->power_w;
+        out->energy_j = v->energy_j;
+        if (s->aux) {
+            const float *a = s->aux[s->n - 1];
+            out->instant_power_w = a[EB__AUX_POWER_INSTANT_W];
+            out->gpu_util = a[EB__AUX_GPU_UTIL];
+            out->mem_util = a[EB__AUX_MEM_UTIL];
+            out->sm_clock_mhz = a[EB__AUX_SM_CLOCK_MHZ];
+            out->temperature_c = a[EB__AUX_TEMP_C];
+            out->power_limit_w = a[EB__AUX_POWER_LIMIT_W];
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return EB_OK;
+}

@@ -523,14 +523,13 @@ static json_t *efficiency_json(const eb_bench *b, const eb__summary *s)
         char per_unit[40];
         snprintf(per_unit, sizeof per_unit, "%s/J", flop ? "TFLOP" : w->unit);
         json_array_append_new(
-            arr,
-            json_pack("{s:s, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "unit", w->unit, "amount",
-                      w->amount, "per_joule_unit", per_unit, "per_joule",
-                      num(per_j), "joules_per_unit",
-                      num(per_j > 0 ? s->r.total_energy_j / w->amount : NAN), "uncertainty_rel",
-                      num(s->r.total_uncertainty_j / s->r.total_energy_j), "gpus_per_joule",
-                      num(s->n_gpus ? gpu_per_j : NAN), "per_gpu", per_gpu, "reason",
-                      isnan(per_j) ? json_string("no energy was measured") : json_null()));
+            arr, json_pack(
+                     "{s:s, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "unit", w->unit, "amount",
+                     w->amount, "per_joule_unit", per_unit, "per_joule", num(per_j),
+                     "joules_per_unit", num(per_j > 0 ? s->r.total_energy_j / w->amount : NAN),
+                     "uncertainty_rel", num(s->r.total_uncertainty_j / s->r.total_energy_j),
+                     "gpus_per_joule", num(s->n_gpus ? gpu_per_j : NAN), "per_gpu", per_gpu,
+                     "reason", isnan(per_j) ? json_string("no energy was measured") : json_null()));
     }
     return arr;
 }
