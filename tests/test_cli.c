@@ -618,7 +618,9 @@ static void test_monitor_and_progress(void **state)
         r = run_ebench(&fk, (const char *[]){"run", "-q", "--", "/usr/bin/script", "-qec", cmd,
                                              "/dev/null", NULL});
         assert_int_equal(r.status, 0);
-        assert_contains(r.out, "\r ebench:      0.5 s      250.0 W ");
+        assert_contains(r.out, "\r ebench: ");
+        assert_contains(r.out, " s      250."); /* the GPU's 250 W */
+        assert_contains(r.out, " J so far ");
         out_free(&r);
     }
     r = run_ebench(&fk,
@@ -629,6 +631,85 @@ static void test_monitor_and_progress(void **state)
     out_free(&r);
     nvml_lib = NO_NVML;
     unsetenv("EBENCH_SIM_CONFIG");
+    fake_free(&fk);
+}
+
+static int file_starts(const char *path, const char *magic, size_t n)
+{
+    char buf[16] = "";
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t got = fread(buf, 1, n, f);
+    fclose(f);
+    return got == n && memcmp(buf, magic, n) == 0;
+}
+
+static void test_plot(void **state)
+{
+    (void)state;
+    fake fk;
+    char json[PATH_MAX], png[PATH_MAX], svg[PATH_MAX], pdf[PATH_MAX], gp[PATH_MAX], bad[PATH_MAX];
+    tree(&fk);
+    snprintf(json, sizeof json, "%s/r.json", fk.root);
+    out r = run_ebench(&fk, (const char *[]){"run", "-q", "-i", "10", "--json", json, "--",
+                                             CPU_BURN_BIN, "0.3", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    if (access("/usr/bin/gnuplot", X_OK) != 0)
+        skip(); /* make test installs it; a bare developer machine may not have it */
+    snprintf(png, sizeof png, "%s/p.png", fk.root);
+    snprintf(svg, sizeof svg, "%s/p.svg", fk.root);
+    snprintf(pdf, sizeof pdf, "%s/p.pdf", fk.root);
+    snprintf(gp, sizeof gp, "%s/p.gp", fk.root);
+    r = run_ebench(&fk, (const char *[]){"plot", json, "-o", png, "--script", gp, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_true(file_starts(png, "\x89PNG", 4));
+    char *script = slurp(gp);
+    char expect[PATH_MAX + 32];
+    snprintf(expect, sizeof expect, "set output '%s'\n", png);
+    assert_contains(script, expect);
+    assert_contains(script, "title 'cpu0-package (counter)'");
+    assert_contains(script, "set label 1 'run' at "); /* the run is shaded and labelled */
+    free(script);
+    r = run_ebench(&fk, (const char *[]){"plot", json, "-o", svg, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    char *text = slurp(svg);
+    assert_contains(text, "<svg");
+    free(text);
+    r = run_ebench(&fk, (const char *[]){"plot", json, "-o", pdf, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_true(file_starts(pdf, "%PDF", 4));
+
+    snprintf(bad, sizeof bad, "%s/p.jpg", fk.root);
+    r = run_ebench(&fk, (const char *[]){"plot", json, "-o", bad, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "unknown extension (use .png, .svg or .pdf)");
+    out_free(&r);
+    assert_int_equal(access(bad, F_OK), -1);
+
+    /* no gnuplot on the PATH: a clear error, no image, the script kept */
+    unlink(png);
+    unlink(gp);
+    const char *path = getenv("PATH");
+    char *saved = strdup(path ? path : "");
+    setenv("PATH", "/nonexistent", 1);
+    r = run_ebench(&fk, (const char *[]){"plot", json, "-o", png, "--script", gp, NULL});
+    setenv("PATH", saved, 1);
+    free(saved);
+    assert_int_equal(r.status, 1);
+    assert_contains(r.err,
+                    "ebench plot: gnuplot not found (install it: apt-get install gnuplot-nox)");
+    out_free(&r);
+    assert_int_equal(access(png, F_OK), -1);
+    assert_int_equal(access(gp, F_OK), 0);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", "sh", "-c",
+                                         "ls -a \"$0\" | grep -c tmp", fk.root, NULL});
+    assert_string_equal(r.out, "0\n"); /* nothing half-written */
+    out_free(&r);
     fake_free(&fk);
 }
 
@@ -670,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_method_end_to_end),
         cmocka_unit_test(test_report_and_compare),
         cmocka_unit_test(test_monitor_and_progress),
+        cmocka_unit_test(test_plot),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@ static const char usage[] =
     "  report    print a saved run again (table, csv, json)\n"
     "  compare   compare saved runs by energy, time and efficiency\n"
     "  monitor   live readings of every domain (table or CSV)\n"
+    "  plot      power over time of a saved run, with its phases (gnuplot)\n"
     "\n"
     "'ebench COMMAND --help' tells more about each.\n"
     "Environment: EBENCH_SYSFS_ROOT, EBENCH_PROCFS_ROOT (roots for /sys and /proc\n"
@@ -27,7 +28,7 @@ static const struct {
     int (*fn)(int, char **);
 } commands[] = {
     {"info", eb_cmd_info},       {"run", eb_cmd_run},         {"report", eb_cmd_report},
-    {"compare", eb_cmd_compare}, {"monitor", eb_cmd_monitor},
+    {"compare", eb_cmd_compare}, {"monitor", eb_cmd_monitor}, {"plot", eb_cmd_plot},
 };
 
 int main(int argc, char **argv)

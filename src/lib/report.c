@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../analysis/analysis.h"
 #include "../util/afile.h"
 #include "internal.h"
 
@@ -560,6 +561,49 @@ static json_t *accounting_json(const eb__summary *s)
                      "node_hours", num(s->node_hours), "gpu_hours", num(s->gpu_hours));
 }
 
+/* A reduced copy of each domain's power over time for plots: every sample
+ * up to EB__PLOT_POINTS, else the average power over as many equal buckets
+ * (energy difference over time, so no peak hides and no energy is lost). */
+#define EB__PLOT_POINTS 2000
+
+static json_t *timeline_json(eb_bench *b)
+{
+    json_t *doms = json_array();
+    for (size_t d = 0; d < b->n_dom; d++) {
+        const eb__series *s = &b->dom[d].series;
+        json_t *t = json_array(), *p = json_array();
+        if (s->n <= EB__PLOT_POINTS) {
+            for (size_t i = 0; i < s->n; i++) {
+                json_array_append_new(t, json_real(s->v[i].t_s));
+                json_array_append_new(p, num(s->v[i].power_w));
+            }
+        } else {
+            double t0 = s->v[0].t_s, t1 = s->v[s->n - 1].t_s;
+            double step = (t1 - t0) / EB__PLOT_POINTS;
+            for (int k = 0; k < EB__PLOT_POINTS; k++) {
+                double a = t0 + k * step,
+                       e = eb__energy_at(s->v, s->n, a + step) - eb__energy_at(s->v, s->n, a);
+                json_array_append_new(t, json_real(a + step / 2));
+                json_array_append_new(p, num(step > 0 ? e / step : NAN));
+            }
+        }
+        json_array_append_new(
+            doms, json_pack("{s:s, s:o, s:o}", "id", b->dom[d].info.id, "t_s", t, "power_w", p));
+    }
+    return doms;
+}
+
+/* Window instances, for shading phases in plots (the first 1000). */
+static json_t *phases_json(const eb_bench *b)
+{
+    json_t *arr = json_array();
+    const eb__window *w = b->closed_win.v;
+    for (size_t i = 0; i < b->closed_win.n && i < 1000; i++)
+        json_array_append_new(
+            arr, json_pack("{s:s, s:f, s:f}", "name", w[i].name, "t0_s", w[i].t0, "t1_s", w[i].t1));
+    return arr;
+}
+
 static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
 {
     eb__summary s;
@@ -617,6 +661,9 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     json_object_set_new(root, "efficiency", efficiency_json(b, &s));
     json_object_set_new(root, "edp_j_s", num(s.edp));
     json_object_set_new(root, "accounting", accounting_json(&s));
+    json_object_set_new(root, "span_t0_s", num(s.reps >= 2 ? NAN : s.t0));
+    json_object_set_new(root, "phases", phases_json(b));
+    json_object_set_new(root, "timeline", timeline_json(b));
     pthread_mutex_unlock(&b->lock);
     return root;
 }
