@@ -241,6 +241,17 @@ typedef struct eb_reading {
 
 EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out);
 
+/*
+ * Phase markers. A program started by `ebench run` inherits a descriptor
+ * named in $EBENCH_MARKER_FD: its libebench then measures nothing itself and
+ * sends every window (and its work) to the parent, whose report gives the
+ * energy of each phase. Without a parent it samples on its own.
+ * eb_is_marker() tells which; eb_add_window() records a window from times on
+ * this bench's clock (how the parent takes them in).
+ */
+EB_EXPORT int eb_is_marker(const eb_bench *b);
+EB_EXPORT int eb_add_window(eb_bench *b, const char *name, double t0_s, double t1_s);
+
 /* Seconds on the bench clock since eb_open. */
 EB_EXPORT double eb_now(eb_bench *b);
 

@@ -4,6 +4,7 @@
  * input the tool must refuse with a clear error.
  */
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -713,6 +714,68 @@ static void test_plot(void **state)
     fake_free(&fk);
 }
 
+/* Phase markers: the program's windows, measured by the parent ebench run. */
+static void test_phase_markers(void **state)
+{
+    (void)state;
+    fake fk;
+    char scenario[PATH_MAX], json[PATH_MAX];
+    tree(&fk);
+    /* a counter that moves every 10 ms, so window ends cost at most 3.5 J */
+    fake_write(fk.root, "gpus.json",
+               "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
+               "\"sensor\": {\"energy_update_ms\": 10}}]}\n");
+    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
+    snprintf(json, sizeof json, "%s/r.json", fk.root);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    nvml_lib = SIM_LIB;
+    out r = run_ebench(
+        &fk, (const char *[]){"run", "-i", "10", "--json", json, "--", MARKER_CHILD_BIN, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "marker mode: 1\n");
+    assert_contains(r.out, "energy: measured by the `ebench run` that started this program");
+    assert_contains(r.err, " phases (the program's windows):\n   prepare ");
+    assert_contains(r.err, "\n   compute                       1 call ");
+    out_free(&r);
+    json_error_t e;
+    json_t *root = json_load_file(json, 0, &e), *w;
+    size_t i;
+    double prepare = NAN, compute = NAN, eff = NAN;
+    json_array_foreach(json_object_get(root, "windows"), i, w)
+    {
+        const char *name = json_string_value(json_object_get(w, "name"));
+        json_t *gpu = json_array_get(json_object_get(w, "domains"), 0);
+        double j = json_real_value(json_object_get(gpu, "energy_j"));
+        if (strcmp(name, "prepare") == 0)
+            prepare = j;
+        if (strcmp(name, "compute") == 0) {
+            compute = j;
+            eff = json_real_value(
+                json_object_get(json_array_get(json_object_get(w, "work"), 0), "per_joule"));
+        }
+    }
+    json_decref(root);
+    assert_near(prepare, 0.3 * 50, 3.5);  /* idle */
+    assert_near(compute, 0.6 * 400, 3.5); /* busy */
+    assert_true(eff > 0.0);
+
+    /* alone, it measures on its own */
+    unsetenv("EBENCH_MARKER_FD");
+    r = run_ebench(&fk,
+                   (const char *[]){"run", "-q", "--", "sh", "-c",
+                                    "unset EBENCH_MARKER_FD; exec \"$0\"", MARKER_CHILD_BIN, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "marker mode: 0\n");
+    assert_contains(r.out, " compute: 1 call, ");
+    assert_contains(r.out, "  gpu0           #    ");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", SIM_LOAD_BIN, "--forget", NULL});
+    out_free(&r);
+    nvml_lib = NO_NVML;
+    unsetenv("EBENCH_SIM_CONFIG");
+    fake_free(&fk);
+}
+
 static void test_version_and_help(void **state)
 {
     (void)state;
@@ -752,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_report_and_compare),
         cmocka_unit_test(test_monitor_and_progress),
         cmocka_unit_test(test_plot),
+        cmocka_unit_test(test_phase_markers),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

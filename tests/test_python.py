@@ -13,8 +13,8 @@ import sys
 import tempfile
 import unittest
 
-LIB, SIM_LIB = sys.argv[1], sys.argv[2]
-del sys.argv[1:3]
+LIB, SIM_LIB, EBENCH = sys.argv[1], sys.argv[2], sys.argv[3]
+del sys.argv[1:4]
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYDIR = os.path.join(os.path.dirname(HERE), "python")
 
@@ -107,6 +107,26 @@ sim.ebsim_forget(cfg)
         self.assertIn("rest", out["results"])
         self.assertEqual(saved["schema"], "ebench-report/1")
         self.assertTrue(saved["domains"][0]["simulated"])
+
+
+class PhaseMarkers(unittest.TestCase):
+    def test_windows_reach_the_parent(self):
+        code = ('from energy_benchmark import EnergyBenchmark\n'
+                'import time\n'
+                'bench = EnergyBenchmark()\n'
+                'with bench.window("py-phase", work={"token": 4096}):\n'
+                '    time.sleep(0.2)\n')
+        with tempfile.TemporaryDirectory() as tmp:
+            report = os.path.join(tmp, "r.json")
+            p = subprocess.run([EBENCH, "run", "-q", "--json", report, "--",
+                                "/usr/bin/python3", "-c", code], env=env(tmp),
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(report) as fh:
+                windows = {w["name"]: w for w in json.load(fh)["windows"]}
+        self.assertIn("py-phase", windows)
+        self.assertAlmostEqual(windows["py-phase"]["duration_s"], 0.2, delta=0.1)
+        self.assertEqual(windows["py-phase"]["work"][0]["unit"], "token")
 
 
 class MissingLibrary(unittest.TestCase):

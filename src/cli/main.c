@@ -33,6 +33,9 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    /* Phase markers are for programs ebench runs; ebench itself always
+     * measures, even when another ebench run started it. */
+    unsetenv("EBENCH_MARKER_FD");
     if (argc < 2) {
         fputs(usage, stderr);
         return EB_EXIT_USAGE;

@@ -208,6 +208,7 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     if (!b)
         return EB_ENOMEM;
     b->cfg = *cfg;
+    b->marker_fd = -1;
     if (!b->cfg.clock)
         b->cfg.clock = monotonic_s;
     b->sysfs_root = root_from(cfg->sysfs_root, "EBENCH_SYSFS_ROOT", "/sys");
@@ -223,14 +224,16 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
         return EB_ENOMEM;
     }
 
-    probe_all(b);
+    b->marker_fd = cfg->manual ? -1 : eb__marker_fd_from_env();
+    if (b->marker_fd < 0)
+        probe_all(b);
     b->t0_abs = b->cfg.clock(b->cfg.clock_ctx);
     clock_gettime(CLOCK_REALTIME, &b->start_wall);
     pthread_mutex_lock(&b->lock);
     b->t_first = eb__tick_at_locked(b, 0.0);
     pthread_mutex_unlock(&b->lock);
 
-    if (!cfg->manual && (rc = eb__sampler_start(b)) < 0) {
+    if (!cfg->manual && b->marker_fd < 0 && (rc = eb__sampler_start(b)) < 0) {
         eb_close(b);
         return rc;
     }
@@ -419,6 +422,7 @@ EB_EXPORT int eb_begin(eb_bench *b, const char *name)
     eb__window w = {.name = strdup(name)};
     if (!w.name)
         return eb__fail(b, EB_ENOMEM, "no memory for window '%s'", name);
+    eb__marker_send(b, 'B', name, 0, NULL);
     pthread_mutex_lock(&b->lock);
     w.t0 = boundary_locked(b);
     int rc = eb__list_push(&b->open_win, &w, sizeof w);
@@ -443,6 +447,7 @@ EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result)
         pthread_mutex_unlock(&b->lock);
         return eb__fail(b, EB_ENOTOPEN, "eb_end(\"%s\"): no window of that name is open", name);
     }
+    eb__marker_send(b, 'E', name, 0, NULL);
     eb__window w = open[i - 1];
     memmove(&open[i - 1], &open[i], (b->open_win.n - i) * sizeof *open);
     b->open_win.n--;

@@ -70,8 +70,17 @@ struct eb_bench {
     struct timespec start_wall; /* CLOCK_REALTIME at eb_open */
     size_t ticks;
 
+    /* Phase markers: started by `ebench run`, this bench only times its
+     * windows and sends them to the parent through this descriptor (-1:
+     * measures on its own). */
+    int marker_fd;
+
     char detail[512];
 };
+
+/* Phase markers (markers.c). */
+int eb__marker_fd_from_env(void);
+void eb__marker_send(eb_bench *b, char kind, const char *name, double amount, const char *unit);
 
 /* Records why the last call failed; returns err. */
 int eb__fail(eb_bench *b, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -104,6 +104,7 @@ EB_EXPORT int eb_add_work(eb_bench *b, const char *window, double amount, const 
                 w->n_work++;
             }
             w->work[k].amount += amount;
+            eb__marker_send(b, 'W', window, amount, unit);
         }
     }
     pthread_mutex_unlock(&b->lock);

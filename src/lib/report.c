@@ -128,7 +128,10 @@ static void print_notes(FILE *out, eb_bench *b)
             fprintf(out, "\n");
         fprintf(out, " warning: %s\n", w[i]);
     }
-    if (b->n_dom == 0)
+    if (b->marker_fd >= 0)
+        fprintf(out, " energy: measured by the `ebench run` that started this program; these "
+                     "windows went to it as phase markers, and its report gives their energy\n");
+    else if (b->n_dom == 0)
         fprintf(out, " no energy source could be read on this machine (ebench info says why)\n");
 }
 
@@ -138,6 +141,102 @@ static void join_argv(char *buf, size_t len, const char *const *argv)
     buf[0] = '\0';
     for (size_t i = 0; argv && argv[i] && used + 1 < len; i++)
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+/* Work per joule in the unit people quote: TFLOP/J (= TFLOPS/W) for FLOPs. */
+static void efficiency(const eb__work *w, double energy_j, double *per_j, const char **label)
+{
+    int flop = strcmp(w->unit, "flop") == 0;
+    *per_j = energy_j > 0 ? w->amount / energy_j / (flop ? 1e12 : 1) : NAN;
+    *label = flop ? "TFLOP/J (= TFLOPS/W)" : NULL;
+}
+
+/* Windows aggregated by name, in order of first appearance. */
+typedef struct agg {
+    const char *name;
+    size_t calls;
+    double duration_s;
+    eb_result sum;
+    eb__work work[EB_MAX_WORK]; /* summed over the calls */
+    size_t n_work;
+} agg;
+
+static void add_work(eb__work *acc, size_t *n, const eb__work *w, size_t n_w)
+{
+    for (size_t k = 0; k < n_w; k++) {
+        size_t j = 0;
+        while (j < *n && strcmp(acc[j].unit, w[k].unit) != 0)
+            j++;
+        if (j == EB_MAX_WORK)
+            continue;
+        if (j == *n)
+            acc[(*n)++] = (eb__work){.amount = 0};
+        memcpy(acc[j].unit, w[k].unit, sizeof acc[j].unit);
+        acc[j].amount += w[k].amount;
+    }
+}
+
+static void add_energy(double *acc, double v)
+{
+    if (!isnan(v))
+        *acc = isnan(*acc) ? v : *acc + v;
+}
+
+static agg *aggregate_locked(eb_bench *b, size_t *n_out)
+{
+    const eb__window *w = b->closed_win.v;
+    agg *a = calloc(b->closed_win.n ? b->closed_win.n : 1, sizeof *a);
+    size_t n = 0;
+
+    if (!a)
+        return NULL;
+    for (size_t i = 0; i < b->closed_win.n; i++) {
+        size_t k = 0;
+        while (k < n && strcmp(a[k].name, w[i].name) != 0)
+            k++;
+        if (k == n) {
+            a[n].name = w[i].name;
+            a[n].sum.total_energy_j = NAN;
+            a[n].sum.n_domains = b->n_dom;
+            for (size_t d = 0; d < b->n_dom; d++) {
+                a[n].sum.domains[d].energy_j = a[n].sum.domains[d].peak_power_w = NAN;
+                a[n].sum.domains[d].method = b->dom[d].desc.method;
+            }
+            n++;
+        }
+        eb_result r;
+        eb__result_locked(b, w[i].t0, w[i].t1, &r);
+        a[k].calls++;
+        a[k].duration_s += r.duration_s;
+        add_energy(&a[k].sum.total_energy_j, r.total_energy_j);
+        a[k].sum.total_incomplete += r.total_incomplete;
+        add_work(a[k].work, &a[k].n_work, w[i].work, w[i].n_work);
+        for (size_t d = 0; d < b->n_dom; d++) {
+            eb_domain_energy *s = &a[k].sum.domains[d];
+            add_energy(&s->energy_j, r.domains[d].energy_j);
+            if (!(r.domains[d].peak_power_w <= s->peak_power_w) &&
+                !isnan(r.domains[d].peak_power_w))
+                s->peak_power_w = r.domains[d].peak_power_w;
+            s->samples += r.domains[d].samples;
+            s->covered_s += r.domains[d].covered_s;
+            s->lost_at_s = r.domains[d].lost_at_s;
+            s->unreliable |= r.domains[d].unreliable;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        double var = 0;
+        a[k].sum.duration_s = a[k].duration_s;
+        for (size_t d = 0; d < b->n_dom; d++) {
+            eb_domain_energy *s = &a[k].sum.domains[d];
+            s->avg_power_w = s->covered_s > 0 ? s->energy_j / s->covered_s : NAN;
+            s->uncertainty_j = s->energy_j * b->dom[d].desc.uncertainty_rel;
+            if (b->dom[d].desc.in_total && !isnan(s->uncertainty_j))
+                var += s->uncertainty_j * s->uncertainty_j;
+        }
+        a[k].sum.total_uncertainty_j = sqrt(var);
+    }
+    *n_out = n;
+    return a;
 }
 
 static void print_idle(FILE *out, const eb_bench *b, const eb__summary *s, const eb_run_meta *meta)
@@ -176,14 +275,6 @@ static void print_steady(FILE *out, const eb_bench *b, const eb__summary *s)
                     s->steady_from_s[d], s->steady_power_w[d], s->steady_energy_j[d],
                     s->r.duration_s - s->steady_from_s[d]);
     }
-}
-
-/* Work per joule in the unit people quote: TFLOP/J (= TFLOPS/W) for FLOPs. */
-static void efficiency(const eb__work *w, double energy_j, double *per_j, const char **label)
-{
-    int flop = strcmp(w->unit, "flop") == 0;
-    *per_j = energy_j > 0 ? w->amount / energy_j / (flop ? 1e12 : 1) : NAN;
-    *label = flop ? "TFLOP/J (= TFLOPS/W)" : NULL;
 }
 
 static void print_efficiency(FILE *out, const eb_bench *b, const eb__summary *s)
@@ -242,6 +333,44 @@ static void print_accounting(FILE *out, const eb__summary *s)
             s->n_gpus == 1 ? "" : "s");
 }
 
+/* The program's own windows (phase markers, or the library's windows): energy
+ * per phase, beside the run's own spans. */
+static void print_phases(FILE *out, eb_bench *b, const eb_run_meta *meta)
+{
+    size_t n, shown = 0;
+    char warm[256] = "", span[256] = "";
+    if (meta && meta->span) {
+        snprintf(span, sizeof span, "%s", meta->span);
+        snprintf(warm, sizeof warm, "%s (warmup)", meta->span);
+    }
+    agg *a = aggregate_locked(b, &n);
+    for (size_t k = 0; a && k < n; k++) {
+        if (strcmp(a[k].name, span) == 0 || strcmp(a[k].name, warm) == 0 ||
+            strcmp(a[k].name, "idle") == 0)
+            continue;
+        if (!shown++)
+            fprintf(out, "\n phases (the program's windows):\n");
+        const eb_result *r = &a[k].sum;
+        char e[32];
+        if (isnan(r->total_energy_j))
+            snprintf(e, sizeof e, "%s", "<not supported>");
+        else
+            snprintf(e, sizeof e, "%.3f J", r->total_energy_j);
+        fprintf(out, "   %-24s %6zu call%s %12.6f s %16s %10.2f W avg", a[k].name, a[k].calls,
+                a[k].calls == 1 ? " " : "s", a[k].duration_s, e,
+                a[k].duration_s > 0 ? r->total_energy_j / a[k].duration_s : NAN);
+        for (size_t w = 0; w < a[k].n_work; w++) {
+            double per_j;
+            const char *label;
+            efficiency(&a[k].work[w], r->total_energy_j, &per_j, &label);
+            fprintf(out, "  %.4g %s%s", per_j, label ? "TFLOP/J" : a[k].work[w].unit,
+                    label ? "" : "/J");
+        }
+        fputc('\n', out);
+    }
+    free(a);
+}
+
 EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta)
 {
     char cmd[512], runs[64] = "";
@@ -275,6 +404,7 @@ EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta)
     for (size_t k = 0; st && k < st->n_outliers; k++)
         fprintf(out, " outlier: run %zu (its total energy is far from the median of the runs)\n",
                 st->outliers[k] + 1);
+    print_phases(out, b, meta);
     print_idle(out, b, &s, meta);
     print_steady(out, b, &s);
     print_efficiency(out, b, &s);
@@ -284,76 +414,6 @@ EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta)
     fprintf(out, "\n");
     pthread_mutex_unlock(&b->lock);
     return ferror(out) ? EB_EIO : EB_OK;
-}
-
-/* Windows aggregated by name, in order of first appearance. */
-typedef struct agg {
-    const char *name;
-    size_t calls;
-    double duration_s;
-    eb_result sum;
-} agg;
-
-static void add_energy(double *acc, double v)
-{
-    if (!isnan(v))
-        *acc = isnan(*acc) ? v : *acc + v;
-}
-
-static agg *aggregate_locked(eb_bench *b, size_t *n_out)
-{
-    const eb__window *w = b->closed_win.v;
-    agg *a = calloc(b->closed_win.n ? b->closed_win.n : 1, sizeof *a);
-    size_t n = 0;
-
-    if (!a)
-        return NULL;
-    for (size_t i = 0; i < b->closed_win.n; i++) {
-        size_t k = 0;
-        while (k < n && strcmp(a[k].name, w[i].name) != 0)
-            k++;
-        if (k == n) {
-            a[n].name = w[i].name;
-            a[n].sum.total_energy_j = NAN;
-            a[n].sum.n_domains = b->n_dom;
-            for (size_t d = 0; d < b->n_dom; d++) {
-                a[n].sum.domains[d].energy_j = a[n].sum.domains[d].peak_power_w = NAN;
-                a[n].sum.domains[d].method = b->dom[d].desc.method;
-            }
-            n++;
-        }
-        eb_result r;
-        eb__result_locked(b, w[i].t0, w[i].t1, &r);
-        a[k].calls++;
-        a[k].duration_s += r.duration_s;
-        add_energy(&a[k].sum.total_energy_j, r.total_energy_j);
-        a[k].sum.total_incomplete += r.total_incomplete;
-        for (size_t d = 0; d < b->n_dom; d++) {
-            eb_domain_energy *s = &a[k].sum.domains[d];
-            add_energy(&s->energy_j, r.domains[d].energy_j);
-            if (!(r.domains[d].peak_power_w <= s->peak_power_w) &&
-                !isnan(r.domains[d].peak_power_w))
-                s->peak_power_w = r.domains[d].peak_power_w;
-            s->samples += r.domains[d].samples;
-            s->covered_s += r.domains[d].covered_s;
-            s->lost_at_s = r.domains[d].lost_at_s;
-            s->unreliable |= r.domains[d].unreliable;
-        }
-    }
-    for (size_t k = 0; k < n; k++) {
-        double var = 0;
-        a[k].sum.duration_s = a[k].duration_s;
-        for (size_t d = 0; d < b->n_dom; d++) {
-            eb_domain_energy *s = &a[k].sum.domains[d];
-            s->avg_power_w = s->covered_s > 0 ? s->energy_j / s->covered_s : NAN;
-            s->uncertainty_j = s->energy_j * b->dom[d].desc.uncertainty_rel;
-            if (b->dom[d].desc.in_total && !isnan(s->uncertainty_j))
-                var += s->uncertainty_j * s->uncertainty_j;
-        }
-        a[k].sum.total_uncertainty_j = sqrt(var);
-    }
-    *n_out = n;
-    return a;
 }
 
 EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
@@ -491,10 +551,19 @@ static json_t *windows_json(eb_bench *b)
                                                   num(e->avg_power_w), "peak_power_w",
                                                   num(e->peak_power_w)));
         }
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:I, s:f, s:o, s:o}", "name", a[k].name, "calls",
-                                        (json_int_t)a[k].calls, "duration_s", a[k].duration_s,
-                                        "energy_j", num(a[k].sum.total_energy_j), "domains", doms));
+        json_t *work = json_array();
+        for (size_t w = 0; w < a[k].n_work; w++) {
+            double per_j;
+            const char *label;
+            efficiency(&a[k].work[w], a[k].sum.total_energy_j, &per_j, &label);
+            json_array_append_new(work,
+                                  json_pack("{s:s, s:f, s:o}", "unit", a[k].work[w].unit, "amount",
+                                            a[k].work[w].amount, "per_joule", num(per_j)));
+        }
+        json_array_append_new(
+            arr, json_pack("{s:s, s:I, s:f, s:o, s:o, s:o}", "name", a[k].name, "calls",
+                           (json_int_t)a[k].calls, "duration_s", a[k].duration_s, "energy_j",
+                           num(a[k].sum.total_energy_j), "domains", doms, "work", work));
     }
     free(a);
     return arr;
