@@ -88,7 +88,35 @@ static void print_table(json_t *r, const char *path)
                te > 0 ? 100 * eb_cli_num(t, "uncertainty_j") / te : 0, "total",
                eb_cli_num(t, "avg_power_w"));
     printf("\n %18.9f seconds time elapsed\n", eb_cli_num(r, "elapsed_s"));
+    json_t *w;
+    int first = 1;
+    json_array_foreach(json_object_get(r, "windows"), i, w)
+    {
+        const char *name = str(w, "name");
+        if (!strcmp(name, "run") || !strcmp(name, "run (warmup)") || !strcmp(name, "idle"))
+            continue;
+        if (first)
+            printf("\n phases (the program's windows):\n");
+        first = 0;
+        printf("   %-24s %6lld call%s %12.6f s %14.3f J\n", name,
+               (long long)json_integer_value(json_object_get(w, "calls")),
+               json_integer_value(json_object_get(w, "calls")) == 1 ? " " : "s",
+               eb_cli_num(w, "duration_s"), eb_cli_num(w, "energy_j"));
+    }
     printf("\n idle baseline: %s\n", str(r, "idle_baseline"));
+    if (!json_is_object(reps)) {
+        printf("\n steady state (%s):\n", str(r, "steady_state_rule"));
+        json_array_foreach(doms, i, d)
+        {
+            json_t *st = json_object_get(d, "steady_state");
+            double from = eb_cli_num(st, "from_s");
+            if (isnan(from))
+                printf("   %-16s never settled\n", str(d, "id"));
+            else
+                printf("   %-16s from %.3f s: %.2f W (%.3f J)\n", str(d, "id"), from,
+                       eb_cli_num(st, "avg_power_w"), eb_cli_num(st, "energy_j"));
+        }
+    }
     json_t *eff = json_object_get(r, "efficiency"), *e;
     json_array_foreach(eff, i, e)
     {
@@ -105,7 +133,7 @@ static void print_table(json_t *r, const char *path)
         printf(" %.4g gCO2e at %g g/kWh (%s), %.4g node-hours\n", eb_cli_num(acc, "co2_g"),
                eb_cli_num(acc, "carbon_g_per_kwh"), str(acc, "carbon_source"),
                eb_cli_num(acc, "node_hours"));
-    json_t *un = json_object_get(r, "unavailable"), *w;
+    json_t *un = json_object_get(r, "unavailable");
     json_array_foreach(un, i, w)
     {
         if (strcmp(str(w, "source"), str(w, "what")) == 0)

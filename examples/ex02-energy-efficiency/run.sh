@@ -1,0 +1,16 @@
+#!/bin/sh
+# Exercise 2: compare two implementations of the same work by energy.
+#   examples/ex02-energy-efficiency/run.sh [BUILD_DIR] [OUT_DIR] [N]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../../build}" && pwd)
+out=${2:-$here/out}
+n=${3:-384}
+reps=3
+mkdir -p "$out"
+flop=$(awk "BEGIN { printf \"%.0f\", 2 * $n * $n * $n }")
+for impl in naive blocked; do
+    "$build/ebench" run --quiet --repeat "$reps" --warmup 1 --work "$flop:flop" \
+        --json "$out/$impl.json" -- "$build/examples/ex02_matmul" "$impl" "$n"
+done
+"$build/ebench" compare "$out/naive.json" "$out/blocked.json"
