@@ -72,21 +72,32 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
     fprintf(f, " noenhanced\nset xlabel 'time (s)'\nset ylabel 'power (W)'\n"
                "set key outside right top noenhanced\nset grid\nset yrange [0:*]\n");
 
-    /* windows and phases, shaded (at most 60 labelled, so the plot stays readable) */
+    /* windows and phases, shaded (at most 60 labelled, so the plot stays
+     * readable); the run itself spans the plot and is not shaded, the idle
+     * baseline and warm-up runs are grey */
     json_t *ph = json_object_get(r, "phases"), *p;
+    size_t shaded = 0;
     json_array_foreach(ph, i, p)
     {
         double t0 = eb_cli_num(p, "t0_s"), t1 = eb_cli_num(p, "t1_s");
-        if (i >= 60 || isnan(t0) || isnan(t1))
+        const char *name = json_string_value(json_object_get(p, "name"));
+        if (shaded >= 60 || isnan(t0) || isnan(t1) || !name)
             break;
+        if (strcmp(name, "run") == 0)
+            continue;
+        int grey = strcmp(name, "idle") == 0 || strcmp(name, "run (warmup)") == 0;
+        shaded++;
         fprintf(f,
                 "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 fc rgb '%s' "
-                "fs solid 0.25 noborder behind\n",
-                i + 1, t0, t1, i % 2 ? "#c6dbef" : "#fdd0a2");
-        fprintf(f, "set label %zu ", i + 1);
-        quoted(f, json_string_value(json_object_get(p, "name")));
+                "fs solid 0.3 noborder behind\n",
+                shaded, t0, t1,
+                grey         ? "#d9d9d9"
+                : shaded % 2 ? "#fdd0a2"
+                             : "#c6dbef");
+        fprintf(f, "set label %zu ", shaded);
+        quoted(f, name);
         fprintf(f, " at %.6f, graph %.2f left front noenhanced font ',8'\n", t0,
-                0.97 - 0.04 * (double)(i % 4));
+                0.97 - 0.04 * (double)((shaded - 1) % 4));
     }
 
     /* steady state starts (dashed) and idle levels (dotted), per domain */
@@ -99,8 +110,9 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
         if (!isnan(from) && !isnan(span0))
             fprintf(f,
                     "set arrow %zu from %.6f, graph 0 to %.6f, graph 1 nohead dt 2 lc %zu\n"
-                    "set label %zu 'steady' at %.6f, graph 0.03 left textcolor lt %zu font ',8'\n",
-                    arrow, span0 + from, span0 + from, i + 1, 100 + arrow, span0 + from, i + 1),
+                    "set label %zu 'steady' at %.6f, graph %.2f left textcolor lt %zu font ',8'\n",
+                    arrow, span0 + from, span0 + from, i + 1, 100 + arrow, span0 + from,
+                    0.03 + 0.04 * (double)(i % 3), i + 1),
                 arrow++;
         if (!isnan(idle))
             fprintf(f,
