@@ -237,6 +237,7 @@ typedef struct eb_reading {
     double sm_clock_mhz;
     double temperature_c;
     double power_limit_w;
+    int up; /* 1 while the domain answers; 0 once lost or before any valid sample */
 } eb_reading;
 
 EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out);

@@ -494,7 +494,8 @@ EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out)
         return EB_EINVAL;
     pthread_mutex_lock(&b->lock);
     const eb__series *s = &b->dom[i].series;
-    *out = (eb_reading){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    *out = (eb_reading){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, 0};
+    out->up = s->n > 0 && !s->lost;
     if (s->n > 0) {
         const eb__sample *v = &s->v[s->n - 1];
         out->t_s = v->t_s;

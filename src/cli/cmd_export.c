@@ -1,0 +1,346 @@
+/*
+ * cmd_export.c - `ebench export`: the latest readings of every domain over
+ * HTTP for Prometheus (text format 0.0.4), through libmicrohttpd.
+ *
+ * The sampler thread takes the readings; a scrape only formats the latest
+ * ones (cached until the next sample), so any number of scrapers never
+ * touches the driver. Listens on loopback unless told otherwise; a cap on
+ * connections and a per-connection timeout keep slow clients from starving
+ * scrapes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "prom.h"
+
+static const char export_usage[] =
+    "usage: ebench export [--listen ADDR:PORT] [--interval MS] [--gpus LIST] [--dcgm-names]\n"
+    "                     [--hpc-job-mapping-dir DIR] [--tls-cert FILE --tls-key FILE]\n"
+    "\n"
+    "Serves the latest readings of every domain for Prometheus at /metrics (text\n"
+    "format 0.0.4): ebench_energy_joules_total, ebench_power_watts,\n"
+    "ebench_gpu_utilization_ratio, ebench_memory_utilization_ratio,\n"
+    "ebench_sm_clock_hertz, ebench_temperature_celsius, ebench_power_limit_watts,\n"
+    "ebench_domain_up, ebench_build_info. Stops on SIGTERM or SIGINT.\n"
+    "\n"
+    "  --listen ADDR:PORT        where to listen (default 127.0.0.1:9400, loopback only;\n"
+    "                            0.0.0.0:9400 for every interface)\n"
+    "  --interval MS             sampling interval (default 1000)\n"
+    "  --gpus LIST               as for ebench run\n"
+    "  --dcgm-names              also dcgm-exporter's DCGM_FI_DEV_* series, so dashboards\n"
+    "                            made for it (Grafana 12239) work unchanged\n"
+    "  --hpc-job-mapping-dir DIR hpc_job label from DIR/<gpu index> (job ids, one per\n"
+    "                            line), as dcgm-exporter does\n"
+    "  --tls-cert FILE, --tls-key FILE   serve HTTPS\n"
+    "  --max-connections N       at most N clients at once (default 64)\n";
+
+typedef struct server {
+    eb_bench *b;
+    eb_prom_opts prom;
+    pthread_mutex_t lock;
+    char *page; /* the cached exposition */
+    size_t page_len;
+    double page_t; /* latest sample time it was made from */
+} server;
+
+static double latest_t(eb_bench *b)
+{
+    double t = -1;
+    for (size_t i = 0; i < eb_domain_count(b); i++) {
+        eb_reading r;
+        eb_latest(b, i, &r);
+        if (r.t_s > t)
+            t = r.t_s;
+    }
+    return t;
+}
+
+/* The exposition, made again only when a new sample has arrived. */
+static struct MHD_Response *metrics_response(server *s)
+{
+    struct MHD_Response *resp = NULL;
+    pthread_mutex_lock(&s->lock);
+    double t = latest_t(s->b);
+    if (!s->page || t != s->page_t || eb_domain_count(s->b) == 0) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (f) {
+            eb_prom_write(f, s->b, &s->prom);
+            fclose(f);
+            free(s->page);
+            s->page = buf;
+            s->page_len = len;
+            s->page_t = t;
+        }
+    }
+    if (s->page)
+        resp = MHD_create_response_from_buffer(s->page_len, s->page, MHD_RESPMEM_MUST_COPY);
+    pthread_mutex_unlock(&s->lock);
+    if (resp)
+        MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return resp;
+}
+
+static const char index_page[] =
+    "<!DOCTYPE html><html><head><title>ebench exporter</title></head><body>"
+    "<h1>ebench exporter</h1><p>Energy and power of every GPU, CPU package and DRAM "
+    "domain on this node.</p><p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
+                             const char *body)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, "Allow", "GET, HEAD");
+    enum MHD_Result rc = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **req)
+{
+    server *s = cls;
+    (void)version;
+    (void)upload;
+    if (!*req) { /* first call for this request: wait for the body, if any */
+        *req = (void *)1;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0; /* a body is never wanted */
+        return MHD_YES;
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "405 method not allowed\n");
+    if (strcmp(url, "/") == 0)
+        return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", index_page);
+    if (strcmp(url, "/metrics") != 0)
+        return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "404 not found: try /metrics\n");
+    struct MHD_Response *r = metrics_response(s);
+    if (!r)
+        return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "500 out of memory\n");
+    enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* Binds the listening socket ourselves, so a busy port gets a clear error. */
+static int listen_on(const char *spec, struct sockaddr_in *addr)
+{
+    char host[64];
+    const char *colon = strrchr(spec, ':');
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host || *end || port < 1 ||
+        port > 65535) {
+        fprintf(stderr, "ebench export: --listen '%s': expected ADDR:PORT, e.g. 127.0.0.1:9400\n",
+                spec);
+        return -2;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_port = htons((unsigned short)port);
+    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
+        fprintf(stderr, "ebench export: --listen '%s': '%s' is not an IPv4 address\n", spec, host);
+        return -2;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)addr, sizeof *addr) != 0 || listen(fd, 128) != 0) {
+        int err = errno;
+        fprintf(stderr, "ebench export: cannot listen on %s: %s%s\n", spec, strerror(err),
+                err == EADDRINUSE ? " (another exporter there? choose another --listen port)" : "");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+        buf[n] = '\0';
+    else {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+int eb_cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"interval", required_argument, NULL, 'i'},
+        {"gpus", required_argument, NULL, 'g'},
+        {"dcgm-names", no_argument, NULL, 'd'},
+        {"hpc-job-mapping-dir", required_argument, NULL, 'm'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},
+        {"max-connections", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *listen_spec = "127.0.0.1:9400", *cert = NULL, *key = NULL;
+    double max_conn = 64;
+    server s;
+    eb_config cfg;
+    int c;
+
+    memset(&s, 0, sizeof s);
+    eb_config_init(&cfg);
+    cfg.interval_ms = 1000;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            listen_spec = optarg;
+            break;
+        case 'i':
+            if (eb_cli_positive("--interval", optarg, 1, 3600000, &cfg.interval_ms) < 0)
+                return EB_EXIT_USAGE;
+            break;
+        case 'g':
+            if (eb_cli_check_gpus(optarg) < 0)
+                return EB_EXIT_USAGE;
+            cfg.gpus = optarg;
+            break;
+        case 'd':
+            s.prom.dcgm_names = 1;
+            break;
+        case 'm':
+            s.prom.job_map_dir = optarg;
+            break;
+        case 'c':
+            cert = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'n':
+            if (eb_cli_positive("--max-connections", optarg, 1, 100000, &max_conn) < 0)
+                return EB_EXIT_USAGE;
+            break;
+        case 'h':
+            fputs(export_usage, stdout);
+            return 0;
+        default:
+            fputs(export_usage, stderr);
+            return EB_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ebench export: unexpected argument '%s'\n%s", argv[optind], export_usage);
+        return EB_EXIT_USAGE;
+    }
+    if (!cert != !key) {
+        fprintf(stderr, "ebench export: --tls-cert and --tls-key go together\n");
+        return EB_EXIT_USAGE;
+    }
+    char *cert_pem = cert ? slurp_file(cert) : NULL, *key_pem = key ? slurp_file(key) : NULL;
+    if ((cert && !cert_pem) || (key && !key_pem)) {
+        fprintf(stderr, "ebench export: cannot read %s: %s\n", cert_pem ? key : cert,
+                strerror(errno));
+        free(cert_pem);
+        free(key_pem);
+        return EB_EXIT_USAGE;
+    }
+    struct sockaddr_in addr;
+    int fd = listen_on(listen_spec, &addr);
+    if (fd < 0) {
+        free(cert_pem);
+        free(key_pem);
+        return fd == -2 ? EB_EXIT_USAGE : EB_EXIT_FAIL;
+    }
+
+    /* Signals are taken by sigwait in this thread; every other thread, the
+     * sampler and libmicrohttpd's, starts with them blocked. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    int rc = eb_open(&s.b, &cfg);
+    if (rc < 0) {
+        fprintf(stderr, "ebench: cannot start measuring: %s\n", eb_strerror(rc));
+        close(fd);
+        return EB_EXIT_FAIL;
+    }
+    if (eb_cli_gpus_found(s.b, cfg.gpus) < 0) {
+        eb_close(s.b);
+        close(fd);
+        return EB_EXIT_USAGE;
+    }
+    char host[256];
+    eb_hostname(host, sizeof host);
+    s.prom.hostname = host;
+    pthread_mutex_init(&s.lock, NULL);
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    if (cert_pem)
+        flags |= MHD_USE_TLS;
+    struct MHD_Daemon *d;
+    if (cert_pem)
+        d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, fd,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
+                             MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_HTTPS_MEM_CERT,
+                             cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+    else
+        d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, fd,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
+                             MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "ebench export: cannot start the HTTP server%s\n",
+                cert_pem ? " (is the certificate and key a valid PEM pair?)" : "");
+        eb_close(s.b);
+        close(fd);
+        free(cert_pem);
+        free(key_pem);
+        return EB_EXIT_FAIL;
+    }
+    fprintf(stderr, "ebench export: serving %zu domain%s at %s://%s/metrics every %g ms\n",
+            eb_domain_count(s.b), eb_domain_count(s.b) == 1 ? "" : "s", cert_pem ? "https" : "http",
+            listen_spec, cfg.interval_ms);
+    int sig;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "ebench export: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    MHD_stop_daemon(d);
+    close(fd);
+    eb_close(s.b);
+    pthread_mutex_destroy(&s.lock);
+    free(s.page);
+    free(cert_pem);
+    free(key_pem);
+    return 0;
+}

@@ -1,0 +1,88 @@
+/* test_prom.c - the Prometheus exposition: escaping, and the exact text for
+ * known readings. */
+#include "cli/prom.h"
+#include "helpers.h"
+
+static char *render(void (*fn)(FILE *, void *), void *arg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    fn(f, arg);
+    fclose(f);
+    return buf;
+}
+
+static void escape_one(FILE *f, void *arg)
+{
+    eb_prom_escape(f, arg);
+}
+
+static void test_escaping(void **state)
+{
+    (void)state;
+    char *s = render(escape_one, "a \"quoted\" back\\slash\nnew line");
+    assert_string_equal(s, "a \\\"quoted\\\" back\\\\slash\\nnew line");
+    free(s);
+    s = render(escape_one, "");
+    assert_string_equal(s, "");
+    free(s);
+}
+
+typedef struct ctx {
+    eb_bench *b;
+    eb_prom_opts o;
+} ctx;
+
+static void write_all(FILE *f, void *arg)
+{
+    ctx *c = arg;
+    assert_int_equal(eb_prom_write(f, c->b, &c->o), 0);
+}
+
+static void test_exposition(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_init(&fk);
+    fake_zone(&fk, "intel-rapl:0", "package-0", 1000000, 900000);
+    ctx c = {fake_open(&fk, 0), {0, NULL, "node\"7"}};
+    fk.now = 2.0;
+    fake_set(&fk, "intel-rapl:0", "100000\n"); /* wrapped: +0.2 J in 2 s */
+    assert_int_equal(eb_tick(c.b), EB_OK);
+    char *s = render(write_all, &c);
+    const char *labels = "{domain=\"cpu0-package\",kind=\"cpu\",vendor=\"intel\","
+                         "device=\"package-0\",uuid=\"\",pci_bus_id=\"\",hostname=\"node\\\"7\","
+                         "method=\"counter\"}";
+    char expect[2048];
+    snprintf(expect, sizeof expect,
+             "# HELP ebench_energy_joules_total Energy used since the exporter started, in "
+             "joules; monotonic across hardware counter wraps.\n"
+             "# TYPE ebench_energy_joules_total counter\n"
+             "ebench_energy_joules_total%s 0.2\n"
+             "# HELP ebench_power_watts Power draw in watts.\n"
+             "# TYPE ebench_power_watts gauge\n"
+             "ebench_power_watts%s 0.1\n"
+             "# HELP ebench_domain_up 1 while the domain answers, 0 once it is lost (e.g. the GPU "
+             "fell off the bus).\n"
+             "# TYPE ebench_domain_up gauge\n"
+             "ebench_domain_up%s 1\n"
+             "# HELP ebench_build_info ebench's version and this exporter's host.\n"
+             "# TYPE ebench_build_info gauge\n"
+             "ebench_build_info{version=\"" EB_VERSION_STRING "\",hostname=\"node\\\"7\"} 1\n",
+             labels, labels, labels);
+    assert_string_equal(s, expect); /* GPU-only metrics are absent, not 0 */
+    free(s);
+    eb_close(c.b);
+    fake_free(&fk);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_exposition),
+    };
+    return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
+}
