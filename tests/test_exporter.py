@@ -97,6 +97,18 @@ class Exporter(unittest.TestCase):
                            text=True)
         self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""))
 
+    def test_1b_dashboard_queries_name_real_metrics(self):
+        import re
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "../contrib/grafana/ebench.json")) as fh:
+            dash = json.load(fh)
+        exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+        names = set(re.findall(r"\b(ebench_[a-z_]+)", " ".join(exprs)))
+        _, _, body = get(self.base + "/metrics")
+        exported = set(re.findall(r"^# TYPE (\S+)", body, re.M))
+        self.assertTrue(names)
+        self.assertEqual(names - exported, set())
+
     def test_2_paths_and_methods(self):
         self.assertEqual(get(self.base + "/")[0], 200)
         self.assertIn('href="/metrics"', get(self.base + "/")[2])

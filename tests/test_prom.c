@@ -54,7 +54,7 @@ static void test_exposition(void **state)
     char *s = render(write_all, &c);
     const char *labels = "{domain=\"cpu0-package\",kind=\"cpu\",vendor=\"intel\","
                          "device=\"package-0\",uuid=\"\",pci_bus_id=\"\",hostname=\"node\\\"7\","
-                         "method=\"counter\"}";
+                         "method=\"counter\",in_total=\"true\"}";
     char expect[2048];
     snprintf(expect, sizeof expect,
              "# HELP ebench_energy_joules_total Energy used since the exporter started, in "
@@ -78,11 +78,53 @@ static void test_exposition(void **state)
     fake_free(&fk);
 }
 
+/* dcgm-exporter's names and hpc_job labels, on a simulated GPU. */
+static void test_dcgm_and_jobs(void **state)
+{
+    (void)state;
+    fake fk;
+    char scenario[600], jobs[600];
+    eb_config cfg;
+    fake_init(&fk);
+    fake_write(fk.root, "gpu.json",
+               "{\"gpus\": [{\"uuid\": \"GPU-abc\", \"pci_bus_id\": \"00000000:07:00.0\", "
+               "\"phases\": [{\"seconds\": 100, \"power_w\": 300}]}]}\n");
+    fake_write(fk.root, "jobs/0", "1234\n5678\n");
+    snprintf(scenario, sizeof scenario, "%s/gpu.json", fk.root);
+    snprintf(jobs, sizeof jobs, "%s/jobs", fk.root);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    setenv("EBENCH_SIM_CLOCK", "manual", 1);
+    setenv("EBENCH_NVML_LIBRARY", SIM_LIB, 1);
+    eb_config_init(&cfg);
+    cfg.manual = 1;
+    cfg.clock = fake_clock;
+    cfg.clock_ctx = &fk;
+    cfg.sources = EB_SOURCE_NVML;
+    ctx c = {NULL, {1, jobs, "n1"}};
+    assert_int_equal(eb_open(&c.b, &cfg), EB_OK);
+    char *s = render(write_all, &c);
+    assert_contains(s, "# TYPE DCGM_FI_DEV_POWER_USAGE gauge\n");
+    assert_contains(
+        s, "DCGM_FI_DEV_POWER_USAGE{gpu=\"0\",UUID=\"GPU-abc\",pci_bus_id=\"00000000:07:00.0\","
+           "device=\"nvidia0\",modelName=\"Simulated H100 80GB HBM3\",Hostname=\"n1\","
+           "hpc_job=\"1234\"} ");
+    assert_contains(s, ",hpc_job=\"5678\"} ");
+    assert_contains(s, "# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter\n");
+    assert_contains(s, "DCGM_FI_DEV_SM_CLOCK{gpu=\"0\"");
+    assert_contains(s, "ebench_power_watts{domain=\"gpu0\"");
+    assert_contains(s, "in_total=\"true\",hpc_job=\"1234\",simulated=\"true\"}");
+    free(s);
+    eb_close(c.b);
+    unsetenv("EBENCH_SIM_CLOCK");
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_exposition),
+        cmocka_unit_test(test_dcgm_and_jobs),
     };
     return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
 }

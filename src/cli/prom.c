@@ -83,7 +83,7 @@ static const metric metrics[] = {
      "1 while the domain answers, 0 once it is lost (e.g. the GPU fell off the bus).", up, 0},
 };
 
-static void labels(FILE *f, const eb_domain_info *d, const char *host)
+static void labels(FILE *f, const eb_domain_info *d, const char *host, const char *job)
 {
     fputs("{domain=\"", f);
     eb_prom_escape(f, d->id);
@@ -99,7 +99,13 @@ static void labels(FILE *f, const eb_domain_info *d, const char *host)
     eb_prom_escape(f, d->pci_bus_id ? d->pci_bus_id : "");
     fputs("\",hostname=\"", f);
     eb_prom_escape(f, host);
-    fprintf(f, "\",method=\"%s\"", eb_method_name(d->method));
+    fprintf(f, "\",method=\"%s\",in_total=\"%s\"", eb_method_name(d->method),
+            d->in_total ? "true" : "false");
+    if (job) {
+        fputs(",hpc_job=\"", f);
+        eb_prom_escape(f, job);
+        fputc('"', f);
+    }
     if (d->simulated)
         fputs(",simulated=\"true\"", f);
     if (d->method == EB_METHOD_MODEL)
@@ -201,9 +207,15 @@ int eb_prom_write(FILE *f, eb_bench *b, const eb_prom_opts *o)
                 continue;
             if (!header++)
                 fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, m->type);
-            fputs(m->name, f);
-            labels(f, d, o->hostname);
-            value(f, v);
+            /* with a job mapping, a GPU's series carry hpc_job, one per job */
+            char jobs[16][64];
+            size_t n_jobs =
+                strcmp(d->kind, "gpu") == 0 ? jobs_of(o->job_map_dir, d->id + 3, jobs, 16) : 0;
+            for (size_t j = 0; j < (n_jobs ? n_jobs : 1); j++) {
+                fputs(m->name, f);
+                labels(f, d, o->hostname, n_jobs ? jobs[j] : NULL);
+                value(f, v);
+            }
         }
     }
     fprintf(f,
