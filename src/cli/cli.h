@@ -15,6 +15,7 @@ int eb_cmd_compare(int argc, char **argv);
 int eb_cmd_monitor(int argc, char **argv);
 int eb_cmd_plot(int argc, char **argv);
 int eb_cmd_export(int argc, char **argv);
+int eb_cmd_merge(int argc, char **argv);
 
 /* Parses a positive number with an optional range; prints an error naming
  * the option and returns -1 on bad input. */

@@ -19,6 +19,7 @@ static const char usage[] =
     "  monitor   live readings of every domain (table or CSV)\n"
     "  plot      power over time of a saved run, with its phases (gnuplot)\n"
     "  export    serve every domain's readings to Prometheus (/metrics)\n"
+    "  merge     one job report from the reports of its nodes\n"
     "\n"
     "'ebench COMMAND --help' tells more about each.\n"
     "Environment: EBENCH_SYSFS_ROOT, EBENCH_PROCFS_ROOT (roots for /sys and /proc\n"
@@ -31,6 +32,7 @@ static const struct {
     {"info", eb_cmd_info},       {"run", eb_cmd_run},         {"report", eb_cmd_report},
     {"compare", eb_cmd_compare}, {"monitor", eb_cmd_monitor}, {"plot", eb_cmd_plot},
     {"export", eb_cmd_export},
+    {"merge", eb_cmd_merge},
 };
 
 int main(int argc, char **argv)

@@ -673,6 +673,34 @@ static json_t *phases_json(const eb_bench *b)
     return arr;
 }
 
+static const char *first_env(const char *const *names)
+{
+    for (; *names; names++) {
+        const char *v = getenv(*names);
+        if (v && *v)
+            return v;
+    }
+    return NULL;
+}
+
+/* Where this report comes from in a job: the batch system's and the MPI
+ * launcher's variables, for ebench merge. */
+static json_t *job_json(const char *host)
+{
+    static const char *const job[] = {"SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", NULL};
+    static const char *const step[] = {"SLURM_STEP_ID", NULL};
+    static const char *const rank[] = {"SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK",
+                                       "PMIX_RANK", NULL};
+    static const char *const local[] = {"SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK",
+                                        "MPI_LOCALRANKID", "PMI_LOCAL_RANK", NULL};
+    const char *j = first_env(job), *st = first_env(step), *r = first_env(rank),
+               *l = first_env(local);
+    return json_pack("{s:o, s:o, s:s, s:o, s:o}", "id", j ? json_string(j) : json_null(), "step",
+                     st ? json_string(st) : json_null(), "node", host, "rank",
+                     r ? json_integer(atoll(r)) : json_null(), "local_rank",
+                     l ? json_integer(atoll(l)) : json_null());
+}
+
 static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
 {
     eb__summary s;
@@ -733,6 +761,7 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     json_object_set_new(root, "span_t0_s", num(s.reps >= 2 ? NAN : s.t0));
     json_object_set_new(root, "phases", phases_json(b));
     json_object_set_new(root, "timeline", timeline_json(b));
+    json_object_set_new(root, "job", job_json(host));
     pthread_mutex_unlock(&b->lock);
     return root;
 }
