@@ -49,6 +49,7 @@ typedef struct gpu {
     char name[NVML_DEVICE_NAME_V2_BUFFER_SIZE], uuid[NVML_DEVICE_UUID_V2_BUFFER_SIZE];
     char pci[NVML_DEVICE_PCI_BUS_ID_BUFFER_SIZE];
     int arch;
+    unsigned minor;
     double idle_w, limit_w, peak_tflops, sm_clock_mhz;
     double upd_s, win_s, energy_upd_s;
     int usage_avg_1s, energy_counter, fields;
@@ -261,6 +262,7 @@ static int load_gpu(gpu *g, unsigned i, json_t *o)
              str(o, "uuid", "GPU-00000000-0000-0000-0000-000000000000"));
     snprintf(g->pci, sizeof g->pci, "%s", str(o, "pci_bus_id", "00000000:00:00.0"));
     preset(g, str(o, "arch", "hopper"));
+    g->minor = (unsigned)num(o, "minor", i);
     g->idle_w = num(o, "idle_power_w", 50);
     g->limit_w = num(o, "power_limit_w", 400);
     g->peak_tflops = num(o, "peak_tflops", 19);
@@ -532,6 +534,14 @@ API nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t dev, unsigned *arch)
     GPU_OR_RETURN();
     (void)t;
     *arch = (unsigned)g->arch;
+    return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t dev, unsigned *minor)
+{
+    GPU_OR_RETURN();
+    (void)t;
+    *minor = g->minor;
     return NVML_SUCCESS;
 }
 

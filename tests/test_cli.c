@@ -20,6 +20,7 @@ extern char **environ;
     ": cannot open shared object file: No such file or directory\n"
 
 static const char *nvml_lib = NO_NVML;
+static const char *hostname = "node01"; /* EBENCH_HOSTNAME for the runs */
 
 typedef struct out {
     int status; /* exit status as a shell reports it */
@@ -56,7 +57,7 @@ static out run_ebench(fake *fk, const char *const *args)
 
     setenv("EBENCH_SYSFS_ROOT", fk->sysfs, 1);
     setenv("EBENCH_PROCFS_ROOT", fk->procfs, 1);
-    setenv("EBENCH_HOSTNAME", "node01", 1);
+    setenv("EBENCH_HOSTNAME", hostname, 1);
     setenv("EBENCH_NVML_LIBRARY", nvml_lib, 1);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -788,6 +789,110 @@ static void test_phase_markers(void **state)
     fake_free(&fk);
 }
 
+/* A job across nodes: one measuring process per node, reports merged. */
+static void test_launcher_and_merge(void **state)
+{
+    (void)state;
+    fake fk;
+    char scenario[PATH_MAX], pattern[PATH_MAX], a[PATH_MAX], b[PATH_MAX], job[PATH_MAX],
+        other[PATH_MAX], marker[PATH_MAX];
+    tree(&fk);
+    fake_write(fk.root, "gpus.json",
+               "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"phases\": [{\"seconds\": "
+               "100, \"power_w\": 300}]}, {\"pci_bus_id\": \"00000000:08:00.0\", \"minor\": 4, "
+               "\"phases\": [{\"seconds\": 100, \"power_w\": 100}]}]}\n");
+    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    nvml_lib = SIM_LIB;
+
+    /* local rank 1: runs the command, measures nothing, writes nothing */
+    snprintf(marker, sizeof marker, "%s/r1.json", fk.root);
+    setenv("SLURM_LOCALID", "1", 1);
+    out r = run_ebench(&fk, (const char *[]){"run", "--json", marker, "--", "sh", "-c",
+                                             "echo rank1; exit 3", NULL});
+    assert_int_equal(r.status, 3);
+    assert_string_equal(r.out, "rank1\n");
+    assert_string_equal(r.err, "");
+    assert_int_equal(access(marker, F_OK), -1);
+    out_free(&r);
+
+    /* local rank 0 on two pretended nodes of job 42, only the step's GPU
+     * (minor number 4 = NVML index 1, drawing 100 W) */
+    setenv("SLURM_LOCALID", "0", 1);
+    setenv("SLURM_JOB_ID", "42", 1);
+    setenv("SLURM_STEP_GPUS", "4", 1);
+    snprintf(pattern, sizeof pattern, "%s/run.%%j.%%n.json", fk.root);
+    const char *nodes[] = {"nodeA", "nodeB"};
+    for (int k = 0; k < 2; k++) {
+        setenv("SLURM_PROCID", k ? "1" : "0", 1);
+        hostname = nodes[k]; /* two nodes, pretended */
+        r = run_ebench(&fk, (const char *[]){"run", "-q", "-i", "10", "-w", "1e12:flop", "-o",
+                                             pattern, "--", "sleep", "0.5", NULL});
+        assert_int_equal(r.status, 0);
+        out_free(&r);
+    }
+    hostname = "node01";
+    unsetenv("SLURM_LOCALID");
+    unsetenv("SLURM_JOB_ID");
+    unsetenv("SLURM_STEP_GPUS");
+    unsetenv("SLURM_PROCID");
+    snprintf(a, sizeof a, "%s/run.42.nodeA.json", fk.root);
+    snprintf(b, sizeof b, "%s/run.42.nodeB.json", fk.root);
+    snprintf(job, sizeof job, "%s/job.json", fk.root);
+    char *ta = slurp(a);
+    assert_contains(ta, "\"id\": \"gpu1\""); /* the step's GPU only */
+    assert_null(strstr(ta, "\"id\": \"gpu0\""));
+    assert_contains(ta, "selected: SLURM_STEP_GPUS=4 (by device minor number)");
+    assert_contains(ta, "\"id\": \"42\"");
+    free(ta);
+
+    r = run_ebench(&fk, (const char *[]){"merge", a, b, "-o", job, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "   nodeA ");
+    assert_contains(r.out, "   job total ");
+    out_free(&r);
+    json_error_t e;
+    json_t *ja = json_load_file(a, 0, &e), *jb = json_load_file(b, 0, &e),
+           *jj = json_load_file(job, 0, &e);
+    double ea = json_real_value(json_object_get(json_object_get(ja, "total"), "energy_j"));
+    double eb = json_real_value(json_object_get(json_object_get(jb, "total"), "energy_j"));
+    double ej = json_real_value(json_object_get(json_object_get(jj, "total"), "energy_j"));
+    assert_near(ej, ea + eb, 1e-6); /* each node once */
+    assert_int_equal(json_array_size(json_object_get(jj, "nodes")), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(jj, "domains"), 0), "id")),
+        "nodeA/gpu1");
+    json_t *eff = json_array_get(json_object_get(jj, "efficiency"), 0);
+    assert_near(json_real_value(json_object_get(eff, "amount")), 2e12, 1); /* both nodes' work */
+    json_decref(ja);
+    json_decref(jb);
+    json_decref(jj);
+
+    /* refusals */
+    r = run_ebench(&fk, (const char *[]){"merge", a, a, "-o", job, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "ebench merge: node nodeA appears twice");
+    out_free(&r);
+    fake_write(fk.root, "other.json",
+               "{\"schema\": \"ebench-report/1\", \"domains\": [], \"total\": {}, "
+               "\"job\": {\"id\": \"43\", \"node\": \"nodeC\"}}\n");
+    snprintf(other, sizeof other, "%s/other.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"merge", a, other, "-o", job, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "ebench merge: different jobs: 42 in ");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"merge", "--force", a, a, "-o", job, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"merge", a, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "give the reports and -o JOB.json");
+    out_free(&r);
+    nvml_lib = NO_NVML;
+    unsetenv("EBENCH_SIM_CONFIG");
+    fake_free(&fk);
+}
+
 static void test_version_and_help(void **state)
 {
     (void)state;
@@ -828,6 +933,7 @@ int main(void)
         cmocka_unit_test(test_monitor_and_progress),
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_phase_markers),
+        cmocka_unit_test(test_launcher_and_merge),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -78,12 +78,12 @@ static json_t *merged_efficiency(json_t **r, size_t n, double energy_j, double u
         char per_unit[48];
         snprintf(per_unit, sizeof per_unit, "%.31s/J", flop ? "TFLOP" : w[j].unit);
         json_array_append_new(
-            arr, json_pack("{s:s, s:f, s:s, s:o, s:o, s:o, s:n, s:[], s:o}", "unit", w[j].unit,
-                           "amount", w[j].amount, "per_joule_unit", per_unit, "per_joule",
-                           num(per_j), "joules_per_unit",
-                           num(per_j > 0 ? energy_j / w[j].amount : NAN), "uncertainty_rel",
-                           num(unc_rel), "gpus_per_joule", "per_gpu", "reason",
-                           isnan(per_j) ? json_string("no energy was measured") : json_null()));
+            arr,
+            json_pack("{s:s, s:f, s:s, s:o, s:o, s:o, s:n, s:[], s:o}", "unit", w[j].unit, "amount",
+                      w[j].amount, "per_joule_unit", per_unit, "per_joule", num(per_j),
+                      "joules_per_unit", num(per_j > 0 ? energy_j / w[j].amount : NAN),
+                      "uncertainty_rel", num(unc_rel), "gpus_per_joule", "per_gpu", "reason",
+                      isnan(per_j) ? json_string("no energy was measured") : json_null()));
     }
     return arr;
 }
@@ -163,7 +163,8 @@ static json_t *merge(json_t **r, const char **files, size_t n)
     json_object_set_new(out, "hostname", json_string(host));
     json_object_set_new(out, "start_time", json_string(start ? start : "1970-01-01T00:00:00Z"));
     json_object_set(out, "command", json_object_get(first, "command"));
-    json_object_set_new(out, "exit_status", exit_status >= 0 ? json_integer(exit_status) : json_null());
+    json_object_set_new(out, "exit_status",
+                        exit_status >= 0 ? json_integer(exit_status) : json_null());
     json_object_set_new(out, "duration_s", json_real(duration));
     json_object_set_new(out, "elapsed_s", num(elapsed));
     json_object_set_new(out, "user_s", num(user));
@@ -176,9 +177,8 @@ static json_t *merge(json_t **r, const char **files, size_t n)
     json_object_set_new(out, "total",
                         json_pack("{s:o, s:o, s:o, s:o, s:b, s:b}", "energy_j", num(energy),
                                   "uncertainty_j", num(isnan(energy) ? NAN : unc), "net_energy_j",
-                                  num(net), "avg_power_w",
-                                  num(span > 0 ? energy / span : NAN), "estimate", estimate,
-                                  "complete", complete));
+                                  num(net), "avg_power_w", num(span > 0 ? energy / span : NAN),
+                                  "estimate", estimate, "complete", complete));
     json_object_set_new(out, "windows", json_array());
     json_object_set_new(out, "unavailable", unav);
     json_object_set_new(out, "warnings", warn);
@@ -189,22 +189,22 @@ static json_t *merge(json_t **r, const char **files, size_t n)
                         merged_efficiency(r, n, energy, energy > 0 ? unc / energy : NAN));
     json_object_set_new(out, "edp_j_s", num(energy * span));
     json_t *acc0 = json_object_get(first, "accounting");
-    json_object_set_new(
-        out, "accounting",
-        json_pack("{s:o, s:O, s:O, s:O, s:O, s:o, s:O, s:o, s:f, s:o, s:o}", "energy_kwh", num(kwh),
-                  "pue", json_object_get(acc0, "pue"), "pue_assumed",
-                  json_object_get(acc0, "pue_assumed"), "carbon_g_per_kwh",
-                  json_object_get(acc0, "carbon_g_per_kwh"), "carbon_source",
-                  json_object_get(acc0, "carbon_source"), "co2_g", num(co2), "price_per_kwh",
-                  json_object_get(acc0, "price_per_kwh"), "cost", num(cost), "nodes", (double)n,
-                  "node_hours", num(node_h), "gpu_hours", num(gpu_h)));
+    json_object_set_new(out, "accounting",
+                        json_pack("{s:o, s:O, s:O, s:O, s:O, s:o, s:O, s:o, s:f, s:o, s:o}",
+                                  "energy_kwh", num(kwh), "pue", json_object_get(acc0, "pue"),
+                                  "pue_assumed", json_object_get(acc0, "pue_assumed"),
+                                  "carbon_g_per_kwh", json_object_get(acc0, "carbon_g_per_kwh"),
+                                  "carbon_source", json_object_get(acc0, "carbon_source"), "co2_g",
+                                  num(co2), "price_per_kwh", json_object_get(acc0, "price_per_kwh"),
+                                  "cost", num(cost), "nodes", (double)n, "node_hours", num(node_h),
+                                  "gpu_hours", num(gpu_h)));
     json_object_set_new(out, "span_t0_s", json_null());
     json_object_set_new(out, "phases", json_array());
     json_object_set_new(out, "timeline", json_array());
     json_object_set_new(out, "job",
                         json_pack("{s:O, s:O, s:s, s:n, s:n}", "id", json_object_get(job, "id"),
-                                  "step", json_object_get(job, "step"), "node", "merged",
-                                  "rank", "local_rank"));
+                                  "step", json_object_get(job, "step"), "node", "merged", "rank",
+                                  "local_rank"));
     json_object_set_new(out, "nodes", nodes);
     return out;
 }
@@ -283,10 +283,9 @@ int eb_cmd_merge(int argc, char **argv)
             json_t *node;
             size_t i;
             printf("\n ebench merge: %zu report%s -> %s\n\n", n, n == 1 ? "" : "s", out);
-            json_array_foreach(json_object_get(m, "nodes"), i, node)
-                printf("   %-24s %14.3f J %12.3f s   %s\n", str(node, "node", "?"),
-                       eb_cli_num(node, "energy_j"), eb_cli_num(node, "elapsed_s"),
-                       str(node, "file", ""));
+            json_array_foreach(json_object_get(m, "nodes"), i, node) printf(
+                "   %-24s %14.3f J %12.3f s   %s\n", str(node, "node", "?"),
+                eb_cli_num(node, "energy_j"), eb_cli_num(node, "elapsed_s"), str(node, "file", ""));
             json_t *t = json_object_get(m, "total");
             printf("   %-24s %14.3f J %12.3f s   (longest)\n\n", "job total",
                    eb_cli_num(t, "energy_j"), eb_cli_num(m, "elapsed_s"));

@@ -56,13 +56,19 @@ static const char run_usage[] =
     "      --price P           price per kWh, for the cost\n"
     "      --nodes N           nodes the job holds, for node-hours (default 1)\n"
     "Output:\n"
-    "  -j, --json FILE         write the report as JSON (docs/report.schema.json)\n"
+    "  -j, -o, --json FILE     write the report as JSON (docs/report.schema.json)\n"
     "  -c, --csv FILE          write the timeline: t_s,domain,power_w,energy_j per sample\n"
     "  -q, --quiet             no progress line and no table (files are still written)\n"
     "  -h, --help              this text\n"
     "\n"
     "FILE may hold %j (job id), %n (node), %r (rank), %p (pid). Output files are\n"
     "checked before CMD starts and written whole (temporary file, then rename).\n"
+    "\n"
+    "Under srun or mpirun, one process per node measures (local rank 0, from\n"
+    "SLURM_LOCALID or OMPI_COMM_WORLD_LOCAL_RANK); the others only run CMD, so a\n"
+    "node's energy is counted once. --all-ranks measures in every process. On a\n"
+    "shared node only the step's GPUs (SLURM_STEP_GPUS) are measured. Merge the\n"
+    "per-node reports with `ebench merge`.\n"
     "\n"
     "Example: ebench run -r 5 --warmup 1 -w 2.4e13:flop --json run.json -- ./gemm 8192\n";
 
@@ -100,7 +106,7 @@ typedef struct run_opts {
     eb_config cfg;
     eb_run_meta meta;
     const char *json, *csv;
-    int quiet;
+    int quiet, all_ranks;
     char **cmd;
     long repeat, warmup;
     double idle_s;
@@ -212,7 +218,8 @@ enum {
     OPT_CARBON,
     OPT_PUE,
     OPT_PRICE,
-    OPT_NODES
+    OPT_NODES,
+    OPT_ALL_RANKS
 };
 
 static int parse_one(run_opts *o, int c)
@@ -221,7 +228,11 @@ static int parse_one(run_opts *o, int c)
     case 'i':
         return eb_cli_positive("--interval", optarg, 1, 3600000, &o->cfg.interval_ms);
     case 'j':
+    case 'o':
         o->json = optarg;
+        return 0;
+    case OPT_ALL_RANKS:
+        o->all_ranks = 1;
         return 0;
     case 'c':
         o->csv = optarg;
@@ -268,6 +279,8 @@ static int parse(int argc, char **argv, run_opts *o)
     static const struct option opts[] = {
         {"interval", required_argument, NULL, 'i'},
         {"json", required_argument, NULL, 'j'},
+        {"output", required_argument, NULL, 'o'},
+        {"all-ranks", no_argument, NULL, OPT_ALL_RANKS},
         {"csv", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"gpus", required_argument, NULL, 'g'},
@@ -293,7 +306,7 @@ static int parse(int argc, char **argv, run_opts *o)
     eb_run_meta_init(&o->meta);
     o->repeat = 1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+i:j:c:qg:r:w:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+i:j:o:c:qg:r:w:h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(run_usage, stdout);
             return 0;
@@ -626,6 +639,23 @@ static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *r
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+/* The launcher's local rank, or -1 outside a launcher. */
+static long local_rank(void)
+{
+    static const char *const vars[] = {"SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK",
+                                       "MPI_LOCALRANKID", "PMI_LOCAL_RANK", NULL};
+    for (size_t i = 0; vars[i]; i++) {
+        const char *v = getenv(vars[i]);
+        char *end;
+        if (v && *v) {
+            long r = strtol(v, &end, 10);
+            if (!*end && r >= 0)
+                return r;
+        }
+    }
+    return -1;
+}
+
 int eb_cmd_run(int argc, char **argv)
 {
     run_opts o;
@@ -636,6 +666,12 @@ int eb_cmd_run(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
+    /* Another process on this node measures it: only run the command. */
+    if (!o.all_ranks && local_rank() > 0) {
+        execvp(o.cmd[0], o.cmd);
+        fprintf(stderr, "ebench: cannot run '%s': %s\n", o.cmd[0], strerror(errno));
+        return errno == ENOENT ? 127 : 126;
+    }
     if (open_output("--json", o.json, &json) < 0 || open_output("--csv", o.csv, &csv) < 0) {
         eb__afile_abort(&json);
         eb__afile_abort(&csv);

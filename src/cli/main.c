@@ -31,8 +31,7 @@ static const struct {
 } commands[] = {
     {"info", eb_cmd_info},       {"run", eb_cmd_run},         {"report", eb_cmd_report},
     {"compare", eb_cmd_compare}, {"monitor", eb_cmd_monitor}, {"plot", eb_cmd_plot},
-    {"export", eb_cmd_export},
-    {"merge", eb_cmd_merge},
+    {"export", eb_cmd_export},   {"merge", eb_cmd_merge},
 };
 
 int main(int argc, char **argv)

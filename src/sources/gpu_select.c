@@ -72,13 +72,14 @@ static int resolve(const eb__gpu_info *info, unsigned n, const char *e, size_t l
 }
 
 void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
-                    const char *cuda_env, const eb__gpu_mig_resolver *mig, eb__gpu_choice *choice,
-                    char *err, size_t err_len)
+                    const char *opt_name, const char *cuda_env, const eb__gpu_mig_resolver *mig,
+                    eb__gpu_choice *choice, char *err, size_t err_len)
 {
     unsigned order[256];
     const int cuda = gpus_opt == NULL;
     const char *list = cuda ? cuda_env : gpus_opt;
     const char *pci_note = "";
+    const char *name = cuda ? "CUDA_VISIBLE_DEVICES" : opt_name ? opt_name : "--gpus";
 
     err[0] = '\0';
     if (n > 256)
@@ -88,8 +89,9 @@ void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
     if (!list || strcmp(list, "all") == 0) {
         for (unsigned i = 0; i < n; i++) {
             choice[i].selected = !info[i].broken;
-            snprintf(choice[i].rule, sizeof choice[i].rule, "%s",
-                     list ? "--gpus all" : "all GPUs (CUDA_VISIBLE_DEVICES is not set)");
+            snprintf(choice[i].rule, sizeof choice[i].rule, "%s%s",
+                     list ? name : "all GPUs (CUDA_VISIBLE_DEVICES is not set)",
+                     list ? " all" : "");
         }
         return;
     }
@@ -100,8 +102,8 @@ void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
                        "them";
     }
     for (unsigned i = 0; i < n; i++)
-        snprintf(choice[i].rule, sizeof choice[i].rule, "%s=%.64s does not name it",
-                 cuda ? "CUDA_VISIBLE_DEVICES" : "--gpus", list);
+        snprintf(choice[i].rule, sizeof choice[i].rule, "%s%s%.64s does not name it", name,
+                 strchr(name, '=') ? "" : "=", strchr(name, '=') ? "" : list);
 
     const char *p = list;
     for (unsigned pos = 0; *p; pos++) {
@@ -109,8 +111,7 @@ void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
         int is_mig;
         int k = resolve(info, n, p, len, cuda, order, mig, &is_mig);
         if (k < 0) {
-            snprintf(err, err_len, "%s=%s: '%.*s' %s%s", cuda ? "CUDA_VISIBLE_DEVICES" : "--gpus",
-                     list, (int)(len > 64 ? 64 : len), p,
+            snprintf(err, err_len, "%s=%s: '%.*s' %s%s", name, list, (int)(len > 64 ? 64 : len), p,
                      k == -2 ? "matches several GPUs" : "matches no GPU",
                      cuda ? "; CUDA ignores it and every entry after it" : "");
             break;
@@ -127,7 +128,8 @@ void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
                          is_mig ? ", a MIG instance of it" : "",
                          all_digits(p, len) ? pci_note : "");
             else
-                snprintf(choice[k].rule, sizeof choice[k].rule, "--gpus %.64s", list);
+                snprintf(choice[k].rule, sizeof choice[k].rule, "%s%s%.64s", name,
+                         strchr(name, '=') ? "" : " ", strchr(name, '=') ? "" : list);
         }
         p += len;
         if (*p == ',')

@@ -32,11 +32,12 @@ typedef struct eb__gpu_mig_resolver {
     void *ctx;
 } eb__gpu_mig_resolver;
 
-/* Fills choice[0..n). gpus_opt: the --gpus value or NULL; cuda_env: the value
+/* Fills choice[0..n). gpus_opt: the --gpus value or NULL (opt_name: what to
+ * call it in the output, NULL for "--gpus"); cuda_env: the value
  * of CUDA_VISIBLE_DEVICES or NULL. A problem with either is written to err
  * ("" if none). */
 void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
-                    const char *cuda_env, const eb__gpu_mig_resolver *mig, eb__gpu_choice *choice,
-                    char *err, size_t err_len);
+                    const char *opt_name, const char *cuda_env, const eb__gpu_mig_resolver *mig,
+                    eb__gpu_choice *choice, char *err, size_t err_len);
 
 #endif

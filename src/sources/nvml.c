@@ -43,6 +43,7 @@ typedef struct fns {
     nvmlReturn_t (*by_uuid)(const char *, nvmlDevice_t *);
     nvmlReturn_t (*mig_parent)(nvmlDevice_t, nvmlDevice_t *);
     nvmlReturn_t (*architecture)(nvmlDevice_t, unsigned *);
+    nvmlReturn_t (*minor)(nvmlDevice_t, unsigned *);
     const char *(*sim_version)(void);
 } fns;
 
@@ -133,6 +134,7 @@ static const char *load(nvml *n, eb__probe_ctx *ctx, char *why, size_t len)
     RESOLVE(by_uuid, "nvmlDeviceGetHandleByUUID");
     RESOLVE(mig_parent, "nvmlDeviceGetDeviceHandleFromMigDeviceHandle");
     RESOLVE(architecture, "nvmlDeviceGetArchitecture");
+    RESOLVE(minor, "nvmlDeviceGetMinorNumber");
     RESOLVE(sim_version, "ebsim_version");
     return tried;
 }
@@ -318,6 +320,44 @@ static int mig_index(void *ctx, const char *mig_uuid, const eb__gpu_info *info, 
     return -1;
 }
 
+/* SLURM_STEP_GPUS (or SLURM_JOB_GPUS) as NVML indices, through each GPU's
+ * minor number. Returns 0 and the list, or -1 if Slurm names no GPUs. */
+static int slurm_gpus(nvml *n, eb__probe_ctx *ctx, const eb__gpu_info *info, nvmlDevice_t *dev,
+                      unsigned count, char *out, size_t len, char *name, size_t name_len)
+{
+    const char *var = "SLURM_STEP_GPUS", *v = getenv(var);
+    if (!v || !*v)
+        v = getenv(var = "SLURM_JOB_GPUS");
+    if (!v || !*v || !n->f.minor)
+        return -1;
+    snprintf(name, name_len, "%s=%.200s (by device minor number)", var, v);
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = v; *p;) {
+        char *end;
+        unsigned long want = strtoul(p, &end, 10);
+        int found = -1;
+        for (unsigned i = 0; end != p && i < count && found < 0; i++) {
+            unsigned minor;
+            if (!info[i].broken && n->f.minor(dev[i], &minor) == NVML_SUCCESS && minor == want)
+                found = (int)i;
+        }
+        if (found >= 0)
+            used += (size_t)snprintf(out + used, len - used, "%s%d", used ? "," : "", found);
+        else
+            ctx->unavailable(ctx, "NVIDIA",
+                             "%s=%s: no GPU here has device minor number %.*s (see the Minor "
+                             "Number in nvidia-smi -q)",
+                             var, v, (int)strcspn(p, ","), p);
+        p += strcspn(p, ",");
+        if (*p == ',')
+            p++;
+        if (used >= len)
+            break;
+    }
+    return 0;
+}
+
 static void nvml_probe(void *priv, eb__probe_ctx *ctx)
 {
     nvml *n = priv;
@@ -364,8 +404,17 @@ static void nvml_probe(void *priv, eb__probe_ctx *ctx)
     eb__gpu_choice choice[EB_MAX_DOMAINS];
     eb__gpu_mig_resolver mig = {n->f.by_uuid && n->f.mig_parent ? mig_index : NULL, n};
     char rule_err[EB__TEXT_LEN] = "";
-    eb__gpu_select(info, count, ctx->gpus, getenv("CUDA_VISIBLE_DEVICES"), &mig, choice, rule_err,
-                   sizeof rule_err);
+    /* Slurm names the step's GPUs by device minor number (/dev/nvidiaN), the
+     * same on every process of the node, unlike CUDA's renumbered indices. */
+    char slurm[EB__TEXT_LEN], slurm_name[EB__TEXT_LEN];
+    const char *gpus = ctx->gpus, *gpus_name = NULL;
+    if (!gpus && slurm_gpus(n, ctx, info, dev, count, slurm, sizeof slurm, slurm_name,
+                            sizeof slurm_name) == 0) {
+        gpus = slurm;
+        gpus_name = slurm_name;
+    }
+    eb__gpu_select(info, count, gpus, gpus_name, getenv("CUDA_VISIBLE_DEVICES"), &mig, choice,
+                   rule_err, sizeof rule_err);
     if (rule_err[0])
         ctx->unavailable(ctx, "NVIDIA", "%s", rule_err);
     for (unsigned i = 0; i < count; i++) {
