@@ -1,0 +1,189 @@
+/*
+ * ebench_mpi.c - see ebench_mpi.h. One bench per node, opened by the node's
+ * lowest rank; windows are barriers around the leaders' eb_begin/eb_end;
+ * the leaders' figures are gathered to rank 0 over a leaders communicator.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ebench_mpi.h"
+
+struct eb_mpi {
+    MPI_Comm comm;    /* the job */
+    MPI_Comm node;    /* the ranks of this node */
+    MPI_Comm leaders; /* one rank per node; MPI_COMM_NULL elsewhere */
+    int rank, node_rank, node_size;
+    eb_bench *b; /* leaders only */
+    char name[64];
+};
+
+/* Ranks on one shared-memory node that claim different names (tests
+ * pretending to be several nodes) are split apart by name. */
+static int split_nodes(eb_mpi *m)
+{
+    MPI_Comm shared;
+    int size,
+        rc = MPI_Comm_split_type(m->comm, MPI_COMM_TYPE_SHARED, m->rank, MPI_INFO_NULL, &shared);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    MPI_Comm_size(shared, &size);
+    char *names = malloc((size_t)size * sizeof m->name);
+    if (!names) {
+        MPI_Comm_free(&shared);
+        return MPI_ERR_NO_MEM;
+    }
+    MPI_Allgather(m->name, sizeof m->name, MPI_CHAR, names, sizeof m->name, MPI_CHAR, shared);
+    int color = 0;
+    while (strncmp(names + (size_t)color * sizeof m->name, m->name, sizeof m->name) != 0)
+        color++; /* the first rank with my name */
+    free(names);
+    rc = MPI_Comm_split(shared, color, m->rank, &m->node);
+    MPI_Comm_free(&shared);
+    return rc;
+}
+
+EB_EXPORT int eb_mpi_open(eb_mpi **out, MPI_Comm comm, const eb_config *cfg)
+{
+    eb_mpi *m = calloc(1, sizeof *m);
+    if (!out)
+        return EB_EINVAL;
+    *out = NULL;
+    if (!m)
+        return EB_ENOMEM;
+    MPI_Comm_dup(comm, &m->comm);
+    MPI_Comm_rank(m->comm, &m->rank);
+    eb_hostname(m->name, sizeof m->name);
+    if (split_nodes(m) != MPI_SUCCESS) {
+        MPI_Comm_free(&m->comm);
+        free(m);
+        return EB_EIO;
+    }
+    MPI_Comm_rank(m->node, &m->node_rank);
+    MPI_Comm_size(m->node, &m->node_size);
+    MPI_Comm_split(m->comm, m->node_rank == 0 ? 0 : MPI_UNDEFINED, m->rank, &m->leaders);
+    int rc = EB_OK;
+    if (m->node_rank == 0)
+        rc = eb_open(&m->b, cfg);
+    /* everyone learns whether every leader could open its bench */
+    int ok = rc == EB_OK, all_ok;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, m->comm);
+    if (!all_ok) {
+        eb_mpi_close(m);
+        return rc < 0 ? rc : EB_EIO;
+    }
+    *out = m;
+    return EB_OK;
+}
+
+EB_EXPORT void eb_mpi_close(eb_mpi *m)
+{
+    if (!m)
+        return;
+    eb_close(m->b);
+    if (m->leaders != MPI_COMM_NULL)
+        MPI_Comm_free(&m->leaders);
+    MPI_Comm_free(&m->node);
+    MPI_Comm_free(&m->comm);
+    free(m);
+}
+
+EB_EXPORT int eb_mpi_begin(eb_mpi *m, const char *name)
+{
+    if (!m || !name)
+        return EB_EINVAL;
+    MPI_Barrier(m->comm);
+    return m->b ? eb_begin(m->b, name) : EB_OK;
+}
+
+EB_EXPORT int eb_mpi_end(eb_mpi *m, const char *name, eb_mpi_result **result)
+{
+    eb_mpi_node mine;
+    eb_result r;
+    int rc = EB_OK;
+
+    if (result)
+        *result = NULL;
+    if (!m || !name)
+        return EB_EINVAL;
+    MPI_Barrier(m->comm);
+    if (!m->b)
+        return EB_OK;
+    rc = eb_end(m->b, name, &r);
+    memset(&mine, 0, sizeof mine);
+    memcpy(mine.name, m->name, sizeof mine.name);
+    mine.leader_rank = m->rank;
+    mine.n_ranks = m->node_size;
+    mine.duration_s = r.duration_s;
+    mine.energy_j = rc == EB_OK ? r.total_energy_j : NAN;
+    mine.uncertainty_j = r.total_uncertainty_j;
+    for (size_t i = 0; rc == EB_OK && i < r.n_domains; i++) {
+        const eb_domain_info *d = eb_domain(m->b, i);
+        if (strcmp(d->kind, "gpu") == 0 && !isnan(r.domains[i].energy_j)) {
+            mine.gpu_energy_j += r.domains[i].energy_j;
+            mine.n_gpus++;
+        }
+    }
+    int n_nodes, lrank;
+    MPI_Comm_size(m->leaders, &n_nodes);
+    MPI_Comm_rank(m->leaders, &lrank);
+    eb_mpi_node *all = lrank == 0 ? calloc((size_t)n_nodes, sizeof *all) : NULL;
+    MPI_Gather(&mine, sizeof mine, MPI_BYTE, all, sizeof mine, MPI_BYTE, 0, m->leaders);
+    if (lrank == 0 && all) {
+        eb_mpi_result *res = calloc(1, sizeof *res);
+        if (!res) {
+            free(all);
+            return EB_ENOMEM;
+        }
+        res->nodes = all;
+        res->n_nodes = n_nodes;
+        double var = 0;
+        for (int k = 0; k < n_nodes; k++) {
+            res->energy_j += isnan(all[k].energy_j) ? 0 : all[k].energy_j;
+            var += all[k].uncertainty_j * all[k].uncertainty_j;
+            res->n_ranks += all[k].n_ranks;
+            if (all[k].duration_s > res->duration_s)
+                res->duration_s = all[k].duration_s;
+        }
+        res->uncertainty_j = sqrt(var);
+        if (result)
+            *result = res;
+        else
+            eb_mpi_result_free(res);
+    }
+    return rc;
+}
+
+EB_EXPORT void eb_mpi_result_free(eb_mpi_result *r)
+{
+    if (r) {
+        free(r->nodes);
+        free(r);
+    }
+}
+
+EB_EXPORT int eb_mpi_print(eb_mpi *m, const eb_mpi_result *r, FILE *out)
+{
+    if (!m || m->rank != 0 || !r)
+        return EB_OK;
+    fprintf(out, "\n ebench (MPI): %d ranks on %d node%s, each node measured once\n\n", r->n_ranks,
+            r->n_nodes, r->n_nodes == 1 ? "" : "s");
+    fprintf(out, "   %-24s %6s %16s %12s %14s\n", "node", "ranks", "energy (J)", "time (s)",
+            "GPUs (J)");
+    for (int k = 0; k < r->n_nodes; k++)
+        fprintf(out, "   %-24s %6d %16.3f %12.6f %14.3f\n", r->nodes[k].name, r->nodes[k].n_ranks,
+                r->nodes[k].energy_j, r->nodes[k].duration_s, r->nodes[k].gpu_energy_j);
+    fprintf(out, "   %-24s %6d %16.3f %12.6f   +- %.3f J\n\n", "job total", r->n_ranks, r->energy_j,
+            r->duration_s, r->uncertainty_j);
+    return ferror(out) ? EB_EIO : EB_OK;
+}
+
+EB_EXPORT eb_bench *eb_mpi_bench(eb_mpi *m)
+{
+    return m ? m->b : NULL;
+}
+
+EB_EXPORT int eb_mpi_is_leader(const eb_mpi *m)
+{
+    return m && m->b != NULL;
+}

@@ -1,0 +1,58 @@
+/*
+ * test_mpi.c - the MPI layer under mpirun -np 4 on simulated GPUs drawing a
+ * constant 300 + 100 W: as one node, the job total is the GPUs' energy once
+ * (not four times); with --pretend 2 (EBENCH_HOSTNAME by rank parity) two
+ * nodes each measure their GPUs once. Exits non-zero on a wrong figure.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ebench_mpi.h"
+
+int main(int argc, char **argv)
+{
+    int rank, size, pretend = argc > 2 && strcmp(argv[1], "--pretend") == 0 ? atoi(argv[2]) : 1;
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (pretend > 1) {
+        char name[32];
+        snprintf(name, sizeof name, "node%d", rank % pretend);
+        setenv("EBENCH_HOSTNAME", name, 1);
+    }
+    eb_config cfg;
+    eb_config_init(&cfg);
+    cfg.sources = EB_SOURCE_NVML;
+    cfg.interval_ms = 20;
+    eb_mpi *m;
+    if (eb_mpi_open(&m, MPI_COMM_WORLD, &cfg) != EB_OK) {
+        fprintf(stderr, "rank %d: eb_mpi_open failed\n", rank);
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    eb_mpi_result *r;
+    eb_mpi_begin(m, "work");
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL);
+    eb_mpi_end(m, "work", &r);
+    int bad = 0;
+    if (rank == 0) {
+        eb_mpi_print(m, r, stdout);
+        /* constant power: the counters' straight lines are exact */
+        double truth = 0;
+        for (int k = 0; k < r->n_nodes; k++)
+            truth += 400.0 * r->nodes[k].duration_s;
+        int nodes_ok = r->n_nodes == pretend && r->n_ranks == size;
+        int energy_ok = fabs(r->energy_j - truth) <= 0.01 * truth;
+        printf("nodes %d (expected %d), ranks %d, energy %.3f J, truth %.3f J: %s\n", r->n_nodes,
+               pretend, r->n_ranks, r->energy_j, truth, nodes_ok && energy_ok ? "ok" : "WRONG");
+        bad = !(nodes_ok && energy_ok);
+        eb_mpi_result_free(r);
+    }
+    eb_mpi_close(m);
+    MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return bad;
+}
