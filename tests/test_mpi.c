@@ -18,6 +18,10 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* one GPU per rank on a node, as CUDA_VISIBLE_DEVICES usually says: the
+     * node's leader must still measure both (the union) */
+    if (argc > 3 && strcmp(argv[3], "--gpu-per-rank") == 0)
+        setenv("CUDA_VISIBLE_DEVICES", (rank / (pretend > 1 ? pretend : 1)) % 2 ? "1" : "0", 1);
     if (pretend > 1) {
         char name[32];
         snprintf(name, sizeof name, "node%d", rank % pretend);

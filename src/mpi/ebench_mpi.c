@@ -4,6 +4,7 @@
  * the leaders' figures are gathered to rank 0 over a leaders communicator.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,54 @@ static int split_nodes(eb_mpi *m)
     return rc;
 }
 
+#define CVD_LEN 256
+
+/* The node's GPUs are those of all its ranks: the leader measures the union
+ * of their CUDA_VISIBLE_DEVICES (one numbering on one node), or every GPU if
+ * a rank sees them all. Returns what to restore in the leader: 0 nothing,
+ * 1 the saved value, 2 unset. */
+static int gpus_of_node(eb_mpi *m, const char *mine, char *saved, size_t saved_len)
+{
+    char cvd[CVD_LEN] = "";
+    int unset = mine == NULL;
+    if (mine)
+        snprintf(cvd, sizeof cvd, "%s", mine);
+    char *all = m->node_rank == 0 ? malloc((size_t)m->node_size * CVD_LEN) : NULL;
+    int *unsets = m->node_rank == 0 ? malloc((size_t)m->node_size * sizeof(int)) : NULL;
+    MPI_Gather(cvd, CVD_LEN, MPI_CHAR, all, CVD_LEN, MPI_CHAR, 0, m->node);
+    MPI_Gather(&unset, 1, MPI_INT, unsets, 1, MPI_INT, 0, m->node);
+    int restore = 0;
+    if (m->node_rank == 0 && all && unsets) {
+        int any_unset = 0;
+        char joined[CVD_LEN * 4] = "";
+        for (int r = 0; r < m->node_size; r++) {
+            any_unset |= unsets[r];
+            char *list = all + (size_t)r * CVD_LEN, *tok, *save = NULL;
+            for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                char probe[CVD_LEN + 2];
+                snprintf(probe, sizeof probe, ",%s,", tok);
+                char within[sizeof joined + 2];
+                snprintf(within, sizeof within, ",%s,", joined);
+                if (!strstr(within, probe) && strlen(joined) + strlen(tok) + 2 < sizeof joined)
+                    snprintf(joined + strlen(joined), sizeof joined - strlen(joined), "%s%s",
+                             joined[0] ? "," : "", tok);
+            }
+        }
+        if (mine)
+            snprintf(saved, saved_len, "%s", mine);
+        if (any_unset) {
+            if (mine)
+                unsetenv("CUDA_VISIBLE_DEVICES"), restore = 1;
+        } else if (!mine || strcmp(mine, joined) != 0) {
+            setenv("CUDA_VISIBLE_DEVICES", joined, 1);
+            restore = mine ? 1 : 2;
+        }
+    }
+    free(all);
+    free(unsets);
+    return restore;
+}
+
 EB_EXPORT int eb_mpi_open(eb_mpi **out, MPI_Comm comm, const eb_config *cfg)
 {
     eb_mpi *m = calloc(1, sizeof *m);
@@ -63,8 +112,14 @@ EB_EXPORT int eb_mpi_open(eb_mpi **out, MPI_Comm comm, const eb_config *cfg)
     MPI_Comm_size(m->node, &m->node_size);
     MPI_Comm_split(m->comm, m->node_rank == 0 ? 0 : MPI_UNDEFINED, m->rank, &m->leaders);
     int rc = EB_OK;
+    char saved[256] = "", *had = getenv("CUDA_VISIBLE_DEVICES");
+    int restore = gpus_of_node(m, had, saved, sizeof saved);
     if (m->node_rank == 0)
         rc = eb_open(&m->b, cfg);
+    if (restore == 1)
+        setenv("CUDA_VISIBLE_DEVICES", saved, 1);
+    else if (restore == 2)
+        unsetenv("CUDA_VISIBLE_DEVICES");
     /* everyone learns whether every leader could open its bench */
     int ok = rc == EB_OK, all_ok;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, m->comm);
