@@ -154,6 +154,7 @@ typedef struct eb_domain_info {
     const char *note;       /* e.g. the model's assumptions; NULL if none */
     const char *uuid;       /* GPUs: "GPU-..."; NULL if none */
     const char *pci_bus_id; /* GPUs: "00000000:07:00.0"; NULL if none */
+    const char *cuda_entry; /* GPUs: the CUDA_VISIBLE_DEVICES entry that chose it; NULL if none */
     const char *readings;   /* what else it reports each tick; NULL if nothing */
     int simulated;          /* a simulated device (sim/): not a measurement */
     double uncertainty_rel; /* relative uncertainty of its energy (0.05 = +-5%) */

@@ -42,6 +42,15 @@ typedef struct eb_mpi_node {
     int n_gpus;
 } eb_mpi_node;
 
+/* The GPUs a rank owns, where CUDA_VISIBLE_DEVICES says which: their energy. */
+typedef struct eb_mpi_rank {
+    int rank;
+    int node; /* index into nodes[] */
+    int n_gpus;
+    double gpu_energy_j;
+    int shared; /* its GPUs are not its alone (it sees every GPU, or shares one) */
+} eb_mpi_rank;
+
 typedef struct eb_mpi_result {
     double duration_s;    /* the longest of the nodes' */
     double energy_j;      /* the job's total: every node once */
@@ -49,6 +58,8 @@ typedef struct eb_mpi_result {
     int n_ranks;
     int n_nodes;
     eb_mpi_node *nodes; /* n_nodes entries, by leader rank */
+    int n_rank_rows;
+    eb_mpi_rank *ranks; /* GPUs per rank (ranks of nodes with GPUs) */
 } eb_mpi_result;
 
 /* Collective. cfg is used by the node leaders (NULL: defaults). */

@@ -51,8 +51,25 @@ int main(int argc, char **argv)
         int nodes_ok = r->n_nodes == pretend && r->n_ranks == size;
         int energy_ok = fabs(r->energy_j - truth) <= 0.01 * truth;
         printf("nodes %d (expected %d), ranks %d, energy %.3f J, truth %.3f J: %s\n", r->n_nodes,
-               pretend, r->n_ranks, r->energy_j, truth, nodes_ok && energy_ok ? "ok" : "WRONG");
-        bad = !(nodes_ok && energy_ok);
+               pretend, r->n_ranks, r->energy_j, truth, nodes_ok && energy_ok ? "right" : "WRONG");
+        /* one GPU per rank: ranks that see CUDA device 0 (the 300 W GPU at
+         * 07:00.0) own 300 W, those that see 1 own 100 W */
+        int ranks_ok = 1;
+        if (argc > 3 && strcmp(argv[3], "--gpu-per-rank") == 0) {
+            ranks_ok = r->n_rank_rows == size;
+            for (int k = 0; k < r->n_rank_rows; k++) {
+                int rk = r->ranks[k].rank;
+                double want =
+                    ((rk / pretend) % 2 ? 100.0 : 300.0) * r->nodes[r->ranks[k].node].duration_s;
+                /* 2 GPUs per node: more ranks than that share them */
+                int shared = size / pretend > 2;
+                ranks_ok &= r->ranks[k].n_gpus == 1 && r->ranks[k].shared == shared &&
+                            fabs(r->ranks[k].gpu_energy_j - want) <= 0.01 * want;
+            }
+            printf("per-rank GPUs: %s\n", ranks_ok ? "right" : "WRONG");
+        }
+        bad = !(nodes_ok && energy_ok && ranks_ok);
+        printf("%s\n", bad ? "WRONG" : "result: ok");
         eb_mpi_result_free(r);
     }
     eb_mpi_close(m);

@@ -137,6 +137,7 @@ static void fill_info(eb__domain *d)
         .note = s->note[0] ? s->note : NULL,
         .uuid = s->uuid[0] ? s->uuid : NULL,
         .pci_bus_id = s->pci_bus_id[0] ? s->pci_bus_id : NULL,
+        .cuda_entry = s->cuda_entry[0] ? s->cuda_entry : NULL,
         .readings = s->readings[0] ? s->readings : NULL,
         .simulated = s->simulated,
         .uncertainty_rel = s->uncertainty_rel,

@@ -17,7 +17,13 @@ struct eb_mpi {
     int rank, node_rank, node_size;
     eb_bench *b; /* leaders only */
     char name[64];
+    /* leaders: each local rank's global rank and CUDA_VISIBLE_DEVICES */
+    int *ranks;
+    char *cvds;
+    int *cvd_unset;
 };
+
+#define MAX_LOCAL 64 /* ranks per node whose GPUs are reported */
 
 /* Ranks on one shared-memory node that claim different names (tests
  * pretending to be several nodes) are split apart by name. */
@@ -60,6 +66,16 @@ static int gpus_of_node(eb_mpi *m, const char *mine, char *saved, size_t saved_l
     int *unsets = m->node_rank == 0 ? malloc((size_t)m->node_size * sizeof(int)) : NULL;
     MPI_Gather(cvd, CVD_LEN, MPI_CHAR, all, CVD_LEN, MPI_CHAR, 0, m->node);
     MPI_Gather(&unset, 1, MPI_INT, unsets, 1, MPI_INT, 0, m->node);
+    m->ranks = m->node_rank == 0 ? malloc((size_t)m->node_size * sizeof(int)) : NULL;
+    MPI_Gather(&m->rank, 1, MPI_INT, m->ranks, 1, MPI_INT, 0, m->node);
+    if (all) { /* kept whole: strtok below cuts this copy */
+        m->cvds = malloc((size_t)m->node_size * CVD_LEN);
+        if (m->cvds)
+            memcpy(m->cvds, all, (size_t)m->node_size * CVD_LEN);
+        m->cvd_unset = malloc((size_t)m->node_size * sizeof(int));
+        if (m->cvd_unset && unsets)
+            memcpy(m->cvd_unset, unsets, (size_t)m->node_size * sizeof(int));
+    }
     int restore = 0;
     if (m->node_rank == 0 && all && unsets) {
         int any_unset = 0;
@@ -136,6 +152,9 @@ EB_EXPORT void eb_mpi_close(eb_mpi *m)
     if (!m)
         return;
     eb_close(m->b);
+    free(m->ranks);
+    free(m->cvds);
+    free(m->cvd_unset);
     if (m->leaders != MPI_COMM_NULL)
         MPI_Comm_free(&m->leaders);
     MPI_Comm_free(&m->node);
@@ -149,6 +168,53 @@ EB_EXPORT int eb_mpi_begin(eb_mpi *m, const char *name)
         return EB_EINVAL;
     MPI_Barrier(m->comm);
     return m->b ? eb_begin(m->b, name) : EB_OK;
+}
+
+/* Is entry one of the comma-separated list's? */
+static int listed(const char *list, const char *entry)
+{
+    size_t n = strlen(entry);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, entry, n) == 0)
+            return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+/* The leader's rows: each local rank's GPUs (those its CUDA_VISIBLE_DEVICES
+ * entries chose; every GPU if it has none) and their energy in this window. */
+static void rank_rows(eb_mpi *m, const eb_result *r, int *n_rows, eb_mpi_rank *rows)
+{
+    *n_rows = 0;
+    int *owners = calloc(EB_MAX_DOMAINS, sizeof *owners); /* ranks per GPU domain */
+    if (!m->ranks || !m->cvds || !m->cvd_unset || !owners) {
+        free(owners);
+        return;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (int lr = 0; lr < m->node_size && lr < MAX_LOCAL; lr++) {
+            eb_mpi_rank row = {m->ranks[lr], 0, 0, 0, 0};
+            const char *list = m->cvds + (size_t)lr * CVD_LEN;
+            for (size_t i = 0; i < r->n_domains; i++) {
+                const eb_domain_info *d = eb_domain(m->b, i);
+                if (strcmp(d->kind, "gpu") != 0 ||
+                    !(m->cvd_unset[lr] || (d->cuda_entry && listed(list, d->cuda_entry))))
+                    continue;
+                if (pass == 0) {
+                    owners[i]++;
+                    continue;
+                }
+                row.n_gpus++;
+                row.gpu_energy_j += isnan(r->domains[i].energy_j) ? 0 : r->domains[i].energy_j;
+                row.shared |= owners[i] > 1;
+            }
+            if (pass == 1 && row.n_gpus > 0)
+                rows[(*n_rows)++] = row;
+        }
+    }
+    free(owners);
 }
 
 EB_EXPORT int eb_mpi_end(eb_mpi *m, const char *name, eb_mpi_result **result)
@@ -184,6 +250,13 @@ EB_EXPORT int eb_mpi_end(eb_mpi *m, const char *name, eb_mpi_result **result)
     MPI_Comm_rank(m->leaders, &lrank);
     eb_mpi_node *all = lrank == 0 ? calloc((size_t)n_nodes, sizeof *all) : NULL;
     MPI_Gather(&mine, sizeof mine, MPI_BYTE, all, sizeof mine, MPI_BYTE, 0, m->leaders);
+    struct rows {
+        int n;
+        eb_mpi_rank row[MAX_LOCAL];
+    } my_rows, *all_rows = lrank == 0 ? calloc((size_t)n_nodes, sizeof *all_rows) : NULL;
+    rank_rows(m, &r, &my_rows.n, my_rows.row);
+    MPI_Gather(&my_rows, sizeof my_rows, MPI_BYTE, all_rows, sizeof my_rows, MPI_BYTE, 0,
+               m->leaders);
     if (lrank == 0 && all) {
         eb_mpi_result *res = calloc(1, sizeof *res);
         if (!res) {
@@ -201,11 +274,22 @@ EB_EXPORT int eb_mpi_end(eb_mpi *m, const char *name, eb_mpi_result **result)
                 res->duration_s = all[k].duration_s;
         }
         res->uncertainty_j = sqrt(var);
+        for (int k = 0; all_rows && k < n_nodes; k++)
+            res->n_rank_rows += all_rows[k].n;
+        res->ranks = calloc((size_t)(res->n_rank_rows ? res->n_rank_rows : 1), sizeof *res->ranks);
+        for (int k = 0, j = 0; all_rows && res->ranks && k < n_nodes; k++)
+            for (int i = 0; i < all_rows[k].n; i++, j++) {
+                res->ranks[j] = all_rows[k].row[i];
+                res->ranks[j].node = k;
+            }
+        if (!res->ranks)
+            res->n_rank_rows = 0;
         if (result)
             *result = res;
         else
             eb_mpi_result_free(res);
     }
+    free(all_rows);
     return rc;
 }
 
@@ -213,6 +297,7 @@ EB_EXPORT void eb_mpi_result_free(eb_mpi_result *r)
 {
     if (r) {
         free(r->nodes);
+        free(r->ranks);
         free(r);
     }
 }
@@ -230,6 +315,14 @@ EB_EXPORT int eb_mpi_print(eb_mpi *m, const eb_mpi_result *r, FILE *out)
                 r->nodes[k].energy_j, r->nodes[k].duration_s, r->nodes[k].gpu_energy_j);
     fprintf(out, "   %-24s %6d %16.3f %12.6f   +- %.3f J\n\n", "job total", r->n_ranks, r->energy_j,
             r->duration_s, r->uncertainty_j);
+    if (r->n_rank_rows > 0)
+        fprintf(out, "   %-8s %-24s %6s %16s\n", "rank", "node", "GPUs", "GPU energy (J)");
+    for (int k = 0; k < r->n_rank_rows; k++)
+        fprintf(out, "   %-8d %-24s %6d %16.3f%s\n", r->ranks[k].rank,
+                r->nodes[r->ranks[k].node].name, r->ranks[k].n_gpus, r->ranks[k].gpu_energy_j,
+                r->ranks[k].shared ? "   shared with other ranks" : "");
+    if (r->n_rank_rows > 0)
+        fprintf(out, "\n");
     return ferror(out) ? EB_EIO : EB_OK;
 }
 

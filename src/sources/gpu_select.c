@@ -118,6 +118,9 @@ void eb__gpu_select(const eb__gpu_info *info, unsigned n, const char *gpus_opt,
         }
         if (!choice[k].selected) {
             choice[k].selected = 1;
+            if (cuda)
+                snprintf(choice[k].cuda_entry, sizeof choice[k].cuda_entry, "%.*s",
+                         (int)(len > 95 ? 95 : len), p);
             if (is_mig)
                 snprintf(choice[k].mig, sizeof choice[k].mig, "%.*s", (int)(len > 95 ? 95 : len),
                          p);

@@ -22,8 +22,9 @@ typedef struct eb__gpu_info {
 
 typedef struct eb__gpu_choice {
     int selected;
-    char rule[320]; /* why it was (or was not) chosen, for the output */
-    char mig[96];   /* the MIG instance that chose it, "" if none */
+    char rule[320];      /* why it was (or was not) chosen, for the output */
+    char mig[96];        /* the MIG instance that chose it, "" if none */
+    char cuda_entry[96]; /* the CUDA_VISIBLE_DEVICES entry that chose it, "" if none */
 } eb__gpu_choice;
 
 typedef struct eb__gpu_mig_resolver {

@@ -296,6 +296,7 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, unsigned i, nvmlDevice_t dev,
     }
     used += (size_t)snprintf(d.note + used, sizeof d.note - used, "%sselected: %s",
                              used ? "; " : "", choice->rule);
+    snprintf(d.cuda_entry, sizeof d.cuda_entry, "%s", choice->cuda_entry);
     if (choice->mig[0] || (n->f.mig_mode && n->f.mig_mode(dev, &cur, &pend) == NVML_SUCCESS &&
                            cur && used < sizeof d.note))
         snprintf(d.note + used, sizeof d.note - used,

@@ -40,6 +40,7 @@ typedef struct eb__domain_desc {
     int power_is_interval_mean;
     char uuid[96];               /* "" if none */
     char pci_bus_id[32];         /* "" if none */
+    char cuda_entry[96];         /* the CUDA_VISIBLE_DEVICES entry that chose it, "" if none */
     char readings[EB__TEXT_LEN]; /* what else it reports, "" if nothing */
     int simulated;               /* read from the simulated driver (sim/) */
     int has_aux;                 /* fills eb__reading.aux */
