@@ -7,6 +7,8 @@
  *                              1000 Hz (default 3 s each)
  *   eb_overhead run EBENCH [N] wall time of `ebench run -q -- true` against
  *                              `true` alone, N runs each (default 200)
+ *   eb_overhead real           the real GPUs (libnvidia-ml.so.1): cost of a tick and
+ *                              the sampler's CPU share at 10 and 100 Hz
  *   eb_overhead gpus SIM_LIB   8 simulated GPUs: cost of a tick, CPU share at 10
  *                              and 100 Hz, and the highest rate at which the
  *                              sampler still keeps its deadlines
@@ -154,7 +156,8 @@ static void bench_run(const char *ebench, int n)
            a * 1e3, b * 1e3, (b - a) * 1e3, n);
 }
 
-static eb_bench *open_gpus(int manual, double interval_ms)
+/* A bench on the GPUs only: `want` of them (0: however many there are). */
+static eb_bench *open_gpus_n(int manual, double interval_ms, size_t want)
 {
     eb_config cfg;
     eb_bench *b;
@@ -162,11 +165,41 @@ static eb_bench *open_gpus(int manual, double interval_ms)
     cfg.manual = manual;
     cfg.interval_ms = interval_ms;
     cfg.sources = EB_SOURCE_NVML;
-    if (eb_open(&b, &cfg) != EB_OK || eb_domain_count(b) != 8) {
-        fprintf(stderr, "cannot open 8 simulated GPUs\n");
+    if (eb_open(&b, &cfg) != EB_OK || eb_domain_count(b) == 0 ||
+        (want && eb_domain_count(b) != want)) {
+        fprintf(stderr, "cannot open the GPUs (ebench info says why)\n");
         exit(1);
     }
     return b;
+}
+
+static eb_bench *open_gpus(int manual, double interval_ms)
+{
+    return open_gpus_n(manual, interval_ms, 8);
+}
+
+/* The real driver: the cost of a tick and of the sampler thread. */
+static void bench_real(void)
+{
+    eb_bench *b = open_gpus_n(1, 100, 0);
+    long n = 2000;
+    double t0 = clock_s(CLOCK_MONOTONIC);
+    for (long i = 0; i < n; i++)
+        eb_tick(b);
+    printf("real: %zu GPU domain(s), %.1f us per tick (every reading of every GPU)\n",
+           eb_domain_count(b), (clock_s(CLOCK_MONOTONIC) - t0) / (double)n * 1e6);
+    eb_close(b);
+    static const double hz[] = {10, 100};
+    for (size_t i = 0; i < 2; i++) {
+        b = open_gpus_n(0, 1000.0 / hz[i], 0);
+        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
+        struct timespec ts = {5, 0};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = clock_s(CLOCK_MONOTONIC) - w0;
+        printf("real: %5.0f Hz: sampler used %.3f%% of one core\n", hz[i], cpu / wall * 100);
+        eb_close(b);
+    }
 }
 
 static void bench_gpus(const char *sim_lib)
@@ -234,6 +267,8 @@ int main(int argc, char **argv)
         bench_ticks(argc > 2 && strcmp(mode, "ticks") == 0 ? atol(argv[2]) : 100000);
     if (strcmp(mode, "cpu") == 0 || strcmp(mode, "all") == 0)
         bench_cpu(argc > 2 && strcmp(mode, "cpu") == 0 ? atof(argv[2]) : 3.0);
+    if (strcmp(mode, "real") == 0)
+        bench_real();
     if (strcmp(mode, "gpus") == 0) {
         if (argc < 3) {
             fprintf(stderr, "usage: eb_overhead gpus SIM_LIB\n");

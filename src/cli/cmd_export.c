@@ -8,6 +8,19 @@
  * connections and a per-connection timeout keep slow clients from starving
  * scrapes.
  */
+#include "cli.h"
+#include <stdio.h>
+
+#ifndef EBENCH_HAVE_MHD
+int eb_cmd_export(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "ebench export: this ebench was built without libmicrohttpd "
+                    "(apt-get install libmicrohttpd-dev, then rebuild)\n");
+    return EB_EXIT_FAIL;
+}
+#else
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -344,3 +357,4 @@ int eb_cmd_export(int argc, char **argv)
     free(key_pem);
     return 0;
 }
+#endif /* EBENCH_HAVE_MHD */
