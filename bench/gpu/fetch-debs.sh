@@ -7,5 +7,6 @@ set -eu
 cd "$(dirname "$0")/../.."
 mkdir -p .gpu-debs
 cd .gpu-debs
-apt-get download libjansson4 libjansson-dev
+# pkg-config too, in case the GPU image has none (CMake finds jansson through it)
+apt-get download libjansson4 libjansson-dev pkgconf-bin libpkgconf3
 ls -la

@@ -21,6 +21,10 @@ pcdir=$(dirname "$(find "$deps" -name jansson.pc | head -n 1)")
 sed -i "s|^prefix=.*|prefix=$deps/usr|" "$pcdir/jansson.pc"
 export PKG_CONFIG_PATH="$pcdir"
 export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+# no pkg-config on the image: the carried pkgconf
+if ! command -v pkg-config > /dev/null 2>&1; then
+    export PKG_CONFIG="$deps/usr/bin/pkgconf"
+fi
 build=/tmp/ebench-build
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DEBENCH_TESTS=OFF -DEBENCH_WERROR=OFF \
     > "$OUT/build.log" 2>&1
