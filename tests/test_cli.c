@@ -78,6 +78,26 @@ static void out_free(out *r)
     free(r->err);
 }
 
+/* Simulated GPUs for the runs: the scenario is gpus_json ({"gpus": [...]}). */
+static void use_sim(fake *fk, const char *gpus_json)
+{
+    char scenario[PATH_MAX];
+    fake_write(fk->root, "gpus.json", "%s\n", gpus_json);
+    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk->root);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    nvml_lib = SIM_LIB;
+}
+
+/* Back to no GPU; the scenario's shared memory is removed. */
+static void drop_sim(fake *fk)
+{
+    out r = run_ebench(fk, (const char *[]){"run", "-q", "--", SIM_LOAD_BIN, "--forget", NULL});
+    free(r.out);
+    free(r.err);
+    nvml_lib = NO_NVML;
+    unsetenv("EBENCH_SIM_CONFIG");
+}
+
 static void tree(fake *fk)
 {
     fake_init(fk);
@@ -311,19 +331,15 @@ static void test_gpus_end_to_end(void **state)
 {
     (void)state;
     fake fk;
-    char scenario[PATH_MAX], json[PATH_MAX];
+    char json[PATH_MAX];
     tree(&fk);
-    fake_write(fk.root, "gpus.json",
-               "{\"gpus\": [{\"uuid\": \"GPU-11111111-0000-4000-8000-000000000000\", "
-               "\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, \"sensor\": "
-               "{\"energy_update_ms\": 10}}, {\"uuid\": "
-               "\"GPU-22222222-0000-4000-8000-000000000000\", \"pci_bus_id\": "
-               "\"00000000:08:00.0\", \"live\": true, \"sensor\": {\"energy_update_ms\": "
-               "10}}]}\n");
-    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
+    use_sim(&fk, "{\"gpus\": [{\"uuid\": \"GPU-11111111-0000-4000-8000-000000000000\", "
+                 "\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, \"sensor\": "
+                 "{\"energy_update_ms\": 10}}, {\"uuid\": "
+                 "\"GPU-22222222-0000-4000-8000-000000000000\", \"pci_bus_id\": "
+                 "\"00000000:08:00.0\", \"live\": true, \"sensor\": {\"energy_update_ms\": "
+                 "10}}]}");
     snprintf(json, sizeof json, "%s/r.json", fk.root);
-    setenv("EBENCH_SIM_CONFIG", scenario, 1);
-    nvml_lib = SIM_LIB;
 
     out r = run_ebench(&fk, (const char *[]){"info", NULL});
     assert_int_equal(r.status, 0);
@@ -368,11 +384,7 @@ static void test_gpus_end_to_end(void **state)
     assert_true(json_is_true(json_object_get(g, "simulated")));
     assert_near(json_real_value(json_object_get(g, "energy_j")), 275.0 + 0.5, 5.0);
     json_decref(root);
-    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", SIM_LOAD_BIN, "--forget", NULL});
-    assert_int_equal(r.status, 0);
-    out_free(&r);
-    nvml_lib = NO_NVML;
-    unsetenv("EBENCH_SIM_CONFIG");
+    drop_sim(&fk);
     fake_free(&fk);
 }
 
@@ -430,15 +442,11 @@ static void test_method_end_to_end(void **state)
 {
     (void)state;
     fake fk;
-    char scenario[PATH_MAX], json[PATH_MAX];
+    char json[PATH_MAX];
     tree(&fk);
-    fake_write(fk.root, "gpus.json",
-               "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
-               "\"sensor\": {\"energy_update_ms\": 10}}]}\n");
-    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
+                 "\"sensor\": {\"energy_update_ms\": 10}}]}");
     snprintf(json, sizeof json, "%s/r.json", fk.root);
-    setenv("EBENCH_SIM_CONFIG", scenario, 1);
-    nvml_lib = SIM_LIB;
     out r = run_ebench(&fk, (const char *[]){"run", "-r", "3", "--warmup", "1", "--idle", "0.3",
                                              "-w", "4e12:flop", "--region", "NO", "--json", json,
                                              "--", SIM_LOAD_BIN, "heavy:1", NULL});
@@ -470,11 +478,7 @@ static void test_method_end_to_end(void **state)
     json_t *acc = json_object_get(root, "accounting");
     assert_near(json_real_value(json_object_get(acc, "carbon_g_per_kwh")), 30, 0);
     json_decref(root);
-    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", SIM_LOAD_BIN, "--forget", NULL});
-    assert_int_equal(r.status, 0);
-    out_free(&r);
-    nvml_lib = NO_NVML;
-    unsetenv("EBENCH_SIM_CONFIG");
+    drop_sim(&fk);
     fake_free(&fk);
 }
 
@@ -581,14 +585,9 @@ static void test_monitor_and_progress(void **state)
 {
     (void)state;
     fake fk;
-    char scenario[PATH_MAX];
     tree(&fk);
-    fake_write(fk.root, "gpus.json",
-               "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"phases\": [{\"seconds\": "
-               "100, \"power_w\": 250}]}]}\n");
-    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
-    setenv("EBENCH_SIM_CONFIG", scenario, 1);
-    nvml_lib = SIM_LIB;
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"phases\": [{\"seconds\": "
+                 "100, \"power_w\": 250}]}]}");
     out r = run_ebench(&fk,
                        (const char *[]){"monitor", "-i", "50", "-n", "3", "--format", "csv", NULL});
     assert_int_equal(r.status, 0);
@@ -632,10 +631,7 @@ static void test_monitor_and_progress(void **state)
                    (const char *[]){"run", "--", SIM_LOAD_BIN, "--gpus", "0", "heavy:0.7", NULL});
     assert_null(strstr(r.err, "\r ebench:")); /* stderr is a file: no progress line */
     out_free(&r);
-    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", SIM_LOAD_BIN, "--forget", NULL});
-    out_free(&r);
-    nvml_lib = NO_NVML;
-    unsetenv("EBENCH_SIM_CONFIG");
+    drop_sim(&fk);
     fake_free(&fk);
 }
 
@@ -723,16 +719,12 @@ static void test_phase_markers(void **state)
 {
     (void)state;
     fake fk;
-    char scenario[PATH_MAX], json[PATH_MAX];
+    char json[PATH_MAX];
     tree(&fk);
     /* a counter that moves every 10 ms, so window ends cost at most 3.5 J */
-    fake_write(fk.root, "gpus.json",
-               "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
-               "\"sensor\": {\"energy_update_ms\": 10}}]}\n");
-    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
+                 "\"sensor\": {\"energy_update_ms\": 10}}]}");
     snprintf(json, sizeof json, "%s/r.json", fk.root);
-    setenv("EBENCH_SIM_CONFIG", scenario, 1);
-    nvml_lib = SIM_LIB;
     out r = run_ebench(
         &fk, (const char *[]){"run", "-i", "10", "--json", json, "--", MARKER_CHILD_BIN, NULL});
     assert_int_equal(r.status, 0);
@@ -785,10 +777,7 @@ static void test_phase_markers(void **state)
     assert_contains(r.out, " compute: 1 call, ");
     assert_contains(r.out, "  gpu0           #    ");
     out_free(&r);
-    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", SIM_LOAD_BIN, "--forget", NULL});
-    out_free(&r);
-    nvml_lib = NO_NVML;
-    unsetenv("EBENCH_SIM_CONFIG");
+    drop_sim(&fk);
     fake_free(&fk);
 }
 
@@ -797,16 +786,12 @@ static void test_launcher_and_merge(void **state)
 {
     (void)state;
     fake fk;
-    char scenario[PATH_MAX], pattern[PATH_MAX], a[PATH_MAX], b[PATH_MAX], job[PATH_MAX],
-        other[PATH_MAX], marker[PATH_MAX];
+    char pattern[PATH_MAX], a[PATH_MAX], b[PATH_MAX], job[PATH_MAX], other[PATH_MAX],
+        marker[PATH_MAX];
     tree(&fk);
-    fake_write(fk.root, "gpus.json",
-               "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"phases\": [{\"seconds\": "
-               "100, \"power_w\": 300}]}, {\"pci_bus_id\": \"00000000:08:00.0\", \"minor\": 4, "
-               "\"phases\": [{\"seconds\": 100, \"power_w\": 100}]}]}\n");
-    snprintf(scenario, sizeof scenario, "%s/gpus.json", fk.root);
-    setenv("EBENCH_SIM_CONFIG", scenario, 1);
-    nvml_lib = SIM_LIB;
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"phases\": [{\"seconds\": "
+                 "100, \"power_w\": 300}]}, {\"pci_bus_id\": \"00000000:08:00.0\", \"minor\": 4, "
+                 "\"phases\": [{\"seconds\": 100, \"power_w\": 100}]}]}");
 
     /* local rank 1: runs the command, measures nothing, writes nothing */
     snprintf(marker, sizeof marker, "%s/r1.json", fk.root);
@@ -891,8 +876,7 @@ static void test_launcher_and_merge(void **state)
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "give the reports and -o JOB.json");
     out_free(&r);
-    nvml_lib = NO_NVML;
-    unsetenv("EBENCH_SIM_CONFIG");
+    drop_sim(&fk);
     fake_free(&fk);
 }
 

@@ -25,6 +25,8 @@ int eb_cli_positive(const char *opt, const char *text, double min, double max, d
 int eb_cli_check_gpus(const char *value);
 /* After eb_open: -1 (error printed) if --gpus named a GPU that is not there. */
 int eb_cli_gpus_found(eb_bench *b, const char *value);
+/* eb_open, then that check: 0, or the exit code with the error printed. */
+int eb_cli_open(const eb_config *cfg, eb_bench **b);
 
 /* Expands %j (job id), %n (node), %r (rank), %p (pid), %% in an output path.
  * Returns 0, or -1 with an error printed. */

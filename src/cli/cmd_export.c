@@ -304,16 +304,10 @@ int eb_cmd_export(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
-    int rc = eb_open(&s.b, &cfg);
-    if (rc < 0) {
-        fprintf(stderr, "ebench: cannot start measuring: %s\n", eb_strerror(rc));
+    int rc = eb_cli_open(&cfg, &s.b);
+    if (rc) {
         close(fd);
-        return EB_EXIT_FAIL;
-    }
-    if (eb_cli_gpus_found(s.b, cfg.gpus) < 0) {
-        eb_close(s.b);
-        close(fd);
-        return EB_EXIT_USAGE;
+        return rc;
     }
     char host[256];
     eb_hostname(host, sizeof host);

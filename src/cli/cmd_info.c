@@ -69,16 +69,9 @@ int eb_cmd_info(int argc, char **argv)
         fprintf(stderr, "ebench info: unexpected argument '%s'\n%s", argv[optind], info_usage);
         return EB_EXIT_USAGE;
     }
-    int rc = eb_open(&b, &cfg);
-    if (rc < 0) {
-        fprintf(stderr, "ebench: cannot open a bench: %s\n", eb_strerror(rc));
-        return EB_EXIT_FAIL;
-    }
-
-    if (eb_cli_gpus_found(b, cfg.gpus) < 0) {
-        eb_close(b);
-        return EB_EXIT_USAGE;
-    }
+    int rc = eb_cli_open(&cfg, &b);
+    if (rc)
+        return rc;
     char host[256];
     eb_hostname(host, sizeof host);
     printf("ebench %s on %s\n\n", EB_VERSION_STRING, host);

@@ -170,15 +170,9 @@ int eb_cmd_monitor(int argc, char **argv)
         return EB_EXIT_USAGE;
     }
     eb_bench *b;
-    int rc = eb_open(&b, &cfg);
-    if (rc < 0) {
-        fprintf(stderr, "ebench: cannot start measuring: %s\n", eb_strerror(rc));
-        return EB_EXIT_FAIL;
-    }
-    if (eb_cli_gpus_found(b, cfg.gpus) < 0) {
-        eb_close(b);
-        return EB_EXIT_USAGE;
-    }
+    int rc = eb_cli_open(&cfg, &b);
+    if (rc)
+        return rc;
     if (eb_domain_count(b) == 0)
         fprintf(stderr, "ebench monitor: nothing can be measured here (ebench info says why)\n");
     signal(SIGINT, on_signal);

@@ -677,14 +677,12 @@ int eb_cmd_run(int argc, char **argv)
         eb__afile_abort(&csv);
         return EB_EXIT_USAGE;
     }
-    if ((rc = eb_open(&b, &o.cfg)) < 0) {
-        fprintf(stderr, "ebench: cannot start measuring: %s\n", eb_strerror(rc));
+    if ((rc = eb_cli_open(&o.cfg, &b)) != 0) {
         eb__afile_abort(&json);
         eb__afile_abort(&csv);
-        return EB_EXIT_FAIL;
+        return rc;
     }
-    if (eb_cli_gpus_found(b, o.cfg.gpus) < 0 ||
-        idle_baseline(&o, b, idle_note, sizeof idle_note) < 0) {
+    if (idle_baseline(&o, b, idle_note, sizeof idle_note) < 0) {
         eb_close(b);
         eb__afile_abort(&json);
         eb__afile_abort(&csv);

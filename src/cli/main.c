@@ -104,6 +104,21 @@ int eb_cli_check_gpus(const char *value)
     return *value ? 0 : (fprintf(stderr, "ebench: --gpus is empty\n"), -1);
 }
 
+int eb_cli_open(const eb_config *cfg, eb_bench **b)
+{
+    int rc = eb_open(b, cfg);
+    if (rc < 0) {
+        fprintf(stderr, "ebench: cannot start measuring: %s\n", eb_strerror(rc));
+        return EB_EXIT_FAIL;
+    }
+    if (eb_cli_gpus_found(*b, cfg->gpus) < 0) {
+        eb_close(*b);
+        *b = NULL;
+        return EB_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int eb_cli_gpus_found(eb_bench *b, const char *value)
 {
     for (size_t i = 0; value && i < eb_unavailable_count(b); i++) {
