@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "helpers.h"
+#include "lib/internal.h"
 
 typedef struct sim {
     fake fk;
@@ -428,6 +429,31 @@ static void test_phase_shifted_repetition(void **state)
     sim_close(s);
 }
 
+/* Long runs thin their older samples; the energy counter's estimates and
+ * moves still add up to the truth. */
+static void test_bounded_memory_with_counter(void **state)
+{
+    sim *s = *state;
+    eb_result r;
+    sim_open(s, TWO_GPUS, NULL);
+    for (size_t i = 0; i < eb_domain_count(s->b); i++)
+        s->b->dom[i].series.max_samples = 50;
+    for (int k = 1; k <= 700; k++)
+        step(s, k * 0.01);
+    assert_int_equal(eb_stop(s->b), EB_OK);
+    assert_int_equal(eb_total(s->b, &r), EB_OK);
+    for (unsigned g = 0; g < 2; g++) {
+        const eb__series *se = &s->b->dom[g].series;
+        assert_true(se->n < 50);
+        for (size_t i = 1; i < se->n; i++)
+            assert_true(se->v[i].t_s > se->v[i - 1].t_s &&
+                        se->v[i].energy_j >= se->v[i - 1].energy_j);
+        double truth = s->truth(g, 0, 7.0);
+        assert_near(r.domains[g].energy_j, truth, 0.005 * truth);
+    }
+    sim_close(s);
+}
+
 static void test_missing_or_broken_library(void **state)
 {
     (void)state;
@@ -478,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_permission_is_a_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_phase_shifted_repetition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bounded_memory_with_counter, setup, teardown),
     };
     unsetenv("CUDA_VISIBLE_DEVICES");
     return cmocka_run_group_tests_name("nvml", tests, NULL, NULL);

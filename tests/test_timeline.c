@@ -100,6 +100,36 @@ static void test_window(void **state)
     assert_true(isnan(e.energy_j) && isnan(e.avg_power_w) && isnan(e.peak_power_w));
 }
 
+/* Memory stays bounded: past max_samples the older half is thinned, and the
+ * cumulative energy at every kept sample is still exact. */
+static void test_bounded_memory(void **state)
+{
+    (void)state;
+    eb__series s = {0};
+    eb__domain_desc d = power_desc(0);
+    s.max_samples = 64;
+    for (int i = 0; i <= 1000; i++)
+        add_power(&s, &d, i * 0.1, 10.0 + (i % 7)); /* a varying power */
+    assert_true(s.n < 64);
+    assert_near(s.v[0].t_s, 0.0, 0);
+    assert_near(s.v[s.n - 1].t_s, 100.0, 1e-9);
+    /* trapezoids of the original samples, recomputed */
+    double e = 0;
+    for (int i = 1; i <= 1000; i++)
+        e += 0.5 * (10.0 + ((i - 1) % 7) + 10.0 + (i % 7)) * 0.1;
+    assert_near(s.v[s.n - 1].energy_j, e, 1e-9);
+    for (size_t i = 1; i < s.n; i++) {
+        assert_true(s.v[i].t_s > s.v[i - 1].t_s);
+        /* a kept sample's energy is the original cumulative energy at its time */
+        int k = (int)llround(s.v[i].t_s / 0.1);
+        double ek = 0;
+        for (int j = 1; j <= k; j++)
+            ek += 0.5 * (10.0 + ((j - 1) % 7) + 10.0 + (j % 7)) * 0.1;
+        assert_near(s.v[i].energy_j, ek, 1e-9);
+    }
+    eb__series_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_interval_means),
         cmocka_unit_test(test_counter_without_wrap_range),
         cmocka_unit_test(test_window),
+        cmocka_unit_test(test_bounded_memory),
     };
     return cmocka_run_group_tests_name("timeline", tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* timeline.c - see timeline.h. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "timeline.h"
 
@@ -39,6 +40,38 @@ static double counter_delta(eb__series *s, const eb__domain_desc *d, unsigned lo
     return (double)delta * d->counter_unit_j;
 }
 
+/* Keeps memory bounded on long runs: the older half of the samples is
+ * thinned to every other one. A kept sample's cumulative energy is exact, so
+ * any window's energy stays exact at kept samples and is interpolated between
+ * them; its power becomes the mean over the merged interval (peaks older than
+ * half the run are smoothed). Estimates not yet settled (counter_holds) are
+ * left alone. */
+static void thin(eb__series *s, int holds)
+{
+    size_t half = s->n / 2;
+    if (holds && half > s->prov_idx)
+        half = s->prov_idx;
+    half &= ~(size_t)1; /* pairs */
+    if (half < 4)
+        return;
+    size_t k = 1; /* sample 0 stays: the start of the timeline */
+    for (size_t i = 2; i < half; i += 2, k++) {
+        double dt = s->v[i].t_s - s->v[k - 1].t_s;
+        s->v[k] = s->v[i];
+        if (dt > 0 && !isnan(s->v[i].power_w))
+            s->v[k].power_w = (s->v[i].energy_j - s->v[k - 1].energy_j) / dt;
+        if (s->aux)
+            memcpy(s->aux[k], s->aux[i], sizeof s->aux[0]);
+    }
+    size_t removed = half - k;
+    memmove(&s->v[k], &s->v[half], (s->n - half) * sizeof *s->v);
+    if (s->aux)
+        memmove(&s->aux[k], &s->aux[half], (s->n - half) * sizeof *s->aux);
+    s->n -= removed;
+    if (holds)
+        s->prov_idx -= removed;
+}
+
 static void push(eb__series *s, const eb__domain_desc *d, double t, double e, double p,
                  const eb__reading *r)
 {
@@ -47,6 +80,8 @@ static void push(eb__series *s, const eb__domain_desc *d, double t, double e, do
         for (int i = 0; i < EB__AUX_N; i++)
             s->aux[s->n][i] = (float)r->aux[i];
     s->n++;
+    if (s->n >= (s->max_samples ? s->max_samples : EB__SERIES_MAX))
+        thin(s, d->method == EB_METHOD_COUNTER && d->counter_holds);
 }
 
 /* A counter that moves only every update period (NVML). A move is placed at

@@ -32,12 +32,17 @@ typedef struct eb__series {
     /* counter_holds: when the counter last moved (change_t, change_j), the
      * rate before that, and the first sample after it (an estimate) */
     size_t prov_idx;
+    /* memory stays bounded: past this many samples the older half is thinned
+     * to every other sample (0: EB__SERIES_MAX) */
+    size_t max_samples;
     double change_t, change_j, change_rate_w;
     size_t wraps;
     size_t bad_reads;
     int lost;
     double lost_at_s;
 } eb__series;
+
+#define EB__SERIES_MAX ((size_t)1 << 20) /* 24 MiB a domain: 29 h at 10 Hz */
 
 /* Appends one reading at time t_s. Returns 0, EB_ENOMEM, or EB_EINVAL when t_s
  * is earlier than the last sample. */
