@@ -110,10 +110,10 @@ static int gpus_of_node(eb_mpi *m, const char *mine, char *saved, size_t saved_l
 
 EB_EXPORT int eb_mpi_open(eb_mpi **out, MPI_Comm comm, const eb_config *cfg)
 {
-    eb_mpi *m = calloc(1, sizeof *m);
     if (!out)
         return EB_EINVAL;
     *out = NULL;
+    eb_mpi *m = calloc(1, sizeof *m);
     if (!m)
         return EB_ENOMEM;
     MPI_Comm_dup(comm, &m->comm);
