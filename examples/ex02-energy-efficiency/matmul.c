@@ -52,8 +52,13 @@ int main(int argc, char **argv)
     }
     size_t nn = (size_t)n * (size_t)n;
     double *a = malloc(nn * sizeof *a), *b = malloc(nn * sizeof *b), *c = malloc(nn * sizeof *c);
-    if (!a || !b || !c)
+    if (!a || !b || !c) {
+        fprintf(stderr, "matmul: out of memory\n");
+        free(a);
+        free(b);
+        free(c);
         return 1;
+    }
     for (size_t i = 0; i < nn; i++) {
         a[i] = (double)(i % 7) * 0.5;
         b[i] = (double)(i % 5) * 0.25;

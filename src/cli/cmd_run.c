@@ -701,7 +701,7 @@ int eb_cmd_run(int argc, char **argv)
         struct rusage ru;
         int warm = i < o.warmup;
         double t0 = now_s();
-        int not_started;
+        int not_started = 127;
         exit_status = run_once(&o, b, warm ? "run (warmup)" : "run", &ru, &not_started);
         if (exit_status < 0) {
             if (show_progress)

@@ -277,8 +277,9 @@ EB_EXPORT int eb_measure_repeated(eb_bench *b, const char *name, void (*fn)(void
         return rc;
     double start = eb_now(b), block = start, delayed = 0;
     size_t reps = 0, blocks = 0;
-    while (reps < o.max_reps && (reps < o.min_reps || eb_now(b) - start < o.min_seconds ||
-                                 (shift && blocks % steps != 0))) {
+    while (reps == 0 ||
+           (reps < o.max_reps && (reps < o.min_reps || eb_now(b) - start < o.min_seconds ||
+                                  (shift && blocks % steps != 0)))) {
         fn(arg);
         reps++;
         double len = eb_now(b) - block;
