@@ -295,6 +295,41 @@ static void test_short_window_unreliable(void **state)
     fake_free(&fk);
 }
 
+/* eb_measure_repeated: until min_seconds and min_reps, at least once, and the
+ * energy per repetition. */
+static void test_measure_repeated(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_result per;
+    eb_repeat_opts o;
+    size_t reps;
+    const double joules[] = {2, 2, 2, 2, 2, 2, 2, 2};
+    fake_init(&fk);
+    fake_zone(&fk, "intel-rapl:0", "package-0", 1000000000000ull, 0);
+    eb_bench *b = fake_open(&fk, 0);
+    g_fk = &fk;
+    memcpy(g_joules, joules, sizeof joules);
+    g_call = 0;
+    eb_repeat_opts_init(&o);
+    o.min_seconds = 2.5; /* each call takes 1 s of the fake clock */
+    o.min_reps = 2;
+    assert_int_equal(eb_measure_repeated(b, "k", rep, NULL, &o, &per, &reps), EB_OK);
+    assert_int_equal(reps, 3);
+    assert_near(per.domains[0].energy_j, 2.0, 1e-9);
+    assert_near(per.duration_s, 1.0, 1e-9);
+    assert_near(per.domains[0].avg_power_w, 2.0, 1e-9);
+    o.min_seconds = 0;
+    o.min_reps = 0;
+    assert_int_equal(eb_measure_repeated(b, "k", rep, NULL, &o, &per, &reps), EB_OK);
+    assert_int_equal(reps, 1); /* at least once */
+    assert_near(per.domains[0].energy_j, 2.0, 1e-9);
+    o.max_reps = 0;
+    assert_int_equal(eb_measure_repeated(b, "k", rep, NULL, &o, &per, &reps), EB_EINVAL);
+    eb_close(b);
+    fake_free(&fk);
+}
+
 static void test_regions(void **state)
 {
     (void)state;
@@ -326,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_work_without_energy_is_null),
         cmocka_unit_test(test_repetitions),
         cmocka_unit_test(test_short_window_unreliable),
+        cmocka_unit_test(test_measure_repeated),
         cmocka_unit_test(test_regions),
     };
     return cmocka_run_group_tests_name("method", tests, NULL, NULL);
