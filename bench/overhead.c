@@ -97,15 +97,38 @@ static eb_bench *open_bench(int manual, double interval_ms)
     return b;
 }
 
-static void bench_ticks(long n)
+/* Microseconds per eb_tick, over n ticks run in this thread. */
+static double tick_us(eb_bench *b, long n)
 {
-    eb_bench *b = open_bench(1, 100);
     double t0 = clock_s(CLOCK_MONOTONIC);
     for (long i = 0; i < n; i++)
         eb_tick(b);
-    double dt = clock_s(CLOCK_MONOTONIC) - t0;
-    printf("ticks: %ld ticks of %zu domains, %.2f us per tick\n", n, eb_domain_count(b),
-           dt / (double)n * 1e6);
+    return (clock_s(CLOCK_MONOTONIC) - t0) / (double)n * 1e6;
+}
+
+static void sleep_s(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (long)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* Sleep `seconds` while the sampler thread runs: the share of one core the
+ * process used meanwhile (0..1); the CPU seconds and wall seconds in *cpu, *wall. */
+static double sampler_share(double seconds, double *cpu, double *wall)
+{
+    double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
+    sleep_s(seconds);
+    *cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    *wall = clock_s(CLOCK_MONOTONIC) - w0;
+    return *cpu / *wall;
+}
+
+static void bench_ticks(long n)
+{
+    eb_bench *b = open_bench(1, 100);
+    double us = tick_us(b, n);
+    printf("ticks: %ld ticks of %zu domains, %.2f us per tick\n", n, eb_domain_count(b), us);
     eb_close(b);
 }
 
@@ -114,16 +137,12 @@ static void bench_cpu(double seconds)
     static const double hz[] = {10, 100, 1000};
     for (size_t i = 0; i < 3; i++) {
         eb_bench *b = open_bench(0, 1000.0 / hz[i]);
-        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
-        struct timespec ts = {(time_t)seconds, (long)((seconds - (long)seconds) * 1e9)};
-        while (nanosleep(&ts, &ts) != 0)
-            ;
-        double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = clock_s(CLOCK_MONOTONIC) - w0;
+        double cpu, wall, share = sampler_share(seconds, &cpu, &wall);
         eb_result r;
         eb_total(b, &r);
         printf("cpu: %5.0f Hz: sampler used %.4f%% of one core (%.1f ms CPU in %.2f s, %zu "
                "samples)\n",
-               hz[i], cpu / wall * 100, cpu * 1e3, wall, r.domains[0].samples);
+               hz[i], share * 100, cpu * 1e3, wall, r.domains[0].samples);
         eb_close(b);
     }
 }
@@ -182,22 +201,15 @@ static eb_bench *open_gpus(int manual, double interval_ms)
 static void bench_real(void)
 {
     eb_bench *b = open_gpus_n(1, 100, 0);
-    long n = 2000;
-    double t0 = clock_s(CLOCK_MONOTONIC);
-    for (long i = 0; i < n; i++)
-        eb_tick(b);
+    double us = tick_us(b, 2000);
     printf("real: %zu GPU domain(s), %.1f us per tick (every reading of every GPU)\n",
-           eb_domain_count(b), (clock_s(CLOCK_MONOTONIC) - t0) / (double)n * 1e6);
+           eb_domain_count(b), us);
     eb_close(b);
     static const double hz[] = {10, 100};
     for (size_t i = 0; i < 2; i++) {
         b = open_gpus_n(0, 1000.0 / hz[i], 0);
-        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
-        struct timespec ts = {5, 0};
-        while (nanosleep(&ts, &ts) != 0)
-            ;
-        double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = clock_s(CLOCK_MONOTONIC) - w0;
-        printf("real: %5.0f Hz: sampler used %.3f%% of one core\n", hz[i], cpu / wall * 100);
+        double cpu, wall, share = sampler_share(5, &cpu, &wall);
+        printf("real: %5.0f Hz: sampler used %.3f%% of one core\n", hz[i], share * 100);
         eb_close(b);
     }
 }
@@ -219,23 +231,15 @@ static void bench_gpus(const char *sim_lib)
     setenv("EBENCH_SIM_CONFIG", scenario, 1);
 
     eb_bench *b = open_gpus(1, 100);
-    long n = 20000;
-    double t0 = clock_s(CLOCK_MONOTONIC);
-    for (long i = 0; i < n; i++)
-        eb_tick(b);
     printf("gpus: 8 simulated GPUs, %.2f us per tick (energy counter + 5 other readings each)\n",
-           (clock_s(CLOCK_MONOTONIC) - t0) / (double)n * 1e6);
+           tick_us(b, 20000));
     eb_close(b);
 
     static const double hz[] = {10, 100};
     for (size_t i = 0; i < 2; i++) {
         b = open_gpus(0, 1000.0 / hz[i]);
-        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
-        struct timespec ts = {3, 0};
-        while (nanosleep(&ts, &ts) != 0)
-            ;
-        double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = clock_s(CLOCK_MONOTONIC) - w0;
-        printf("gpus: %5.0f Hz: sampler used %.3f%% of one core\n", hz[i], cpu / wall * 100);
+        double cpu, wall, share = sampler_share(3, &cpu, &wall);
+        printf("gpus: %5.0f Hz: sampler used %.3f%% of one core\n", hz[i], share * 100);
         eb_close(b);
     }
 
@@ -244,9 +248,7 @@ static void bench_gpus(const char *sim_lib)
     double best = 0;
     for (size_t i = 0; i < sizeof rates / sizeof *rates; i++) {
         b = open_gpus(0, 1000.0 / rates[i]);
-        struct timespec ts = {1, 0};
-        while (nanosleep(&ts, &ts) != 0)
-            ;
+        sleep_s(1);
         eb_result r;
         eb_total(b, &r);
         double got = (double)r.domains[0].samples / (r.duration_s * rates[i]);

@@ -254,6 +254,19 @@ EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out);
 EB_EXPORT int eb_is_marker(const eb_bench *b);
 EB_EXPORT int eb_add_window(eb_bench *b, const char *name, double t0_s, double t1_s);
 
+/* Where this process stands in a job, from the batch system's and the MPI
+ * launcher's variables (SLURM_*, PBS_JOBID, LSB_JOBID, OMPI_COMM_WORLD_*,
+ * PMI_*). NULL or -1 where nothing says. */
+typedef struct eb_job {
+    const char *id;   /* SLURM_JOB_ID, PBS_JOBID, LSB_JOBID */
+    const char *step; /* SLURM_STEP_ID */
+    long rank;        /* SLURM_PROCID, OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK */
+    long local_rank;  /* SLURM_LOCALID, OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID,
+                         PMI_LOCAL_RANK */
+} eb_job;
+
+EB_EXPORT void eb_job_get(eb_job *out);
+
 /* Seconds on the bench clock since eb_open. */
 EB_EXPORT double eb_now(eb_bench *b);
 

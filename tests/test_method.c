@@ -349,10 +349,52 @@ static void test_regions(void **state)
     assert_contains(near, "NO, FR, GB, US, DE, CN, IN, WORLD");
 }
 
+/* The job variables: the first that is set wins; a rank that is not a
+ * whole number counts as unknown rather than as rank 0. */
+static void test_job_get(void **state)
+{
+    (void)state;
+    static const char *const vars[] = {"SLURM_JOB_ID",    "PBS_JOBID",
+                                       "LSB_JOBID",       "SLURM_STEP_ID",
+                                       "SLURM_PROCID",    "OMPI_COMM_WORLD_RANK",
+                                       "PMI_RANK",        "PMIX_RANK",
+                                       "SLURM_LOCALID",   "OMPI_COMM_WORLD_LOCAL_RANK",
+                                       "MPI_LOCALRANKID", "PMI_LOCAL_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        unsetenv(vars[i]);
+    eb_job j;
+    eb_job_get(&j);
+    assert_null(j.id);
+    assert_null(j.step);
+    assert_int_equal(j.rank, -1);
+    assert_int_equal(j.local_rank, -1);
+
+    setenv("PBS_JOBID", "77.server", 1);
+    setenv("OMPI_COMM_WORLD_RANK", "5", 1);
+    setenv("OMPI_COMM_WORLD_LOCAL_RANK", "1", 1);
+    eb_job_get(&j);
+    assert_string_equal(j.id, "77.server");
+    assert_int_equal(j.rank, 5);
+    assert_int_equal(j.local_rank, 1);
+
+    setenv("SLURM_JOB_ID", "42", 1); /* Slurm's names come first */
+    setenv("SLURM_STEP_ID", "0", 1);
+    setenv("SLURM_PROCID", "12", 1);
+    setenv("SLURM_LOCALID", "x3", 1);
+    eb_job_get(&j);
+    assert_string_equal(j.id, "42");
+    assert_string_equal(j.step, "0");
+    assert_int_equal(j.rank, 12);
+    assert_int_equal(j.local_rank, -1);
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        unsetenv(vars[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_student_t),
+        cmocka_unit_test(test_job_get),
         cmocka_unit_test(test_stat_known_data),
         cmocka_unit_test(test_outliers),
         cmocka_unit_test(test_steady_state),

@@ -288,7 +288,7 @@ static void test_gpu_lost(void **state)
 }
 
 /* No counter (Pascal): instant power, then GetPowerUsage; each field entry's
- * own return code decides, not the call's-> */
+ * own return code decides, not the call's. */
 static void test_fallbacks(void **state)
 {
     sim *s = *state;

@@ -17,12 +17,16 @@ int eb_cmd_plot(int argc, char **argv);
 int eb_cmd_export(int argc, char **argv);
 int eb_cmd_merge(int argc, char **argv);
 
-/* Parses a positive number with an optional range; prints an error naming
- * the option and returns -1 on bad input. */
-int eb_cli_positive(const char *opt, const char *text, double min, double max, double *out);
+/* Parse a number (a whole number) within [min, max]; print an error naming
+ * the option and return -1 on bad input. */
+int eb_cli_number(const char *opt, const char *text, double min, double max, double *out);
+int eb_cli_count(const char *opt, const char *text, long min, long max, long *out);
 /* Checks the form of a --gpus value ("all", or NVML indices and GPU-/MIG-
  * UUIDs separated by commas). Prints an error and returns -1 if it is bad. */
 int eb_cli_check_gpus(const char *value);
+/* After getopt: 0 if no operands are left, else the error and usage go to
+ * stderr and the usage exit code is returned. */
+int eb_cli_no_operands(const char *cmd, int argc, char **argv, const char *usage);
 /* After eb_open: -1 (error printed) if --gpus named a GPU that is not there. */
 int eb_cli_gpus_found(eb_bench *b, const char *value);
 /* eb_open, then that check: 0, or the exit code with the error printed. */

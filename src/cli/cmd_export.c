@@ -240,7 +240,7 @@ int eb_cmd_export(int argc, char **argv)
             listen_spec = optarg;
             break;
         case 'i':
-            if (eb_cli_positive("--interval", optarg, 1, 3600000, &cfg.interval_ms) < 0)
+            if (eb_cli_number("--interval", optarg, 1, 3600000, &cfg.interval_ms) < 0)
                 return EB_EXIT_USAGE;
             break;
         case 'g':
@@ -261,7 +261,7 @@ int eb_cmd_export(int argc, char **argv)
             key = optarg;
             break;
         case 'n':
-            if (eb_cli_positive("--max-connections", optarg, 1, 100000, &max_conn) < 0)
+            if (eb_cli_number("--max-connections", optarg, 1, 100000, &max_conn) < 0)
                 return EB_EXIT_USAGE;
             break;
         case 'h':
@@ -272,10 +272,8 @@ int eb_cmd_export(int argc, char **argv)
             return EB_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "ebench export: unexpected argument '%s'\n%s", argv[optind], export_usage);
+    if (eb_cli_no_operands("export", argc, argv, export_usage))
         return EB_EXIT_USAGE;
-    }
     if (!cert != !key) {
         fprintf(stderr, "ebench export: --tls-cert and --tls-key go together\n");
         return EB_EXIT_USAGE;

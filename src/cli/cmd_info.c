@@ -49,7 +49,7 @@ int eb_cmd_info(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
         case 't':
-            if (eb_cli_positive("--cpu-tdp", optarg, 0.1, 100000, &cfg.cpu_tdp_w) < 0)
+            if (eb_cli_number("--cpu-tdp", optarg, 0.1, 100000, &cfg.cpu_tdp_w) < 0)
                 return EB_EXIT_USAGE;
             break;
         case 'g':
@@ -65,10 +65,8 @@ int eb_cmd_info(int argc, char **argv)
             return EB_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "ebench info: unexpected argument '%s'\n%s", argv[optind], info_usage);
+    if (eb_cli_no_operands("info", argc, argv, info_usage))
         return EB_EXIT_USAGE;
-    }
     int rc = eb_cli_open(&cfg, &b);
     if (rc)
         return rc;

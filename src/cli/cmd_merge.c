@@ -88,6 +88,21 @@ static json_t *merged_efficiency(json_t **r, size_t n, double energy_j, double u
     return arr;
 }
 
+/* Copies each object of from into to, with key's value prefixed by the node. */
+static void prefixed(json_t *to, json_t *from, const char *key, const char *node, const char *sep)
+{
+    json_t *d;
+    size_t i;
+    json_array_foreach(from, i, d)
+    {
+        json_t *c = json_deep_copy(d);
+        char v[512];
+        snprintf(v, sizeof v, "%s%s%s", node, sep, str(d, key, ""));
+        json_object_set_new(c, key, json_string(v));
+        json_array_append_new(to, c);
+    }
+}
+
 static json_t *merge(json_t **r, const char **files, size_t n)
 {
     json_t *out = json_object(), *doms = json_array(), *unav = json_array(), *warn = json_array(),
@@ -127,22 +142,8 @@ static json_t *merge(json_t **r, const char **files, size_t n)
         cost += eb_cli_num(acc, "cost");
         add(&node_h, eb_cli_num(acc, "node_hours"));
         add(&gpu_h, eb_cli_num(acc, "gpu_hours"));
-        json_array_foreach(json_object_get(r[k], "domains"), i, d)
-        {
-            json_t *c = json_deep_copy(d);
-            char id[256];
-            snprintf(id, sizeof id, "%s/%s", node, str(d, "id", "?"));
-            json_object_set_new(c, "id", json_string(id));
-            json_array_append_new(doms, c);
-        }
-        json_array_foreach(json_object_get(r[k], "unavailable"), i, d)
-        {
-            json_t *c = json_deep_copy(d);
-            char what[512];
-            snprintf(what, sizeof what, "%s: %s", node, str(d, "what", ""));
-            json_object_set_new(c, "what", json_string(what));
-            json_array_append_new(unav, c);
-        }
+        prefixed(doms, json_object_get(r[k], "domains"), "id", node, "/");
+        prefixed(unav, json_object_get(r[k], "unavailable"), "what", node, ": ");
         json_array_foreach(json_object_get(r[k], "warnings"), i, d)
         {
             char w[1024];

@@ -125,7 +125,8 @@ int eb_cmd_monitor(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     eb_config cfg;
-    double interval_ms = 1000, count = INFINITY;
+    double interval_ms = 1000;
+    long count = -1; /* forever */
     int csv = 0, c;
 
     eb_config_init(&cfg);
@@ -134,7 +135,7 @@ int eb_cmd_monitor(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+i:f:n:g:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
-            if (eb_cli_positive("--interval", optarg, 10, 3600000, &interval_ms) < 0)
+            if (eb_cli_number("--interval", optarg, 10, 3600000, &interval_ms) < 0)
                 return EB_EXIT_USAGE;
             break;
         case 'f':
@@ -145,11 +146,8 @@ int eb_cmd_monitor(int argc, char **argv)
             csv = strcmp(optarg, "csv") == 0;
             break;
         case 'n':
-            if (eb_cli_positive("--count", optarg, 1, 1e12, &count) < 0 || count != floor(count)) {
-                if (count != floor(count))
-                    fprintf(stderr, "ebench: --count '%s': expected a whole number\n", optarg);
+            if (eb_cli_count("--count", optarg, 1, 1000000000, &count) < 0)
                 return EB_EXIT_USAGE;
-            }
             break;
         case 'g':
             if (eb_cli_check_gpus(optarg) < 0)
@@ -164,11 +162,8 @@ int eb_cmd_monitor(int argc, char **argv)
             return EB_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "ebench monitor: unexpected argument '%s'\n%s", argv[optind],
-                monitor_usage);
+    if (eb_cli_no_operands("monitor", argc, argv, monitor_usage))
         return EB_EXIT_USAGE;
-    }
     eb_bench *b;
     int rc = eb_cli_open(&cfg, &b);
     if (rc)
@@ -180,7 +175,7 @@ int eb_cmd_monitor(int argc, char **argv)
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     long long period_ns = (long long)(interval_ms * 1e6);
-    for (double k = 0; k < count && !stop; k++) {
+    for (long k = 0; (count < 0 || k < count) && !stop; k++) {
         long long ns = next.tv_nsec + period_ns;
         next.tv_sec += (time_t)(ns / 1000000000LL);
         next.tv_nsec = (long)(ns % 1000000000LL);

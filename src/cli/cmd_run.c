@@ -123,32 +123,6 @@ typedef struct run_opts {
     char carbon_source[160];
 } run_opts;
 
-static int parse_count(const char *opt, const char *text, long min, long *out)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || v < min || v > 1000000) {
-        fprintf(stderr, "ebench: %s '%s': expected a whole number from %ld to 1000000\n", opt, text,
-                min);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* A number >= min (0 allowed when min is 0), for --price, --pue... */
-static int parse_number(const char *opt, const char *text, double min, double max, double *out)
-{
-    char *end;
-    double v = strtod(text, &end);
-    if (end == text || *end || !(v >= min && v <= max)) {
-        fprintf(stderr, "ebench: %s '%s': expected a number from %g to %g\n", opt, text, min, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_work(run_opts *o, const char *text)
 {
     const char *colon = strchr(text, ':');
@@ -179,7 +153,7 @@ static int parse_idle_power(run_opts *o, const char *text)
     const char *eq = strchr(text, '=');
     double w;
     if (!eq || eq == text || (size_t)(eq - text) >= sizeof o->idle[0].id ||
-        parse_number("--idle-power", eq + 1, 0, 1e6, &w) < 0) {
+        eb_cli_number("--idle-power", eq + 1, 0, 1e6, &w) < 0) {
         if (!eq || eq == text)
             fprintf(stderr, "ebench: --idle-power '%s': expected DOMAIN=W, e.g. gpu0=52.5\n", text);
         return -1;
@@ -226,7 +200,7 @@ static int parse_one(run_opts *o, int c)
 {
     switch (c) {
     case 'i':
-        return eb_cli_positive("--interval", optarg, 1, 3600000, &o->cfg.interval_ms);
+        return eb_cli_number("--interval", optarg, 1, 3600000, &o->cfg.interval_ms);
     case 'j':
     case 'o':
         o->json = optarg;
@@ -244,30 +218,30 @@ static int parse_one(run_opts *o, int c)
         o->cfg.gpus = optarg;
         return eb_cli_check_gpus(optarg);
     case OPT_CPU_TDP:
-        return eb_cli_positive("--cpu-tdp", optarg, 0.1, 100000, &o->cfg.cpu_tdp_w);
+        return eb_cli_number("--cpu-tdp", optarg, 0.1, 100000, &o->cfg.cpu_tdp_w);
     case 'r':
-        return parse_count("--repeat", optarg, 1, &o->repeat);
+        return eb_cli_count("--repeat", optarg, 1, 1000000, &o->repeat);
     case OPT_WARMUP:
-        return parse_count("--warmup", optarg, 0, &o->warmup);
+        return eb_cli_count("--warmup", optarg, 0, 1000000, &o->warmup);
     case OPT_IDLE:
-        return eb_cli_positive("--idle", optarg, 0.001, 86400, &o->idle_s);
+        return eb_cli_number("--idle", optarg, 0.001, 86400, &o->idle_s);
     case OPT_IDLE_POWER:
         return parse_idle_power(o, optarg);
     case OPT_SKIP:
-        return parse_number("--skip", optarg, 0, 1e9, &o->meta.skip_s);
+        return eb_cli_number("--skip", optarg, 0, 1e9, &o->meta.skip_s);
     case 'w':
         return parse_work(o, optarg);
     case OPT_REGION:
         return parse_region(o, optarg);
     case OPT_CARBON:
         o->meta.carbon_source = "given with --carbon-intensity";
-        return parse_number("--carbon-intensity", optarg, 0, 5000, &o->meta.carbon_g_per_kwh);
+        return eb_cli_number("--carbon-intensity", optarg, 0, 5000, &o->meta.carbon_g_per_kwh);
     case OPT_PUE:
-        return parse_number("--pue", optarg, 1, 10, &o->meta.pue);
+        return eb_cli_number("--pue", optarg, 1, 10, &o->meta.pue);
     case OPT_PRICE:
-        return parse_number("--price", optarg, 0, 1e6, &o->meta.price_per_kwh);
+        return eb_cli_number("--price", optarg, 0, 1e6, &o->meta.price_per_kwh);
     case OPT_NODES:
-        return eb_cli_positive("--nodes", optarg, 1, 1e6, &o->meta.nodes);
+        return eb_cli_number("--nodes", optarg, 1, 1e6, &o->meta.nodes);
     default:
         fputs(run_usage, stderr);
         return -1;
@@ -639,23 +613,6 @@ static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *r
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-/* The launcher's local rank, or -1 outside a launcher. */
-static long local_rank(void)
-{
-    static const char *const vars[] = {"SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK",
-                                       "MPI_LOCALRANKID", "PMI_LOCAL_RANK", NULL};
-    for (size_t i = 0; vars[i]; i++) {
-        const char *v = getenv(vars[i]);
-        char *end;
-        if (v && *v) {
-            long r = strtol(v, &end, 10);
-            if (!*end && r >= 0)
-                return r;
-        }
-    }
-    return -1;
-}
-
 int eb_cmd_run(int argc, char **argv)
 {
     run_opts o;
@@ -667,7 +624,9 @@ int eb_cmd_run(int argc, char **argv)
     if (rc >= 0)
         return rc;
     /* Another process on this node measures it: only run the command. */
-    if (!o.all_ranks && local_rank() > 0) {
+    eb_job job;
+    eb_job_get(&job);
+    if (!o.all_ranks && job.local_rank > 0) {
         execvp(o.cmd[0], o.cmd);
         fprintf(stderr, "ebench: cannot run '%s': %s\n", o.cmd[0], strerror(errno));
         return errno == ENOENT ? 127 : 126;

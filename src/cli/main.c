@@ -65,17 +65,38 @@ int main(int argc, char **argv)
     return EB_EXIT_USAGE;
 }
 
-int eb_cli_positive(const char *opt, const char *text, double min, double max, double *out)
+int eb_cli_number(const char *opt, const char *text, double min, double max, double *out)
 {
     char *end;
     double v = strtod(text, &end);
-    if (end == text || *end != '\0' || !(v > 0) || v < min || v > max) {
+    if (end == text || *end || !(v >= min && v <= max)) {
         fprintf(stderr, "ebench: %s '%s': expected a number from %.15g to %.15g\n", opt, text, min,
                 max);
         return -1;
     }
     *out = v;
     return 0;
+}
+
+int eb_cli_count(const char *opt, const char *text, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || v < min || v > max) {
+        fprintf(stderr, "ebench: %s '%s': expected a whole number from %ld to %ld\n", opt, text,
+                min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int eb_cli_no_operands(const char *cmd, int argc, char **argv, const char *usage)
+{
+    if (optind >= argc)
+        return 0;
+    fprintf(stderr, "ebench %s: unexpected argument '%s'\n%s", cmd, argv[optind], usage);
+    return EB_EXIT_USAGE;
 }
 
 int eb_cli_check_gpus(const char *value)
@@ -131,22 +152,11 @@ int eb_cli_gpus_found(eb_bench *b, const char *value)
     return 0;
 }
 
-static const char *first_env(const char *const *names, const char *dflt)
-{
-    for (size_t i = 0; names[i]; i++) {
-        const char *v = getenv(names[i]);
-        if (v && *v)
-            return v;
-    }
-    return dflt;
-}
-
 int eb_cli_expand_path(const char *opt, const char *pattern, char *out, size_t len)
 {
-    static const char *const job_vars[] = {"SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", NULL};
-    static const char *const rank_vars[] = {"SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK",
-                                            "PMIX_RANK", NULL};
-    char host[256], pid[32];
+    char host[256], num[32];
+    eb_job job;
+    eb_job_get(&job);
     size_t used = 0;
 
     for (const char *p = pattern; *p; p++) {
@@ -157,18 +167,19 @@ int eb_cli_expand_path(const char *opt, const char *pattern, char *out, size_t l
         } else {
             switch (*++p) {
             case 'j':
-                piece = first_env(job_vars, "nojob");
+                piece = job.id ? job.id : "nojob";
                 break;
             case 'n':
                 eb_hostname(host, sizeof host);
                 piece = host;
                 break;
             case 'r':
-                piece = first_env(rank_vars, "0");
+                snprintf(num, sizeof num, "%ld", job.rank >= 0 ? job.rank : 0);
+                piece = num;
                 break;
             case 'p':
-                snprintf(pid, sizeof pid, "%ld", (long)getpid());
-                piece = pid;
+                snprintf(num, sizeof num, "%ld", (long)getpid());
+                piece = num;
                 break;
             case '%':
                 piece = "%";

@@ -231,7 +231,7 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     b->t0_abs = b->cfg.clock(b->cfg.clock_ctx);
     clock_gettime(CLOCK_REALTIME, &b->start_wall);
     pthread_mutex_lock(&b->lock);
-    b->t_first = eb__tick_at_locked(b, 0.0);
+    eb__tick_at_locked(b, 0.0); /* the timeline starts at 0 */
     pthread_mutex_unlock(&b->lock);
 
     if (!cfg->manual && b->marker_fd < 0 && (rc = eb__sampler_start(b)) < 0) {
@@ -484,7 +484,7 @@ EB_EXPORT int eb_total(eb_bench *b, eb_result *result)
         return EB_EINVAL;
     pthread_mutex_lock(&b->lock);
     double t1 = boundary_locked(b);
-    eb__result_locked(b, b->t_first, t1, result);
+    eb__result_locked(b, 0.0, t1, result);
     pthread_mutex_unlock(&b->lock);
     return EB_OK;
 }

@@ -66,7 +66,6 @@ struct eb_bench {
     int stopped;                /* eb_stop() was called: no more samples */
     double t_stop;              /* when: the end of the timeline's report */
     double t0_abs;              /* clock value at eb_open */
-    double t_first;             /* bench time of the first tick */
     struct timespec start_wall; /* CLOCK_REALTIME at eb_open */
     size_t ticks;
 
@@ -95,6 +94,10 @@ double eb__tick_locked(eb_bench *b);
 double eb__tick_at_locked(eb_bench *b, double t);
 int eb__sampler_start(eb_bench *b);
 void eb__sampler_stop(eb_bench *b);
+
+/* Adds amount of unit to a work list of at most EB_MAX_WORK units. Returns 0,
+ * or -1 when the list is full and the unit new. */
+int eb__work_add(eb__work *list, size_t *n, const char *unit, double amount);
 
 /* Statistics over the closed instances of a window; caller holds the lock. */
 int eb__window_stats_locked(eb_bench *b, const char *window, eb_stats *out);

@@ -79,6 +79,22 @@ EB_EXPORT int eb_set_idle_power(eb_bench *b, const char *domain_id, double power
     return eb__fail(b, EB_EINVAL, "no domain '%s' (ebench info lists them)", domain_id);
 }
 
+int eb__work_add(eb__work *list, size_t *n, const char *unit, double amount)
+{
+    size_t k = 0;
+    while (k < *n && strcmp(list[k].unit, unit) != 0)
+        k++;
+    if (k == EB_MAX_WORK)
+        return -1;
+    if (k == *n) {
+        snprintf(list[k].unit, sizeof list[k].unit, "%s", unit);
+        list[k].amount = 0;
+        (*n)++;
+    }
+    list[k].amount += amount;
+    return 0;
+}
+
 EB_EXPORT int eb_add_work(eb_bench *b, const char *window, double amount, const char *unit)
 {
     if (!b || !window || !unit || !(amount >= 0) || isinf(amount) || !*unit ||
@@ -91,21 +107,10 @@ EB_EXPORT int eb_add_work(eb_bench *b, const char *window, double amount, const 
         rc = eb__fail(b, EB_ENOTOPEN, "no closed window '%s' to add work to", window);
     } else if (!w->work && !(w->work = calloc(EB_MAX_WORK, sizeof *w->work))) {
         rc = eb__fail(b, EB_ENOMEM, "no memory for work");
+    } else if (eb__work_add(w->work, &w->n_work, unit, amount) < 0) {
+        rc = eb__fail(b, EB_ETOOMANY, "at most %d work units per window", EB_MAX_WORK);
     } else {
-        size_t k = 0;
-        while (k < w->n_work && strcmp(w->work[k].unit, unit) != 0)
-            k++;
-        if (k == EB_MAX_WORK) {
-            rc = eb__fail(b, EB_ETOOMANY, "at most %d work units per window", EB_MAX_WORK);
-        } else {
-            if (k == w->n_work) {
-                snprintf(w->work[k].unit, sizeof w->work[k].unit, "%s", unit);
-                w->work[k].amount = 0;
-                w->n_work++;
-            }
-            w->work[k].amount += amount;
-            eb__marker_send(b, 'W', window, amount, unit);
-        }
+        eb__marker_send(b, 'W', window, amount, unit);
     }
     pthread_mutex_unlock(&b->lock);
     return rc;

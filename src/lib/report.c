@@ -161,21 +161,6 @@ typedef struct agg {
     size_t n_work;
 } agg;
 
-static void add_work(eb__work *acc, size_t *n, const eb__work *w, size_t n_w)
-{
-    for (size_t k = 0; k < n_w; k++) {
-        size_t j = 0;
-        while (j < *n && strcmp(acc[j].unit, w[k].unit) != 0)
-            j++;
-        if (j == EB_MAX_WORK)
-            continue;
-        if (j == *n)
-            acc[(*n)++] = (eb__work){.amount = 0};
-        memcpy(acc[j].unit, w[k].unit, sizeof acc[j].unit);
-        acc[j].amount += w[k].amount;
-    }
-}
-
 static void add_energy(double *acc, double v)
 {
     if (!isnan(v))
@@ -210,7 +195,8 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
         a[k].duration_s += r.duration_s;
         add_energy(&a[k].sum.total_energy_j, r.total_energy_j);
         a[k].sum.total_incomplete += r.total_incomplete;
-        add_work(a[k].work, &a[k].n_work, w[i].work, w[i].n_work);
+        for (size_t u = 0; u < w[i].n_work; u++)
+            eb__work_add(a[k].work, &a[k].n_work, w[i].work[u].unit, w[i].work[u].amount);
         for (size_t d = 0; d < b->n_dom; d++) {
             eb_domain_energy *s = &a[k].sum.domains[d];
             add_energy(&s->energy_j, r.domains[d].energy_j);
@@ -683,9 +669,15 @@ static const char *first_env(const char *const *names)
     return NULL;
 }
 
-/* Where this report comes from in a job: the batch system's and the MPI
- * launcher's variables, for ebench merge. */
-static json_t *job_json(const char *host)
+static long env_number(const char *const *names)
+{
+    const char *v = first_env(names);
+    char *end;
+    long n = v ? strtol(v, &end, 10) : -1;
+    return v && !*end && n >= 0 ? n : -1;
+}
+
+EB_EXPORT void eb_job_get(eb_job *out)
 {
     static const char *const job[] = {"SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", NULL};
     static const char *const step[] = {"SLURM_STEP_ID", NULL};
@@ -693,12 +685,21 @@ static json_t *job_json(const char *host)
                                        "PMIX_RANK", NULL};
     static const char *const local[] = {"SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK",
                                         "MPI_LOCALRANKID", "PMI_LOCAL_RANK", NULL};
-    const char *j = first_env(job), *st = first_env(step), *r = first_env(rank),
-               *l = first_env(local);
-    return json_pack("{s:o, s:o, s:s, s:o, s:o}", "id", j ? json_string(j) : json_null(), "step",
-                     st ? json_string(st) : json_null(), "node", host, "rank",
-                     r ? json_integer(atoll(r)) : json_null(), "local_rank",
-                     l ? json_integer(atoll(l)) : json_null());
+    out->id = first_env(job);
+    out->step = first_env(step);
+    out->rank = env_number(rank);
+    out->local_rank = env_number(local);
+}
+
+/* Where this report comes from in a job, for ebench merge. */
+static json_t *job_json(const char *host)
+{
+    eb_job j;
+    eb_job_get(&j);
+    return json_pack("{s:o, s:o, s:s, s:o, s:o}", "id", j.id ? json_string(j.id) : json_null(),
+                     "step", j.step ? json_string(j.step) : json_null(), "node", host, "rank",
+                     j.rank >= 0 ? json_integer(j.rank) : json_null(), "local_rank",
+                     j.local_rank >= 0 ? json_integer(j.local_rank) : json_null());
 }
 
 static json_t *report_json(eb_bench *b, const eb_run_meta *meta)

@@ -43,17 +43,9 @@ static void mean_result(eb_bench *b, const char *span, eb__summary *s)
             if (!isnan(one.domains[d].lost_at_s))
                 e->lost_at_s = one.domains[d].lost_at_s;
         }
-        for (size_t k = 0; k < w[i].n_work; k++) {
-            size_t j = 0;
-            while (j < s->n_work && strcmp(s->work[j].unit, w[i].work[k].unit) != 0)
-                j++;
-            if (j == s->n_work && s->n_work < EB_MAX_WORK)
-                s->work[s->n_work++] = (eb__work){.amount = 0};
-            if (j < EB_MAX_WORK) {
-                memcpy(s->work[j].unit, w[i].work[k].unit, sizeof s->work[j].unit);
-                s->work[j].amount += w[i].work[k].amount / (double)s->reps;
-            }
-        }
+        for (size_t k = 0; k < w[i].n_work; k++) /* mean per repetition */
+            eb__work_add(s->work, &s->n_work, w[i].work[k].unit,
+                         w[i].work[k].amount / (double)s->reps);
     }
     double var = 0;
     r->total_net_energy_j = 0;
@@ -120,7 +112,7 @@ void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s)
     else if (s->reps == 1)
         one_span(b, meta, s, last->t0, last->t1, last);
     else
-        one_span(b, meta, s, b->t_first, b->stopped ? b->t_stop : eb__tick_locked(b), NULL);
+        one_span(b, meta, s, 0.0, b->stopped ? b->t_stop : eb__tick_locked(b), NULL);
     if (s->reps >= 2)
         for (size_t d = 0; d < b->n_dom; d++)
             s->steady_from_s[d] = s->steady_power_w[d] = s->steady_energy_j[d] = NAN;
