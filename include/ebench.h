@@ -195,6 +195,11 @@ typedef struct eb_domain_energy {
     double idle_power_w;  /* the idle baseline; NaN if none was measured or given */
     double net_energy_j;  /* energy above idle: energy_j - idle_power_w x covered_s */
     int unreliable;       /* the window spans fewer than 2 sensor updates */
+    double peak_span_s;   /* peak_power_w is the mean over this long (the sensor's
+                             resolution: ~0.1 s for NVML's counter); NaN with no peak */
+    int provisional;      /* a stepping counter (NVML) has not moved since the window
+                             ended: energy_j is an estimate at the last rate, final
+                             once it moves (reports made after eb_stop are final) */
 } eb_domain_energy;
 
 typedef struct eb_result {
@@ -222,6 +227,15 @@ EB_EXPORT int eb_measure(eb_bench *b, const char *name, void (*fn)(void *), void
                          eb_result *result);
 /* The whole timeline, from eb_open to the last sample. */
 EB_EXPORT int eb_total(eb_bench *b, eb_result *result);
+/*
+ * A closed window's result as it stands now: instance i (0: the first closed)
+ * of the windows called name. eb_end() answers at once; where a counter moves
+ * only every ~100 ms (NVML) the energy after its last move is an estimate
+ * (eb_domain_energy.provisional) until the next move, so this call made later,
+ * or any report after eb_stop(), gives the settled figure. EB_ENOTOPEN if
+ * there is no such instance.
+ */
+EB_EXPORT int eb_window_result(eb_bench *b, const char *name, size_t i, eb_result *result);
 
 /* The node's name as reports use it: $EBENCH_HOSTNAME, else the host name. */
 EB_EXPORT void eb_hostname(char *buf, size_t len);

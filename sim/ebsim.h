@@ -15,6 +15,12 @@
 /* "ebench-sim 1": present only in the simulator, so ebench can tell. */
 const char *ebsim_version(void);
 double ebsim_now(void);
+/* One line on GPU gpu's sensor timing and the seed it was drawn from
+ * (EBENCH_SIM_SEED repeats a run). Returns 0 or -1. */
+int ebsim_describe(unsigned gpu, char *buf, unsigned len);
+/* The true update instants of the energy counter (power = 0) or the power
+ * sensor (power = 1) in [t0, t1], at most max of them. Returns how many. */
+int ebsim_update_instants(unsigned gpu, int power, double t0, double t1, double *out, int max);
 void ebsim_set_time(double t_s);
 /* The exact integral of the true power over [t0, t1] (sim seconds), in J. */
 double ebsim_true_energy_j(unsigned gpu, double t0, double t1);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "../src/sources/nvml_abi.h"
 #include "ebsim.h"
@@ -52,7 +53,12 @@ typedef struct gpu {
     unsigned minor;
     double idle_w, limit_w, peak_tflops, sm_clock_mhz;
     double upd_s, win_s, energy_upd_s;
+    /* update instants: u_k = phase + k x period + drift x sin(2 pi k period /
+     * drift_cycle) + jitter x a number in [-1, 1] drawn from (seed, gpu, k):
+     * [0] the energy counter, [1] the power sensor */
+    double phase_s[2], jitter_s[2], drift_s[2];
     int usage_avg_1s, energy_counter, fields;
+    double reset_at, stuck_at; /* counter faults: back to near 0, or frozen */
     unsigned long long energy_offset_mj;
     phase ph[MAX_PHASES];
     int n_ph, repeat;
@@ -67,6 +73,7 @@ static struct {
     gpu g[EBSIM_MAX_GPUS];
     unsigned n;
     double t_init;
+    unsigned long long seed;
     int manual;
     double manual_t;
     char config[4096];
@@ -124,8 +131,10 @@ static double integral(const gpu *g, double t, int what)
             acc += (what ? util_tflops(g, util) : util_power(g, util)) * (t - prev_t);
         return t < 0 ? (what ? 0 : g->idle_w * t) : acc;
     }
-    if (t <= 0 || g->n_ph == 0)
+    if (g->n_ph == 0)
         return what ? 0 : g->idle_w * t;
+    if (t <= 0) /* before sim time 0 the GPU was in its first phase */
+        return what ? 0 : g->ph[0].power_w * t;
     double acc = 0, rest = t;
     if (g->repeat && g->cycle_s > 0) {
         double k = floor(t / g->cycle_s);
@@ -152,6 +161,53 @@ static double mean_power(const gpu *g, double a, double b)
                  : ebsim_true_power_w(g->handle.index, a);
 }
 
+/* ---- update instants ---------------------------------------------------- */
+
+#define DRIFT_CYCLE_S 20.0
+
+static unsigned long long mix64(unsigned long long x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* A number in [-1, 1] fixed by (seed, gpu, sensor, k). */
+static double draw(unsigned gpu_i, int which, long k, unsigned salt)
+{
+    unsigned long long h = mix64(S.seed ^ mix64(((unsigned long long)gpu_i << 40) ^
+                                                ((unsigned long long)which << 36) ^
+                                                ((unsigned long long)salt << 32) ^
+                                                (unsigned long long)(unsigned)k));
+    return (double)(h >> 11) / (double)(1ULL << 52) - 1.0;
+}
+
+static double period_of(const gpu *g, int which)
+{
+    return which ? g->upd_s : g->energy_upd_s;
+}
+
+/* The k-th update instant of a sensor (0: energy counter, 1: power). */
+static double instant(const gpu *g, int which, long k)
+{
+    double p = period_of(g, which);
+    return g->phase_s[which] + (double)k * p +
+           g->drift_s[which] * sin(2 * M_PI * (double)k * p / DRIFT_CYCLE_S) +
+           g->jitter_s[which] * draw(g->handle.index, which, k, 0);
+}
+
+/* The latest update instant at or before t. Jitter and drift stay under half
+ * a period (load_gpu), so the instants keep their order. */
+static double last_update(const gpu *g, int which, double t)
+{
+    double p = period_of(g, which);
+    long k = (long)floor((t - g->phase_s[which]) / p + 1e-9) + 2;
+    while (instant(g, which, k) > t + 1e-12)
+        k--;
+    return instant(g, which, k);
+}
+
 /* ---- the simulator's own API ------------------------------------------ */
 
 API const char *ebsim_version(void)
@@ -162,6 +218,38 @@ API const char *ebsim_version(void)
 API double ebsim_now(void)
 {
     return S.manual ? S.manual_t : ebsim_mono() - S.t_init;
+}
+
+API int ebsim_describe(unsigned gpu_i, char *buf, unsigned len)
+{
+    if (!S.inited || gpu_i >= S.n || !buf || len == 0)
+        return -1;
+    const gpu *g = &S.g[gpu_i];
+    snprintf(buf, len,
+             "sim seed %llu (EBENCH_SIM_SEED): energy counter every %.3f ms, phase %.2f ms, "
+             "jitter +-%.2f ms, drift +-%.2f ms; power sensor every %.3f ms over the last "
+             "%.1f ms, phase %.2f ms",
+             S.seed, g->energy_upd_s * 1e3, g->phase_s[0] * 1e3, g->jitter_s[0] * 1e3,
+             g->drift_s[0] * 1e3, g->upd_s * 1e3, g->win_s * 1e3, g->phase_s[1] * 1e3);
+    return 0;
+}
+
+API int ebsim_update_instants(unsigned gpu_i, int power, double t0, double t1, double *out,
+                              int max)
+{
+    if (!S.inited || gpu_i >= S.n || !out || max < 0)
+        return -1;
+    const gpu *g = &S.g[gpu_i];
+    int which = power ? 1 : 0, n = 0;
+    double p = period_of(g, which);
+    for (long k = (long)floor((t0 - g->phase_s[which]) / p) - 1; n < max; k++) {
+        double u = instant(g, which, k);
+        if (u > t1)
+            break;
+        if (u >= t0)
+            out[n++] = u;
+    }
+    return n;
 }
 
 API void ebsim_set_time(double t_s)
@@ -253,6 +341,42 @@ static const char *str(json_t *o, const char *key, const char *dflt)
     return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
+/* When each sensor updates. The manual clock is for deterministic tests:
+ * there each sensor updates on its nominal period at 0.55 of a period after
+ * sim time 0 (55 ms: mid-way between the 10 ms ticks tests use), without
+ * jitter or drift. In real
+ * time the defaults are what a device's own clock gives: the period a little
+ * off nominal (+-1%), a phase drawn per GPU from the seed, 0.5 ms of jitter
+ * and a slow wander of 1 ms; all of it can be set under "sensor". */
+static void sensor_timing(gpu *g, json_t *sensor)
+{
+    static const char *const key[2][4] = {
+        {"energy_update_ms", "energy_phase_ms", "energy_jitter_ms", "energy_drift_ms"},
+        {"update_ms", "power_phase_ms", "power_jitter_ms", "power_drift_ms"}};
+    unsigned i = g->handle.index;
+    for (int w = 0; w < 2; w++) {
+        double *period = w ? &g->upd_s : &g->energy_upd_s;
+        int given = json_is_number(json_object_get(sensor, key[w][0]));
+        if (!S.manual && !given)
+            *period *= 1 + 0.01 * draw(i, w, -1, 1);
+        double p = *period;
+        double phase = S.manual ? 0.55 * p : p * (0.5 + 0.5 * draw(i, w, -1, 2));
+        g->phase_s[w] = num(sensor, key[w][1], phase * 1e3) / 1e3;
+        g->jitter_s[w] = num(sensor, key[w][2], S.manual ? 0 : 0.5) / 1e3;
+        g->drift_s[w] = num(sensor, key[w][3], S.manual ? 0 : 1.0) / 1e3;
+        /* the instants must keep their order */
+        if (g->jitter_s[w] < 0)
+            g->jitter_s[w] = 0;
+        if (g->drift_s[w] < 0)
+            g->drift_s[w] = 0;
+        if (g->jitter_s[w] + g->drift_s[w] > 0.45 * p) {
+            double f = 0.45 * p / (g->jitter_s[w] + g->drift_s[w]);
+            g->jitter_s[w] *= f;
+            g->drift_s[w] *= f;
+        }
+    }
+}
+
 static int load_gpu(gpu *g, unsigned i, json_t *o)
 {
     json_t *sensor = json_object_get(o, "sensor"), *faults = json_object_get(o, "faults");
@@ -284,7 +408,10 @@ static int load_gpu(gpu *g, unsigned i, json_t *o)
         if (json_is_boolean(fv))
             g->fields = json_is_true(fv);
     }
+    sensor_timing(g, sensor);
     g->lost_at = num(faults, "lost_at_s", INFINITY);
+    g->reset_at = num(faults, "counter_reset_at_s", INFINITY);
+    g->stuck_at = num(faults, "counter_stuck_at_s", INFINITY);
     g->timeout_at = num(faults, "timeout_at_s", INFINITY);
     json_t *np = json_object_get(faults, "no_permission"), *v;
     size_t k;
@@ -340,6 +467,14 @@ static nvmlReturn_t load_config(void)
         return NVML_ERROR_DRIVER_NOT_LOADED;
     }
     snprintf(S.config, sizeof S.config, "%s", path);
+    const char *seed = getenv("EBENCH_SIM_SEED");
+    if (seed && *seed)
+        S.seed = strtoull(seed, NULL, 0);
+    else if (json_is_integer(json_object_get(root, "seed")))
+        S.seed = (unsigned long long)json_integer_value(json_object_get(root, "seed"));
+    else /* printed by ebsim_describe, so a run can be repeated */
+        S.seed = (mix64((unsigned long long)(ebsim_mono() * 1e9)) ^ (unsigned long long)getpid()) %
+                 1000000000ULL;
     json_t *gpus = json_object_get(root, "gpus"), *v;
     size_t i;
     memset(S.g, 0, sizeof S.g);
@@ -359,13 +494,13 @@ API nvmlReturn_t nvmlInit_v2(void)
 {
     if (S.inited++)
         return NVML_SUCCESS;
+    const char *clock = getenv("EBENCH_SIM_CLOCK");
+    S.manual = clock && strcmp(clock, "manual") == 0;
     nvmlReturn_t rc = load_config();
     if (rc != NVML_SUCCESS) {
         S.inited = 0;
         return rc;
     }
-    const char *clock = getenv("EBENCH_SIM_CLOCK");
-    S.manual = clock && strcmp(clock, "manual") == 0;
     S.manual_t = 0;
     S.t_init = ebsim_mono();
     /* Only the utilization in force now matters: drop older events, so the
@@ -557,7 +692,7 @@ API nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t dev, unsigned *current, unsig
  * its latest update. */
 static double sensor_power(const gpu *g, double t, double window)
 {
-    double tk = floor(t / g->upd_s + 1e-9) * g->upd_s; /* exact grid despite rounding */
+    double tk = last_update(g, 1, t);
     return mean_power(g, tk - window, tk);
 }
 
@@ -568,8 +703,13 @@ API nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsigned 
         return NVML_ERROR_NOT_SUPPORTED;
     if (g->no_perm & NOPERM_ENERGY)
         return NVML_ERROR_NO_PERMISSION;
-    double tk = floor(t / g->energy_upd_s + 1e-9) * g->energy_upd_s;
-    *mj = g->energy_offset_mj + (unsigned long long)floor(integral(g, tk, 0) * 1e3);
+    if (t >= g->stuck_at)
+        t = g->stuck_at;
+    double tk = last_update(g, 0, t);
+    double j = integral(g, tk, 0);
+    if (tk >= g->reset_at) /* the driver reloaded: counting starts again */
+        j -= integral(g, g->reset_at, 0) + g->energy_offset_mj * 1e-3 - 1.0;
+    *mj = g->energy_offset_mj + (unsigned long long)floor(j * 1e3);
     return NVML_SUCCESS;
 }
 

@@ -59,6 +59,7 @@ static void trace(eb__sample *v, size_t n, double (*p)(double))
     for (size_t i = 0; i < n; i++) {
         v[i].t_s = (double)i * 0.1;
         v[i].power_w = p(v[i].t_s);
+        v[i].span_s = 0;
         v[i].energy_j = i ? v[i - 1].energy_j + v[i].power_w * 0.1 : 0;
     }
 }

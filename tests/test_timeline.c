@@ -77,26 +77,36 @@ static void test_window(void **state)
 {
     (void)state;
     eb__sample v[] = {
-        {0.0, 0.0, NAN}, {1.0, 5.0, 5.0}, {2.0, 25.0, 20.0}, {3.0, 28.0, 3.0}, {4.0, 30.0, 2.0},
+        {0.0, 0.0, NAN, 0}, {1.0, 5.0, 5.0, 0}, {2.0, 25.0, 20.0, 0}, {3.0, 28.0, 3.0, 0},
+        {4.0, 30.0, 2.0, 0},
     };
     eb_domain_energy e;
-    eb__window_energy(v, 5, 1.0, 3.0, &e);
+    eb__window_energy(v, 5, 1.0, 3.0, 0.5, &e);
     assert_near(e.energy_j, 23.0, 1e-12);
     assert_near(e.avg_power_w, 11.5, 1e-12);
     assert_near(e.peak_power_w, 20.0, 1e-12);
     assert_int_equal(e.samples, 3);
 
-    /* Between samples: interpolated; the peak comes from the interval (2,3]. */
-    eb__window_energy(v, 5, 2.5, 2.75, &e);
+    assert_near(e.peak_span_s, 1.0, 1e-12);
+
+    /* Between samples: interpolated; no interval the sensor resolves lies
+     * inside, so no peak (the interval (2,3] is mostly outside). */
+    eb__window_energy(v, 5, 2.5, 2.75, 0.5, &e);
     assert_near(e.energy_j, 0.75, 1e-12);
-    assert_near(e.peak_power_w, 3.0, 1e-12);
+    assert_true(isnan(e.peak_power_w) && isnan(e.peak_span_s));
     assert_int_equal(e.samples, 0);
 
     /* The interval before t0 does not count for the peak. */
-    eb__window_energy(v, 5, 2.0, 4.0, &e);
+    eb__window_energy(v, 5, 2.0, 4.0, 0.5, &e);
     assert_near(e.peak_power_w, 3.0, 1e-12);
 
-    eb__window_energy(v, 0, 0, 1, &e);
+    /* Intervals shorter than the sensor resolves are merged: over 2 s the
+     * merged pairs are (0,2] at 12.5 W and (2,4] at 2.5 W. */
+    eb__window_energy(v, 5, 0.0, 4.0, 2.0, &e);
+    assert_near(e.peak_power_w, 12.5, 1e-12);
+    assert_near(e.peak_span_s, 2.0, 1e-12);
+
+    eb__window_energy(v, 0, 0, 1, 0.5, &e);
     assert_true(isnan(e.energy_j) && isnan(e.avg_power_w) && isnan(e.peak_power_w));
 }
 

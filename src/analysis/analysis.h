@@ -13,8 +13,11 @@
 double eb__energy_at(const eb__sample *v, size_t n, double t_s);
 
 /* Energy, average and peak power and sample count over [t0, t1], for the
- * part of it the samples cover (covered_s). NaN where they cover none. */
-void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, eb_domain_energy *out);
+ * part of it the samples cover (covered_s). NaN where they cover none. The
+ * peak is a mean over at least min_span_s (the sensor's resolution) inside
+ * the window; NaN when no such interval fits in it. */
+void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, double min_span_s,
+                       eb_domain_energy *out);
 
 /* Student's t, two-sided 95% (the 0.975 quantile), for df degrees of freedom. */
 double eb__t975(size_t df);

@@ -50,9 +50,10 @@ double eb__energy_at(const eb__sample *v, size_t n, double t_s)
     return a->energy_j + (b->energy_j - a->energy_j) * (t_s - a->t_s) / span;
 }
 
-void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, eb_domain_energy *out)
+void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, double min_span_s,
+                       eb_domain_energy *out)
 {
-    out->energy_j = out->avg_power_w = out->peak_power_w = NAN;
+    out->energy_j = out->avg_power_w = out->peak_power_w = out->peak_span_s = NAN;
     out->samples = 0;
     out->covered_s = 0;
     if (n == 0 || t1 < t0)
@@ -67,15 +68,33 @@ void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, eb_d
     out->energy_j = eb__energy_at(v, n, b) - eb__energy_at(v, n, a);
     if (b > a)
         out->avg_power_w = out->energy_j / (b - a);
+    out->samples = upper(v, n, t1) - lower(v, n, t0);
 
-    /* Sample i's power covers (t[i-1], t[i]]: the peak looks at every such
-     * interval that overlaps (t0, t1). */
-    size_t lo = lower(v, n, t0), hi = upper(v, n, t1);
-    out->samples = hi - lo;
-    size_t i_end = lower(v, n, t1) + 1;
-    if (i_end > n)
-        i_end = n;
-    for (size_t i = upper(v, n, t0); i < i_end; i++)
-        if (!isnan(v[i].power_w) && !(v[i].power_w <= out->peak_power_w))
-            out->peak_power_w = v[i].power_w;
+    /* The peak: the highest mean power over an interval the sensor resolves
+     * (at least min_span_s, short intervals merged with the next) and that
+     * lies inside the window. Points on the line between two measured
+     * instants (span NaN) resolve nothing finer than that line. */
+    const double eps = 1e-9;
+    double from = NAN, last_end = NAN;
+    for (size_t i = upper(v, n, t0); i < n && v[i].t_s <= t1 + eps; i++) {
+        if (isnan(v[i].span_s) || isnan(v[i].power_w) || (v[i].span_s <= 0 && i == 0))
+            continue;
+        double start = v[i].span_s > 0 ? v[i].t_s - v[i].span_s : v[i - 1].t_s;
+        if (start < t0 - eps)
+            continue;
+        if (isnan(from) || !(start <= last_end + eps)) /* not contiguous: start again */
+            from = start;
+        last_end = v[i].t_s;
+        double len = last_end - from;
+        if (len < min_span_s - eps || len <= 0)
+            continue;
+        /* one interval: its own figure (the instant reading for trapezoid
+         * domains); merged ones: their mean */
+        double p = from == start ? v[i].power_w : (v[i].energy_j - eb__energy_at(v, n, from)) / len;
+        if (!(p <= out->peak_power_w)) {
+            out->peak_power_w = p;
+            out->peak_span_s = len;
+        }
+        from = NAN;
+    }
 }

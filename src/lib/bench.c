@@ -242,32 +242,48 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     return EB_OK;
 }
 
-/* Counters that move only every ~100 ms (NVML) leave the end of the timeline
- * as an estimate at the last rate; wait for their next move (at most 1.5
- * update periods), so the energy up to t_stop is interpolated, not guessed. */
+/* Counters that move in steps (NVML) leave the end of the timeline as an
+ * estimate at the last rate; read them as their trackers ask until a move is
+ * placed after t_stop, so the energy up to t_stop is on the line between true
+ * moves. That takes at most one update period (plus the tracker's margin). */
 static void settle_locked(eb_bench *b)
 {
     double wait_s = 0;
     for (size_t i = 0; i < b->n_dom; i++)
-        if (b->dom[i].desc.counter_holds && 1.5 * b->dom[i].desc.update_period_s > wait_s)
-            wait_s = 1.5 * b->dom[i].desc.update_period_s;
+        if (b->dom[i].desc.counter_holds && !b->dom[i].series.lost) {
+            double p = eb__tracker_period(&b->dom[i].series.trk);
+            if (p + 0.25 * p + 0.005 > wait_s)
+                wait_s = fmin(p + 0.25 * p + 0.005, EB__TRK_MAX_PERIOD_S * 1.3);
+        }
     if (b->cfg.manual || wait_s == 0)
         return;
-    double deadline = eb__clock_now(b) + wait_s;
+    double deadline = b->t_stop + wait_s;
     for (;;) {
         int unsettled = 0;
-        for (size_t i = 0; i < b->n_dom; i++) {
-            const eb__series *s = &b->dom[i].series;
-            unsettled |=
-                b->dom[i].desc.counter_holds && !s->lost && s->n > 0 && s->change_t < b->t_stop;
-        }
-        if (!unsettled || eb__clock_now(b) >= deadline)
+        for (size_t i = 0; i < b->n_dom; i++)
+            unsettled |= !eb__series_settled(&b->dom[i].series, &b->dom[i].desc, b->t_stop);
+        double now = eb__clock_now(b);
+        if (!unsettled || now >= deadline)
             return;
+        double next = eb__track_next_locked(b);
+        if (!isfinite(next) || next > now + 0.005)
+            next = now + 0.005; /* fallback counters: a read every 5 ms */
         pthread_mutex_unlock(&b->lock);
-        struct timespec ms5 = {0, 5000000};
-        nanosleep(&ms5, NULL);
+        if (next > now) {
+            double dt = next - now;
+            struct timespec ts = {(time_t)dt, (long)((dt - (double)(time_t)dt) * 1e9)};
+            nanosleep(&ts, NULL);
+        }
         pthread_mutex_lock(&b->lock);
-        eb__tick_locked(b);
+        now = eb__clock_now(b);
+        if (isfinite(eb__track_next_locked(b)))
+            eb__track_due_locked(b, now);
+        else
+            for (size_t i = 0; i < b->n_dom; i++)
+                if (!eb__series_settled(&b->dom[i].series, &b->dom[i].desc, b->t_stop)) {
+                    eb__track_due_locked(b, INFINITY);
+                    break;
+                }
     }
 }
 
@@ -374,6 +390,13 @@ EB_EXPORT const char *eb_warning(const eb_bench *b, size_t i)
 
 /* ---- windows ---------------------------------------------------------- */
 
+double eb__peak_min_span(const eb__domain *d)
+{
+    if (d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds && !d->series.stuck)
+        return 0.5 * eb__tracker_period(&d->series.trk); /* each interval between moves */
+    return d->desc.update_period_s;
+}
+
 void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -387,7 +410,8 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
     for (size_t i = 0; i < b->n_dom; i++) {
         const eb__series *s = &b->dom[i].series;
         eb_domain_energy *e = &r->domains[i];
-        eb__window_energy(s->v, s->n, t0, t1, e);
+        eb__window_energy(s->v, s->n, t0, t1, eb__peak_min_span(&b->dom[i]), e);
+        e->provisional = !eb__series_settled(s, &b->dom[i].desc, t1);
         e->method = b->dom[i].desc.method;
         e->lost_at_s = s->lost ? s->lost_at_s : NAN;
         e->uncertainty_j = e->energy_j * b->dom[i].desc.uncertainty_rel;
@@ -487,6 +511,23 @@ EB_EXPORT int eb_total(eb_bench *b, eb_result *result)
     eb__result_locked(b, 0.0, t1, result);
     pthread_mutex_unlock(&b->lock);
     return EB_OK;
+}
+
+EB_EXPORT int eb_window_result(eb_bench *b, const char *name, size_t i, eb_result *result)
+{
+    if (!b || !name || !result)
+        return EB_EINVAL;
+    pthread_mutex_lock(&b->lock);
+    const eb__window *w = b->closed_win.v;
+    for (size_t k = 0, seen = 0; k < b->closed_win.n; k++) {
+        if (strcmp(w[k].name, name) != 0 || seen++ != i)
+            continue;
+        eb__result_locked(b, w[k].t0, w[k].t1, result);
+        pthread_mutex_unlock(&b->lock);
+        return EB_OK;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return eb__fail(b, EB_ENOTOPEN, "no closed window '%s' number %zu", name, i);
 }
 
 EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out)

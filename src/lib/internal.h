@@ -18,6 +18,9 @@ typedef struct eb__domain {
     size_t local;        /* the backend's own index */
     eb__series series;
     int wrap_warned;
+    size_t resets_warned;
+    int stuck_warned, fallback_warned;
+    size_t track_reads, track_failures; /* the tracker's own reads */
     double idle_power_w; /* NaN: no baseline */
 } eb__domain;
 
@@ -92,6 +95,10 @@ double eb__clock_now(eb_bench *b);
  * holds the lock. */
 double eb__tick_locked(eb_bench *b);
 double eb__tick_at_locked(eb_bench *b, double t);
+/* Stepping counters' trackers: when the next read is wanted (INFINITY: none),
+ * and the reads due by now; caller holds the lock. */
+double eb__track_next_locked(eb_bench *b);
+void eb__track_due_locked(eb_bench *b, double now);
 int eb__sampler_start(eb_bench *b);
 void eb__sampler_stop(eb_bench *b);
 
@@ -125,6 +132,9 @@ typedef struct eb__summary {
 } eb__summary;
 
 void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s);
+
+/* The shortest interval a domain's peak power may be a mean over. */
+double eb__peak_min_span(const eb__domain *d);
 
 /* Fills r for [t0, t1]; caller holds the lock. */
 void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r);

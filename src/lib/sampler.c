@@ -13,6 +13,33 @@
 
 #include "internal.h"
 
+/* Notes what the series noticed about a stepping counter, once each. */
+static void counter_notes(eb_bench *b, eb__domain *d)
+{
+    eb__series *s = &d->series;
+    if (s->resets > d->resets_warned) {
+        d->resets_warned = s->resets;
+        eb__warn(b,
+                 "%s: the energy counter went back or jumped at t=%.3f s (a driver reload?); "
+                 "the energy up to then is kept and counting resumed from the new value",
+                 d->desc.id, s->reset_at_s);
+    }
+    if (s->stuck && !d->stuck_warned) {
+        d->stuck_warned = 1;
+        eb__warn(b,
+                 "%s: the energy counter stopped moving at t=%.3f s while the GPU drew %.1f W; "
+                 "from then on its energy integrates the power readings",
+                 d->desc.id, s->stuck_at_s, s->last_power_w);
+    }
+    if (s->trk.state == EB__TRK_FALLBACK && !s->stuck && !d->fallback_warned) {
+        d->fallback_warned = 1;
+        eb__warn(b,
+                 "%s: %s; its moves are placed at the reads that see them, so window edges are "
+                 "uncertain by up to one update period",
+                 d->desc.id, s->trk.why);
+    }
+}
+
 static void read_domain(eb_bench *b, eb__domain *d, double t)
 {
     eb__reading r = {0, NAN, {NAN, NAN, NAN, NAN, NAN, NAN}};
@@ -21,7 +48,14 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
 
     if (d->series.lost)
         return;
+    /* the read's own times: a stepping counter's moves are bracketed by them */
+    double tb = b->cfg.manual ? t : eb__clock_now(b);
     int rc = ops->read(b->src[d->source].priv, d->local, &r, why, sizeof why);
+    double ta = b->cfg.manual ? t : eb__clock_now(b);
+    if (tb < t)
+        tb = t;
+    if (ta < tb)
+        ta = tb;
     if (rc == EB__READ_LOST) {
         d->series.lost = 1;
         d->series.lost_at_s = t;
@@ -40,12 +74,14 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
                      r.power_w, t);
         return;
     }
-    if (eb__series_add(&d->series, &d->desc, t, &r) < 0) {
+    if (eb__series_add_read(&d->series, &d->desc, t, tb, ta, &r) < 0) {
         if (d->series.bad_reads++ == 0)
             eb__warn(b, "%s: sample at t=%.3f s dropped (out of memory or clock went back)",
                      d->desc.id, t);
         return;
     }
+    if (d->desc.counter_holds)
+        counter_notes(b, d);
 
     /* A counter must be read at least twice per wrap, or whole wraps vanish. */
     const eb__series *s = &d->series;
@@ -60,6 +96,52 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
                      "apart: wraps may be missed; sample at least every %.0f ms",
                      d->desc.id, p, wrap_s, gap, wrap_s / 2 * 1e3);
         }
+    }
+}
+
+/* A read of a stepping counter alone, when its tracker asks for one. */
+static void track_domain(eb_bench *b, eb__domain *d)
+{
+    const eb__source_ops *ops = b->src[d->source].ops;
+    unsigned long long c;
+    if (d->series.lost || d->series.n == 0)
+        return;
+    double tb = eb__clock_now(b);
+    int rc = ops->read_counter ? ops->read_counter(b->src[d->source].priv, d->local, &c)
+                               : EB__READ_BAD;
+    double ta = eb__clock_now(b);
+    if (rc < 0) {
+        d->track_failures++;
+        return;
+    }
+    d->track_reads++;
+    eb__series_track(&d->series, &d->desc, tb, ta, c);
+    counter_notes(b, d);
+}
+
+double eb__track_next_locked(eb_bench *b)
+{
+    double next = INFINITY;
+    for (size_t i = 0; i < b->n_dom; i++) {
+        const eb__domain *d = &b->dom[i];
+        if (!d->desc.counter_holds || d->series.lost || d->series.stuck || d->series.n == 0 ||
+            !b->src[d->source].ops->read_counter || d->track_failures > 100)
+            continue;
+        double t = eb__tracker_next(&d->series.trk);
+        if (t < next)
+            next = t;
+    }
+    return next;
+}
+
+void eb__track_due_locked(eb_bench *b, double now)
+{
+    for (size_t i = 0; i < b->n_dom; i++) {
+        eb__domain *d = &b->dom[i];
+        if (d->desc.counter_holds && !d->series.lost && !d->series.stuck &&
+            b->src[d->source].ops->read_counter && d->track_failures <= 100 &&
+            eb__tracker_next(&d->series.trk) <= now + 2e-4)
+            track_domain(b, d);
     }
 }
 
@@ -102,6 +184,20 @@ static int before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* The bench clock's time t as an absolute CLOCK_MONOTONIC deadline. */
+static struct timespec deadline_of(eb_bench *b, double t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double ahead = t - eb__clock_now(b);
+    if (ahead < 0)
+        ahead = 0;
+    add_ns(&now, (long long)(ahead * 1e9));
+    return now;
+}
+
+/* Between ticks on absolute deadlines, the reads the counter trackers ask for
+ * (just around each predicted move of a stepping counter). */
 static void *sampler_main(void *arg)
 {
     eb_bench *b = arg;
@@ -119,9 +215,24 @@ static void *sampler_main(void *arg)
         clock_gettime(CLOCK_MONOTONIC, &now);
         while (before(&next, &now))
             add_ns(&next, period_ns);
-        int rc = 0;
-        while (!b->stop_requested && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&b->wake, &b->lock, &next);
+        for (;;) {
+            int rc = 0;
+            double track = eb__track_next_locked(b);
+            struct timespec wake = next;
+            if (isfinite(track)) {
+                struct timespec tw = deadline_of(b, track);
+                if (before(&tw, &next))
+                    wake = tw;
+            }
+            while (!b->stop_requested && rc != ETIMEDOUT)
+                rc = pthread_cond_timedwait(&b->wake, &b->lock, &wake);
+            if (b->stop_requested)
+                break;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (!before(&now, &next))
+                break; /* the tick */
+            eb__track_due_locked(b, eb__clock_now(b));
+        }
         if (!b->stop_requested)
             eb__tick_locked(b);
     }

@@ -83,7 +83,7 @@ static void one_span(eb_bench *b, const eb_run_meta *meta, eb__summary *s, doubl
         if (isnan(from) || isinf(from) || from >= t1)
             continue;
         eb_domain_energy e;
-        eb__window_energy(se->v, se->n, from, t1, &e);
+        eb__window_energy(se->v, se->n, from, t1, eb__peak_min_span(&b->dom[d]), &e);
         s->steady_from_s[d] = from - t0;
         s->steady_power_w[d] = e.avg_power_w;
         s->steady_energy_j[d] = e.energy_j;

@@ -1,5 +1,6 @@
 /* timeline.c - see timeline.h. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,8 +59,10 @@ static void thin(eb__series *s, int holds)
     for (size_t i = 2; i < half; i += 2, k++) {
         double dt = s->v[i].t_s - s->v[k - 1].t_s;
         s->v[k] = s->v[i];
-        if (dt > 0 && !isnan(s->v[i].power_w))
+        if (dt > 0 && !isnan(s->v[i].power_w)) {
             s->v[k].power_w = (s->v[i].energy_j - s->v[k - 1].energy_j) / dt;
+            s->v[k].span_s = dt;
+        }
         if (s->aux)
             memcpy(s->aux[k], s->aux[i], sizeof s->aux[0]);
     }
@@ -75,7 +78,7 @@ static void thin(eb__series *s, int holds)
 static void push(eb__series *s, const eb__domain_desc *d, double t, double e, double p,
                  const eb__reading *r)
 {
-    s->v[s->n] = (eb__sample){t, e, p};
+    s->v[s->n] = (eb__sample){t, e, p, 0};
     if (d->has_aux)
         for (int i = 0; i < EB__AUX_N; i++)
             s->aux[s->n][i] = (float)r->aux[i];
@@ -84,67 +87,239 @@ static void push(eb__series *s, const eb__domain_desc *d, double t, double e, do
         thin(s, d->method == EB_METHOD_COUNTER && d->counter_holds);
 }
 
-/* A counter that moves only every update period (NVML). A move is placed at
- * the read that sees it: with periodic sampling that lags the true move by a
- * nearly constant time, which cancels in differences (placing it at the
- * midpoint of the two reads was tried: biased, because the sampler and the
- * sensor run at related periods). Samples after the last move are estimates
- * at the last rate; when the counter moves again they are replaced by the
- * straight line between the two moves, which is exact for constant power. */
-static void add_holding_counter(eb__series *s, const eb__domain_desc *d, double t,
-                                const eb__reading *r)
+/* ---- counters that move in steps ---------------------------------------- */
+
+/* The power the device showed at a read: the instant reading where there is
+ * one (for a counter that stops moving), NaN otherwise. */
+static double read_power(const eb__reading *r)
 {
-    if (s->n == 0) {
-        s->prov_idx = 1;
-        s->change_t = t;
-        s->change_j = 0;
-        s->change_rate_w = NAN;
-        push(s, d, t, 0, NAN, r);
-        return;
-    }
-    int moved = s->counter_j > s->change_j;
-    if (moved || t - s->change_t >= 2 * d->update_period_s) {
-        double tc = t;
-        double rate = (s->counter_j - s->change_j) / (tc - s->change_t);
-        for (size_t i = s->prov_idx; i < s->n; i++) {
-            s->v[i].energy_j = s->change_j + rate * (s->v[i].t_s - s->change_t);
-            s->v[i].power_w = rate;
-        }
-        s->change_t = tc;
-        s->change_j = s->counter_j;
-        s->change_rate_w = rate;
-        s->prov_idx = s->n + 1;
-        push(s, d, t, s->change_j, rate, r);
-        return;
-    }
-    double rate = isnan(s->change_rate_w) ? 0 : s->change_rate_w;
-    push(s, d, t, s->change_j + rate * (t - s->change_t), s->change_rate_w, r);
+    if (r->power_w >= 0 && isfinite(r->power_w))
+        return r->power_w;
+    double p = r->aux[EB__AUX_POWER_INSTANT_W];
+    return p >= 0 && isfinite(p) ? p : NAN;
 }
+
+/* Samples from prov_idx on, after the last placed move: on the line from it
+ * at the last rate (0 before the first move). */
+static double estimate_at(const eb__series *s, double t)
+{
+    if (!s->have_move)
+        return 0;
+    double rate = isnan(s->rate_w) ? 0 : s->rate_w;
+    return s->move_j + rate * (t - s->move_t);
+}
+
+/* The energy before the first move: the counter's value at the first read is
+ * the energy up to its previous move, one period before the first move seen,
+ * so only the part of that period after the timeline's start is ours. */
+static double first_fraction(const eb__series *s, double period)
+{
+    double f = (s->first_u - s->v[0].t_s) / period;
+    return f < 0 ? 0 : f > 1 ? 1 : f;
+}
+
+/* Once the period is known, the start is refined with it. */
+static void rebase(eb__series *s)
+{
+    double base = s->first_j * (1 - first_fraction(s, eb__tracker_period(&s->trk)));
+    double shift = s->base_j - base;
+    s->base_j = base;
+    s->rebased = 1;
+    if (shift == 0)
+        return;
+    double e1 = s->first_j - base, t0 = s->v[0].t_s, span = s->first_u - t0;
+    for (size_t i = 1; i < s->n; i++) {
+        if (s->v[i].t_s <= s->first_u && span > 0) {
+            s->v[i].energy_j = e1 * (s->v[i].t_s - t0) / span;
+            s->v[i].power_w = e1 / span;
+        } else {
+            s->v[i].energy_j += shift;
+        }
+    }
+    s->move_j += shift;
+}
+
+/* Places a move of the counter at u: a point of the energy line. Samples
+ * between the last placed move and u fall on the line to it; samples after u
+ * are estimates at the new rate until the next move. */
+static int place_move(eb__series *s, const eb__domain_desc *d, double u, double dj)
+{
+    if (grow(s, d->has_aux) < 0)
+        return EB_ENOMEM;
+    if (!s->have_move) {
+        s->first_u = u;
+        s->first_j = dj;
+        s->base_j = dj * (1 - first_fraction(s, eb__tracker_period(&s->trk)));
+        s->rebased = s->trk.state == EB__TRK_LOCKED;
+    }
+    double e = s->counter_j - s->base_j;
+    const eb__sample *prev = &s->v[s->prov_idx - 1];
+    double tp = prev->t_s, ep = prev->energy_j;
+    if (u <= tp)
+        u = tp + 1e-9;
+    double rate = (e - ep) / (u - tp);
+
+    size_t pos = s->prov_idx;
+    while (pos < s->n && s->v[pos].t_s <= u)
+        pos++;
+    memmove(&s->v[pos + 1], &s->v[pos], (s->n - pos) * sizeof *s->v);
+    if (s->aux) {
+        memmove(&s->aux[pos + 1], &s->aux[pos], (s->n - pos) * sizeof *s->aux);
+        /* the readings of the nearest read */
+        memcpy(s->aux[pos], s->aux[pos - 1], sizeof s->aux[0]);
+    }
+    s->n++;
+    s->v[pos] = (eb__sample){u, e, rate, u - tp};
+    for (size_t i = s->prov_idx; i < pos; i++)
+        s->v[i] = (eb__sample){s->v[i].t_s, ep + rate * (s->v[i].t_s - tp), rate, NAN};
+    for (size_t i = pos + 1; i < s->n; i++)
+        s->v[i] = (eb__sample){s->v[i].t_s, e + rate * (s->v[i].t_s - u), rate, NAN};
+    s->prov_idx = pos + 1;
+    s->have_move = 1;
+    s->move_t = u;
+    s->move_j = e;
+    s->rate_w = rate;
+    return 0;
+}
+
+/* A counter that went back, or moved by more than the device can draw in the
+ * time its move can cover: the driver was reloaded. */
+static int is_reset(const eb__series *s, const eb__domain_desc *d, double ta,
+                    unsigned long long c)
+{
+    if (c < s->last_counter)
+        return d->counter_range == 0;
+    if (!(d->max_power_w > 0))
+        return 0;
+    double dj = (double)(c - s->last_counter) * d->counter_unit_j;
+    return dj > 1.5 * d->max_power_w * (ta - s->prev_lo) + 1.0;
+}
+
+static int stepping_read(eb__series *s, const eb__domain_desc *d, double tb, double ta,
+                         unsigned long long c, double t_sample)
+{
+    if (is_reset(s, d, ta, c)) {
+        /* The energy up to then stays; counting resumes from the new value. */
+        s->resets++;
+        s->reset_at_s = tb;
+        s->last_counter = c;
+        eb__tracker_rebase(&s->trk, tb, c);
+        return 0;
+    }
+    double u, w;
+    if (!eb__tracker_feed(&s->trk, tb, ta, c, &u, &w))
+        return 0;
+    if (s->trk.state == EB__TRK_FALLBACK && !isnan(t_sample))
+        u = t_sample; /* at the read that saw it */
+    double dj = (double)(c - s->last_counter) * d->counter_unit_j;
+    s->last_counter = c;
+    s->counter_j += dj;
+    s->prev_lo = u - w;
+    int rc = place_move(s, d, u, dj);
+    if (rc == 0 && !s->rebased && s->trk.state == EB__TRK_LOCKED)
+        rebase(s);
+    return rc;
+}
+
+/* No move for several periods while the device draws power: the counter has
+ * stopped; energy from then on integrates the power readings. */
+static void check_stuck(eb__series *s, double ta)
+{
+    double since = s->have_move ? s->move_t : s->v[0].t_s;
+    double period = eb__tracker_period(&s->trk);
+    if (s->stuck || ta - since < fmax(EB__TRK_QUIET_PERIODS * period, 0.5) ||
+        !(s->last_power_w > 1))
+        return;
+    s->stuck = 1;
+    s->stuck_at_s = ta;
+    s->trk.state = EB__TRK_FALLBACK;
+    snprintf(s->trk.why, sizeof s->trk.why, "the counter stopped moving");
+    s->prov_idx = s->n; /* the estimates so far stay */
+}
+
+static int add_stepping_counter(eb__series *s, const eb__domain_desc *d, double t, double tb,
+                                double ta, const eb__reading *r)
+{
+    double p = read_power(r);
+    if (s->n == 0) {
+        eb__tracker_init(&s->trk, d->update_period_s);
+        double u, w;
+        eb__tracker_feed(&s->trk, tb, ta, r->counter, &u, &w);
+        s->last_counter = r->counter;
+        s->prev_lo = tb - fmax(EB__TRK_MAX_PERIOD_S, 2 * d->update_period_s);
+        s->rate_w = NAN;
+        s->prov_idx = 1;
+        s->last_power_w = p;
+        push(s, d, t, 0, NAN, r);
+        return 0;
+    }
+    if (s->stuck) { /* trapezoids of the power readings */
+        const eb__sample *prev = &s->v[s->n - 1];
+        double e = prev->energy_j;
+        if (!isnan(p) && !isnan(s->last_power_w))
+            e += 0.5 * (p + s->last_power_w) * (t - prev->t_s);
+        if (!isnan(p))
+            s->last_power_w = p;
+        push(s, d, t, e, p, r);
+        return 0;
+    }
+    if (!isnan(p))
+        s->last_power_w = p;
+    /* the sample first, so a move placed after it puts it on the line */
+    push(s, d, t, estimate_at(s, t), s->rate_w, r);
+    s->v[s->n - 1].span_s = NAN;
+    int rc = stepping_read(s, d, tb, ta, r->counter, t);
+    check_stuck(s, ta);
+    return rc;
+}
+
+int eb__series_track(eb__series *s, const eb__domain_desc *d, double tb, double ta,
+                     unsigned long long counter)
+{
+    if (s->n == 0 || s->stuck || s->lost)
+        return 0;
+    int rc = stepping_read(s, d, tb, ta, counter, NAN);
+    check_stuck(s, ta);
+    return rc;
+}
+
+int eb__series_settled(const eb__series *s, const eb__domain_desc *d, double t)
+{
+    if (!(d->method == EB_METHOD_COUNTER && d->counter_holds))
+        return 1;
+    return s->lost || s->stuck || s->n == 0 || (s->have_move && s->move_t >= t);
+}
+
+/* ---- every domain -------------------------------------------------------- */
 
 int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s, const eb__reading *r)
 {
+    return eb__series_add_read(s, d, t_s, t_s, t_s, r);
+}
+
+int eb__series_add_read(eb__series *s, const eb__domain_desc *d, double t_s, double tb, double ta,
+                        const eb__reading *r)
+{
     const int counter = d->method == EB_METHOD_COUNTER;
-    double e = counter && s->n > 0 ? counter_delta(s, d, r->counter) : 0;
+    const int stepping = counter && d->counter_holds;
 
     if (s->n > 0 && t_s < s->v[s->n - 1].t_s)
         return EB_EINVAL;
-    if (s->n > 0 && t_s == s->v[s->n - 1].t_s) {
+    if (stepping && s->n > 0 && t_s == s->v[s->n - 1].t_s)
         /* Two reads at one instant (a window boundary on a tick): one sample. */
-        s->counter_j += e;
-        s->last_counter = r->counter;
-        if (!d->counter_holds)
-            s->v[s->n - 1].energy_j += e;
-        return 0;
-    }
+        return s->stuck ? 0 : stepping_read(s, d, tb, ta, r->counter, t_s);
     if (grow(s, d->has_aux) < 0)
         return EB_ENOMEM;
+    if (stepping)
+        return add_stepping_counter(s, d, t_s, tb, ta, r);
+
+    double e = counter && s->n > 0 ? counter_delta(s, d, r->counter) : 0;
     s->counter_j += e;
     s->last_counter = r->counter;
-    if (counter && d->counter_holds) {
-        add_holding_counter(s, d, t_s, r);
+    if (s->n > 0 && t_s == s->v[s->n - 1].t_s) {
+        s->v[s->n - 1].energy_j += e;
         return 0;
     }
-
     double energy = 0, power = NAN;
     if (s->n > 0) {
         const eb__sample *prev = &s->v[s->n - 1];

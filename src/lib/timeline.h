@@ -14,12 +14,16 @@
 #include <stddef.h>
 
 #include "../sources/source.h"
+#include "tracker.h"
 
 typedef struct eb__sample {
     double t_s;      /* bench clock */
     double energy_j; /* cumulative since the first sample */
     double power_w;  /* mean since the previous sample (counters, interval
                         means) or the instant reading; NaN if unknown */
+    double span_s;   /* power_w is the mean over (t_s - span_s, t_s]; 0: since the
+                        previous sample; NaN: a point on the line between two
+                        measured instants, whose power says nothing finer */
 } eb__sample;
 
 typedef struct eb__series {
@@ -29,17 +33,30 @@ typedef struct eb__series {
     unsigned long long last_counter;
     double counter_j; /* energy the counter has shown since the first sample */
     double last_power_w;
-    /* counter_holds: when the counter last moved (change_t, change_j), the
-     * rate before that, and the first sample after it (an estimate) */
-    size_t prov_idx;
     /* memory stays bounded: past this many samples the older half is thinned
      * to every other sample (0: EB__SERIES_MAX) */
     size_t max_samples;
-    double change_t, change_j, change_rate_w;
     size_t wraps;
     size_t bad_reads;
     int lost;
     double lost_at_s;
+
+    /* Counters that move in steps (counter_holds): each move is placed where
+     * the tracker says it happened; samples from prov_idx on come after the
+     * last placed move and are estimates at the last rate until the next
+     * move is placed. */
+    eb__tracker trk;
+    size_t prov_idx;
+    int have_move;
+    double move_t, move_j, rate_w; /* the last placed move and the rate before it */
+    double prev_lo;                /* the earliest its energy can have started */
+    double base_j;                 /* counter energy before the timeline's start */
+    double first_u, first_j;       /* the first move, kept to refine base_j */
+    int rebased;
+    size_t resets;     /* the counter went back or jumped: a driver reload */
+    double reset_at_s; /* the last one */
+    int stuck;         /* stopped moving while the device drew power */
+    double stuck_at_s; /* from then on energy integrates the power readings */
 } eb__series;
 
 #define EB__SERIES_MAX ((size_t)1 << 20) /* 24 MiB a domain: 29 h at 10 Hz */
@@ -47,6 +64,16 @@ typedef struct eb__series {
 /* Appends one reading at time t_s. Returns 0, EB_ENOMEM, or EB_EINVAL when t_s
  * is earlier than the last sample. */
 int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s, const eb__reading *r);
+/* The same, for a read that took place between tb and ta (t_s <= tb): stepping
+ * counters bracket their moves with the read's own times. */
+int eb__series_add_read(eb__series *s, const eb__domain_desc *d, double t_s, double tb, double ta,
+                        const eb__reading *r);
+/* A read of a stepping counter alone, made for the tracker between two
+ * samples: it places a move if it sees one, and adds no sample. */
+int eb__series_track(eb__series *s, const eb__domain_desc *d, double tb, double ta,
+                     unsigned long long counter);
+/* Whether the counter's figure at t is final: a move was placed after t. */
+int eb__series_settled(const eb__series *s, const eb__domain_desc *d, double t);
 void eb__series_free(eb__series *s);
 
 #endif

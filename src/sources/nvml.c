@@ -45,6 +45,7 @@ typedef struct fns {
     nvmlReturn_t (*architecture)(nvmlDevice_t, unsigned *);
     nvmlReturn_t (*minor)(nvmlDevice_t, unsigned *);
     const char *(*sim_version)(void);
+    int (*sim_describe)(unsigned, char *, unsigned);
 } fns;
 
 enum { SRC_COUNTER, SRC_FIELD, SRC_USAGE };
@@ -136,6 +137,7 @@ static const char *load(nvml *n, eb__probe_ctx *ctx, char *why, size_t len)
     RESOLVE(architecture, "nvmlDeviceGetArchitecture");
     RESOLVE(minor, "nvmlDeviceGetMinorNumber");
     RESOLVE(sim_version, "ebsim_version");
+    RESOLVE(sim_describe, "ebsim_describe");
     return tried;
 }
 
@@ -278,6 +280,8 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, unsigned i, nvmlDevice_t dev,
         return;
     }
     if (n->f.power_limit && n->f.power_limit(dev, &limit_mw) == NVML_SUCCESS)
+        d.max_power_w = limit_mw / 1e3;
+    if (d.max_power_w > 0)
         snprintf(d.location, sizeof d.location, "nvml index %u, PCI %s, limit %.0f W", i,
                  d.pci_bus_id[0] ? d.pci_bus_id : "?", limit_mw / 1e3);
     else
@@ -289,10 +293,15 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, unsigned i, nvmlDevice_t dev,
         /* Said first, so no one takes a simulated figure for a measured one. */
         char rest[sizeof d.note];
         snprintf(rest, sizeof rest, "%s", d.note);
+        char timing[256] = "";
+        if (n->f.sim_describe)
+            n->f.sim_describe(i, timing, sizeof timing);
         used = (size_t)snprintf(d.note, sizeof d.note,
                                 "SIMULATED GPU (ebench-sim), not a "
-                                "measurement%s%s",
-                                rest[0] ? "; " : "", rest);
+                                "measurement%s%s%s%s",
+                                timing[0] ? "; " : "", timing, rest[0] ? "; " : "", rest);
+        if (used >= sizeof d.note)
+            used = sizeof d.note - 1;
     }
     used += (size_t)snprintf(d.note + used, sizeof d.note - used, "%sselected: %s",
                              used ? "; " : "", choice->rule);
@@ -458,6 +467,9 @@ static int nvml_read(void *priv, size_t local, eb__reading *out, char *why, size
     if (g->has & HAS_FIELD) {
         double p = g->source == SRC_FIELD ? out->power_w : field_power(n, g->dev, &rc);
         out->aux[EB__AUX_POWER_INSTANT_W] = p;
+    } else if (g->source == SRC_COUNTER && n->f.power_usage &&
+               n->f.power_usage(g->dev, &v) == NVML_SUCCESS) {
+        out->power_w = v / 1e3; /* for a counter that stops moving */
     }
     nvmlUtilization_t ut;
     if (g->has & HAS_UTIL && (rc = n->f.utilization(g->dev, &ut)) == NVML_SUCCESS) {
@@ -471,6 +483,18 @@ static int nvml_read(void *priv, size_t local, eb__reading *out, char *why, size
     if (g->has & HAS_LIMIT && n->f.power_limit(g->dev, &v) == NVML_SUCCESS)
         out->aux[EB__AUX_POWER_LIMIT_W] = v / 1e3;
     return 0;
+}
+
+static int nvml_read_counter(void *priv, size_t local, unsigned long long *out)
+{
+    nvml *n = priv;
+    gpu *g = &n->g[local];
+    if (g->source != SRC_COUNTER)
+        return EB__READ_BAD;
+    nvmlReturn_t rc = n->f.energy(g->dev, out);
+    if (rc == NVML_SUCCESS)
+        return 0;
+    return is_lost(rc) ? EB__READ_LOST : EB__READ_BAD;
 }
 
 static void nvml_close(void *priv)
@@ -489,5 +513,6 @@ const eb__source_ops eb__nvml_ops = {
     .priv_size = sizeof(nvml),
     .probe = nvml_probe,
     .read = nvml_read,
+    .read_counter = nvml_read_counter,
     .close = nvml_close,
 };

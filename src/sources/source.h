@@ -35,6 +35,9 @@ typedef struct eb__domain_desc {
     /* The counter moves only every update_period_s (NVML: ~100 ms): between
      * moves, samples are estimates, made exact when it moves again. */
     int counter_holds;
+    /* The most the device can draw (a GPU's power limit), W; 0: unknown. A
+     * counter that moves by more than this allows was reset. */
+    double max_power_w;
     /* Power methods: the reading is the mean since the previous read (so
      * energy is power x dt), not an instant value (trapezoids). */
     int power_is_interval_mean;
@@ -95,6 +98,10 @@ typedef struct eb__source_ops {
     /* Reads domain `local`. Returns 0, or EB__READ_BAD / EB__READ_LOST with
      * the cause written to why. */
     int (*read)(void *priv, size_t local, eb__reading *out, char *why, size_t why_len);
+    /* Optional, for counters that move in steps: the counter alone, as
+     * cheaply as the device allows (the tracker reads it between samples).
+     * Returns 0 or EB__READ_BAD / EB__READ_LOST. */
+    int (*read_counter)(void *priv, size_t local, unsigned long long *out);
     void (*close)(void *priv);
 } eb__source_ops;
 

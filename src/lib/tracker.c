@@ -1,0 +1,255 @@
+/* tracker.c - see tracker.h. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tracker.h"
+
+#define MARGIN_MIN_S 0.001 /* the read before a predicted move, at least this early */
+
+void eb__tracker_init(eb__tracker *k, double nominal_period_s)
+{
+    memset(k, 0, sizeof *k);
+    k->state = EB__TRK_ACQUIRE;
+    k->nominal_s = nominal_period_s > 0 ? nominal_period_s : 0.1;
+    k->last_move_t = NAN;
+    k->period_s = k->phase_s = NAN;
+}
+
+const char *eb__tracker_state_name(eb__trk_state s)
+{
+    static const char *const names[] = {"acquiring", "locked", "quiet", "fallback"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+double eb__tracker_period(const eb__tracker *k)
+{
+    return isfinite(k->period_s) ? k->period_s : k->nominal_s;
+}
+
+static size_t slot(const eb__tracker *k, size_t i) /* i-th oldest */
+{
+    return k->mv_n < EB__TRK_RING ? i : (k->mv_head + i) % EB__TRK_RING;
+}
+
+static void push_move(eb__tracker *k, double u, double w, long idx)
+{
+    size_t at = k->mv_n < EB__TRK_RING ? k->mv_n++ : k->mv_head;
+    if (k->mv_n == EB__TRK_RING && at == k->mv_head)
+        k->mv_head = (k->mv_head + 1) % EB__TRK_RING;
+    k->mv_t[at] = u;
+    k->mv_w[at] = w;
+    k->mv_k[at] = idx;
+}
+
+static void start_acquire(eb__tracker *k, double t)
+{
+    k->state = EB__TRK_ACQUIRE;
+    k->acquire_since = t;
+    k->mv_n = k->mv_head = 0;
+}
+
+static void fall_back(eb__tracker *k, const char *fmt, double v)
+{
+    k->state = EB__TRK_FALLBACK;
+    snprintf(k->why, sizeof k->why, fmt, v * 1e3);
+}
+
+/* Least squares u = phase + k x period over the recent moves with a usable
+ * bracket; k is centred so large indices lose no precision. */
+static void fit(eb__tracker *k)
+{
+    double sk = 0, su = 0, n = 0, limit = fmax(EB__TRK_NARROW_S, 0.1 * eb__tracker_period(k));
+    long k0 = k->last_k;
+    for (size_t i = 0; i < k->mv_n; i++) {
+        size_t s = slot(k, i);
+        if (k->mv_w[s] > limit)
+            continue;
+        sk += (double)(k->mv_k[s] - k0);
+        su += k->mv_t[s];
+        n++;
+    }
+    if (n < 2)
+        return;
+    double mk = sk / n, mu = su / n, skk = 0, sku = 0;
+    for (size_t i = 0; i < k->mv_n; i++) {
+        size_t s = slot(k, i);
+        if (k->mv_w[s] > limit)
+            continue;
+        double dk = (double)(k->mv_k[s] - k0) - mk;
+        skk += dk * dk;
+        sku += dk * (k->mv_t[s] - mu);
+    }
+    if (skk <= 0)
+        return;
+    double period = sku / skk;
+    if (!(period >= EB__TRK_MIN_PERIOD_S && period <= EB__TRK_MAX_PERIOD_S))
+        return;
+    k->period_s = period;
+    k->phase_s = mu - period * mk - period * (double)k0; /* u_k = phase + k x period */
+    double ss = 0;
+    for (size_t i = 0; i < k->mv_n; i++) {
+        size_t s = slot(k, i);
+        if (k->mv_w[s] > limit)
+            continue;
+        double r = k->mv_t[s] - (k->phase_s + period * (double)k->mv_k[s]);
+        ss += r * r;
+    }
+    k->resid_s = n > 2 ? sqrt(ss / (n - 2)) : 0;
+}
+
+static double predicted(const eb__tracker *k, long idx)
+{
+    return k->phase_s + k->period_s * (double)idx;
+}
+
+/* The acquisition's moves came from fast reads, so none was missed: their
+ * spacing is the period if it is regular. */
+static void try_lock(eb__tracker *k)
+{
+    if (k->mv_n < 4)
+        return;
+    double d[EB__TRK_RING], med;
+    size_t n = 0;
+    for (size_t i = 1; i < k->mv_n && n < EB__TRK_RING; i++)
+        d[n++] = k->mv_t[slot(k, i)] - k->mv_t[slot(k, i - 1)];
+    /* median of the last three spacings */
+    double a = d[n - 1], b = d[n - 2], c = d[n - 3];
+    med = a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
+    int regular = fabs(a - med) <= 0.2 * med && fabs(b - med) <= 0.2 * med &&
+                  fabs(c - med) <= 0.2 * med;
+    if (regular && med < EB__TRK_MIN_PERIOD_S) {
+        fall_back(k, "the counter moves every %.1f ms, faster than ebench can bracket (5 ms)",
+                  med);
+        return;
+    }
+    if (regular && med > EB__TRK_MAX_PERIOD_S) {
+        fall_back(k, "the counter moves every %.0f ms, slower than the accepted 1 s", med);
+        return;
+    }
+    if (!regular) {
+        if (k->mv_n >= 12)
+            fall_back(k, "the counter's moves are not regular (spacing %.1f ms give or take over 20%%)",
+                      med);
+        return;
+    }
+    /* renumber the acquisition's moves 0, 1, 2, ... and fit them */
+    for (size_t i = 0; i < k->mv_n; i++)
+        k->mv_k[slot(k, i)] = k->last_k - (long)(k->mv_n - 1 - i);
+    k->period_s = med;
+    k->phase_s = k->last_move_t - med * (double)k->last_k;
+    fit(k);
+    k->state = EB__TRK_LOCKED;
+}
+
+static double margin(const eb__tracker *k)
+{
+    double g = fmax(fmax(MARGIN_MIN_S, 3 * k->resid_s), k->boost_s);
+    return fmin(g, 0.25 * k->period_s);
+}
+
+/* A move placed at u: numbers it and refits. */
+static void learn(eb__tracker *k, double u, double w)
+{
+    long idx = 0;
+    if (isfinite(k->last_move_t)) {
+        idx = k->last_k + 1;
+        if (k->state == EB__TRK_LOCKED) {
+            long r = lround((u - k->last_move_t) / k->period_s);
+            idx = k->last_k + (r < 1 ? 1 : r);
+            if (r > 1)
+                k->misses += (size_t)(r - 1); /* moves no read saw */
+            if (fabs(u - predicted(k, idx)) > 0.25 * k->period_s && w <= EB__TRK_NARROW_S) {
+                k->misses++;
+                k->relocks++;
+                start_acquire(k, u);
+            }
+        }
+    }
+    k->last_move_t = u;
+    k->last_k = idx;
+    push_move(k, u, w, idx);
+    if (k->state == EB__TRK_ACQUIRE)
+        try_lock(k);
+    else if (k->state == EB__TRK_LOCKED)
+        fit(k);
+}
+
+int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long value, double *u,
+                     double *width)
+{
+    k->reads++;
+    if (!k->started) {
+        k->started = 1;
+        k->value = value;
+        k->quiet_t = tb;
+        k->last_read_t = ta;
+        k->acquire_since = tb;
+        return 0;
+    }
+    if (value == k->value) {
+        k->quiet_t = tb;
+        k->last_read_t = ta;
+        double since = isfinite(k->last_move_t) ? k->last_move_t : k->acquire_since;
+        if (k->state == EB__TRK_LOCKED &&
+            ta > predicted(k, k->last_k + 1) + 0.5 * k->period_s) { /* lock lost */
+            k->misses++;
+            k->relocks++;
+            start_acquire(k, ta);
+        } else if (k->state == EB__TRK_ACQUIRE &&
+                   ta - fmax(since, k->acquire_since) >
+                       EB__TRK_QUIET_PERIODS * fmax(k->nominal_s, eb__tracker_period(k))) {
+            k->state = EB__TRK_QUIET; /* a stopped counter is not read every ms */
+        }
+        return 0;
+    }
+    double lo = k->quiet_t, hi = ta, w = hi - lo, at = 0.5 * (lo + hi);
+    if (k->state == EB__TRK_FALLBACK) {
+        at = hi;
+    } else if (k->state == EB__TRK_LOCKED && w > EB__TRK_NARROW_S) {
+        long idx = k->last_k + lround((at - k->last_move_t) / k->period_s);
+        double p = predicted(k, idx);
+        at = p < lo ? lo : p > hi ? hi : p;
+        /* it moved before the read meant to precede it: read earlier */
+        if (p >= hi - EB__TRK_FAST_S)
+            k->boost_s = fmin(2 * fmax(k->boost_s, MARGIN_MIN_S), 0.25 * k->period_s);
+    } else if (k->state == EB__TRK_LOCKED) {
+        k->boost_s *= 0.95;
+    }
+    if (k->state == EB__TRK_QUIET)
+        start_acquire(k, ta);
+    k->value = value;
+    k->quiet_t = tb;
+    k->last_read_t = ta;
+    k->moves++;
+    k->width_sum_s += w;
+    if (w > k->width_max_s)
+        k->width_max_s = w;
+    if (k->state != EB__TRK_FALLBACK)
+        learn(k, at, w);
+    else
+        k->last_move_t = at;
+    *u = at;
+    *width = w;
+    return 1;
+}
+
+void eb__tracker_rebase(eb__tracker *k, double tb, unsigned long long value)
+{
+    k->value = value;
+    k->quiet_t = tb;
+}
+
+double eb__tracker_next(const eb__tracker *k)
+{
+    switch (k->state) {
+    case EB__TRK_ACQUIRE:
+        return k->last_read_t + EB__TRK_FAST_S;
+    case EB__TRK_LOCKED: {
+        double pre = predicted(k, k->last_k + 1) - margin(k);
+        return k->last_read_t < pre ? pre : k->last_read_t + EB__TRK_FAST_S;
+    }
+    default:
+        return INFINITY;
+    }
+}

@@ -1,0 +1,89 @@
+/*
+ * tracker.h - where an energy counter that moves in steps really moved.
+ *
+ * A counter such as NVML's total energy holds its value between update
+ * instants u_k ~ phase + k x period that the device keeps on a clock of its
+ * own (../shared/COUNTERS.md states the model). A read only says that the
+ * last move happened at or before it, so a move is known to lie between the
+ * last read that did not show it and the first that did: its bracket. The
+ * tracker keeps that bracket narrow and cheap:
+ *   - acquire: read every EB__TRK_FAST_S until three moves are seen, then fit
+ *     the period from their spacing (accepted: 5 ms .. 1 s, regular);
+ *   - locked: fit u_k = phase + k x period by least squares over the recent
+ *     moves (follows drift), read once a little before the next predicted
+ *     move, then every EB__TRK_FAST_S until it shows (2-3 reads per period
+ *     on a steady counter);
+ *   - a prediction missed by more than half a period: lock lost, acquire
+ *     again; no move for EB__TRK_QUIET_PERIODS periods: stop fast reads until
+ *     a regular read sees one;
+ *   - no acceptable period: fallback, moves are placed at the reads that see
+ *     them (edges uncertain by one period), and no extra reads are made.
+ * Each move is placed at the middle of its bracket; a wide bracket (a read
+ * came late) while locked takes the prediction, kept inside the bracket.
+ *
+ * Pure state machine: no clock, no I/O. Times are seconds on the bench clock.
+ */
+#ifndef EB_TRACKER_H
+#define EB_TRACKER_H
+
+#include <stddef.h>
+
+#define EB__TRK_RING 32
+#define EB__TRK_FAST_S 0.001       /* read spacing while looking for a move */
+#define EB__TRK_MIN_PERIOD_S 0.005 /* accepted update periods */
+#define EB__TRK_MAX_PERIOD_S 1.0
+#define EB__TRK_NARROW_S 0.003 /* a bracket this narrow is placed at its middle */
+#define EB__TRK_QUIET_PERIODS 5
+
+typedef enum {
+    EB__TRK_ACQUIRE = 0, /* learning the period: fast reads */
+    EB__TRK_LOCKED,      /* reads just around each predicted move */
+    EB__TRK_QUIET,       /* no move for a while: regular reads only */
+    EB__TRK_FALLBACK     /* no usable period: moves placed at their reads */
+} eb__trk_state;
+
+typedef struct eb__tracker {
+    eb__trk_state state;
+    int started;
+    unsigned long long value; /* the counter at the last read */
+    double quiet_t;           /* start of the last read that showed `value` before a move */
+    double last_read_t;       /* end of the last read */
+    double nominal_s;         /* the backend's stated period (a prior only) */
+    /* recent placed moves, oldest first once full (ring) */
+    double mv_t[EB__TRK_RING];
+    double mv_w[EB__TRK_RING];
+    long mv_k[EB__TRK_RING];
+    size_t mv_n, mv_head;
+    double last_move_t; /* the newest placed move; NaN before the first */
+    long last_k;
+    double acquire_since;
+    /* the fit: u_k = phase + k x period */
+    double period_s, phase_s, resid_s;
+    double boost_s; /* extra margin after moves that came before the early read */
+    /* what it cost and how well it did */
+    size_t reads, moves, misses, relocks;
+    double width_sum_s, width_max_s;
+    char why[160]; /* why it fell back; "" otherwise */
+} eb__tracker;
+
+void eb__tracker_init(eb__tracker *k, double nominal_period_s);
+
+/* Feeds one read taken between tb and ta (bench clock) that returned value.
+ * Returns 1 when the counter moved since the previous read, with the placed
+ * instant in *u and the bracket width in *width; 0 otherwise. */
+int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long value, double *u,
+                     double *width);
+
+/* The counter was reset (went back): value is the new base; the next move is
+ * bracketed from this read on. */
+void eb__tracker_rebase(eb__tracker *k, double tb, unsigned long long value);
+
+/* When the tracker wants its next read (INFINITY: no extra read). */
+double eb__tracker_next(const eb__tracker *k);
+
+/* The period it works with: the fit when locked, else the stated one. */
+double eb__tracker_period(const eb__tracker *k);
+
+const char *eb__tracker_state_name(eb__trk_state s);
+
+#endif
