@@ -261,6 +261,41 @@ static void bench_gpus(const char *sim_lib)
     printf("gpus: the sampler keeps its deadlines up to %.0f Hz with 8 simulated GPUs\n", best);
 }
 
+/* The counter tracker's cost: one simulated GPU with its real-time sensor
+ * timing (period off nominal, random phase, jitter), sampled at 10 and
+ * 100 Hz, with the tracker on and off (EBENCH_TRACK=off), each for `seconds`. */
+static void bench_track(const char *sim_lib, double seconds)
+{
+    char scenario[256];
+    snprintf(scenario, sizeof scenario, "%s/track.json", root);
+    FILE *f = fopen(scenario, "w");
+    fputs("{\"gpus\": [{\"phases\": [{\"seconds\": 1000, \"power_w\": 300}]}]}\n", f);
+    fclose(f);
+    setenv("EBENCH_NVML_LIBRARY", sim_lib, 1);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    static const double hz[] = {10, 100};
+    printf("| sampler | tracker | CPU share of one core | counter reads/s | tracker reads/s | "
+           "moves/s | bracket mean / max |\n|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < 2; i++)
+        for (int on = 1; on >= 0; on--) {
+            if (on)
+                unsetenv("EBENCH_TRACK");
+            else
+                setenv("EBENCH_TRACK", "off", 1);
+            eb_bench *b = open_gpus_n(0, 1000.0 / hz[i], 1);
+            double cpu, wall, share = sampler_share(seconds, &cpu, &wall);
+            eb_stop(b);
+            eb_tracking tr;
+            eb_domain_tracking(b, 0, &tr);
+            printf("| %.0f Hz | %s | %.3f%% | %.1f | %.1f | %.2f | %.2f / %.2f ms |\n", hz[i],
+                   on ? "on" : "off", share * 100, (double)tr.reads / wall,
+                   (double)tr.extra_reads / wall, (double)tr.moves / wall,
+                   tr.bracket_mean_s * 1e3, tr.bracket_max_s * 1e3);
+            eb_close(b);
+        }
+    unsetenv("EBENCH_TRACK");
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "all";
@@ -277,6 +312,13 @@ int main(int argc, char **argv)
             return 2;
         }
         bench_gpus(argv[2]);
+    }
+    if (strcmp(mode, "track") == 0) {
+        if (argc < 3) {
+            fprintf(stderr, "usage: eb_overhead track SIM_LIB [SECONDS]\n");
+            return 2;
+        }
+        bench_track(argv[2], argc > 3 ? atof(argv[3]) : 10);
     }
     if (strcmp(mode, "run") == 0) {
         if (argc < 3) {

@@ -225,6 +225,36 @@ EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result);
 /* Runs fn(arg) inside a window called name. */
 EB_EXPORT int eb_measure(eb_bench *b, const char *name, void (*fn)(void *), void *arg,
                          eb_result *result);
+/*
+ * How ebench follows a domain's energy counter that moves in steps (NVML's
+ * moves about every 100 ms at instants of its own). Each move lies between
+ * the last read that did not show it and the first that did (its bracket);
+ * ebench learns the counter's period and phase, reads just around each
+ * predicted move to keep brackets narrow, and places each move at the middle
+ * of its bracket. A window edge is then off by at most half the widest
+ * bracket around it, times the power.
+ */
+typedef struct eb_tracking {
+    const char *state;    /* "locked", "acquiring", "quiet" (not moving), "fallback"
+                             (moves placed at the reads that see them), or "none"
+                             (not a stepping counter) */
+    const char *why;      /* why it fell back; NULL otherwise */
+    double period_s;      /* the fitted update period; NaN until locked */
+    double jitter_s;      /* rms of the moves around the fit */
+    size_t reads;         /* counter reads, samples and extra ones */
+    size_t extra_reads;   /* reads made between samples, around predicted moves */
+    size_t moves;         /* moves seen */
+    size_t missed;        /* moves no read bracketed narrowly (late reads, relocks) */
+    size_t relocks;       /* times the lock was lost and learnt again */
+    double bracket_mean_s, bracket_max_s; /* widths of the moves' brackets */
+    size_t resets;        /* the counter went back or jumped (a driver reload) */
+    double stopped_at_s;  /* stopped moving while the device drew power: energy
+                             from then on integrates power readings; NaN if not */
+} eb_tracking;
+
+/* Fills out for domain i. EB_EINVAL for a bad index. */
+EB_EXPORT int eb_domain_tracking(eb_bench *b, size_t i, eb_tracking *out);
+
 /* The whole timeline, from eb_open to the last sample. */
 EB_EXPORT int eb_total(eb_bench *b, eb_result *result);
 /*

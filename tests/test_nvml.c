@@ -162,7 +162,8 @@ static void test_counter_against_truth(void **state)
             /* eb_end answered before the counter moved again: an estimate at
              * the last rate, marked; once settled, the line between moves
              * (moves mid-way between 10 ms ticks on the manual clock: exact) */
-            assert_true(r[w].domains[g].provisional);
+            if (!r[w].domains[g].provisional)
+                fail_msg("window %d gpu %u not provisional at %.3f", w, g, windows[w][1]);
             assert_false(settled.domains[g].provisional);
             assert_near(r[w].domains[g].energy_j, truth, 0.02 * truth);
             assert_near(settled.domains[g].energy_j, truth, 0.001 * truth);
@@ -459,8 +460,10 @@ static void test_bounded_memory_with_counter(void **state)
         const eb__series *se = &s->b->dom[g].series;
         assert_true(se->n < 50);
         for (size_t i = 1; i < se->n; i++)
-            assert_true(se->v[i].t_s > se->v[i - 1].t_s &&
-                        se->v[i].energy_j >= se->v[i - 1].energy_j);
+            if (!(se->v[i].t_s > se->v[i - 1].t_s && se->v[i].energy_j >= se->v[i - 1].energy_j))
+                fail_msg("gpu %u sample %zu of %zu: t %.6f e %.6f after t %.6f e %.6f", g, i,
+                         se->n, se->v[i].t_s, se->v[i].energy_j, se->v[i - 1].t_s,
+                         se->v[i - 1].energy_j);
         double truth = s->truth(g, 0, 7.0);
         assert_near(r.domains[g].energy_j, truth, 0.005 * truth);
     }

@@ -228,6 +228,11 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     b->marker_fd = cfg->manual ? -1 : eb__marker_fd_from_env();
     if (b->marker_fd < 0)
         probe_all(b);
+    /* EBENCH_TRACK=off: stepping counters' moves placed at the reads that see
+     * them, with no extra reads (for comparisons; never better) */
+    const char *track = getenv("EBENCH_TRACK");
+    for (size_t i = 0; track && strcmp(track, "off") == 0 && i < b->n_dom; i++)
+        b->dom[i].series.track_off = 1;
     b->t0_abs = b->cfg.clock(b->cfg.clock_ctx);
     clock_gettime(CLOCK_REALTIME, &b->start_wall);
     pthread_mutex_lock(&b->lock);
@@ -513,6 +518,39 @@ EB_EXPORT int eb_total(eb_bench *b, eb_result *result)
     return EB_OK;
 }
 
+EB_EXPORT int eb_domain_tracking(eb_bench *b, size_t i, eb_tracking *out)
+{
+    if (!b || !out || i >= b->n_dom)
+        return EB_EINVAL;
+    pthread_mutex_lock(&b->lock);
+    const eb__domain *d = &b->dom[i];
+    const eb__tracker *k = &d->series.trk;
+    memset(out, 0, sizeof *out);
+    out->period_s = out->jitter_s = out->bracket_mean_s = out->bracket_max_s = NAN;
+    out->stopped_at_s = d->series.stuck ? d->series.stuck_at_s : NAN;
+    out->state = "none";
+    if (d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds) {
+        out->state = eb__tracker_state_name(k->state);
+        out->why = k->why[0] ? k->why : NULL;
+        if (k->state == EB__TRK_LOCKED || isfinite(k->period_s)) {
+            out->period_s = k->period_s;
+            out->jitter_s = k->resid_s;
+        }
+        out->reads = k->reads;
+        out->extra_reads = d->track_reads;
+        out->moves = k->moves;
+        out->missed = k->misses;
+        out->relocks = k->relocks;
+        if (k->moves > 0) {
+            out->bracket_mean_s = k->width_sum_s / (double)k->moves;
+            out->bracket_max_s = k->width_max_s;
+        }
+        out->resets = d->series.resets;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return EB_OK;
+}
+
 EB_EXPORT int eb_window_result(eb_bench *b, const char *name, size_t i, eb_result *result)
 {
     if (!b || !name || !result)
@@ -543,6 +581,11 @@ EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out)
         out->t_s = v->t_s;
         out->power_w = v->power_w;
         out->energy_j = v->energy_j;
+        /* a stepping counter's rate between two moves is only as good as
+         * their brackets (+-1 ms of 100): shown over the last 0.5 s of moves */
+        if (b->dom[i].desc.counter_holds && s->have_move && !s->stuck &&
+            s->move_t - 0.5 >= s->v[0].t_s)
+            out->power_w = (s->move_j - eb__energy_at(s->v, s->n, s->move_t - 0.5)) / 0.5;
         if (s->aux) {
             const float *a = s->aux[s->n - 1];
             out->instant_power_w = a[EB__AUX_POWER_INSTANT_W];

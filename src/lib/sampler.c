@@ -31,7 +31,7 @@ static void counter_notes(eb_bench *b, eb__domain *d)
                  "from then on its energy integrates the power readings",
                  d->desc.id, s->stuck_at_s, s->last_power_w);
     }
-    if (s->trk.state == EB__TRK_FALLBACK && !s->stuck && !d->fallback_warned) {
+    if (s->trk.state == EB__TRK_FALLBACK && !s->stuck && !s->track_off && !d->fallback_warned) {
         d->fallback_warned = 1;
         eb__warn(b,
                  "%s: %s; its moves are placed at the reads that see them, so window edges are "

@@ -160,15 +160,20 @@ static int place_move(eb__series *s, const eb__domain_desc *d, double u, double 
     double rate = (e - ep) / (u - tp);
 
     size_t pos = s->prov_idx;
-    while (pos < s->n && s->v[pos].t_s <= u)
+    while (pos < s->n && s->v[pos].t_s < u)
         pos++;
-    memmove(&s->v[pos + 1], &s->v[pos], (s->n - pos) * sizeof *s->v);
-    if (s->aux) {
-        memmove(&s->aux[pos + 1], &s->aux[pos], (s->n - pos) * sizeof *s->aux);
-        /* the readings of the nearest read */
-        memcpy(s->aux[pos], s->aux[pos - 1], sizeof s->aux[0]);
+    if (pos < s->n && s->v[pos].t_s == u) {
+        /* placed at a sample's own time (at the read, in fallback): that
+         * sample becomes the move */
+    } else {
+        memmove(&s->v[pos + 1], &s->v[pos], (s->n - pos) * sizeof *s->v);
+        if (s->aux) {
+            memmove(&s->aux[pos + 1], &s->aux[pos], (s->n - pos) * sizeof *s->aux);
+            /* the readings of the nearest read */
+            memcpy(s->aux[pos], s->aux[pos - 1], sizeof s->aux[0]);
+        }
+        s->n++;
     }
-    s->n++;
     s->v[pos] = (eb__sample){u, e, rate, u - tp};
     for (size_t i = s->prov_idx; i < pos; i++)
         s->v[i] = (eb__sample){s->v[i].t_s, ep + rate * (s->v[i].t_s - tp), rate, NAN};
@@ -243,6 +248,10 @@ static int add_stepping_counter(eb__series *s, const eb__domain_desc *d, double 
     double p = read_power(r);
     if (s->n == 0) {
         eb__tracker_init(&s->trk, d->update_period_s);
+        if (s->track_off) {
+            s->trk.state = EB__TRK_FALLBACK;
+            snprintf(s->trk.why, sizeof s->trk.why, "tracking is off (EBENCH_TRACK=off)");
+        }
         double u, w;
         eb__tracker_feed(&s->trk, tb, ta, r->counter, &u, &w);
         s->last_counter = r->counter;

@@ -46,6 +46,7 @@ typedef struct eb__series {
      * last placed move and are estimates at the last rate until the next
      * move is placed. */
     eb__tracker trk;
+    int track_off; /* no tracking: moves placed at their reads */
     size_t prov_idx;
     int have_move;
     double move_t, move_j, rate_w; /* the last placed move and the rate before it */

@@ -96,6 +96,13 @@ static void fit(eb__tracker *k)
         ss += r * r;
     }
     k->resid_s = n > 2 ? sqrt(ss / (n - 2)) : 0;
+    if (n >= 8 && k->resid_s > 0.1 * period) {
+        snprintf(k->why, sizeof k->why,
+                 "the counter's moves are not regular (they scatter %.1f ms around a %.1f ms "
+                 "period)",
+                 k->resid_s * 1e3, period * 1e3);
+        k->state = EB__TRK_FALLBACK;
+    }
 }
 
 static double predicted(const eb__tracker *k, long idx)
@@ -116,8 +123,12 @@ static void try_lock(eb__tracker *k)
     /* median of the last three spacings */
     double a = d[n - 1], b = d[n - 2], c = d[n - 3];
     med = a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
-    int regular = fabs(a - med) <= 0.2 * med && fabs(b - med) <= 0.2 * med &&
-                  fabs(c - med) <= 0.2 * med;
+    /* the spacings of bracket middles are off by up to a bracket */
+    double wmax = 0;
+    for (size_t i = k->mv_n - 4; i < k->mv_n; i++)
+        wmax = fmax(wmax, k->mv_w[slot(k, i)]);
+    double tol = 0.2 * med + wmax;
+    int regular = fabs(a - med) <= tol && fabs(b - med) <= tol && fabs(c - med) <= tol;
     if (regular && med < EB__TRK_MIN_PERIOD_S) {
         fall_back(k, "the counter moves every %.1f ms, faster than ebench can bracket (5 ms)",
                   med);
@@ -159,9 +170,18 @@ static void learn(eb__tracker *k, double u, double w)
             idx = k->last_k + (r < 1 ? 1 : r);
             if (r > 1)
                 k->misses += (size_t)(r - 1); /* moves no read saw */
-            if (fabs(u - predicted(k, idx)) > 0.25 * k->period_s && w <= EB__TRK_NARROW_S) {
+            if ((fabs(u - predicted(k, idx)) > 0.25 * k->period_s && w <= EB__TRK_NARROW_S) ||
+                k->wide_run >= 3) {
+                /* the predictions no longer hold: learn the period again */
                 k->misses++;
                 k->relocks++;
+                k->wide_run = 0;
+                if (k->relocks >= 5 && (double)k->relocks > 0.1 * (double)k->moves) {
+                    fall_back(k,
+                              "the counter's moves are not regular (lost the lock %.0f times)",
+                              (double)k->relocks / 1e3);
+                    return;
+                }
                 start_acquire(k, u);
             }
         }
@@ -190,15 +210,19 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
     if (value == k->value) {
         k->quiet_t = tb;
         k->last_read_t = ta;
-        double since = isfinite(k->last_move_t) ? k->last_move_t : k->acquire_since;
         if (k->state == EB__TRK_LOCKED &&
             ta > predicted(k, k->last_k + 1) + 0.5 * k->period_s) { /* lock lost */
             k->misses++;
             k->relocks++;
             start_acquire(k, ta);
-        } else if (k->state == EB__TRK_ACQUIRE &&
-                   ta - fmax(since, k->acquire_since) >
-                       EB__TRK_QUIET_PERIODS * fmax(k->nominal_s, eb__tracker_period(k))) {
+        } else if (k->state == EB__TRK_ACQUIRE && k->mv_n > 0 &&
+                   ta - k->last_move_t > 1.2 * EB__TRK_MAX_PERIOD_S) {
+            fall_back(k, "the counter's moves are more than %.0f ms apart, slower than the "
+                         "accepted 1 s",
+                      ta - k->last_move_t);
+        } else if (k->state == EB__TRK_ACQUIRE && k->mv_n == 0 &&
+                   ta - k->acquire_since >
+                       fmax(EB__TRK_QUIET_PERIODS * k->nominal_s, 1.2 * EB__TRK_MAX_PERIOD_S)) {
             k->state = EB__TRK_QUIET; /* a stopped counter is not read every ms */
         }
         return 0;
@@ -206,15 +230,22 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
     double lo = k->quiet_t, hi = ta, w = hi - lo, at = 0.5 * (lo + hi);
     if (k->state == EB__TRK_FALLBACK) {
         at = hi;
-    } else if (k->state == EB__TRK_LOCKED && w > EB__TRK_NARROW_S) {
-        long idx = k->last_k + lround((at - k->last_move_t) / k->period_s);
-        double p = predicted(k, idx);
-        at = p < lo ? lo : p > hi ? hi : p;
-        /* it moved before the read meant to precede it: read earlier */
-        if (p >= hi - EB__TRK_FAST_S)
-            k->boost_s = fmin(2 * fmax(k->boost_s, MARGIN_MIN_S), 0.25 * k->period_s);
     } else if (k->state == EB__TRK_LOCKED) {
-        k->boost_s *= 0.95;
+        /* the newest predicted move at or before the read that saw it */
+        long idx = k->last_k + (long)floor((hi - k->last_move_t) / k->period_s + 0.5);
+        while (idx > k->last_k + 1 && predicted(k, idx) > hi + 3 * k->resid_s + 1e-4)
+            idx--;
+        double p = predicted(k, idx), m = 3 * k->resid_s + 5e-4;
+        /* a bracket that does not hold the prediction: it no longer holds */
+        k->wide_run = p >= lo - m && p <= hi + m ? 0 : k->wide_run + 1;
+        if (w > EB__TRK_NARROW_S) {
+            at = p < lo ? lo : p > hi ? hi : p;
+            /* it moved before the read meant to precede it: read earlier */
+            if (p >= hi - EB__TRK_FAST_S)
+                k->boost_s = fmin(2 * fmax(k->boost_s, MARGIN_MIN_S), 0.25 * k->period_s);
+        } else {
+            k->boost_s *= 0.95;
+        }
     }
     if (k->state == EB__TRK_QUIET)
         start_acquire(k, ta);
@@ -244,6 +275,14 @@ double eb__tracker_next(const eb__tracker *k)
 {
     switch (k->state) {
     case EB__TRK_ACQUIRE:
+        /* two moves seen by fast reads: their spacing is a true one, so no
+         * read is needed until most of it has passed again */
+        if (k->mv_n >= 2) {
+            double d = k->mv_t[slot(k, k->mv_n - 1)] - k->mv_t[slot(k, k->mv_n - 2)];
+            double wake = k->last_move_t + 0.7 * d;
+            if (d > 0 && k->last_read_t < wake)
+                return wake;
+        }
         return k->last_read_t + EB__TRK_FAST_S;
     case EB__TRK_LOCKED: {
         double pre = predicted(k, k->last_k + 1) - margin(k);

@@ -59,6 +59,7 @@ typedef struct eb__tracker {
     double acquire_since;
     /* the fit: u_k = phase + k x period */
     double period_s, phase_s, resid_s;
+    int wide_run;   /* moves in a row the reads around the prediction missed */
     double boost_s; /* extra margin after moves that came before the early read */
     /* what it cost and how well it did */
     size_t reads, moves, misses, relocks;

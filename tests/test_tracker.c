@@ -1,0 +1,199 @@
+/*
+ * test_tracker.c - the update-instant tracker against counters whose true
+ * move instants are known: periods that are not round numbers, a phase drawn
+ * at random, jitter, drift, reads that take time and land where the tracker
+ * asks (plus regular ticks on a grid of their own). Virtual time, so each
+ * case runs in microseconds and many seeds are tried; the real-time tests
+ * with the simulated driver are in test_nvml.c.
+ */
+#include <math.h>
+
+#include "helpers.h"
+#include "lib/tracker.h"
+
+typedef struct counter {
+    double period, phase, jitter, drift_per_s; /* drift: relative change of the period per s */
+    double stop_at;                            /* the counter freezes from then on */
+    unsigned long long seed;
+} counter;
+
+static double unit(unsigned long long *s) /* [0, 1) */
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*s >> 11) / (double)(1ULL << 53);
+}
+
+static double jitter_of(const counter *c, long k)
+{
+    unsigned long long s = c->seed ^ (unsigned long long)(k * 2654435761LL);
+    unit(&s);
+    return c->jitter * (2 * unit(&s) - 1);
+}
+
+/* The k-th true instant; the period drifts linearly. */
+static double instant(const counter *c, long k)
+{
+    double t = c->phase + (double)k * c->period;
+    return t + c->drift_per_s * t * t / 2 + jitter_of(c, k);
+}
+
+/* How many moves happened by t (the counter's value). */
+static unsigned long long value_at(const counter *c, double t)
+{
+    if (t > c->stop_at)
+        t = c->stop_at;
+    long k = (long)floor((t - c->phase) / c->period) + 3;
+    while (k >= 0 && instant(c, k) > t)
+        k--;
+    return (unsigned long long)(k + 1);
+}
+
+typedef struct run {
+    size_t moves, narrow, reads, bad_place;
+    double worst_err; /* |placed - true| over moves, s */
+} run;
+
+/* Reads where the tracker asks and every `tick` seconds, for `seconds`; a
+ * read takes `lat` and sees the counter at a random instant inside it. From
+ * `stall_at` for `stall` seconds, no read happens at all (a descheduled
+ * thread). */
+static run drive(eb__tracker *k, const counter *c, double tick, double seconds, double lat,
+                 double stall_at, double stall)
+{
+    run r = {0};
+    unsigned long long rng = c->seed * 7 + 1;
+    double now = 0, next_tick = tick;
+    eb__tracker_init(k, 0.1);
+    while (now < seconds) {
+        double tb = now, ta = now + lat, at = tb + lat * unit(&rng);
+        unsigned long long v = value_at(c, at), before = k->value;
+        double u, w;
+        r.reads++;
+        if (eb__tracker_feed(k, tb, ta, v, &u, &w)) {
+            r.moves++;
+            /* the true instant of the newest move the read saw */
+            double truth = instant(c, (long)v - 1);
+            double err = fabs(u - truth);
+            if (v == before + 1 && err > r.worst_err)
+                r.worst_err = err;
+            if (getenv("TRK_DEBUG") && v == before + 1 && err > 0.0025)
+                printf("t %.4f placed %.5f truth %.5f w %.2f ms state %s P %.5f\n", tb, u, truth,
+                       w * 1e3, eb__tracker_state_name(k->state), k->period_s);
+            if (w <= EB__TRK_NARROW_S)
+                r.narrow++;
+            if (v == before + 1 && k->state != EB__TRK_FALLBACK && err > w / 2 + 1e-12 &&
+                w <= EB__TRK_NARROW_S)
+                r.bad_place++; /* a narrow bracket's middle is never further than half */
+        }
+        double want = eb__tracker_next(k);
+        double t = want < next_tick ? want : next_tick;
+        if (t < ta)
+            t = ta;
+        if (t >= stall_at && t < stall_at + stall)
+            t = stall_at + stall;
+        while (next_tick <= t)
+            next_tick += tick;
+        now = t;
+    }
+    return r;
+}
+
+/* Periods from 7 ms to 0.9 s, none round, random phases, jitter and drift. */
+static void test_locks_and_brackets(void **state)
+{
+    (void)state;
+    static const double periods[] = {0.0071, 0.0203, 0.0507, 0.0974, 0.1037, 0.2513, 0.9011};
+    unsigned long long seed = 12345;
+    for (size_t p = 0; p < sizeof periods / sizeof *periods; p++)
+        for (int rep = 0; rep < 8; rep++) {
+            counter c = {.period = periods[p], .stop_at = INFINITY, .seed = seed++};
+            unsigned long long s = c.seed;
+            c.phase = c.period * unit(&s);
+            c.jitter = fmin(0.003, 0.05 * c.period) * unit(&s);
+            c.drift_per_s = (unit(&s) - 0.5) * 1e-4;
+            double tick = 0.0137 + 0.2 * unit(&s); /* the sampler's own grid */
+            eb__tracker k;
+            double seconds = fmax(3.0, 40 * c.period);
+            run r = drive(&k, &c, tick, seconds, 50e-6, INFINITY, 0);
+            if (k.state != EB__TRK_LOCKED)
+                fail_msg("period %.4f s seed %llu: state %s (%s)", c.period, c.seed,
+                         eb__tracker_state_name(k.state), k.why);
+            double slope_err = fabs(k.period_s - c.period * (1 + c.drift_per_s * seconds)) /
+                               c.period;
+            if (slope_err > 0.01)
+                fail_msg("period %.4f s: fitted %.6f", c.period, k.period_s);
+            /* after locking nearly every move is bracketed within ~2 ms */
+            if ((double)r.narrow < 0.9 * (double)r.moves)
+                fail_msg("period %.4f s jitter %.4f: %zu of %zu brackets narrow", c.period,
+                         c.jitter, r.narrow, r.moves);
+            assert_int_equal(r.bad_place, 0);
+            if (r.worst_err > 0.0025)
+                fail_msg("period %.4f s: a move placed %.2f ms off", c.period, r.worst_err * 1e3);
+            /* reads: a few per period besides the ticks, acquisition included */
+            double per_period = (double)r.reads / (seconds / c.period);
+            double ticks_per_period = c.period / tick;
+            double acquisition = 3 * c.period / EB__TRK_FAST_S + 100; /* 2 + 2 x 0.3 periods */
+            if (per_period > ticks_per_period + 4 + acquisition / (seconds / c.period))
+                fail_msg("period %.4f s: %.1f reads per period (tick %.4f s, %zu relocks, %zu misses, %zu moves)", c.period, per_period, tick, k.relocks, k.misses, r.moves);
+        }
+}
+
+/* A stalled reader misses moves: they are counted, and the lock comes back. */
+static void test_stall_relocks(void **state)
+{
+    (void)state;
+    counter c = {.period = 0.1013, .phase = 0.037, .jitter = 0.0005, .stop_at = INFINITY, .seed = 9};
+    eb__tracker k;
+    run r = drive(&k, &c, 0.1, 6.0, 50e-6, 2.0, 0.35);
+    assert_int_equal(k.state, EB__TRK_LOCKED);
+    assert_true(k.misses >= 1);
+    assert_true(r.narrow >= r.moves - 3);
+    assert_near(k.period_s, 0.1013, 0.0005);
+}
+
+/* Periods outside 5 ms .. 1 s, or no regular period: fall back, saying why. */
+static void test_fallbacks(void **state)
+{
+    (void)state;
+    eb__tracker k;
+    counter fast = {.period = 0.002, .phase = 0.0003, .stop_at = INFINITY, .seed = 1};
+    drive(&k, &fast, 0.1, 1.0, 20e-6, INFINITY, 0);
+    assert_int_equal(k.state, EB__TRK_FALLBACK);
+    assert_contains(k.why, "faster than");
+    assert_true(isinf(eb__tracker_next(&k))); /* no extra reads */
+
+    counter slow = {.period = 1.5, .phase = 0.3, .stop_at = INFINITY, .seed = 2};
+    drive(&k, &slow, 0.1, 8.0, 20e-6, INFINITY, 0);
+    assert_int_equal(k.state, EB__TRK_FALLBACK);
+    assert_contains(k.why, "slower than the accepted 1 s");
+
+    /* jitter of 45% of the period: spacings anywhere from 0.1 to 1.9 periods */
+    counter wild = {.period = 0.1, .phase = 0.05, .jitter = 0.045, .stop_at = INFINITY, .seed = 3};
+    drive(&k, &wild, 0.1, 6.0, 20e-6, INFINITY, 0);
+    assert_int_equal(k.state, EB__TRK_FALLBACK);
+    assert_contains(k.why, "not regular");
+}
+
+/* A counter that stops: after a few periods the tracker stops asking for
+ * fast reads; regular reads still watch it. */
+static void test_quiet(void **state)
+{
+    (void)state;
+    eb__tracker k;
+    counter c = {.period = 0.0993, .phase = 0.021, .stop_at = 1.5, .seed = 4};
+    run r = drive(&k, &c, 0.1, 4.0, 20e-6, INFINITY, 0);
+    assert_int_equal(k.state, EB__TRK_QUIET);
+    assert_true(isinf(eb__tracker_next(&k)));
+    assert_true(r.reads < 1500); /* not a read every millisecond since it stopped */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_locks_and_brackets),
+        cmocka_unit_test(test_stall_relocks),
+        cmocka_unit_test(test_fallbacks),
+        cmocka_unit_test(test_quiet),
+    };
+    return cmocka_run_group_tests_name("tracker", tests, NULL, NULL);
+}
