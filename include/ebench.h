@@ -231,8 +231,10 @@ EB_EXPORT int eb_measure(eb_bench *b, const char *name, void (*fn)(void *), void
  * the last read that did not show it and the first that did (its bracket);
  * ebench learns the counter's period and phase, reads just around each
  * predicted move to keep brackets narrow, and places each move at the middle
- * of its bracket. A window edge is then off by at most half the widest
- * bracket around it, times the power.
+ * of its bracket. Once the fit is steady (moves within 1 ms of it) it does so
+ * every 8th period only and places the other moves at their prediction (inside
+ * the bracket the samples give). A window edge is then off by at most the
+ * placement uncertainty of the moves around it, times the power.
  */
 typedef struct eb_tracking {
     const char *state;    /* "locked", "acquiring", "quiet" (not moving), "fallback"
@@ -247,6 +249,10 @@ typedef struct eb_tracking {
     size_t missed;        /* moves no read bracketed narrowly (late reads, relocks) */
     size_t relocks;       /* times the lock was lost and learnt again */
     double bracket_mean_s, bracket_max_s; /* widths of the moves' brackets */
+    double uncertainty_mean_s;            /* how far a placed move may be from the true
+                                             instant: half its bracket, or the fit's
+                                             margin where the prediction placed it */
+    double uncertainty_max_s;
     size_t resets;        /* the counter went back or jumped (a driver reload) */
     double stopped_at_s;  /* stopped moving while the device drew power: energy
                              from then on integrates power readings; NaN if not */

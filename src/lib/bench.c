@@ -231,8 +231,10 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     /* EBENCH_TRACK=off: stepping counters' moves placed at the reads that see
      * them, with no extra reads (for comparisons; never better) */
     const char *track = getenv("EBENCH_TRACK");
-    for (size_t i = 0; track && strcmp(track, "off") == 0 && i < b->n_dom; i++)
-        b->dom[i].series.track_off = 1;
+    for (size_t i = 0; i < b->n_dom; i++) {
+        b->dom[i].series.track_off = track && strcmp(track, "off") == 0;
+        b->dom[i].series.tick_s = cfg->manual ? 0 : cfg->interval_ms / 1e3;
+    }
     b->t0_abs = b->cfg.clock(b->cfg.clock_ctx);
     clock_gettime(CLOCK_REALTIME, &b->start_wall);
     pthread_mutex_lock(&b->lock);
@@ -527,6 +529,7 @@ EB_EXPORT int eb_domain_tracking(eb_bench *b, size_t i, eb_tracking *out)
     const eb__tracker *k = &d->series.trk;
     memset(out, 0, sizeof *out);
     out->period_s = out->jitter_s = out->bracket_mean_s = out->bracket_max_s = NAN;
+    out->uncertainty_mean_s = out->uncertainty_max_s = NAN;
     out->stopped_at_s = d->series.stuck ? d->series.stuck_at_s : NAN;
     out->state = "none";
     if (d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds) {
@@ -544,6 +547,8 @@ EB_EXPORT int eb_domain_tracking(eb_bench *b, size_t i, eb_tracking *out)
         if (k->moves > 0) {
             out->bracket_mean_s = k->width_sum_s / (double)k->moves;
             out->bracket_max_s = k->width_max_s;
+            out->uncertainty_mean_s = k->unc_sum_s / (double)k->moves;
+            out->uncertainty_max_s = k->unc_max_s;
         }
         out->resets = d->series.resets;
     }

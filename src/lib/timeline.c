@@ -248,6 +248,7 @@ static int add_stepping_counter(eb__series *s, const eb__domain_desc *d, double 
     double p = read_power(r);
     if (s->n == 0) {
         eb__tracker_init(&s->trk, d->update_period_s);
+        s->trk.tick_s = s->tick_s;
         if (s->track_off) {
             s->trk.state = EB__TRK_FALLBACK;
             snprintf(s->trk.why, sizeof s->trk.why, "tracking is off (EBENCH_TRACK=off)");

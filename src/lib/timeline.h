@@ -47,6 +47,7 @@ typedef struct eb__series {
      * move is placed. */
     eb__tracker trk;
     int track_off; /* no tracking: moves placed at their reads */
+    double tick_s; /* the sampler's interval, for the tracker */
     size_t prov_idx;
     int have_move;
     double move_t, move_j, rate_w; /* the last placed move and the rate before it */

@@ -45,6 +45,7 @@ static void push_move(eb__tracker *k, double u, double w, long idx)
 static void start_acquire(eb__tracker *k, double t)
 {
     k->state = EB__TRK_ACQUIRE;
+    k->narrow_run = 0;
     k->acquire_since = t;
     k->mv_n = k->mv_head = 0;
 }
@@ -59,7 +60,13 @@ static void fall_back(eb__tracker *k, const char *fmt, double v)
  * bracket; k is centred so large indices lose no precision. */
 static void fit(eb__tracker *k)
 {
-    double sk = 0, su = 0, n = 0, limit = fmax(EB__TRK_NARROW_S, 0.1 * eb__tracker_period(k));
+    /* narrow brackets only, where there are enough (moves placed by the
+     * prediction must not confirm it) */
+    size_t narrow = 0;
+    for (size_t i = 0; i < k->mv_n; i++)
+        narrow += k->mv_w[slot(k, i)] <= EB__TRK_NARROW_S;
+    double sk = 0, su = 0, n = 0;
+    double limit = narrow >= 4 ? EB__TRK_NARROW_S : fmax(EB__TRK_NARROW_S, 0.1 * eb__tracker_period(k));
     long k0 = k->last_k;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
@@ -153,6 +160,12 @@ static void try_lock(eb__tracker *k)
     k->state = EB__TRK_LOCKED;
 }
 
+/* A wide bracket is expected in a period the prediction places alone. */
+static int sparse_check(const eb__tracker *k)
+{
+    return eb__tracker_sparse(k) && (k->last_k + 1) % EB__TRK_SPARSE_EVERY != 0;
+}
+
 static double margin(const eb__tracker *k)
 {
     double g = fmax(fmax(MARGIN_MIN_S, 3 * k->resid_s), k->boost_s);
@@ -228,8 +241,10 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
         return 0;
     }
     double lo = k->quiet_t, hi = ta, w = hi - lo, at = 0.5 * (lo + hi);
+    double unc = 0.5 * w; /* how far the placed move may be from the truth */
     if (k->state == EB__TRK_FALLBACK) {
         at = hi;
+        unc = w;
     } else if (k->state == EB__TRK_LOCKED) {
         /* the newest predicted move at or before the read that saw it */
         long idx = k->last_k + (long)floor((hi - k->last_move_t) / k->period_s + 0.5);
@@ -240,11 +255,19 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
         k->wide_run = p >= lo - m && p <= hi + m ? 0 : k->wide_run + 1;
         if (w > EB__TRK_NARROW_S) {
             at = p < lo ? lo : p > hi ? hi : p;
+            /* the fit's scatter, no less than a 1 ms bracket's own (its
+             * middle is uniform within +-0.5 ms: 0.29 ms rms) */
+            double sigma = fmax(k->resid_s, EB__TRK_FAST_S / sqrt(12.0));
+            unc = fmin(0.5 * w, 3 * sigma + k->boost_s + EB__TRK_FAST_S / 2);
+            if (at != p)
+                unc = 0.5 * w; /* the prediction was outside: only the bracket is known */
+            k->narrow_run = sparse_check(k) && at == p ? k->narrow_run : 0;
             /* it moved before the read meant to precede it: read earlier */
-            if (p >= hi - EB__TRK_FAST_S)
+            if (!sparse_check(k) && p > hi - 1e-4)
                 k->boost_s = fmin(2 * fmax(k->boost_s, MARGIN_MIN_S), 0.25 * k->period_s);
         } else {
             k->boost_s *= 0.95;
+            k->narrow_run++;
         }
     }
     if (k->state == EB__TRK_QUIET)
@@ -256,6 +279,10 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
     k->width_sum_s += w;
     if (w > k->width_max_s)
         k->width_max_s = w;
+    k->last_unc_s = unc;
+    k->unc_sum_s += unc;
+    if (unc > k->unc_max_s)
+        k->unc_max_s = unc;
     if (k->state != EB__TRK_FALLBACK)
         learn(k, at, w);
     else
@@ -269,6 +296,14 @@ void eb__tracker_rebase(eb__tracker *k, double tb, unsigned long long value)
 {
     k->value = value;
     k->quiet_t = tb;
+}
+
+int eb__tracker_sparse(const eb__tracker *k)
+{
+    /* long periods cost few reads anyway; there a drifting period would
+     * outrun a fit refreshed every 8 periods */
+    return k->state == EB__TRK_LOCKED && k->narrow_run >= 6 && k->resid_s <= EB__TRK_SPARSE_MAX_S &&
+           k->boost_s <= 0.1 * MARGIN_MIN_S && k->period_s <= 0.25;
 }
 
 double eb__tracker_next(const eb__tracker *k)
@@ -285,7 +320,16 @@ double eb__tracker_next(const eb__tracker *k)
         }
         return k->last_read_t + EB__TRK_FAST_S;
     case EB__TRK_LOCKED: {
-        double pre = predicted(k, k->last_k + 1) - margin(k);
+        double next = predicted(k, k->last_k + 1);
+        if (eb__tracker_sparse(k) && (k->last_k + 1) % EB__TRK_SPARSE_EVERY != 0) {
+            /* the prediction places this move; the samples see it, or one
+             * read just after it does where they are far apart */
+            double post = next + margin(k);
+            if (!(k->tick_s > 0 && k->tick_s <= 1.5 * k->period_s) && k->last_read_t < post)
+                return post;
+            return INFINITY;
+        }
+        double pre = next - margin(k);
         return k->last_read_t < pre ? pre : k->last_read_t + EB__TRK_FAST_S;
     }
     default:

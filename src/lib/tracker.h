@@ -34,6 +34,12 @@
 #define EB__TRK_MAX_PERIOD_S 1.0
 #define EB__TRK_NARROW_S 0.003 /* a bracket this narrow is placed at its middle */
 #define EB__TRK_QUIET_PERIODS 5
+/* Locked with a steady fit (moves scatter at most EB__TRK_SPARSE_MAX_S rms
+ * around it, as little as a narrow bracket's middle would): the reads around a move are made every EB__TRK_SPARSE_EVERY-th
+ * period only, which keeps the fit; the other moves are placed at their
+ * prediction inside the bracket the samples give. */
+#define EB__TRK_SPARSE_EVERY 8
+#define EB__TRK_SPARSE_MAX_S 0.0005
 
 typedef enum {
     EB__TRK_ACQUIRE = 0, /* learning the period: fast reads */
@@ -59,11 +65,15 @@ typedef struct eb__tracker {
     double acquire_since;
     /* the fit: u_k = phase + k x period */
     double period_s, phase_s, resid_s;
-    int wide_run;   /* moves in a row the reads around the prediction missed */
+    int wide_run;   /* moves in a row whose bracket did not hold the prediction */
+    int narrow_run; /* moves in a row placed within the fit's margin */
+    double tick_s;  /* the sampler's interval (0: unknown) */
     double boost_s; /* extra margin after moves that came before the early read */
     /* what it cost and how well it did */
     size_t reads, moves, misses, relocks;
     double width_sum_s, width_max_s;
+    double unc_sum_s, unc_max_s; /* how far placed moves may be from the truth */
+    double last_unc_s;           /* that of the newest move */
     char why[160]; /* why it fell back; "" otherwise */
 } eb__tracker;
 
@@ -78,6 +88,9 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
 /* The counter was reset (went back): value is the new base; the next move is
  * bracketed from this read on. */
 void eb__tracker_rebase(eb__tracker *k, double tb, unsigned long long value);
+
+/* Whether it is locked well enough to place most moves by prediction. */
+int eb__tracker_sparse(const eb__tracker *k);
 
 /* When the tracker wants its next read (INFINITY: no extra read). */
 double eb__tracker_next(const eb__tracker *k);
