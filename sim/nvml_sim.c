@@ -59,6 +59,7 @@ typedef struct gpu {
     double phase_s[2], jitter_s[2], drift_s[2];
     int usage_avg_1s, energy_counter, fields;
     double reset_at, stuck_at; /* counter faults: back to near 0, or frozen */
+    double jump_at, jump_j;    /* the counter leaps forward by jump_j */
     unsigned long long energy_offset_mj;
     phase ph[MAX_PHASES];
     int n_ph, repeat;
@@ -412,6 +413,8 @@ static int load_gpu(gpu *g, unsigned i, json_t *o)
     g->lost_at = num(faults, "lost_at_s", INFINITY);
     g->reset_at = num(faults, "counter_reset_at_s", INFINITY);
     g->stuck_at = num(faults, "counter_stuck_at_s", INFINITY);
+    g->jump_at = num(faults, "counter_jump_at_s", INFINITY);
+    g->jump_j = num(faults, "counter_jump_j", 1e6);
     g->timeout_at = num(faults, "timeout_at_s", INFINITY);
     json_t *np = json_object_get(faults, "no_permission"), *v;
     size_t k;
@@ -709,6 +712,8 @@ API nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsigned 
     double j = integral(g, tk, 0);
     if (tk >= g->reset_at) /* the driver reloaded: counting starts again */
         j -= integral(g, g->reset_at, 0) + g->energy_offset_mj * 1e-3 - 1.0;
+    if (tk >= g->jump_at)
+        j += g->jump_j;
     *mj = g->energy_offset_mj + (unsigned long long)floor(j * 1e3);
     return NVML_SUCCESS;
 }

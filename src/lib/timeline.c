@@ -220,6 +220,8 @@ static int stepping_read(eb__series *s, const eb__domain_desc *d, double tb, dou
     s->last_counter = c;
     s->counter_j += dj;
     s->prev_lo = u - w;
+    if (s->have_move && u - s->move_t > s->gap_max_s)
+        s->gap_max_s = u - s->move_t;
     int rc = place_move(s, d, u, dj);
     if (rc == 0 && !s->rebased && s->trk.state == EB__TRK_LOCKED)
         rebase(s);
@@ -231,9 +233,13 @@ static int stepping_read(eb__series *s, const eb__domain_desc *d, double tb, dou
 static void check_stuck(eb__series *s, double ta)
 {
     double since = s->have_move ? s->move_t : s->v[0].t_s;
-    double period = eb__tracker_period(&s->trk);
-    if (s->stuck || ta - since < fmax(EB__TRK_QUIET_PERIODS * period, 0.5) ||
-        !(s->last_power_w > 1))
+    /* five periods once the period is known; before that a counter may just
+     * be slow: as slow as it was seen to be, or slower than the accepted 1 s
+     * while fewer than two moves tell */
+    double wait = isfinite(s->trk.period_s) ? fmax(EB__TRK_QUIET_PERIODS * s->trk.period_s, 0.5)
+                  : s->trk.moves >= 2      ? fmax(1.2 * EB__TRK_MAX_PERIOD_S, 3 * s->gap_max_s)
+                                           : 2.5 * EB__TRK_MAX_PERIOD_S;
+    if (s->stuck || ta - since < wait || !(s->last_power_w > 1))
         return;
     s->stuck = 1;
     s->stuck_at_s = ta;

@@ -57,6 +57,7 @@ typedef struct eb__series {
     int rebased;
     size_t resets;     /* the counter went back or jumped: a driver reload */
     double reset_at_s; /* the last one */
+    double gap_max_s;  /* the longest time between two moves */
     int stuck;         /* stopped moving while the device drew power */
     double stuck_at_s; /* from then on energy integrates the power readings */
 } eb__series;

@@ -1,0 +1,287 @@
+/*
+ * test_realtime.c - ebench's figures against the simulated driver's ground
+ * truth in real time: the sampler thread runs on its own clock, the simulated
+ * counter moves at instants of its own (a period off 100 ms, a phase drawn
+ * from a seed printed below, jitter), and windows open and close at times the
+ * test does not line up with either. Tolerances come from what the tracker
+ * states about its own placements (eb_tracking), so a loaded machine that
+ * delays reads widens them honestly instead of failing at random; the
+ * tracker's quality is checked on its own with wide, reasoned bounds.
+ */
+#include <dlfcn.h>
+#include <math.h>
+#include <time.h>
+
+#include "helpers.h"
+
+typedef struct rt {
+    fake fk;
+    eb_bench *b;
+    void *lib;
+    double (*truth)(unsigned, double, double);
+    double (*sim_now)(void);
+    double offset; /* sim time - bench time */
+} rt;
+
+static void nap(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static void rt_open(rt *r, const char *gpus_json, double interval_ms)
+{
+    char path[600];
+    fake_init(&r->fk);
+    fake_write(r->fk.root, "scenario.json", "{\"gpus\": [%s]}\n", gpus_json);
+    snprintf(path, sizeof path, "%s/scenario.json", r->fk.root);
+    setenv("EBENCH_SIM_CONFIG", path, 1);
+    unsetenv("EBENCH_SIM_CLOCK");
+    setenv("EBENCH_NVML_LIBRARY", SIM_LIB, 1);
+    eb_config cfg;
+    eb_config_init(&cfg);
+    cfg.sources = EB_SOURCE_NVML;
+    cfg.interval_ms = interval_ms;
+    assert_int_equal(eb_open(&r->b, &cfg), EB_OK);
+    assert_true(eb_domain_count(r->b) >= 1);
+    r->lib = dlopen(SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
+    assert_non_null(r->lib);
+    *(void **)&r->truth = dlsym(r->lib, "ebsim_true_energy_j");
+    *(void **)&r->sim_now = dlsym(r->lib, "ebsim_now");
+    assert_non_null(r->truth);
+    assert_non_null(r->sim_now);
+    /* both clocks are CLOCK_MONOTONIC from their own zero: the offset is
+     * fixed; the smallest of a few back-to-back readings */
+    double best = INFINITY;
+    for (int i = 0; i < 5; i++) {
+        double a = eb_now(r->b), s = r->sim_now(), c = eb_now(r->b);
+        if (c - a < best) {
+            best = c - a;
+            r->offset = s - 0.5 * (a + c);
+        }
+    }
+    /* the seed, so a failure can be repeated (EBENCH_SIM_SEED) */
+    print_message("%s\n", eb_domain(r->b, 0)->note);
+}
+
+static void rt_close(rt *r)
+{
+    if (r->lib) {
+        int (*forget)(const char *) = (int (*)(const char *))dlsym(r->lib, "ebsim_forget");
+        if (forget)
+            forget(getenv("EBENCH_SIM_CONFIG"));
+        dlclose(r->lib);
+    }
+    if (r->b) {
+        eb_close(r->b);
+        fake_free(&r->fk);
+    }
+    memset(r, 0, sizeof *r);
+}
+
+static double truth(const rt *r, unsigned gpu, double t0, double t1)
+{
+    return r->truth(gpu, t0 + r->offset, t1 + r->offset);
+}
+
+static int setup(void **state)
+{
+    *state = calloc(1, sizeof(rt));
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    rt_close(*state);
+    free(*state);
+    return 0;
+}
+
+/* Named windows of 0.25 to 0.6 s at random offsets on a constant 237.5 W,
+ * a counter every 103.7 ms with 2 ms of jitter; then the whole run and the
+ * peak. */
+static void test_windows_constant_power(void **state)
+{
+    rt *r = *state;
+    rt_open(r,
+            "{\"phases\": [{\"seconds\": 1000, \"power_w\": 237.5}], \"sensor\": "
+            "{\"energy_update_ms\": 103.7, \"energy_jitter_ms\": 2}}",
+            100);
+    unsigned seed = (unsigned)time(NULL);
+    print_message("window offsets: seed %u\n", seed);
+    srand(seed);
+    nap(0.6); /* lock on first (about 4 moves); windows before that are fine too */
+    enum { N = 8 };
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "w%d", i);
+        nap(0.01 + 0.2 * rand() / RAND_MAX);
+        assert_int_equal(eb_begin(r->b, name), EB_OK);
+        nap(0.25 + 0.35 * rand() / RAND_MAX);
+        eb_result res;
+        assert_int_equal(eb_end(r->b, name, &res), EB_OK);
+    }
+    nap(0.2);
+    assert_int_equal(eb_stop(r->b), EB_OK);
+
+    eb_tracking tr;
+    assert_int_equal(eb_domain_tracking(r->b, 0, &tr), EB_OK);
+    print_message("tracker: %s, period %.3f ms, %zu moves, %zu extra reads, placement "
+                  "uncertainty mean %.2f ms max %.2f ms\n",
+                  tr.state, tr.period_s * 1e3, tr.moves, tr.extra_reads,
+                  tr.uncertainty_mean_s * 1e3, tr.uncertainty_max_s * 1e3);
+    assert_string_equal(tr.state, "locked");
+    assert_near(tr.period_s, 0.1037, 0.001); /* 1% */
+    assert_true(tr.extra_reads > 0);
+
+    /* Each window edge lies on the line between two placed moves, each off by
+     * at most its stated uncertainty, so at constant power a window is off by
+     * at most 2 x power x the largest uncertainty (plus the counter's mJ). */
+    double tol_s = 2 * tr.uncertainty_max_s + 2e-4;
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "w%d", i);
+        eb_result res;
+        assert_int_equal(eb_window_result(r->b, name, 0, &res), EB_OK);
+        assert_false(res.domains[0].provisional);
+        double t = truth(r, 0, res.t_begin_s, res.t_end_s);
+        double err = res.domains[0].energy_j - t;
+        if (fabs(err) > 237.5 * tol_s + 0.01)
+            fail_msg("%s [%.4f, %.4f]: %.4f J against %.4f J true (%+.3f%%), allowed %.4f J",
+                     name, res.t_begin_s, res.t_end_s, res.domains[0].energy_j, t,
+                     100 * err / t, 237.5 * tol_s + 0.01);
+    }
+    eb_result all;
+    assert_int_equal(eb_total(r->b, &all), EB_OK);
+    double t = truth(r, 0, 0, all.t_end_s);
+    if (fabs(all.domains[0].energy_j - t) > 0.003 * t)
+        fail_msg("whole run %.3f J against %.3f J", all.domains[0].energy_j, t);
+    /* a peak over an interval between two moves: ~100 ms, each end off by
+     * at most the largest uncertainty */
+    double span = all.domains[0].peak_span_s, peak = all.domains[0].peak_power_w;
+    assert_true(span > 0.05 && span < 0.25);
+    if (!(peak <= 237.5 * span / (span - 2 * tr.uncertainty_max_s) + 0.01 && peak >= 237.5 * 0.97))
+        fail_msg("peak %.2f W over %.1f ms at a constant 237.5 W", peak, span * 1e3);
+    rt_close(r);
+}
+
+/* A whole run is right at every sampling interval, 1 ms to 1 s. */
+static void test_whole_run_any_interval(void **state)
+{
+    rt *r = *state;
+    static const double interval_ms[] = {1, 10, 100, 1000};
+    for (size_t i = 0; i < 4; i++) {
+        rt_open(r, "{\"phases\": [{\"seconds\": 1000, \"power_w\": 312}]}", interval_ms[i]);
+        nap(1.3);
+        assert_int_equal(eb_stop(r->b), EB_OK);
+        eb_result all;
+        assert_int_equal(eb_total(r->b, &all), EB_OK);
+        double t = truth(r, 0, 0, all.t_end_s);
+        print_message("interval %.0f ms: %.3f J against %.3f J (%+.3f%%)\n", interval_ms[i],
+                      all.domains[0].energy_j, t, 100 * (all.domains[0].energy_j - t) / t);
+        /* the first and last move are each placed within a few ms: 0.3% of 1.3 s
+         * is 4 ms of energy in all */
+        assert_near(all.domains[0].energy_j, t, 0.003 * t);
+        assert_false(all.domains[0].provisional);
+        rt_close(r);
+    }
+}
+
+/* The driver reloads (the counter restarts near 0) and, in another GPU,
+ * leaps forward: both are resets; the energy up to then is kept and a note
+ * says so. */
+static void test_counter_reset_and_jump(void **state)
+{
+    rt *r = *state;
+    rt_open(r,
+            "{\"phases\": [{\"seconds\": 1000, \"power_w\": 200}], \"faults\": "
+            "{\"counter_reset_at_s\": 0.8}},"
+            "{\"phases\": [{\"seconds\": 1000, \"power_w\": 200}], \"faults\": "
+            "{\"counter_jump_at_s\": 0.8}}",
+            100);
+    nap(1.6);
+    assert_int_equal(eb_stop(r->b), EB_OK);
+    eb_result all;
+    assert_int_equal(eb_total(r->b, &all), EB_OK);
+    for (unsigned g = 0; g < 2; g++) {
+        eb_tracking tr;
+        assert_int_equal(eb_domain_tracking(r->b, g, &tr), EB_OK);
+        assert_int_equal(tr.resets, 1);
+        double t = truth(r, g, 0, all.t_end_s);
+        /* at most the period the reset fell in goes uncounted */
+        double e = all.domains[g].energy_j;
+        if (!(e <= t * 1.003 && e >= t - 200 * 0.12))
+            fail_msg("gpu%u: %.3f J against %.3f J", g, e, t);
+    }
+    int noted = 0;
+    for (size_t i = 0; i < eb_warning_count(r->b); i++)
+        noted += strstr(eb_warning(r->b, i), "the energy counter went back or jumped") != NULL;
+    assert_int_equal(noted, 2);
+    rt_close(r);
+}
+
+/* A counter that stops moving while the GPU draws power: from then on energy
+ * integrates the power readings, and a note says so. */
+static void test_counter_stuck(void **state)
+{
+    rt *r = *state;
+    rt_open(r,
+            "{\"phases\": [{\"seconds\": 1000, \"power_w\": 300}], \"faults\": "
+            "{\"counter_stuck_at_s\": 0.5}}",
+            20);
+    nap(2.0);
+    assert_int_equal(eb_stop(r->b), EB_OK);
+    eb_tracking tr;
+    assert_int_equal(eb_domain_tracking(r->b, 0, &tr), EB_OK);
+    assert_true(isfinite(tr.stopped_at_s));
+    /* noticed after five periods without a move, and at least 0.5 s, from
+     * the last move before it stopped */
+    double stuck = 0.5 - r->offset;
+    if (!(tr.stopped_at_s > stuck + 0.35 && tr.stopped_at_s < stuck + 1.0))
+        fail_msg("stopped at %.3f s, noticed at %.3f s", stuck, tr.stopped_at_s);
+    eb_result all;
+    assert_int_equal(eb_total(r->b, &all), EB_OK);
+    double t = truth(r, 0, 0, all.t_end_s);
+    assert_near(all.domains[0].energy_j, t, 0.02 * t); /* the power sensor: a 25 ms window */
+    int noted = 0;
+    for (size_t i = 0; i < eb_warning_count(r->b); i++)
+        noted += strstr(eb_warning(r->b, i), "stopped moving") != NULL;
+    assert_int_equal(noted, 1);
+    rt_close(r);
+}
+
+/* A counter slower than 1 s: no tracking, moves at the reads that see them,
+ * and a note that edges are uncertain by a period. */
+static void test_period_out_of_range(void **state)
+{
+    rt *r = *state;
+    rt_open(r,
+            "{\"phases\": [{\"seconds\": 1000, \"power_w\": 150}], \"sensor\": "
+            "{\"energy_update_ms\": 1300, \"energy_phase_ms\": 200}}",
+            100);
+    nap(3.2);
+    eb_tracking tr;
+    assert_int_equal(eb_domain_tracking(r->b, 0, &tr), EB_OK);
+    assert_string_equal(tr.state, "fallback");
+    assert_non_null(tr.why);
+    assert_contains(tr.why, "slower than the accepted 1 s");
+    int noted = 0;
+    for (size_t i = 0; i < eb_warning_count(r->b); i++)
+        noted += strstr(eb_warning(r->b, i), "window edges are uncertain by up to one update "
+                                             "period") != NULL;
+    assert_int_equal(noted, 1);
+    rt_close(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_windows_constant_power, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_whole_run_any_interval, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counter_reset_and_jump, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counter_stuck, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_period_out_of_range, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("realtime", tests, NULL, NULL);
+}
