@@ -714,7 +714,8 @@ API nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsigned 
         j -= integral(g, g->reset_at, 0) + g->energy_offset_mj * 1e-3 - 1.0;
     if (tk >= g->jump_at)
         j += g->jump_j;
-    *mj = g->energy_offset_mj + (unsigned long long)floor(j * 1e3);
+    double total = (double)g->energy_offset_mj + floor(j * 1e3); /* j < 0 before time 0 */
+    *mj = total > 0 ? (unsigned long long)total : 0;
     return NVML_SUCCESS;
 }
 

@@ -399,8 +399,14 @@ EB_EXPORT const char *eb_warning(const eb_bench *b, size_t i)
 
 double eb__peak_min_span(const eb__domain *d)
 {
-    if (d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds && !d->series.stuck)
-        return 0.5 * eb__tracker_period(&d->series.trk); /* each interval between moves */
+    if (d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds && !d->series.stuck) {
+        double p = eb__tracker_period(&d->series.trk);
+        /* moves placed at the reads that see them are off by up to a read
+         * interval: peaks over a second or ten periods at least */
+        if (d->series.trk.state == EB__TRK_FALLBACK)
+            return fmax(1.0, 10 * p);
+        return 0.5 * p; /* each interval between two moves */
+    }
     return d->desc.update_period_s;
 }
 
@@ -588,9 +594,9 @@ EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out)
         out->energy_j = v->energy_j;
         /* a stepping counter's rate between two moves is only as good as
          * their brackets (+-1 ms of 100): shown over the last 0.5 s of moves */
-        if (b->dom[i].desc.counter_holds && s->have_move && !s->stuck &&
-            s->move_t - 0.5 >= s->v[0].t_s)
-            out->power_w = (s->move_j - eb__energy_at(s->v, s->n, s->move_t - 0.5)) / 0.5;
+        double span = s->have_move ? fmin(0.5, s->move_t - s->v[0].t_s) : 0;
+        if (b->dom[i].desc.counter_holds && !s->stuck && span >= 0.15)
+            out->power_w = (s->move_j - eb__energy_at(s->v, s->n, s->move_t - span)) / span;
         if (s->aux) {
             const float *a = s->aux[s->n - 1];
             out->instant_power_w = a[EB__AUX_POWER_INSTANT_W];

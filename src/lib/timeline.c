@@ -174,7 +174,12 @@ static int place_move(eb__series *s, const eb__domain_desc *d, double u, double 
         }
         s->n++;
     }
-    s->v[pos] = (eb__sample){u, e, rate, u - tp};
+    /* a power over (tp, u] is as good as both ends' placements: a peak may use
+     * it only if both are within EB__PEAK_PLACEMENT of the truth */
+    double unc = s->trk.state == EB__TRK_FALLBACK ? 0 : s->trk.last_unc_s;
+    int reliable = unc <= fmax(EB__PEAK_PLACEMENT_S, 0.02 * eb__tracker_period(&s->trk));
+    s->v[pos] = (eb__sample){u, e, rate, reliable && s->prev_reliable ? u - tp : NAN};
+    s->prev_reliable = reliable;
     for (size_t i = s->prov_idx; i < pos; i++)
         s->v[i] = (eb__sample){s->v[i].t_s, ep + rate * (s->v[i].t_s - tp), rate, NAN};
     for (size_t i = pos + 1; i < s->n; i++)
@@ -266,6 +271,7 @@ static int add_stepping_counter(eb__series *s, const eb__domain_desc *d, double 
         s->rate_w = NAN;
         s->prov_idx = 1;
         s->last_power_w = p;
+        s->prev_reliable = 0; /* the start is extrapolated */
         push(s, d, t, 0, NAN, r);
         return 0;
     }

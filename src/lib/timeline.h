@@ -55,12 +55,17 @@ typedef struct eb__series {
     double base_j;                 /* counter energy before the timeline's start */
     double first_u, first_j;       /* the first move, kept to refine base_j */
     int rebased;
+    int prev_reliable; /* the last move was placed well enough for a peak */
     size_t resets;     /* the counter went back or jumped: a driver reload */
     double reset_at_s; /* the last one */
     double gap_max_s;  /* the longest time between two moves */
     int stuck;         /* stopped moving while the device drew power */
     double stuck_at_s; /* from then on energy integrates the power readings */
 } eb__series;
+
+/* A move placed further than this from the truth (or 2% of a period) bounds
+ * no peak: a peak's two ends could make it up to 4% wrong. */
+#define EB__PEAK_PLACEMENT_S 0.002
 
 #define EB__SERIES_MAX ((size_t)1 << 20) /* 24 MiB a domain: 29 h at 10 Hz */
 
