@@ -527,7 +527,7 @@ static void test_report_and_compare(void **state)
     assert_int_equal(r.status, 0);
     assert_contains(r.out, " Energy stats for './gemm' (5 runs)\n");
     assert_contains(r.out, "          500.000 J +-  5%  gpu0           #    250.00 W avg    400.00 "
-                           "W peak   counter\n");
+                           "W peak         counter\n"); /* no span in this report */
     assert_contains(r.out, " efficiency, 2e+13 flop: 0.04 TFLOP/J total\n");
     out_free(&r);
     r = run_ebench(&fk, (const char *[]){"report", "--format", "json", a, NULL});

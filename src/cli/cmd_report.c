@@ -73,9 +73,15 @@ static void print_table(json_t *r, const char *path)
             printf(" %16s    %-14s   not measured\n", "<not supported>", str(d, "id"));
             continue;
         }
-        printf(" %16.3f J +-%3.0f%%  %-14s # %9.2f W avg %9.2f W peak   %s%s%s\n", e,
+        /* what the peak is a mean over, as the run's own table says it */
+        double span_s = eb_cli_num(d, "peak_power_span_s");
+        char span[16] = " ";
+        if (span_s > 0)
+            snprintf(span, sizeof span, span_s < 0.9995 ? "/%.0fms" : "/%.1fs",
+                     span_s < 0.9995 ? span_s * 1e3 : span_s);
+        printf(" %16.3f J +-%3.0f%%  %-14s # %9.2f W avg %9.2f W peak%-7s  %s%s%s\n", e,
                e > 0 ? 100 * u / e : 0, str(d, "id"), eb_cli_num(d, "avg_power_w"),
-               eb_cli_num(d, "peak_power_w"), str(d, "method"),
+               eb_cli_num(d, "peak_power_w"), span, str(d, "method"),
                json_is_true(json_object_get(d, "estimate")) ? " (estimate)" : "",
                json_is_true(json_object_get(d, "simulated")) ? " (simulated)" : "");
     }

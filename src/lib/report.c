@@ -38,6 +38,20 @@ static void fmt_num(char *buf, size_t len, double v, int decimals)
         snprintf(buf, len, "%.*f", decimals, v);
 }
 
+/* What a peak is a mean over, for the table: "/100ms", "/1.0s"; blank when
+ * there is no peak. */
+static void fmt_span(char *buf, size_t len, double span_s)
+{
+    if (!(span_s > 0))
+        snprintf(buf, len, " ");
+    else if (span_s < 0.9995)
+        snprintf(buf, len, "/%.0fms", span_s * 1e3);
+    else if (span_s < 9.95)
+        snprintf(buf, len, "/%.1fs", span_s);
+    else
+        snprintf(buf, len, "/%.0fs", span_s);
+}
+
 /* "( +- 1.2% )" as perf stat -r prints it: the 95% CI of the mean. */
 static void fmt_ci(char *buf, size_t len, const eb_stat *st)
 {
@@ -50,7 +64,7 @@ static void fmt_ci(char *buf, size_t len, const eb_stat *st)
 static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_energy *e,
                       double duration_s, const eb_stat *st)
 {
-    char avg[32], peak[32], ci[32], extra[200] = "";
+    char avg[32], peak[32], span[32], ci[32], extra[200] = "";
     size_t used = 0;
 
     if (info->part_of)
@@ -72,9 +86,11 @@ static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_ene
     }
     fmt_num(avg, sizeof avg, e->avg_power_w, 2);
     fmt_num(peak, sizeof peak, e->peak_power_w, 2);
+    fmt_span(span, sizeof span, e->peak_span_s);
     fmt_ci(ci, sizeof ci, st);
-    fprintf(out, " %16.3f J +-%3.0f%%  %-14s # %9s W avg %9s W peak   %s%s%s%s%s\n", e->energy_j,
-            100 * info->uncertainty_rel, info->id, avg, peak, eb_method_name(info->method),
+    fprintf(out, " %16.3f J +-%3.0f%%  %-14s # %9s W avg %9s W peak%-7s  %s%s%s%s%s\n",
+            e->energy_j, 100 * info->uncertainty_rel, info->id, avg, peak, span,
+            eb_method_name(info->method),
             info->method == EB_METHOD_MODEL ? " (estimate)" : "",
             info->simulated ? " (simulated)" : "", extra, ci);
 }
@@ -185,6 +201,7 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
             a[n].sum.n_domains = b->n_dom;
             for (size_t d = 0; d < b->n_dom; d++) {
                 a[n].sum.domains[d].energy_j = a[n].sum.domains[d].peak_power_w = NAN;
+                a[n].sum.domains[d].peak_span_s = NAN;
                 a[n].sum.domains[d].method = b->dom[d].desc.method;
             }
             n++;
@@ -201,8 +218,10 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
             eb_domain_energy *s = &a[k].sum.domains[d];
             add_energy(&s->energy_j, r.domains[d].energy_j);
             if (!(r.domains[d].peak_power_w <= s->peak_power_w) &&
-                !isnan(r.domains[d].peak_power_w))
+                !isnan(r.domains[d].peak_power_w)) {
                 s->peak_power_w = r.domains[d].peak_power_w;
+                s->peak_span_s = r.domains[d].peak_span_s;
+            }
             s->samples += r.domains[d].samples;
             s->covered_s += r.domains[d].covered_s;
             s->lost_at_s = r.domains[d].lost_at_s;
@@ -481,6 +500,28 @@ static json_t *stat_json(const eb_stat *st)
                      num(st->min), "max", num(st->max));
 }
 
+/* How a stepping counter's moves were placed (eb_tracking); null for other
+ * domains. Caller holds the lock. */
+static json_t *tracking_json(const eb__domain *d)
+{
+    if (!(d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds))
+        return json_null();
+    const eb__series *s = &d->series;
+    const eb__tracker *k = &s->trk;
+    int fitted = isfinite(k->period_s);
+    double n = (double)k->moves;
+    return json_pack(
+        "{s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o}", "state",
+        eb__tracker_state_name(k->state), "why", str_or_null(k->why[0] ? k->why : NULL),
+        "period_s", num(fitted ? k->period_s : NAN), "jitter_s", num(fitted ? k->resid_s : NAN),
+        "reads", (json_int_t)k->reads, "extra_reads", (json_int_t)d->track_reads, "moves",
+        (json_int_t)k->moves, "missed", (json_int_t)k->misses, "relocks", (json_int_t)k->relocks,
+        "bracket_mean_s", num(n > 0 ? k->width_sum_s / n : NAN), "bracket_max_s",
+        num(n > 0 ? k->width_max_s : NAN), "uncertainty_mean_s",
+        num(n > 0 ? k->unc_sum_s / n : NAN), "uncertainty_max_s", num(n > 0 ? k->unc_max_s : NAN),
+        "resets", (json_int_t)s->resets, "stopped_at_s", num(s->stuck ? s->stuck_at_s : NAN));
+}
+
 static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e, const eb__summary *s,
                            size_t idx)
 {
@@ -503,13 +544,14 @@ static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e, const
     json_object_set_new(o, "readings", str_or_null(i->readings));
     json_object_set_new(o, "lost_at_s", num(e->lost_at_s));
     json_object_set_new(o, "metrics", d->desc.has_aux ? metrics_json(&d->series) : json_null());
+    json_object_set_new(o, "counter_tracking", tracking_json(d));
     return o;
 }
 
 static json_t *domain_core_json(const eb__domain *d, const eb_domain_energy *e)
 {
     const eb_domain_info *i = &d->info;
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:f, s:o, s:o, "
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:f, s:o, s:o, "
                      "s:o, s:f, s:I, s:I, s:I}",
                      "id", i->id, "kind", i->kind, "vendor", i->vendor, "name", i->name, "source",
                      i->source, "location", i->location, "method", eb_method_name(i->method),
@@ -519,6 +561,9 @@ static json_t *domain_core_json(const eb__domain *d, const eb_domain_energy *e)
                      num(e->avg_power_w), "peak_power_w", num(e->peak_power_w), "covered_s",
                      e->covered_s, "samples", (json_int_t)e->samples, "bad_samples",
                      (json_int_t)d->series.bad_reads, "counter_wraps", (json_int_t)d->series.wraps);
+    json_object_set_new(o, "peak_power_span_s", num(e->peak_span_s));
+    json_object_set_new(o, "provisional", json_boolean(e->provisional));
+    return o;
 }
 
 static json_t *windows_json(eb_bench *b)
@@ -532,10 +577,11 @@ static json_t *windows_json(eb_bench *b)
         json_t *doms = json_array();
         for (size_t d = 0; d < b->n_dom; d++) {
             const eb_domain_energy *e = &a[k].sum.domains[d];
-            json_array_append_new(doms, json_pack("{s:s, s:o, s:o, s:o}", "id", b->dom[d].info.id,
-                                                  "energy_j", num(e->energy_j), "avg_power_w",
-                                                  num(e->avg_power_w), "peak_power_w",
-                                                  num(e->peak_power_w)));
+            json_array_append_new(doms, json_pack("{s:s, s:o, s:o, s:o, s:o}", "id",
+                                                  b->dom[d].info.id, "energy_j", num(e->energy_j),
+                                                  "avg_power_w", num(e->avg_power_w),
+                                                  "peak_power_w", num(e->peak_power_w),
+                                                  "peak_power_span_s", num(e->peak_span_s)));
         }
         json_t *work = json_array();
         for (size_t w = 0; w < a[k].n_work; w++) {

@@ -22,7 +22,7 @@ static void mean_result(eb_bench *b, const char *span, eb__summary *s)
     for (size_t d = 0; d < b->n_dom; d++) {
         eb_domain_energy *e = &r->domains[d];
         e->energy_j = s->st.energy_j[d].mean;
-        e->peak_power_w = e->lost_at_s = NAN;
+        e->peak_power_w = e->lost_at_s = e->peak_span_s = NAN;
         e->method = b->dom[d].desc.method;
     }
     /* peaks, coverage and samples over every repetition */
@@ -35,8 +35,11 @@ static void mean_result(eb_bench *b, const char *span, eb__summary *s)
         for (size_t d = 0; d < b->n_dom; d++) {
             eb_domain_energy *e = &r->domains[d];
             if (!(one.domains[d].peak_power_w <= e->peak_power_w) &&
-                !isnan(one.domains[d].peak_power_w))
+                !isnan(one.domains[d].peak_power_w)) {
                 e->peak_power_w = one.domains[d].peak_power_w;
+                e->peak_span_s = one.domains[d].peak_span_s;
+            }
+            e->provisional |= one.domains[d].provisional;
             e->samples += one.domains[d].samples;
             e->covered_s += one.domains[d].covered_s / (double)s->reps;
             e->unreliable |= one.domains[d].unreliable;

@@ -178,8 +178,16 @@ static int place_move(eb__series *s, const eb__domain_desc *d, double u, double 
      * it only if both are within EB__PEAK_PLACEMENT of the truth */
     double unc = s->trk.state == EB__TRK_FALLBACK ? 0 : s->trk.last_unc_s;
     int reliable = unc <= fmax(EB__PEAK_PLACEMENT_S, 0.02 * eb__tracker_period(&s->trk));
-    s->v[pos] = (eb__sample){u, e, rate, reliable && s->prev_reliable ? u - tp : NAN};
+    /* The power over (tp, u] lies between e / (span + both uncertainties) and
+     * e / (span - both). Where the device's limit falls inside that range, the
+     * limit is the estimate: the highest of many such intervals must not read
+     * above what the device can draw just because one was placed 1 ms short. */
+    double shown = rate, lowest = (e - ep) / (u - tp + unc + s->prev_unc_s);
+    if (d->max_power_w > 0 && rate > d->max_power_w && lowest <= d->max_power_w)
+        shown = d->max_power_w;
+    s->v[pos] = (eb__sample){u, e, shown, reliable && s->prev_reliable ? u - tp : NAN};
     s->prev_reliable = reliable;
+    s->prev_unc_s = unc;
     for (size_t i = s->prov_idx; i < pos; i++)
         s->v[i] = (eb__sample){s->v[i].t_s, ep + rate * (s->v[i].t_s - tp), rate, NAN};
     for (size_t i = pos + 1; i < s->n; i++)

@@ -56,6 +56,7 @@ typedef struct eb__series {
     double first_u, first_j;       /* the first move, kept to refine base_j */
     int rebased;
     int prev_reliable; /* the last move was placed well enough for a peak */
+    double prev_unc_s; /* how far it may be from the truth */
     size_t resets;     /* the counter went back or jumped: a driver reload */
     double reset_at_s; /* the last one */
     double gap_max_s;  /* the longest time between two moves */
