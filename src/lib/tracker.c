@@ -45,6 +45,7 @@ static void push_move(eb__tracker *k, double u, double w, long idx)
 static void start_acquire(eb__tracker *k, double t)
 {
     k->state = EB__TRK_ACQUIRE;
+    k->fit_n = 0;
     k->narrow_run = 0;
     k->acquire_since = t;
     k->mv_n = k->mv_head = 0;
@@ -103,6 +104,7 @@ static void fit(eb__tracker *k)
         ss += r * r;
     }
     k->resid_s = n > 2 ? sqrt(ss / (n - 2)) : 0;
+    k->fit_n = (size_t)n;
     if (n >= 8 && k->resid_s > 0.1 * period) {
         snprintf(k->why, sizeof k->why,
                  "the counter's moves are not regular (they scatter %.1f ms around a %.1f ms "
@@ -169,6 +171,9 @@ static int sparse_check(const eb__tracker *k)
 static double margin(const eb__tracker *k)
 {
     double g = fmax(fmax(MARGIN_MIN_S, 3 * k->resid_s), k->boost_s);
+    /* a young fit (under 8 narrow moves) knows little of the jitter yet */
+    if (k->fit_n < 8)
+        g = fmax(g, 0.05 * k->period_s);
     return fmin(g, 0.25 * k->period_s);
 }
 
