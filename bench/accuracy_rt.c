@@ -226,9 +226,8 @@ static void windows_run(const char *load, const char *timing, const char *gpu, d
     eb_stop(bench);
     eb_tracking tr;
     eb_domain_tracking(bench, 0, &tr);
-    fprintf(stderr, "  %s, %s, tracking %s: seed %u, %s, period %.3f ms, %zu extra reads\n",
-            load, timing, track ? "on" : "off", seed, tr.state, tr.period_s * 1e3,
-            tr.extra_reads);
+    fprintf(stderr, "  %s, %s, tracking %s: seed %u, %s, period %.3f ms, %zu extra reads\n", load,
+            timing, track ? "on" : "off", seed, tr.state, tr.period_s * 1e3, tr.extra_reads);
     for (int i = 0; i < LENGTHS; i++) {
         char name[16];
         snprintf(name, sizeof name, "w%g", lengths[i]);

@@ -288,11 +288,11 @@ static void bench_track(const char *sim_lib, double seconds)
             eb_stop(b);
             eb_tracking tr;
             eb_domain_tracking(b, 0, &tr);
-            printf("| %.0f Hz | %s | %.3f%% | %.1f | %.1f | %.2f | %.2f / %.2f ms | %.2f / %.2f ms |\n", hz[i],
-                   on ? "on" : "off", share * 100, (double)tr.reads / wall,
-                   (double)tr.extra_reads / wall, (double)tr.moves / wall,
-                   tr.bracket_mean_s * 1e3, tr.bracket_max_s * 1e3, tr.uncertainty_mean_s * 1e3,
-                   tr.uncertainty_max_s * 1e3);
+            printf("| %.0f Hz | %s | %.3f%% | %.1f | %.1f | %.2f | %.2f / %.2f ms | %.2f / %.2f ms "
+                   "|\n",
+                   hz[i], on ? "on" : "off", share * 100, (double)tr.reads / wall,
+                   (double)tr.extra_reads / wall, (double)tr.moves / wall, tr.bracket_mean_s * 1e3,
+                   tr.bracket_max_s * 1e3, tr.uncertainty_mean_s * 1e3, tr.uncertainty_max_s * 1e3);
             eb_close(b);
         }
     unsetenv("EBENCH_TRACK");

@@ -237,25 +237,25 @@ EB_EXPORT int eb_measure(eb_bench *b, const char *name, void (*fn)(void *), void
  * placement uncertainty of the moves around it, times the power.
  */
 typedef struct eb_tracking {
-    const char *state;    /* "locked", "acquiring", "quiet" (not moving), "fallback"
-                             (moves placed at the reads that see them), or "none"
-                             (not a stepping counter) */
-    const char *why;      /* why it fell back; NULL otherwise */
-    double period_s;      /* the fitted update period; NaN until locked */
-    double jitter_s;      /* rms of the moves around the fit */
-    size_t reads;         /* counter reads, samples and extra ones */
-    size_t extra_reads;   /* reads made between samples, around predicted moves */
-    size_t moves;         /* moves seen */
-    size_t missed;        /* moves no read bracketed narrowly (late reads, relocks) */
-    size_t relocks;       /* times the lock was lost and learnt again */
+    const char *state;  /* "locked", "acquiring", "quiet" (not moving), "fallback"
+                           (moves placed at the reads that see them), or "none"
+                           (not a stepping counter) */
+    const char *why;    /* why it fell back; NULL otherwise */
+    double period_s;    /* the fitted update period; NaN until locked */
+    double jitter_s;    /* rms of the moves around the fit */
+    size_t reads;       /* counter reads, samples and extra ones */
+    size_t extra_reads; /* reads made between samples, around predicted moves */
+    size_t moves;       /* moves seen */
+    size_t missed;      /* moves no read bracketed narrowly (late reads, relocks) */
+    size_t relocks;     /* times the lock was lost and learnt again */
     double bracket_mean_s, bracket_max_s; /* widths of the moves' brackets */
     double uncertainty_mean_s;            /* how far a placed move may be from the true
                                              instant: half its bracket, or the fit's
                                              margin where the prediction placed it */
     double uncertainty_max_s;
-    size_t resets;        /* the counter went back or jumped (a driver reload) */
-    double stopped_at_s;  /* stopped moving while the device drew power: energy
-                             from then on integrates power readings; NaN if not */
+    size_t resets;       /* the counter went back or jumped (a driver reload) */
+    double stopped_at_s; /* stopped moving while the device drew power: energy
+                            from then on integrates power readings; NaN if not */
 } eb_tracking;
 
 /* Fills out for domain i. EB_EINVAL for a bad index. */

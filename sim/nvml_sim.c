@@ -177,10 +177,9 @@ static unsigned long long mix64(unsigned long long x)
 /* A number in [-1, 1] fixed by (seed, gpu, sensor, k). */
 static double draw(unsigned gpu_i, int which, long k, unsigned salt)
 {
-    unsigned long long h = mix64(S.seed ^ mix64(((unsigned long long)gpu_i << 40) ^
-                                                ((unsigned long long)which << 36) ^
-                                                ((unsigned long long)salt << 32) ^
-                                                (unsigned long long)(unsigned)k));
+    unsigned long long h =
+        mix64(S.seed ^ mix64(((unsigned long long)gpu_i << 40) ^ ((unsigned long long)which << 36) ^
+                             ((unsigned long long)salt << 32) ^ (unsigned long long)(unsigned)k));
     return (double)(h >> 11) / (double)(1ULL << 52) - 1.0;
 }
 
@@ -235,8 +234,7 @@ API int ebsim_describe(unsigned gpu_i, char *buf, unsigned len)
     return 0;
 }
 
-API int ebsim_update_instants(unsigned gpu_i, int power, double t0, double t1, double *out,
-                              int max)
+API int ebsim_update_instants(unsigned gpu_i, int power, double t0, double t1, double *out, int max)
 {
     if (!S.inited || gpu_i >= S.n || !out || max < 0)
         return -1;

@@ -623,8 +623,14 @@ static void test_monitor_and_progress(void **state)
                                              "/dev/null", NULL});
         assert_int_equal(r.status, 0);
         assert_contains(r.out, "\r ebench: ");
-        assert_contains(r.out, " s      250."); /* the GPU's 250 W */
         assert_contains(r.out, " J so far ");
+        /* the GPU's 250 W: over the last 0.5 s of counter moves, each placed
+         * within ~1 ms, so within 1% */
+        const char *at = strstr(r.out, "\r ebench: ");
+        double secs, watts;
+        assert_int_equal(sscanf(at, "\r ebench: %lf s %lf W", &secs, &watts), 2);
+        if (!(fabs(watts - 250) <= 2.5))
+            fail_msg("progress line shows %.1f W for a 250 W GPU", watts);
         out_free(&r);
     }
     r = run_ebench(&fk,

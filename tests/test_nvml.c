@@ -106,7 +106,7 @@ static void at(sim *s, double t)
     "{\"uuid\": \"GPU-aaaaaaaa-1111-4000-8000-000000000000\", \"pci_bus_id\": "                    \
     "\"00000000:81:00.0\", \"repeat\": true, \"phases\": [{\"seconds\": 0.7, \"power_w\": 50}, "   \
     "{\"seconds\": 1.2, \"power_w\": 150}, {\"seconds\": 0.8, \"power_w\": 250}, {\"seconds\": "   \
-    "1.3, \"power_w\": 400}], \"sensor\": {\"energy_phase_ms\": 5}},"                                                                    \
+    "1.3, \"power_w\": 400}], \"sensor\": {\"energy_phase_ms\": 5}},"                              \
     "{\"uuid\": \"GPU-bbbbbbbb-2222-4000-8000-000000000000\", \"pci_bus_id\": "                    \
     "\"00000000:07:00.0\", \"repeat\": true, \"phases\": [{\"seconds\": 0.5, \"power_w\": 380}, "  \
     "{\"seconds\": 0.9, \"power_w\": 90}], \"sensor\": {\"energy_phase_ms\": 5}}"
@@ -461,9 +461,8 @@ static void test_bounded_memory_with_counter(void **state)
         assert_true(se->n < 50);
         for (size_t i = 1; i < se->n; i++)
             if (!(se->v[i].t_s > se->v[i - 1].t_s && se->v[i].energy_j >= se->v[i - 1].energy_j))
-                fail_msg("gpu %u sample %zu of %zu: t %.6f e %.6f after t %.6f e %.6f", g, i,
-                         se->n, se->v[i].t_s, se->v[i].energy_j, se->v[i - 1].t_s,
-                         se->v[i - 1].energy_j);
+                fail_msg("gpu %u sample %zu of %zu: t %.6f e %.6f after t %.6f e %.6f", g, i, se->n,
+                         se->v[i].t_s, se->v[i].energy_j, se->v[i - 1].t_s, se->v[i - 1].energy_j);
         double truth = s->truth(g, 0, 7.0);
         assert_near(r.domains[g].energy_j, truth, 0.005 * truth);
     }

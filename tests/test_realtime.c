@@ -85,6 +85,15 @@ static double truth(const rt *r, unsigned gpu, double t0, double t1)
     return r->truth(gpu, t0 + r->offset, t1 + r->offset);
 }
 
+/* How many warnings say `text`. */
+static int warned(eb_bench *b, const char *text)
+{
+    int n = 0;
+    for (size_t i = 0; i < eb_warning_count(b); i++)
+        n += strstr(eb_warning(b, i), text) != NULL;
+    return n;
+}
+
 static int setup(void **state)
 {
     *state = calloc(1, sizeof(rt));
@@ -148,9 +157,9 @@ static void test_windows_constant_power(void **state)
         double t = truth(r, 0, res.t_begin_s, res.t_end_s);
         double err = res.domains[0].energy_j - t;
         if (fabs(err) > 237.5 * tol_s + 0.01)
-            fail_msg("%s [%.4f, %.4f]: %.4f J against %.4f J true (%+.3f%%), allowed %.4f J",
-                     name, res.t_begin_s, res.t_end_s, res.domains[0].energy_j, t,
-                     100 * err / t, 237.5 * tol_s + 0.01);
+            fail_msg("%s [%.4f, %.4f]: %.4f J against %.4f J true (%+.3f%%), allowed %.4f J", name,
+                     res.t_begin_s, res.t_end_s, res.domains[0].energy_j, t, 100 * err / t,
+                     237.5 * tol_s + 0.01);
     }
     eb_result all;
     assert_int_equal(eb_total(r->b, &all), EB_OK);
@@ -214,10 +223,7 @@ static void test_counter_reset_and_jump(void **state)
         if (!(e <= t * 1.003 && e >= t - 200 * 0.12))
             fail_msg("gpu%u: %.3f J against %.3f J", g, e, t);
     }
-    int noted = 0;
-    for (size_t i = 0; i < eb_warning_count(r->b); i++)
-        noted += strstr(eb_warning(r->b, i), "the energy counter went back or jumped") != NULL;
-    assert_int_equal(noted, 2);
+    assert_int_equal(warned(r->b, "the energy counter went back or jumped"), 2);
     rt_close(r);
 }
 
@@ -244,10 +250,7 @@ static void test_counter_stuck(void **state)
     assert_int_equal(eb_total(r->b, &all), EB_OK);
     double t = truth(r, 0, 0, all.t_end_s);
     assert_near(all.domains[0].energy_j, t, 0.02 * t); /* the power sensor: a 25 ms window */
-    int noted = 0;
-    for (size_t i = 0; i < eb_warning_count(r->b); i++)
-        noted += strstr(eb_warning(r->b, i), "stopped moving") != NULL;
-    assert_int_equal(noted, 1);
+    assert_int_equal(warned(r->b, "stopped moving"), 1);
     rt_close(r);
 }
 
@@ -266,11 +269,9 @@ static void test_period_out_of_range(void **state)
     assert_string_equal(tr.state, "fallback");
     assert_non_null(tr.why);
     assert_contains(tr.why, "slower than the accepted 1 s");
-    int noted = 0;
-    for (size_t i = 0; i < eb_warning_count(r->b); i++)
-        noted += strstr(eb_warning(r->b, i), "window edges are uncertain by up to one update "
-                                             "period") != NULL;
-    assert_int_equal(noted, 1);
+    assert_int_equal(warned(r->b, "window edges are uncertain by up to one update "
+                                  "period"),
+                     1);
     rt_close(r);
 }
 

@@ -94,9 +94,10 @@ static run drive(eb__tracker *k, const counter *c, double tick, double seconds, 
             if (v == before + 1 && k->state != EB__TRK_FALLBACK && err > k->last_unc_s + 1e-4) {
                 r.bad_place++;
                 if (getenv("TRK_DEBUG"))
-                    printf("BAD t %.4f err %.3f ms unc %.3f w %.2f resid %.3f boost %.3f sparse %d\n",
-                           tb, err * 1e3, k->last_unc_s * 1e3, w * 1e3, k->resid_s * 1e3,
-                           k->boost_s * 1e3, eb__tracker_sparse(k));
+                    printf(
+                        "BAD t %.4f err %.3f ms unc %.3f w %.2f resid %.3f boost %.3f sparse %d\n",
+                        tb, err * 1e3, k->last_unc_s * 1e3, w * 1e3, k->resid_s * 1e3,
+                        k->boost_s * 1e3, eb__tracker_sparse(k));
             }
         }
         double want = eb__tracker_next(k);
@@ -132,14 +133,14 @@ static void test_locks_and_brackets(void **state)
             if (k.state != EB__TRK_LOCKED)
                 fail_msg("period %.4f s seed %llu: state %s (%s)", c.period, c.seed,
                          eb__tracker_state_name(k.state), k.why);
-            double slope_err = fabs(k.period_s - c.period * (1 + c.drift_per_s * seconds)) /
-                               c.period;
+            double slope_err =
+                fabs(k.period_s - c.period * (1 + c.drift_per_s * seconds)) / c.period;
             if (slope_err > 0.01)
                 fail_msg("period %.4f s: fitted %.6f", c.period, k.period_s);
             /* nearly every move placed within 3 ms (a narrow bracket: ~1 ms) */
             if ((double)r.narrow < 0.9 * (double)r.moves)
-                fail_msg("period %.4f s jitter %.4f: %zu of %zu moves placed within 3 ms",
-                         c.period, c.jitter, r.narrow, r.moves);
+                fail_msg("period %.4f s jitter %.4f: %zu of %zu moves placed within 3 ms", c.period,
+                         c.jitter, r.narrow, r.moves);
             if (r.bad_place > 0)
                 fail_msg("period %.4f s jitter %.4f: %zu moves further than stated", c.period,
                          c.jitter, r.bad_place);
@@ -150,7 +151,9 @@ static void test_locks_and_brackets(void **state)
             double ticks_per_period = c.period / tick;
             double acquisition = 3 * c.period / EB__TRK_FAST_S + 100; /* 2 + 2 x 0.3 periods */
             if (per_period > ticks_per_period + 4 + acquisition / (seconds / c.period))
-                fail_msg("period %.4f s: %.1f reads per period (tick %.4f s, %zu relocks, %zu misses, %zu moves)", c.period, per_period, tick, k.relocks, k.misses, r.moves);
+                fail_msg("period %.4f s: %.1f reads per period (tick %.4f s, %zu relocks, %zu "
+                         "misses, %zu moves)",
+                         c.period, per_period, tick, k.relocks, k.misses, r.moves);
         }
 }
 
@@ -158,7 +161,8 @@ static void test_locks_and_brackets(void **state)
 static void test_stall_relocks(void **state)
 {
     (void)state;
-    counter c = {.period = 0.1013, .phase = 0.037, .jitter = 0.0005, .stop_at = INFINITY, .seed = 9};
+    counter c = {
+        .period = 0.1013, .phase = 0.037, .jitter = 0.0005, .stop_at = INFINITY, .seed = 9};
     eb__tracker k;
     run r = drive(&k, &c, 0.1, 6.0, 50e-6, 2.0, 0.35);
     assert_int_equal(k.state, EB__TRK_LOCKED);

@@ -149,23 +149,26 @@ static void test_printed_text(void **state)
     assert_int_equal(eb_stop(b), EB_OK);
 
     char *text = capture(b, 0);
-    assert_string_equal(
-        text,
-        "\n"
-        " ebench results (3 windows measured)\n"
-        "\n"
-        " step: 2 calls, 2.000000 s\n"
-        "           20.000 J +-  5%  cpu0-package   #     10.00 W avg     10.00 W peak/1.0s    counter\n"
-        "            4.000 J +-  5%  cpu0-dram      #      2.00 W avg      2.00 W peak/1.0s    counter\n"
-        "           24.000 J +-  4%  total          #     12.00 W avg\n"
-        "\n"
-        " io: 1 call, 0.500000 s\n"
-        "            5.000 J +-  5%  cpu0-package   #     10.00 W avg     10.00 W peak/500ms   counter\n"
-        "            1.000 J +-  5%  cpu0-dram      #      2.00 W avg      2.00 W peak/500ms   counter\n"
-        "            6.000 J +-  4%  total          #     12.00 W avg\n"
-        "\n"
-        " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
-        "\n");
+    assert_string_equal(text,
+                        "\n"
+                        " ebench results (3 windows measured)\n"
+                        "\n"
+                        " step: 2 calls, 2.000000 s\n"
+                        "           20.000 J +-  5%  cpu0-package   #     10.00 W avg     10.00 W "
+                        "peak/1.0s    counter\n"
+                        "            4.000 J +-  5%  cpu0-dram      #      2.00 W avg      2.00 W "
+                        "peak/1.0s    counter\n"
+                        "           24.000 J +-  4%  total          #     12.00 W avg\n"
+                        "\n"
+                        " io: 1 call, 0.500000 s\n"
+                        "            5.000 J +-  5%  cpu0-package   #     10.00 W avg     10.00 W "
+                        "peak/500ms   counter\n"
+                        "            1.000 J +-  5%  cpu0-dram      #      2.00 W avg      2.00 W "
+                        "peak/500ms   counter\n"
+                        "            6.000 J +-  4%  total          #     12.00 W avg\n"
+                        "\n"
+                        " cpumodel: not available: not used: CPU energy is measured by a sensor\n"
+                        "\n");
     free(text);
 
     text = capture(b, 1);
@@ -174,8 +177,10 @@ static void test_printed_text(void **state)
         "\n"
         " Energy stats for './app --n 3':\n"
         "\n"
-        "           40.000 J +-  5%  cpu0-package   #     10.00 W avg     10.00 W peak/1.0s    counter\n"
-        "            8.000 J +-  5%  cpu0-dram      #      2.00 W avg      2.00 W peak/1.0s    counter\n"
+        "           40.000 J +-  5%  cpu0-package   #     10.00 W avg     10.00 W peak/1.0s    "
+        "counter\n"
+        "            8.000 J +-  5%  cpu0-dram      #      2.00 W avg      2.00 W peak/1.0s    "
+        "counter\n"
         "           48.000 J +-  4%  total          #     12.00 W avg\n"
         "\n"
         "        4.000000000 seconds time elapsed\n"

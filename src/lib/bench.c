@@ -294,6 +294,33 @@ static void settle_locked(eb_bench *b)
     }
 }
 
+void eb__settle_windows(eb_bench *b)
+{
+    if (b->cfg.manual || !b->thread_running)
+        return;
+    pthread_mutex_lock(&b->lock);
+    double t = 0, wait_s = 0;
+    const eb__window *w = b->closed_win.v;
+    for (size_t i = 0; i < b->closed_win.n; i++)
+        t = fmax(t, w[i].t1);
+    for (size_t i = 0; i < b->n_dom; i++)
+        if (b->dom[i].desc.counter_holds)
+            wait_s = fmax(wait_s, 1.3 * eb__tracker_period(&b->dom[i].series.trk) + 0.005);
+    double deadline = eb__clock_now(b) + fmin(wait_s, 1.5);
+    for (;;) {
+        int unsettled = 0;
+        for (size_t i = 0; i < b->n_dom; i++)
+            unsettled |= !eb__series_settled(&b->dom[i].series, &b->dom[i].desc, t);
+        if (!unsettled || eb__clock_now(b) >= deadline)
+            break;
+        pthread_mutex_unlock(&b->lock);
+        struct timespec ms2 = {0, 2000000}; /* the sampler thread reads meanwhile */
+        nanosleep(&ms2, NULL);
+        pthread_mutex_lock(&b->lock);
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
 EB_EXPORT int eb_stop(eb_bench *b)
 {
     if (!b)

@@ -21,7 +21,7 @@ typedef struct eb__domain {
     size_t resets_warned;
     int stuck_warned, fallback_warned;
     size_t track_reads, track_failures; /* the tracker's own reads */
-    double idle_power_w; /* NaN: no baseline */
+    double idle_power_w;                /* NaN: no baseline */
 } eb__domain;
 
 typedef struct eb__work {
@@ -132,6 +132,11 @@ typedef struct eb__summary {
 } eb__summary;
 
 void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s);
+
+/* While sampling goes on: waits (at most ~one update period) until every
+ * stepping counter has moved after the last closed window, so a report
+ * printed now is settled. Caller does not hold the lock. */
+void eb__settle_windows(eb_bench *b);
 
 /* The shortest interval a domain's peak power may be a mean over. */
 double eb__peak_min_span(const eb__domain *d);

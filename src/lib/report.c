@@ -76,9 +76,13 @@ static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_ene
         used += (size_t)snprintf(extra + used, sizeof extra - used,
                                  ", partial: covers %.3f of %.3f s", e->covered_s, duration_s);
     if (e->unreliable && used < sizeof extra)
+        used += (size_t)snprintf(extra + used, sizeof extra - used,
+                                 ", UNRELIABLE: under 2 sensor updates of %g ms in the window; "
+                                 "repeat it",
+                                 info->update_period_s * 1e3);
+    if (e->provisional && used < sizeof extra)
         snprintf(extra + used, sizeof extra - used,
-                 ", UNRELIABLE: under 2 sensor updates of %g ms in the window; repeat it",
-                 info->update_period_s * 1e3);
+                 ", provisional: the counter has not moved since; final after eb_stop");
     if (isnan(e->energy_j)) {
         fprintf(out, " %16s    %-16s   %s%s\n", "<not supported>", info->id,
                 "no valid sample in this window", extra);
@@ -88,9 +92,8 @@ static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_ene
     fmt_num(peak, sizeof peak, e->peak_power_w, 2);
     fmt_span(span, sizeof span, e->peak_span_s);
     fmt_ci(ci, sizeof ci, st);
-    fprintf(out, " %16.3f J +-%3.0f%%  %-14s # %9s W avg %9s W peak%-7s  %s%s%s%s%s\n",
-            e->energy_j, 100 * info->uncertainty_rel, info->id, avg, peak, span,
-            eb_method_name(info->method),
+    fprintf(out, " %16.3f J +-%3.0f%%  %-14s # %9s W avg %9s W peak%-7s  %s%s%s%s%s\n", e->energy_j,
+            100 * info->uncertainty_rel, info->id, avg, peak, span, eb_method_name(info->method),
             info->method == EB_METHOD_MODEL ? " (estimate)" : "",
             info->simulated ? " (simulated)" : "", extra, ci);
 }
@@ -226,6 +229,7 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
             s->covered_s += r.domains[d].covered_s;
             s->lost_at_s = r.domains[d].lost_at_s;
             s->unreliable |= r.domains[d].unreliable;
+            s->provisional |= r.domains[d].provisional;
         }
     }
     for (size_t k = 0; k < n; k++) {
@@ -427,6 +431,7 @@ EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
 
     if (!b || !out)
         return EB_EINVAL;
+    eb__settle_windows(b);
     pthread_mutex_lock(&b->lock);
     agg *a = aggregate_locked(b, &n);
     if (!a) {
@@ -512,9 +517,9 @@ static json_t *tracking_json(const eb__domain *d)
     double n = (double)k->moves;
     return json_pack(
         "{s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o}", "state",
-        eb__tracker_state_name(k->state), "why", str_or_null(k->why[0] ? k->why : NULL),
-        "period_s", num(fitted ? k->period_s : NAN), "jitter_s", num(fitted ? k->resid_s : NAN),
-        "reads", (json_int_t)k->reads, "extra_reads", (json_int_t)d->track_reads, "moves",
+        eb__tracker_state_name(k->state), "why", str_or_null(k->why[0] ? k->why : NULL), "period_s",
+        num(fitted ? k->period_s : NAN), "jitter_s", num(fitted ? k->resid_s : NAN), "reads",
+        (json_int_t)k->reads, "extra_reads", (json_int_t)d->track_reads, "moves",
         (json_int_t)k->moves, "missed", (json_int_t)k->misses, "relocks", (json_int_t)k->relocks,
         "bracket_mean_s", num(n > 0 ? k->width_sum_s / n : NAN), "bracket_max_s",
         num(n > 0 ? k->width_max_s : NAN), "uncertainty_mean_s",
@@ -551,16 +556,16 @@ static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e, const
 static json_t *domain_core_json(const eb__domain *d, const eb_domain_energy *e)
 {
     const eb_domain_info *i = &d->info;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:f, s:o, s:o, "
-                     "s:o, s:f, s:I, s:I, s:I}",
-                     "id", i->id, "kind", i->kind, "vendor", i->vendor, "name", i->name, "source",
-                     i->source, "location", i->location, "method", eb_method_name(i->method),
-                     "estimate", i->method == EB_METHOD_MODEL, "in_total", i->in_total, "part_of",
-                     str_or_null(i->part_of), "note", str_or_null(i->note), "update_period_s",
-                     i->update_period_s, "energy_j", num(e->energy_j), "avg_power_w",
-                     num(e->avg_power_w), "peak_power_w", num(e->peak_power_w), "covered_s",
-                     e->covered_s, "samples", (json_int_t)e->samples, "bad_samples",
-                     (json_int_t)d->series.bad_reads, "counter_wraps", (json_int_t)d->series.wraps);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:f, s:o, s:o, "
+        "s:o, s:f, s:I, s:I, s:I}",
+        "id", i->id, "kind", i->kind, "vendor", i->vendor, "name", i->name, "source", i->source,
+        "location", i->location, "method", eb_method_name(i->method), "estimate",
+        i->method == EB_METHOD_MODEL, "in_total", i->in_total, "part_of", str_or_null(i->part_of),
+        "note", str_or_null(i->note), "update_period_s", i->update_period_s, "energy_j",
+        num(e->energy_j), "avg_power_w", num(e->avg_power_w), "peak_power_w", num(e->peak_power_w),
+        "covered_s", e->covered_s, "samples", (json_int_t)e->samples, "bad_samples",
+        (json_int_t)d->series.bad_reads, "counter_wraps", (json_int_t)d->series.wraps);
     json_object_set_new(o, "peak_power_span_s", num(e->peak_span_s));
     json_object_set_new(o, "provisional", json_boolean(e->provisional));
     return o;
@@ -817,6 +822,7 @@ EB_EXPORT int eb_write_json(eb_bench *b, FILE *out, const eb_run_meta *meta)
 {
     if (!b || !out)
         return EB_EINVAL;
+    eb__settle_windows(b);
     json_t *root = report_json(b, meta);
     if (!root)
         return eb__fail(b, EB_ENOMEM, "cannot build the JSON report");

@@ -107,8 +107,8 @@ static void track_domain(eb_bench *b, eb__domain *d)
     if (d->series.lost || d->series.n == 0)
         return;
     double tb = eb__clock_now(b);
-    int rc = ops->read_counter ? ops->read_counter(b->src[d->source].priv, d->local, &c)
-                               : EB__READ_BAD;
+    int rc =
+        ops->read_counter ? ops->read_counter(b->src[d->source].priv, d->local, &c) : EB__READ_BAD;
     double ta = eb__clock_now(b);
     if (rc < 0) {
         d->track_failures++;

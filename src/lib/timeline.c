@@ -202,8 +202,7 @@ static int place_move(eb__series *s, const eb__domain_desc *d, double u, double 
 
 /* A counter that went back, or moved by more than the device can draw in the
  * time its move can cover: the driver was reloaded. */
-static int is_reset(const eb__series *s, const eb__domain_desc *d, double ta,
-                    unsigned long long c)
+static int is_reset(const eb__series *s, const eb__domain_desc *d, double ta, unsigned long long c)
 {
     if (c < s->last_counter)
         return d->counter_range == 0;
@@ -250,8 +249,8 @@ static void check_stuck(eb__series *s, double ta)
      * be slow: as slow as it was seen to be, or slower than the accepted 1 s
      * while fewer than two moves tell */
     double wait = isfinite(s->trk.period_s) ? fmax(EB__TRK_QUIET_PERIODS * s->trk.period_s, 0.5)
-                  : s->trk.moves >= 2      ? fmax(1.2 * EB__TRK_MAX_PERIOD_S, 3 * s->gap_max_s)
-                                           : 2.5 * EB__TRK_MAX_PERIOD_S;
+                  : s->trk.moves >= 2       ? fmax(1.2 * EB__TRK_MAX_PERIOD_S, 3 * s->gap_max_s)
+                                            : 2.5 * EB__TRK_MAX_PERIOD_S;
     if (s->stuck || ta - since < wait || !(s->last_power_w > 1))
         return;
     s->stuck = 1;

@@ -67,7 +67,8 @@ static void fit(eb__tracker *k)
     for (size_t i = 0; i < k->mv_n; i++)
         narrow += k->mv_w[slot(k, i)] <= EB__TRK_NARROW_S;
     double sk = 0, su = 0, n = 0;
-    double limit = narrow >= 4 ? EB__TRK_NARROW_S : fmax(EB__TRK_NARROW_S, 0.1 * eb__tracker_period(k));
+    double limit =
+        narrow >= 4 ? EB__TRK_NARROW_S : fmax(EB__TRK_NARROW_S, 0.1 * eb__tracker_period(k));
     long k0 = k->last_k;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
@@ -139,8 +140,7 @@ static void try_lock(eb__tracker *k)
     double tol = 0.2 * med + wmax;
     int regular = fabs(a - med) <= tol && fabs(b - med) <= tol && fabs(c - med) <= tol;
     if (regular && med < EB__TRK_MIN_PERIOD_S) {
-        fall_back(k, "the counter moves every %.1f ms, faster than ebench can bracket (5 ms)",
-                  med);
+        fall_back(k, "the counter moves every %.1f ms, faster than ebench can bracket (5 ms)", med);
         return;
     }
     if (regular && med > EB__TRK_MAX_PERIOD_S) {
@@ -149,8 +149,9 @@ static void try_lock(eb__tracker *k)
     }
     if (!regular) {
         if (k->mv_n >= 12)
-            fall_back(k, "the counter's moves are not regular (spacing %.1f ms give or take over 20%%)",
-                      med);
+            fall_back(
+                k, "the counter's moves are not regular (spacing %.1f ms give or take over 20%%)",
+                med);
         return;
     }
     /* renumber the acquisition's moves 0, 1, 2, ... and fit them */
@@ -195,8 +196,7 @@ static void learn(eb__tracker *k, double u, double w)
                 k->relocks++;
                 k->wide_run = 0;
                 if (k->relocks >= 5 && (double)k->relocks > 0.1 * (double)k->moves) {
-                    fall_back(k,
-                              "the counter's moves are not regular (lost the lock %.0f times)",
+                    fall_back(k, "the counter's moves are not regular (lost the lock %.0f times)",
                               (double)k->relocks / 1e3);
                     return;
                 }
@@ -235,8 +235,9 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
             start_acquire(k, ta);
         } else if (k->state == EB__TRK_ACQUIRE && k->mv_n > 0 &&
                    ta - k->last_move_t > 1.2 * EB__TRK_MAX_PERIOD_S) {
-            fall_back(k, "the counter's moves are more than %.0f ms apart, slower than the "
-                         "accepted 1 s",
+            fall_back(k,
+                      "the counter's moves are more than %.0f ms apart, slower than the "
+                      "accepted 1 s",
                       ta - k->last_move_t);
         } else if (k->state == EB__TRK_ACQUIRE && k->mv_n == 0 &&
                    ta - k->acquire_since >
@@ -263,15 +264,19 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
             /* the fit's scatter, no less than a 1 ms bracket's own (its
              * middle is uniform within +-0.5 ms: 0.29 ms rms) */
             double sigma = fmax(k->resid_s, EB__TRK_FAST_S / sqrt(12.0));
-            unc = fmin(0.5 * w, 3 * sigma + k->boost_s + EB__TRK_FAST_S / 2);
-            if (at != p)
-                unc = 0.5 * w; /* the prediction was outside: only the bracket is known */
-            k->narrow_run = sparse_check(k) && at == p ? k->narrow_run : 0;
+            double reach = 3 * sigma + k->boost_s + EB__TRK_FAST_S / 2;
+            unc = fmin(0.5 * w, reach);
+            /* a prediction just outside the bracket still bounds the move
+             * (it is within reach of the prediction and inside the bracket);
+             * one far outside says nothing: only the bracket is known */
+            if (fabs(p - at) > reach)
+                unc = 0.5 * w;
+            k->narrow_run = sparse_check(k) && fabs(p - at) <= reach ? k->narrow_run : 0;
             /* it moved before the read meant to precede it: read earlier */
             if (!sparse_check(k) && p > hi - 1e-4)
                 k->boost_s = fmin(2 * fmax(k->boost_s, MARGIN_MIN_S), 0.25 * k->period_s);
         } else {
-            k->boost_s *= 0.95;
+            k->boost_s *= 0.7; /* forgets an early move in ~9 narrow ones */
             k->narrow_run++;
         }
     }

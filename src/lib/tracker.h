@@ -35,8 +35,8 @@
 #define EB__TRK_NARROW_S 0.003 /* a bracket this narrow is placed at its middle */
 #define EB__TRK_QUIET_PERIODS 5
 /* Locked with a steady fit (moves scatter at most EB__TRK_SPARSE_MAX_S rms
- * around it, as little as a narrow bracket's middle would): the reads around a move are made every EB__TRK_SPARSE_EVERY-th
- * period only, which keeps the fit; the other moves are placed at their
+ * around it, as little as a narrow bracket's middle would): the reads around a move are made every
+ * EB__TRK_SPARSE_EVERY-th period only, which keeps the fit; the other moves are placed at their
  * prediction inside the bracket the samples give. */
 #define EB__TRK_SPARSE_EVERY 8
 #define EB__TRK_SPARSE_MAX_S 0.0005
@@ -65,7 +65,7 @@ typedef struct eb__tracker {
     double acquire_since;
     /* the fit: u_k = phase + k x period */
     double period_s, phase_s, resid_s;
-    size_t fit_n; /* moves the fit rests on */
+    size_t fit_n;   /* moves the fit rests on */
     int wide_run;   /* moves in a row whose bracket did not hold the prediction */
     int narrow_run; /* moves in a row placed within the fit's margin */
     double tick_s;  /* the sampler's interval (0: unknown) */
@@ -75,7 +75,7 @@ typedef struct eb__tracker {
     double width_sum_s, width_max_s;
     double unc_sum_s, unc_max_s; /* how far placed moves may be from the truth */
     double last_unc_s;           /* that of the newest move */
-    char why[160]; /* why it fell back; "" otherwise */
+    char why[160];               /* why it fell back; "" otherwise */
 } eb__tracker;
 
 void eb__tracker_init(eb__tracker *k, double nominal_period_s);
