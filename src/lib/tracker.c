@@ -46,6 +46,7 @@ static void start_acquire(eb__tracker *k, double t)
 {
     k->state = EB__TRK_ACQUIRE;
     k->fit_n = 0;
+    k->narrow_since_lock = 0;
     k->narrow_run = 0;
     k->acquire_since = t;
     k->mv_n = k->mv_head = 0;
@@ -69,10 +70,12 @@ static void fit(eb__tracker *k)
     double sk = 0, su = 0, n = 0;
     double limit =
         narrow >= 4 ? EB__TRK_NARROW_S : fmax(EB__TRK_NARROW_S, 0.1 * eb__tracker_period(k));
+    /* the last 10 s (at least 8 periods): a drifting period is followed */
+    double since = k->last_move_t - fmax(10.0, 8 * eb__tracker_period(k));
     long k0 = k->last_k;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
-        if (k->mv_w[s] > limit)
+        if (k->mv_w[s] > limit || k->mv_t[s] < since)
             continue;
         sk += (double)(k->mv_k[s] - k0);
         su += k->mv_t[s];
@@ -83,7 +86,7 @@ static void fit(eb__tracker *k)
     double mk = sk / n, mu = su / n, skk = 0, sku = 0;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
-        if (k->mv_w[s] > limit)
+        if (k->mv_w[s] > limit || k->mv_t[s] < since)
             continue;
         double dk = (double)(k->mv_k[s] - k0) - mk;
         skk += dk * dk;
@@ -99,7 +102,7 @@ static void fit(eb__tracker *k)
     double ss = 0;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
-        if (k->mv_w[s] > limit)
+        if (k->mv_w[s] > limit || k->mv_t[s] < since)
             continue;
         double r = k->mv_t[s] - (k->phase_s + period * (double)k->mv_k[s]);
         ss += r * r;
@@ -172,8 +175,8 @@ static int sparse_check(const eb__tracker *k)
 static double margin(const eb__tracker *k)
 {
     double g = fmax(fmax(MARGIN_MIN_S, 3 * k->resid_s), k->boost_s);
-    /* a young fit (under 8 narrow moves) knows little of the jitter yet */
-    if (k->fit_n < 8)
+    /* a young lock (under 8 narrow moves) knows little of the jitter yet */
+    if (k->narrow_since_lock < 8)
         g = fmax(g, 0.05 * k->period_s);
     return fmin(g, 0.25 * k->period_s);
 }
@@ -278,6 +281,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
         } else {
             k->boost_s *= 0.7; /* forgets an early move in ~9 narrow ones */
             k->narrow_run++;
+            k->narrow_since_lock++;
         }
     }
     if (k->state == EB__TRK_QUIET)
