@@ -240,7 +240,7 @@ typedef struct eb_tracking {
     const char *state;  /* "locked", "acquiring", "quiet" (not moving), "fallback"
                            (moves placed at the reads that see them), or "none"
                            (not a stepping counter) */
-    const char *why;    /* why it fell back; NULL otherwise */
+    char why[160];      /* why it fell back; "" otherwise */
     double period_s;    /* the fitted update period; NaN until locked */
     double jitter_s;    /* rms of the moves around the fit */
     size_t reads;       /* counter reads, samples and extra ones */

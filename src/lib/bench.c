@@ -272,9 +272,7 @@ static void settle_locked(eb_bench *b)
         double now = eb__clock_now(b);
         if (!unsettled || now >= deadline)
             return;
-        double next = eb__track_next_locked(b);
-        if (!isfinite(next) || next > now + 0.005)
-            next = now + 0.005; /* fallback counters: a read every 5 ms */
+        double next = fmin(eb__track_next_locked(b), now + 0.005);
         pthread_mutex_unlock(&b->lock);
         if (next > now) {
             double dt = next - now;
@@ -283,14 +281,15 @@ static void settle_locked(eb_bench *b)
         }
         pthread_mutex_lock(&b->lock);
         now = eb__clock_now(b);
-        if (isfinite(eb__track_next_locked(b)))
-            eb__track_due_locked(b, now);
-        else
-            for (size_t i = 0; i < b->n_dom; i++)
-                if (!eb__series_settled(&b->dom[i].series, &b->dom[i].desc, b->t_stop)) {
-                    eb__track_due_locked(b, INFINITY);
-                    break;
-                }
+        eb__track_due_locked(b, now);
+        /* a domain whose tracker asks for nothing soon (sparse, fallback,
+         * quiet) is read every 5 ms until it moves */
+        for (size_t i = 0; i < b->n_dom; i++) {
+            eb__domain *d = &b->dom[i];
+            if (!eb__series_settled(&d->series, &d->desc, b->t_stop) &&
+                now - d->series.trk.last_read_t >= 0.005)
+                eb__track_domain_locked(b, d);
+        }
     }
 }
 
@@ -327,8 +326,9 @@ EB_EXPORT int eb_stop(eb_bench *b)
         return EB_EINVAL;
     eb__sampler_stop(b);
     pthread_mutex_lock(&b->lock);
-    if (!b->stopped) {
+    if (!b->stopped && !b->stopping) {
         b->t_stop = eb__tick_locked(b);
+        b->stopping = 1; /* windows closed meanwhile end at t_stop */
         settle_locked(b);
         b->stopped = 1;
     }
@@ -477,7 +477,7 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
 /* A sample at a window's boundary, unless sampling has stopped. */
 static double boundary_locked(eb_bench *b)
 {
-    return b->stopped ? b->t_stop : eb__tick_locked(b);
+    return b->stopped || b->stopping ? b->t_stop : eb__tick_locked(b);
 }
 
 EB_EXPORT int eb_begin(eb_bench *b, const char *name)
@@ -567,7 +567,7 @@ EB_EXPORT int eb_domain_tracking(eb_bench *b, size_t i, eb_tracking *out)
     out->state = "none";
     if (d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds) {
         out->state = eb__tracker_state_name(k->state);
-        out->why = k->why[0] ? k->why : NULL;
+        snprintf(out->why, sizeof out->why, "%s", k->why);
         if (k->state == EB__TRK_LOCKED || isfinite(k->period_s)) {
             out->period_s = k->period_s;
             out->jitter_s = k->resid_s;

@@ -20,7 +20,8 @@ typedef struct eb__domain {
     int wrap_warned;
     size_t resets_warned;
     int stuck_warned, fallback_warned;
-    size_t track_reads, track_failures; /* the tracker's own reads */
+    size_t track_reads, track_failures; /* the tracker's own reads; failures in a row */
+    double track_retry_at;              /* after a failed one, not before */
     double idle_power_w;                /* NaN: no baseline */
 } eb__domain;
 
@@ -67,6 +68,7 @@ struct eb_bench {
     int thread_running;
     int stop_requested;
     int stopped;                /* eb_stop() was called: no more samples */
+    int stopping;               /* eb_stop() is settling: boundaries are t_stop */
     double t_stop;              /* when: the end of the timeline's report */
     double t0_abs;              /* clock value at eb_open */
     struct timespec start_wall; /* CLOCK_REALTIME at eb_open */
@@ -99,6 +101,8 @@ double eb__tick_at_locked(eb_bench *b, double t);
  * and the reads due by now; caller holds the lock. */
 double eb__track_next_locked(eb_bench *b);
 void eb__track_due_locked(eb_bench *b, double now);
+/* One read of domain d's counter alone, for its tracker. */
+void eb__track_domain_locked(eb_bench *b, eb__domain *d);
 int eb__sampler_start(eb_bench *b);
 void eb__sampler_stop(eb_bench *b);
 

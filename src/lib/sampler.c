@@ -100,49 +100,54 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
 }
 
 /* A read of a stepping counter alone, when its tracker asks for one. */
-static void track_domain(eb_bench *b, eb__domain *d)
+void eb__track_domain_locked(eb_bench *b, eb__domain *d)
 {
     const eb__source_ops *ops = b->src[d->source].ops;
     unsigned long long c;
-    if (d->series.lost || d->series.n == 0)
+    if (d->series.lost || d->series.n == 0 || !ops->read_counter)
         return;
     double tb = eb__clock_now(b);
-    int rc =
-        ops->read_counter ? ops->read_counter(b->src[d->source].priv, d->local, &c) : EB__READ_BAD;
+    int rc = ops->read_counter(b->src[d->source].priv, d->local, &c);
     double ta = eb__clock_now(b);
     if (rc < 0) {
-        d->track_failures++;
+        /* a failing read is not retried at once: 5 ms later, and after 100
+         * in a row the extra reads stop (the samples go on) */
+        d->track_retry_at = ta + 0.005;
+        if (++d->track_failures == 100)
+            eb__warn(b,
+                     "%s: 100 counter reads between samples failed in a row; its moves are "
+                     "bracketed by the samples alone from now on",
+                     d->desc.id);
         return;
     }
+    d->track_failures = 0;
     d->track_reads++;
     eb__series_track(&d->series, &d->desc, tb, ta, c);
     counter_notes(b, d);
 }
 
+/* When domain d's tracker wants a read (INFINITY: none). */
+static double track_want(const eb_bench *b, const eb__domain *d)
+{
+    if (!d->desc.counter_holds || d->series.lost || d->series.stuck || d->series.n == 0 ||
+        !b->src[d->source].ops->read_counter || d->track_failures >= 100)
+        return INFINITY;
+    return fmax(eb__tracker_next(&d->series.trk), d->track_retry_at);
+}
+
 double eb__track_next_locked(eb_bench *b)
 {
     double next = INFINITY;
-    for (size_t i = 0; i < b->n_dom; i++) {
-        const eb__domain *d = &b->dom[i];
-        if (!d->desc.counter_holds || d->series.lost || d->series.stuck || d->series.n == 0 ||
-            !b->src[d->source].ops->read_counter || d->track_failures > 100)
-            continue;
-        double t = eb__tracker_next(&d->series.trk);
-        if (t < next)
-            next = t;
-    }
+    for (size_t i = 0; i < b->n_dom; i++)
+        next = fmin(next, track_want(b, &b->dom[i]));
     return next;
 }
 
 void eb__track_due_locked(eb_bench *b, double now)
 {
-    for (size_t i = 0; i < b->n_dom; i++) {
-        eb__domain *d = &b->dom[i];
-        if (d->desc.counter_holds && !d->series.lost && !d->series.stuck &&
-            b->src[d->source].ops->read_counter && d->track_failures <= 100 &&
-            eb__tracker_next(&d->series.trk) <= now + 2e-4)
-            track_domain(b, d);
-    }
+    for (size_t i = 0; i < b->n_dom; i++)
+        if (track_want(b, &b->dom[i]) <= now + 2e-4)
+            eb__track_domain_locked(b, &b->dom[i]);
 }
 
 double eb__tick_locked(eb_bench *b)

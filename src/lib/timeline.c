@@ -58,10 +58,12 @@ static void thin(eb__series *s, int holds)
     size_t k = 1; /* sample 0 stays: the start of the timeline */
     for (size_t i = 2; i < half; i += 2, k++) {
         double dt = s->v[i].t_s - s->v[k - 1].t_s;
+        /* the merged interval is a measured mean only if both halves were */
+        int measured = !isnan(s->v[i].span_s) && !isnan(s->v[i - 1].span_s);
         s->v[k] = s->v[i];
         if (dt > 0 && !isnan(s->v[i].power_w)) {
             s->v[k].power_w = (s->v[i].energy_j - s->v[k - 1].energy_j) / dt;
-            s->v[k].span_s = dt;
+            s->v[k].span_s = measured ? dt : NAN;
         }
         if (s->aux)
             memcpy(s->aux[k], s->aux[i], sizeof s->aux[0]);
@@ -83,8 +85,14 @@ static void push(eb__series *s, const eb__domain_desc *d, double t, double e, do
         for (int i = 0; i < EB__AUX_N; i++)
             s->aux[s->n][i] = (float)r->aux[i];
     s->n++;
-    if (s->n >= (s->max_samples ? s->max_samples : EB__SERIES_MAX))
-        thin(s, d->method == EB_METHOD_COUNTER && d->counter_holds);
+    size_t cap = s->max_samples ? s->max_samples : EB__SERIES_MAX;
+    int holds = d->method == EB_METHOD_COUNTER && d->counter_holds && !s->stuck;
+    /* a counter that stopped moving with no power to fall back on: its
+     * estimates stand, so memory stays bounded */
+    if (holds && s->n - s->prov_idx > cap / 2)
+        s->prov_idx = s->n;
+    if (s->n >= cap)
+        thin(s, holds);
 }
 
 /* ---- counters that move in steps ---------------------------------------- */
@@ -139,6 +147,13 @@ static void rebase(eb__series *s)
     s->move_j += shift;
 }
 
+/* The most the device can draw: its power limit as last read (it can be
+ * changed while running), else as probed; 0 if unknown. */
+static double limit_w(const eb__series *s, const eb__domain_desc *d)
+{
+    return s->limit_w > 0 ? s->limit_w : d->max_power_w;
+}
+
 /* Places a move of the counter at u: a point of the energy line. Samples
  * between the last placed move and u fall on the line to it; samples after u
  * are estimates at the new rate until the next move. */
@@ -155,9 +170,12 @@ static int place_move(eb__series *s, const eb__domain_desc *d, double u, double 
     double e = s->counter_j - s->base_j;
     const eb__sample *prev = &s->v[s->prov_idx - 1];
     double tp = prev->t_s, ep = prev->energy_j;
-    if (u <= tp)
-        u = tp + 1e-9;
-    double rate = (e - ep) / (u - tp);
+    /* a move placed no later than the last one (two reads at one instant,
+     * in fallback): a step on the line, with no rate of its own */
+    int step = u <= tp + 1e-6;
+    if (step)
+        u = tp + 1e-6;
+    double rate = step ? s->rate_w : (e - ep) / (u - tp);
 
     size_t pos = s->prov_idx;
     while (pos < s->n && s->v[pos].t_s < u)
@@ -183,15 +201,18 @@ static int place_move(eb__series *s, const eb__domain_desc *d, double u, double 
      * limit is the estimate: the highest of many such intervals must not read
      * above what the device can draw just because one was placed 1 ms short. */
     double shown = rate, lowest = (e - ep) / (u - tp + unc + s->prev_unc_s);
-    if (d->max_power_w > 0 && rate > d->max_power_w && lowest <= d->max_power_w)
-        shown = d->max_power_w;
-    s->v[pos] = (eb__sample){u, e, shown, reliable && s->prev_reliable ? u - tp : NAN};
+    double limit = limit_w(s, d);
+    if (limit > 0 && rate > limit && lowest <= limit)
+        shown = limit;
+    s->v[pos] = (eb__sample){u, e, shown, reliable && s->prev_reliable && !step ? u - tp : NAN};
     s->prev_reliable = reliable;
     s->prev_unc_s = unc;
+    double slope = step ? 0 : rate; /* samples before a step stay where they were */
     for (size_t i = s->prov_idx; i < pos; i++)
-        s->v[i] = (eb__sample){s->v[i].t_s, ep + rate * (s->v[i].t_s - tp), rate, NAN};
+        s->v[i] = (eb__sample){s->v[i].t_s, ep + slope * (s->v[i].t_s - tp), rate, NAN};
+    double ahead = isnan(rate) ? 0 : rate;
     for (size_t i = pos + 1; i < s->n; i++)
-        s->v[i] = (eb__sample){s->v[i].t_s, e + rate * (s->v[i].t_s - u), rate, NAN};
+        s->v[i] = (eb__sample){s->v[i].t_s, e + ahead * (s->v[i].t_s - u), rate, NAN};
     s->prov_idx = pos + 1;
     s->have_move = 1;
     s->move_t = u;
@@ -205,11 +226,12 @@ static int place_move(eb__series *s, const eb__domain_desc *d, double u, double 
 static int is_reset(const eb__series *s, const eb__domain_desc *d, double ta, unsigned long long c)
 {
     if (c < s->last_counter)
-        return d->counter_range == 0;
-    if (!(d->max_power_w > 0))
+        return d->counter_range == 0; /* else it wrapped */
+    double limit = limit_w(s, d);
+    if (!(limit > 0))
         return 0;
     double dj = (double)(c - s->last_counter) * d->counter_unit_j;
-    return dj > 1.5 * d->max_power_w * (ta - s->prev_lo) + 1.0;
+    return dj > 1.5 * limit * (ta - s->prev_lo) + 1.0;
 }
 
 static int stepping_read(eb__series *s, const eb__domain_desc *d, double tb, double ta,
@@ -227,8 +249,8 @@ static int stepping_read(eb__series *s, const eb__domain_desc *d, double tb, dou
     if (!eb__tracker_feed(&s->trk, tb, ta, c, &u, &w))
         return 0;
     if (s->trk.state == EB__TRK_FALLBACK && !isnan(t_sample))
-        u = t_sample; /* at the read that saw it */
-    double dj = (double)(c - s->last_counter) * d->counter_unit_j;
+        u = t_sample;                   /* at the read that saw it */
+    double dj = counter_delta(s, d, c); /* wraps too, for counters that have a range */
     s->last_counter = c;
     s->counter_j += dj;
     s->prev_lo = u - w;
@@ -257,13 +279,26 @@ static void check_stuck(eb__series *s, double ta)
     s->stuck_at_s = ta;
     s->trk.state = EB__TRK_FALLBACK;
     snprintf(s->trk.why, sizeof s->trk.why, "the counter stopped moving");
-    s->prov_idx = s->n; /* the estimates so far stay */
+    /* since the last move the samples were estimates at the last rate: where
+     * they kept the instant power, integrate it instead */
+    for (size_t i = s->prov_idx; s->aux && i < s->n; i++) {
+        double p0 = s->aux[i - 1][EB__AUX_POWER_INSTANT_W];
+        double p1 = s->aux[i][EB__AUX_POWER_INSTANT_W];
+        if (isnan(p0) || isnan(p1))
+            break;
+        s->v[i].energy_j = s->v[i - 1].energy_j + 0.5 * (p0 + p1) * (s->v[i].t_s - s->v[i - 1].t_s);
+        s->v[i].power_w = p1;
+        s->v[i].span_s = 0;
+    }
+    s->prov_idx = s->n;
 }
 
 static int add_stepping_counter(eb__series *s, const eb__domain_desc *d, double t, double tb,
                                 double ta, const eb__reading *r)
 {
     double p = read_power(r);
+    if (r->aux[EB__AUX_POWER_LIMIT_W] > 0)
+        s->limit_w = r->aux[EB__AUX_POWER_LIMIT_W];
     if (s->n == 0) {
         eb__tracker_init(&s->trk, d->update_period_s);
         s->trk.tick_s = s->tick_s;

@@ -60,6 +60,7 @@ typedef struct eb__series {
     size_t resets;     /* the counter went back or jumped: a driver reload */
     double reset_at_s; /* the last one */
     double gap_max_s;  /* the longest time between two moves */
+    double limit_w;    /* the device's power limit as last read; 0: not read */
     int stuck;         /* stopped moving while the device drew power */
     double stuck_at_s; /* from then on energy integrates the power readings */
 } eb__series;

@@ -46,6 +46,7 @@ static void start_acquire(eb__tracker *k, double t)
 {
     k->state = EB__TRK_ACQUIRE;
     k->fit_n = 0;
+    k->early_run = 0;
     k->narrow_since_lock = 0;
     k->narrow_run = 0;
     k->acquire_since = t;
@@ -140,6 +141,8 @@ static void try_lock(eb__tracker *k)
     double wmax = 0;
     for (size_t i = k->mv_n - 4; i < k->mv_n; i++)
         wmax = fmax(wmax, k->mv_w[slot(k, i)]);
+    if (wmax > fmax(0.15 * med, 2.5 * EB__TRK_FAST_S))
+        return; /* too wide to judge (a read came late): the next moves will tell */
     double tol = 0.2 * med + wmax;
     int regular = fabs(a - med) <= tol && fabs(b - med) <= tol && fabs(c - med) <= tol;
     if (regular && med < EB__TRK_MIN_PERIOD_S) {
@@ -162,8 +165,8 @@ static void try_lock(eb__tracker *k)
         k->mv_k[slot(k, i)] = k->last_k - (long)(k->mv_n - 1 - i);
     k->period_s = med;
     k->phase_s = k->last_move_t - med * (double)k->last_k;
-    fit(k);
     k->state = EB__TRK_LOCKED;
+    fit(k); /* may find the moves irregular after all: fallback */
 }
 
 /* A wide bracket is expected in a period the prediction places alone. */
@@ -275,10 +278,16 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
             if (fabs(p - at) > reach)
                 unc = 0.5 * w;
             k->narrow_run = sparse_check(k) && fabs(p - at) <= reach ? k->narrow_run : 0;
-            /* it moved before the read meant to precede it: read earlier */
-            if (!sparse_check(k) && p > hi - 1e-4)
+            /* it moved before the read meant to precede it: read earlier;
+             * still too late with the widest margin, the fit has drifted off:
+             * learn it again */
+            if (!sparse_check(k) && p > hi - 1e-4) {
                 k->boost_s = fmin(2 * fmax(k->boost_s, MARGIN_MIN_S), 0.25 * k->period_s);
+                if (++k->early_run >= 3 && k->boost_s >= 0.25 * k->period_s)
+                    k->wide_run = 3; /* even the widest margin came too late */
+            }
         } else {
+            k->early_run = 0;
             k->boost_s *= 0.7; /* forgets an early move in ~9 narrow ones */
             k->narrow_run++;
             k->narrow_since_lock++;
@@ -327,9 +336,10 @@ double eb__tracker_next(const eb__tracker *k)
         /* two moves seen by fast reads: their spacing is a true one, so no
          * read is needed until most of it has passed again */
         if (k->mv_n >= 2) {
-            double d = k->mv_t[slot(k, k->mv_n - 1)] - k->mv_t[slot(k, k->mv_n - 2)];
+            size_t a = slot(k, k->mv_n - 2), b = slot(k, k->mv_n - 1);
+            double d = k->mv_t[b] - k->mv_t[a];
             double wake = k->last_move_t + 0.7 * d;
-            if (d > 0 && k->last_read_t < wake)
+            if (d > 0 && fmax(k->mv_w[a], k->mv_w[b]) <= 0.15 * d && k->last_read_t < wake)
                 return wake;
         }
         return k->last_read_t + EB__TRK_FAST_S;
@@ -339,9 +349,10 @@ double eb__tracker_next(const eb__tracker *k)
             /* the prediction places this move; the samples see it, or one
              * read just after it does where they are far apart */
             double post = next + margin(k);
-            if (!(k->tick_s > 0 && k->tick_s <= 1.5 * k->period_s) && k->last_read_t < post)
-                return post;
-            return INFINITY;
+            if (k->tick_s > 0 && k->tick_s <= 1.5 * k->period_s)
+                return INFINITY;
+            /* no move by then: the prediction is late, read on until it shows */
+            return k->last_read_t < post ? post : k->last_read_t + EB__TRK_FAST_S;
         }
         double pre = next - margin(k);
         return k->last_read_t < pre ? pre : k->last_read_t + EB__TRK_FAST_S;

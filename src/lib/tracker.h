@@ -69,6 +69,7 @@ typedef struct eb__tracker {
     size_t narrow_since_lock; /* moves bracketed narrowly since the lock */
     int wide_run;             /* moves in a row whose bracket did not hold the prediction */
     int narrow_run;           /* moves in a row placed within the fit's margin */
+    int early_run;            /* moves in a row that came before the read meant to precede them */
     double tick_s;            /* the sampler's interval (0: unknown) */
     double boost_s;           /* extra margin after moves that came before the early read */
     /* what it cost and how well it did */
