@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../analysis/analysis.h"
@@ -231,8 +232,10 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     /* EBENCH_TRACK=off: stepping counters' moves placed at the reads that see
      * them, with no extra reads (for comparisons; never better) */
     const char *track = getenv("EBENCH_TRACK");
+    int off = track && (strcasecmp(track, "off") == 0 || strcmp(track, "0") == 0 ||
+                        strcasecmp(track, "no") == 0 || strcasecmp(track, "false") == 0);
     for (size_t i = 0; i < b->n_dom; i++) {
-        b->dom[i].series.track_off = track && strcmp(track, "off") == 0;
+        b->dom[i].series.track_off = off;
         b->dom[i].series.tick_s = cfg->manual ? 0 : cfg->interval_ms / 1e3;
     }
     b->t0_abs = b->cfg.clock(b->cfg.clock_ctx);
@@ -270,8 +273,14 @@ static void settle_locked(eb_bench *b)
         for (size_t i = 0; i < b->n_dom; i++)
             unsettled |= !eb__series_settled(&b->dom[i].series, &b->dom[i].desc, b->t_stop);
         double now = eb__clock_now(b);
-        if (!unsettled || now >= deadline)
+        if (!unsettled || now >= deadline) {
+            /* a counter that never moved in the whole run says nothing */
+            for (size_t i = 0; i < b->n_dom; i++)
+                if (b->dom[i].desc.counter_holds &&
+                    eb__series_no_move(&b->dom[i].series, b->t_stop))
+                    eb__counter_notes(b, &b->dom[i]);
             return;
+        }
         double next = fmin(eb__track_next_locked(b), now + 0.005);
         pthread_mutex_unlock(&b->lock);
         if (next > now) {
@@ -428,6 +437,10 @@ double eb__peak_min_span(const eb__domain *d)
 {
     if (d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds && !d->series.stuck) {
         double p = eb__tracker_period(&d->series.trk);
+        /* a fast counter's intervals are merged up to ~0.1 s, so the two ends'
+         * placements (~1 ms) stay a small part of it */
+        if (d->series.trk.state != EB__TRK_FALLBACK)
+            return fmax(0.5 * p, 0.09);
         /* moves placed at the reads that see them are off by up to a read
          * interval: peaks over a second or ten periods at least */
         if (d->series.trk.state == EB__TRK_FALLBACK)

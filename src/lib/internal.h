@@ -101,6 +101,8 @@ double eb__tick_at_locked(eb_bench *b, double t);
  * and the reads due by now; caller holds the lock. */
 double eb__track_next_locked(eb_bench *b);
 void eb__track_due_locked(eb_bench *b, double now);
+/* Warns once each about what a stepping counter's series noticed. */
+void eb__counter_notes(eb_bench *b, eb__domain *d);
 /* One read of domain d's counter alone, for its tracker. */
 void eb__track_domain_locked(eb_bench *b, eb__domain *d);
 int eb__sampler_start(eb_bench *b);

@@ -14,21 +14,22 @@
 #include "internal.h"
 
 /* Notes what the series noticed about a stepping counter, once each. */
-static void counter_notes(eb_bench *b, eb__domain *d)
+void eb__counter_notes(eb_bench *b, eb__domain *d)
 {
     eb__series *s = &d->series;
     if (s->resets > d->resets_warned) {
         d->resets_warned = s->resets;
         eb__warn(b,
                  "%s: the energy counter went back or jumped at t=%.3f s (a driver reload?); "
-                 "the energy up to then is kept and counting resumed from the new value",
+                 "the energy up to then is kept, the interval across it is bridged at the rate "
+                 "before, and counting resumed from the new value",
                  d->desc.id, s->reset_at_s);
     }
     if (s->stuck && !d->stuck_warned) {
         d->stuck_warned = 1;
         eb__warn(b,
-                 "%s: the energy counter stopped moving at t=%.3f s while the GPU drew %.1f W; "
-                 "from then on its energy integrates the power readings",
+                 "%s: the energy counter stopped moving (or never moved) by t=%.3f s while the GPU "
+                 "drew %.1f W; its energy integrates the power readings from its last move on",
                  d->desc.id, s->stuck_at_s, s->last_power_w);
     }
     if (s->trk.state == EB__TRK_FALLBACK && !s->stuck && !s->track_off && !d->fallback_warned) {
@@ -81,7 +82,7 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
         return;
     }
     if (d->desc.counter_holds)
-        counter_notes(b, d);
+        eb__counter_notes(b, d);
 
     /* A counter must be read at least twice per wrap, or whole wraps vanish. */
     const eb__series *s = &d->series;
@@ -123,7 +124,7 @@ void eb__track_domain_locked(eb_bench *b, eb__domain *d)
     d->track_failures = 0;
     d->track_reads++;
     eb__series_track(&d->series, &d->desc, tb, ta, c);
-    counter_notes(b, d);
+    eb__counter_notes(b, d);
 }
 
 /* When domain d's tracker wants a read (INFINITY: none). */

@@ -231,7 +231,11 @@ static int is_reset(const eb__series *s, const eb__domain_desc *d, double ta, un
     if (!(limit > 0))
         return 0;
     double dj = (double)(c - s->last_counter) * d->counter_unit_j;
-    return dj > 1.5 * limit * (ta - s->prev_lo) + 1.0;
+    /* a move carries at least one period's energy, whatever the reads'
+     * timing says */
+    double until = eb__tracker_latest_move(&s->trk, ta);
+    double span = fmax(until - s->prev_lo, eb__tracker_period(&s->trk));
+    return dj > 1.5 * limit * span + 1.0;
 }
 
 static int stepping_read(eb__series *s, const eb__domain_desc *d, double tb, double ta,
@@ -242,25 +246,41 @@ static int stepping_read(eb__series *s, const eb__domain_desc *d, double tb, dou
         s->resets++;
         s->reset_at_s = tb;
         s->last_counter = c;
+        s->bridge = 1;
         eb__tracker_rebase(&s->trk, tb, c);
         return 0;
     }
     double u, w;
     if (!eb__tracker_feed(&s->trk, tb, ta, c, &u, &w))
         return 0;
-    if (s->trk.state == EB__TRK_FALLBACK && !isnan(t_sample))
+    if (s->trk.at_read && !isnan(t_sample))
         u = t_sample;                   /* at the read that saw it */
     double dj = counter_delta(s, d, c); /* wraps too, for counters that have a range */
+    if (s->bridge && s->have_move && !isnan(s->rate_w)) {
+        /* the first move after a reset counts only from the reset: the whole
+         * interval is bridged at the rate before it */
+        dj = fmax(dj, s->rate_w * (u - s->move_t));
+        s->bridge = 0;
+    }
     s->last_counter = c;
     s->counter_j += dj;
-    s->prev_lo = u - w;
+    /* the earliest this move's energy can have started: this move, less how
+     * far it may be from the truth (bounds the jump check) */
+    s->prev_lo = u - fmax(fmin(s->trk.last_unc_s, w), 1e-3);
     if (s->have_move && u - s->move_t > s->gap_max_s)
         s->gap_max_s = u - s->move_t;
     int rc = place_move(s, d, u, dj);
-    if (rc == 0 && !s->rebased && s->trk.state == EB__TRK_LOCKED)
+    /* the start is refined once the period is known: locked, or told by two
+     * narrow moves (then again when it locks) */
+    if (rc == 0 && !s->rebased &&
+        (s->trk.state == EB__TRK_LOCKED || eb__tracker_period(&s->trk) != s->trk.nominal_s)) {
         rebase(s);
+        s->rebased = s->trk.state == EB__TRK_LOCKED;
+    }
     return rc;
 }
+
+static void go_stuck(eb__series *s, double ta);
 
 /* No move for several periods while the device draws power: the counter has
  * stopped; energy from then on integrates the power readings. */
@@ -275,6 +295,19 @@ static void check_stuck(eb__series *s, double ta)
                                             : 2.5 * EB__TRK_MAX_PERIOD_S;
     if (s->stuck || ta - since < wait || !(s->last_power_w > 1))
         return;
+    go_stuck(s, ta);
+}
+
+int eb__series_no_move(eb__series *s, double ta)
+{
+    if (s->n == 0 || s->stuck || s->lost || s->have_move || !(s->last_power_w > 1))
+        return 0;
+    go_stuck(s, ta);
+    return 1;
+}
+
+static void go_stuck(eb__series *s, double ta)
+{
     s->stuck = 1;
     s->stuck_at_s = ta;
     s->trk.state = EB__TRK_FALLBACK;

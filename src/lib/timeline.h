@@ -60,6 +60,7 @@ typedef struct eb__series {
     size_t resets;     /* the counter went back or jumped: a driver reload */
     double reset_at_s; /* the last one */
     double gap_max_s;  /* the longest time between two moves */
+    int bridge;        /* a reset: the next move is bridged at the last rate */
     double limit_w;    /* the device's power limit as last read; 0: not read */
     int stuck;         /* stopped moving while the device drew power */
     double stuck_at_s; /* from then on energy integrates the power readings */
@@ -82,6 +83,9 @@ int eb__series_add_read(eb__series *s, const eb__domain_desc *d, double t_s, dou
  * samples: it places a move if it sees one, and adds no sample. */
 int eb__series_track(eb__series *s, const eb__domain_desc *d, double tb, double ta,
                      unsigned long long counter);
+/* At the end of a run: a counter that never moved while the device drew
+ * power is integrated from its power readings instead. Returns 1 if so. */
+int eb__series_no_move(eb__series *s, double ta);
 /* Whether the counter's figure at t is final: a move was placed after t. */
 int eb__series_settled(const eb__series *s, const eb__domain_desc *d, double t);
 void eb__series_free(eb__series *s);

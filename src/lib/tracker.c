@@ -24,7 +24,20 @@ const char *eb__tracker_state_name(eb__trk_state s)
 
 double eb__tracker_period(const eb__tracker *k)
 {
-    return isfinite(k->period_s) ? k->period_s : k->nominal_s;
+    if (isfinite(k->period_s))
+        return k->period_s;
+    /* acquiring: the spacing of the last two moves if both were bracketed
+     * narrowly (a slow counter is told by its moves, not by the prior) */
+    if (k->mv_n >= 2) {
+        size_t a =
+            k->mv_n < EB__TRK_RING ? k->mv_n - 2 : (k->mv_head + EB__TRK_RING - 2) % EB__TRK_RING;
+        size_t b =
+            k->mv_n < EB__TRK_RING ? k->mv_n - 1 : (k->mv_head + EB__TRK_RING - 1) % EB__TRK_RING;
+        double d = k->mv_t[b] - k->mv_t[a];
+        if (d > 0 && fmax(k->mv_w[a], k->mv_w[b]) <= 0.15 * d)
+            return d;
+    }
+    return k->nominal_s;
 }
 
 static size_t slot(const eb__tracker *k, size_t i) /* i-th oldest */
@@ -149,7 +162,7 @@ static void try_lock(eb__tracker *k)
         fall_back(k, "the counter moves every %.1f ms, faster than ebench can bracket (5 ms)", med);
         return;
     }
-    if (regular && med > EB__TRK_MAX_PERIOD_S) {
+    if (regular && med > 1.1 * EB__TRK_MAX_PERIOD_S) { /* about 1 s is accepted */
         fall_back(k, "the counter moves every %.0f ms, slower than the accepted 1 s", med);
         return;
     }
@@ -254,9 +267,15 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
     }
     double lo = k->quiet_t, hi = ta, w = hi - lo, at = 0.5 * (lo + hi);
     double unc = 0.5 * w; /* how far the placed move may be from the truth */
-    if (k->state == EB__TRK_FALLBACK) {
+    k->at_read = 0;
+    if (k->state == EB__TRK_FALLBACK ||
+        (k->state != EB__TRK_LOCKED && w > 0.5 * eb__tracker_period(k))) {
+        /* no period to place it by, and a bracket that may hold several
+         * moves (reads seconds apart: ebench monitor): the newest is nearer
+         * the read that saw it than the middle */
         at = hi;
         unc = w;
+        k->at_read = 1;
     } else if (k->state == EB__TRK_LOCKED) {
         /* the newest predicted move at or before the read that saw it */
         long idx = k->last_k + (long)floor((hi - k->last_move_t) / k->period_s + 0.5);
@@ -319,6 +338,17 @@ void eb__tracker_rebase(eb__tracker *k, double tb, unsigned long long value)
 {
     k->value = value;
     k->quiet_t = tb;
+}
+
+double eb__tracker_latest_move(const eb__tracker *k, double t)
+{
+    if (k->state != EB__TRK_LOCKED)
+        return t;
+    double slack = 3 * k->resid_s + k->boost_s + EB__TRK_FAST_S;
+    long idx = k->last_k + (long)floor((t + slack - k->last_move_t) / k->period_s);
+    if (idx <= k->last_k)
+        return t;
+    return fmin(t, predicted(k, idx) + slack);
 }
 
 int eb__tracker_sparse(const eb__tracker *k)

@@ -77,6 +77,7 @@ typedef struct eb__tracker {
     double width_sum_s, width_max_s;
     double unc_sum_s, unc_max_s; /* how far placed moves may be from the truth */
     double last_unc_s;           /* that of the newest move */
+    int at_read;                 /* the newest move was placed at the read that saw it */
     char why[160];               /* why it fell back; "" otherwise */
 } eb__tracker;
 
@@ -91,6 +92,11 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
 /* The counter was reset (went back): value is the new base; the next move is
  * bracketed from this read on. */
 void eb__tracker_rebase(eb__tracker *k, double tb, unsigned long long value);
+
+/* The latest instant at which a move seen by a read ending at t can have
+ * happened: the newest predicted move before t, plus its margin, when
+ * locked; t otherwise. */
+double eb__tracker_latest_move(const eb__tracker *k, double t);
 
 /* Whether it is locked well enough to place most moves by prediction. */
 int eb__tracker_sparse(const eb__tracker *k);
