@@ -225,12 +225,13 @@ API int ebsim_describe(unsigned gpu_i, char *buf, unsigned len)
     if (!S.inited || gpu_i >= S.n || !buf || len == 0)
         return -1;
     const gpu *g = &S.g[gpu_i];
-    snprintf(buf, len,
-             "sim seed %llu (EBENCH_SIM_SEED): energy counter every %.3f ms, phase %.2f ms, "
-             "jitter +-%.2f ms, drift +-%.2f ms; power sensor every %.3f ms over the last "
-             "%.1f ms, phase %.2f ms",
-             S.seed, g->energy_upd_s * 1e3, g->phase_s[0] * 1e3, g->jitter_s[0] * 1e3,
-             g->drift_s[0] * 1e3, g->upd_s * 1e3, g->win_s * 1e3, g->phase_s[1] * 1e3);
+    snprintf(
+        buf, len,
+        "sim seed %llu (repeat with EBENCH_SIM_SEED): energy counter every %.3f ms, phase %.2f ms, "
+        "jitter +-%.2f ms, drift +-%.2f ms; power sensor every %.3f ms over the last "
+        "%.1f ms, phase %.2f ms",
+        S.seed, g->energy_upd_s * 1e3, g->phase_s[0] * 1e3, g->jitter_s[0] * 1e3,
+        g->drift_s[0] * 1e3, g->upd_s * 1e3, g->win_s * 1e3, g->phase_s[1] * 1e3);
     return 0;
 }
 
@@ -397,6 +398,16 @@ static int load_gpu(gpu *g, unsigned i, json_t *o)
         g->upd_s = num(sensor, "update_ms", g->upd_s * 1e3) / 1e3;
         g->win_s = num(sensor, "window_ms", g->win_s * 1e3) / 1e3;
         g->energy_upd_s = num(sensor, "energy_update_ms", g->energy_upd_s * 1e3) / 1e3;
+        /* periods must be positive: a bad one is refused, with a message */
+        if (!(g->upd_s > 0) || !(g->energy_upd_s > 0) || !(g->win_s > 0)) {
+            fprintf(stderr,
+                    "ebench-sim: GPU %u: update_ms, window_ms and energy_update_ms must be > 0; "
+                    "using 100, 25 and 100\n",
+                    i);
+            g->upd_s = g->upd_s > 0 ? g->upd_s : 0.1;
+            g->win_s = g->win_s > 0 ? g->win_s : 0.025;
+            g->energy_upd_s = g->energy_upd_s > 0 ? g->energy_upd_s : 0.1;
+        }
         const char *usage = str(sensor, "power_usage", NULL);
         if (usage)
             g->usage_avg_1s = strcmp(usage, "average_1s") == 0;

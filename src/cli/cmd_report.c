@@ -79,9 +79,14 @@ static void print_table(json_t *r, const char *path)
         if (span_s > 0)
             snprintf(span, sizeof span, span_s < 0.9995 ? "/%.0fms" : "/%.1fs",
                      span_s < 0.9995 ? span_s * 1e3 : span_s);
-        printf(" %16.3f J +-%3.0f%%  %-14s # %9.2f W avg %9.2f W peak%-7s  %s%s%s\n", e,
-               e > 0 ? 100 * u / e : 0, str(d, "id"), eb_cli_num(d, "avg_power_w"),
-               eb_cli_num(d, "peak_power_w"), span, str(d, "method"),
+        /* no figure: "-", as the run's own table prints it */
+        char avg[32] = "-", peak[32] = "-";
+        if (!isnan(eb_cli_num(d, "avg_power_w")))
+            snprintf(avg, sizeof avg, "%.2f", eb_cli_num(d, "avg_power_w"));
+        if (!isnan(eb_cli_num(d, "peak_power_w")))
+            snprintf(peak, sizeof peak, "%.2f", eb_cli_num(d, "peak_power_w"));
+        printf(" %16.3f J +-%3.0f%%  %-14s # %9s W avg %9s W peak%-7s  %s%s%s\n", e,
+               e > 0 ? 100 * u / e : 0, str(d, "id"), avg, peak, span, str(d, "method"),
                json_is_true(json_object_get(d, "estimate")) ? " (estimate)" : "",
                json_is_true(json_object_get(d, "simulated")) ? " (simulated)" : "");
     }
