@@ -281,6 +281,13 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
         long idx = k->last_k + (long)floor((hi - k->last_move_t) / k->period_s + 0.5);
         while (idx > k->last_k + 1 && predicted(k, idx) > hi + 3 * k->resid_s + 1e-4)
             idx--;
+        /* predicted just after the read: did that move happen already, or
+         * only the ones before it? The counter's change says how many */
+        if (idx > k->last_k + 1 && predicted(k, idx) > hi && k->per_move > 0) {
+            double n = (double)(value - k->value) / k->per_move;
+            if (n < (double)(idx - k->last_k) - 0.5)
+                idx--;
+        }
         double p = predicted(k, idx), m = 3 * k->resid_s + 5e-4;
         /* a bracket that does not hold the prediction: it no longer holds */
         k->wide_run = p >= lo - m && p <= hi + m ? 0 : k->wide_run + 1;
@@ -314,6 +321,12 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
     }
     if (k->state == EB__TRK_QUIET)
         start_acquire(k, ta);
+    /* how much the counter moves per update, for telling merged moves apart */
+    if (k->state == EB__TRK_LOCKED && isfinite(k->last_move_t)) {
+        double moves = fmax(1, floor((at - k->last_move_t) / k->period_s + 0.5));
+        double per = (double)(value - k->value) / moves;
+        k->per_move = k->per_move > 0 ? 0.7 * k->per_move + 0.3 * per : per;
+    }
     k->value = value;
     k->quiet_t = tb;
     k->last_read_t = ta;

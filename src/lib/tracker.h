@@ -78,6 +78,7 @@ typedef struct eb__tracker {
     double unc_sum_s, unc_max_s; /* how far placed moves may be from the truth */
     double last_unc_s;           /* that of the newest move */
     int at_read;                 /* the newest move was placed at the read that saw it */
+    double per_move;             /* counter units per move, recent (0: unknown) */
     char why[160];               /* why it fell back; "" otherwise */
 } eb__tracker;
 
