@@ -505,12 +505,52 @@ static void test_missing_or_broken_library(void **state)
     eb_close(b);
 }
 
+/* Inputs around counter tracking: EBENCH_TRACK=off in any case, a simulated
+ * counter period that is not positive (refused, the default used), and bad
+ * arguments to the tracking and window-result calls. */
+static void test_tracking_inputs(void **state)
+{
+    sim *s = *state;
+    setenv("EBENCH_TRACK", "OFF", 1);
+    sim_open(s,
+             "{\"phases\": [{\"seconds\": 100, \"power_w\": 300}], \"sensor\": "
+             "{\"energy_update_ms\": -100}}",
+             NULL);
+    unsetenv("EBENCH_TRACK");
+    assert_contains(eb_domain(s->b, 0)->note, "energy counter every 100.000 ms");
+    assert_int_equal(eb_begin(s->b, "w"), EB_OK);
+    for (int k = 1; k <= 200; k++)
+        step(s, k * 0.01);
+    assert_int_equal(eb_end(s->b, "w", NULL), EB_OK);
+    assert_int_equal(eb_stop(s->b), EB_OK);
+
+    eb_tracking t;
+    assert_int_equal(eb_domain_tracking(s->b, 0, &t), EB_OK);
+    assert_string_equal(t.state, "fallback");
+    assert_contains(t.why, "EBENCH_TRACK=off");
+    assert_int_equal(eb_domain_tracking(s->b, 1, &t), EB_EINVAL);
+    assert_int_equal(eb_domain_tracking(NULL, 0, &t), EB_EINVAL);
+    assert_int_equal(eb_domain_tracking(s->b, 0, NULL), EB_EINVAL);
+
+    eb_result r;
+    assert_int_equal(eb_window_result(s->b, "nope", 0, &r), EB_ENOTOPEN);
+    assert_contains(eb_last_detail(s->b), "no closed window 'nope'");
+    assert_int_equal(eb_window_result(s->b, NULL, 0, &r), EB_EINVAL);
+    assert_int_equal(eb_window_result(s->b, "w", 0, NULL), EB_EINVAL);
+    /* moves placed at the reads that see them: each end at most one 10 ms
+     * read late, at 300 W */
+    assert_int_equal(eb_window_result(s->b, "w", 0, &r), EB_OK);
+    assert_near(r.domains[0].energy_j, s->truth(0, 0, 2.0), 2 * 300 * 0.01);
+    sim_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_missing_or_broken_library, setup,
                                         teardown), /* first: before the sim is loaded */
         cmocka_unit_test_setup_teardown(test_counter_against_truth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracking_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_zero_power_between_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cuda_visible_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mig_instance, setup, teardown),

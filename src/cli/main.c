@@ -23,7 +23,9 @@ static const char usage[] =
     "\n"
     "'ebench COMMAND --help' tells more about each.\n"
     "Environment: EBENCH_SYSFS_ROOT, EBENCH_PROCFS_ROOT (roots for /sys and /proc\n"
-    "reads), EBENCH_HOSTNAME (the node name in reports).\n";
+    "reads), EBENCH_HOSTNAME (the node name in reports), EBENCH_NVML_LIBRARY (the\n"
+    "NVML library to load), EBENCH_TRACK=off (do not follow the update instants of\n"
+    "GPU energy counters; for comparisons only).\n";
 
 static const struct {
     const char *name;

@@ -256,24 +256,35 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
  * estimate at the last rate; read them as their trackers ask until a move is
  * placed after t_stop, so the energy up to t_stop is on the line between true
  * moves. That takes at most one update period (plus the tracker's margin). */
-static void settle_locked(eb_bench *b)
+/* Whether some stepping counter has not moved since t yet. */
+static int unsettled_locked(const eb_bench *b, double t)
+{
+    for (size_t i = 0; i < b->n_dom; i++)
+        if (!eb__series_settled(&b->dom[i].series, &b->dom[i].desc, t))
+            return 1;
+    return 0;
+}
+
+/* How long a stepping counter's next move can take: one update period and the
+ * tracker's margin (at most ~1.3 s); 0 without stepping counters. */
+static double settle_wait_locked(const eb_bench *b)
 {
     double wait_s = 0;
     for (size_t i = 0; i < b->n_dom; i++)
-        if (b->dom[i].desc.counter_holds && !b->dom[i].series.lost) {
-            double p = eb__tracker_period(&b->dom[i].series.trk);
-            if (p + 0.25 * p + 0.005 > wait_s)
-                wait_s = fmin(p + 0.25 * p + 0.005, EB__TRK_MAX_PERIOD_S * 1.3);
-        }
+        if (b->dom[i].desc.counter_holds && !b->dom[i].series.lost)
+            wait_s = fmax(wait_s, 1.25 * eb__tracker_period(&b->dom[i].series.trk) + 0.005);
+    return fmin(wait_s, 1.3 * EB__TRK_MAX_PERIOD_S);
+}
+
+static void settle_locked(eb_bench *b)
+{
+    double wait_s = settle_wait_locked(b);
     if (b->cfg.manual || wait_s == 0)
         return;
     double deadline = b->t_stop + wait_s;
     for (;;) {
-        int unsettled = 0;
-        for (size_t i = 0; i < b->n_dom; i++)
-            unsettled |= !eb__series_settled(&b->dom[i].series, &b->dom[i].desc, b->t_stop);
         double now = eb__clock_now(b);
-        if (!unsettled || now >= deadline) {
+        if (!unsettled_locked(b, b->t_stop) || now >= deadline) {
             /* a counter that never moved in the whole run says nothing */
             for (size_t i = 0; i < b->n_dom; i++)
                 if (b->dom[i].desc.counter_holds &&
@@ -307,19 +318,13 @@ void eb__settle_windows(eb_bench *b)
     if (b->cfg.manual || !b->thread_running)
         return;
     pthread_mutex_lock(&b->lock);
-    double t = 0, wait_s = 0;
+    double t = 0;
     const eb__window *w = b->closed_win.v;
     for (size_t i = 0; i < b->closed_win.n; i++)
         t = fmax(t, w[i].t1);
-    for (size_t i = 0; i < b->n_dom; i++)
-        if (b->dom[i].desc.counter_holds)
-            wait_s = fmax(wait_s, 1.3 * eb__tracker_period(&b->dom[i].series.trk) + 0.005);
-    double deadline = eb__clock_now(b) + fmin(wait_s, 1.5);
+    double deadline = eb__clock_now(b) + settle_wait_locked(b);
     for (;;) {
-        int unsettled = 0;
-        for (size_t i = 0; i < b->n_dom; i++)
-            unsettled |= !eb__series_settled(&b->dom[i].series, &b->dom[i].desc, t);
-        if (!unsettled || eb__clock_now(b) >= deadline)
+        if (!unsettled_locked(b, t) || eb__clock_now(b) >= deadline)
             break;
         pthread_mutex_unlock(&b->lock);
         struct timespec ms2 = {0, 2000000}; /* the sampler thread reads meanwhile */
@@ -437,15 +442,13 @@ double eb__peak_min_span(const eb__domain *d)
 {
     if (d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds && !d->series.stuck) {
         double p = eb__tracker_period(&d->series.trk);
-        /* a fast counter's intervals are merged up to ~0.1 s, so the two ends'
-         * placements (~1 ms) stay a small part of it */
-        if (d->series.trk.state != EB__TRK_FALLBACK)
-            return fmax(0.5 * p, 0.09);
         /* moves placed at the reads that see them are off by up to a read
          * interval: peaks over a second or ten periods at least */
         if (d->series.trk.state == EB__TRK_FALLBACK)
             return fmax(1.0, 10 * p);
-        return 0.5 * p; /* each interval between two moves */
+        /* each interval between two moves; a fast counter's merged up to
+         * ~0.1 s, so the two ends' placements (~1 ms) stay a small part */
+        return fmax(0.5 * p, 0.09);
     }
     return d->desc.update_period_s;
 }
@@ -571,7 +574,13 @@ EB_EXPORT int eb_domain_tracking(eb_bench *b, size_t i, eb_tracking *out)
     if (!b || !out || i >= b->n_dom)
         return EB_EINVAL;
     pthread_mutex_lock(&b->lock);
-    const eb__domain *d = &b->dom[i];
+    eb__tracking_locked(&b->dom[i], out);
+    pthread_mutex_unlock(&b->lock);
+    return EB_OK;
+}
+
+void eb__tracking_locked(const eb__domain *d, eb_tracking *out)
+{
     const eb__tracker *k = &d->series.trk;
     memset(out, 0, sizeof *out);
     out->period_s = out->jitter_s = out->bracket_mean_s = out->bracket_max_s = NAN;
@@ -598,8 +607,6 @@ EB_EXPORT int eb_domain_tracking(eb_bench *b, size_t i, eb_tracking *out)
         }
         out->resets = d->series.resets;
     }
-    pthread_mutex_unlock(&b->lock);
-    return EB_OK;
 }
 
 EB_EXPORT int eb_window_result(eb_bench *b, const char *name, size_t i, eb_result *result)

@@ -144,6 +144,10 @@ void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s);
  * printed now is settled. Caller does not hold the lock. */
 void eb__settle_windows(eb_bench *b);
 
+/* How domain d's stepping counter is followed (eb_domain_tracking, the
+ * report's counter_tracking); caller holds the lock. */
+void eb__tracking_locked(const eb__domain *d, eb_tracking *out);
+
 /* The shortest interval a domain's peak power may be a mean over. */
 double eb__peak_min_span(const eb__domain *d);
 

@@ -511,20 +511,17 @@ static json_t *tracking_json(const eb__domain *d)
 {
     if (!(d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds))
         return json_null();
-    const eb__series *s = &d->series;
-    const eb__tracker *k = &s->trk;
-    int fitted = isfinite(k->period_s);
-    double n = (double)k->moves;
-    return json_pack(
-        "{s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o}", "state",
-        eb__tracker_state_name(k->state), "why", str_or_null(k->why[0] ? k->why : NULL), "period_s",
-        num(fitted ? k->period_s : NAN), "jitter_s", num(fitted ? k->resid_s : NAN), "reads",
-        (json_int_t)k->reads, "extra_reads", (json_int_t)d->track_reads, "moves",
-        (json_int_t)k->moves, "missed", (json_int_t)k->misses, "relocks", (json_int_t)k->relocks,
-        "bracket_mean_s", num(n > 0 ? k->width_sum_s / n : NAN), "bracket_max_s",
-        num(n > 0 ? k->width_max_s : NAN), "uncertainty_mean_s",
-        num(n > 0 ? k->unc_sum_s / n : NAN), "uncertainty_max_s", num(n > 0 ? k->unc_max_s : NAN),
-        "resets", (json_int_t)s->resets, "stopped_at_s", num(s->stuck ? s->stuck_at_s : NAN));
+    eb_tracking t;
+    eb__tracking_locked(d, &t);
+    return json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o}",
+                     "state", t.state, "why", str_or_null(t.why[0] ? t.why : NULL), "period_s",
+                     num(t.period_s), "jitter_s", num(t.jitter_s), "reads", (json_int_t)t.reads,
+                     "extra_reads", (json_int_t)t.extra_reads, "moves", (json_int_t)t.moves,
+                     "missed", (json_int_t)t.missed, "relocks", (json_int_t)t.relocks,
+                     "bracket_mean_s", num(t.bracket_mean_s), "bracket_max_s", num(t.bracket_max_s),
+                     "uncertainty_mean_s", num(t.uncertainty_mean_s), "uncertainty_max_s",
+                     num(t.uncertainty_max_s), "resets", (json_int_t)t.resets, "stopped_at_s",
+                     num(t.stopped_at_s));
 }
 
 static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e, const eb__summary *s,

@@ -49,14 +49,12 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
 
     if (d->series.lost)
         return;
-    /* the read's own times: a stepping counter's moves are bracketed by them */
-    double tb = b->cfg.manual ? t : eb__clock_now(b);
+    /* the read's own times: a stepping counter's moves are bracketed by them
+     * (other domains are stamped with the tick's time alone) */
+    int timed = d->desc.counter_holds && !b->cfg.manual;
+    double tb = timed ? fmax(eb__clock_now(b), t) : t;
     int rc = ops->read(b->src[d->source].priv, d->local, &r, why, sizeof why);
-    double ta = b->cfg.manual ? t : eb__clock_now(b);
-    if (tb < t)
-        tb = t;
-    if (ta < tb)
-        ta = tb;
+    double ta = timed ? fmax(eb__clock_now(b), tb) : t;
     if (rc == EB__READ_LOST) {
         d->series.lost = 1;
         d->series.lost_at_s = t;

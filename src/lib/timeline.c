@@ -126,13 +126,18 @@ static double first_fraction(const eb__series *s, double period)
     return f < 0 ? 0 : f > 1 ? 1 : f;
 }
 
+/* The counter energy before the timeline's start, with the period known now. */
+static double start_base(const eb__series *s)
+{
+    return s->first_j * (1 - first_fraction(s, eb__tracker_period(&s->trk)));
+}
+
 /* Once the period is known, the start is refined with it. */
 static void rebase(eb__series *s)
 {
-    double base = s->first_j * (1 - first_fraction(s, eb__tracker_period(&s->trk)));
+    double base = start_base(s);
     double shift = s->base_j - base;
     s->base_j = base;
-    s->rebased = 1;
     if (shift == 0)
         return;
     double e1 = s->first_j - base, t0 = s->v[0].t_s, span = s->first_u - t0;
@@ -164,7 +169,7 @@ static int place_move(eb__series *s, const eb__domain_desc *d, double u, double 
     if (!s->have_move) {
         s->first_u = u;
         s->first_j = dj;
-        s->base_j = dj * (1 - first_fraction(s, eb__tracker_period(&s->trk)));
+        s->base_j = start_base(s);
         s->rebased = s->trk.state == EB__TRK_LOCKED;
     }
     double e = s->counter_j - s->base_j;

@@ -22,27 +22,29 @@ const char *eb__tracker_state_name(eb__trk_state s)
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
+static size_t slot(const eb__tracker *k, size_t i) /* i-th oldest */
+{
+    return k->mv_n < EB__TRK_RING ? i : (k->mv_head + i) % EB__TRK_RING;
+}
+
+/* The spacing of the last two moves if both were bracketed narrowly enough to
+ * tell it (0 otherwise). */
+static double last_spacing(const eb__tracker *k)
+{
+    if (k->mv_n < 2)
+        return 0;
+    size_t a = slot(k, k->mv_n - 2), b = slot(k, k->mv_n - 1);
+    double d = k->mv_t[b] - k->mv_t[a];
+    return d > 0 && fmax(k->mv_w[a], k->mv_w[b]) <= 0.15 * d ? d : 0;
+}
+
 double eb__tracker_period(const eb__tracker *k)
 {
     if (isfinite(k->period_s))
         return k->period_s;
-    /* acquiring: the spacing of the last two moves if both were bracketed
-     * narrowly (a slow counter is told by its moves, not by the prior) */
-    if (k->mv_n >= 2) {
-        size_t a =
-            k->mv_n < EB__TRK_RING ? k->mv_n - 2 : (k->mv_head + EB__TRK_RING - 2) % EB__TRK_RING;
-        size_t b =
-            k->mv_n < EB__TRK_RING ? k->mv_n - 1 : (k->mv_head + EB__TRK_RING - 1) % EB__TRK_RING;
-        double d = k->mv_t[b] - k->mv_t[a];
-        if (d > 0 && fmax(k->mv_w[a], k->mv_w[b]) <= 0.15 * d)
-            return d;
-    }
-    return k->nominal_s;
-}
-
-static size_t slot(const eb__tracker *k, size_t i) /* i-th oldest */
-{
-    return k->mv_n < EB__TRK_RING ? i : (k->mv_head + i) % EB__TRK_RING;
+    /* acquiring: a slow counter is told by its moves, not by the prior */
+    double d = last_spacing(k);
+    return d > 0 ? d : k->nominal_s;
 }
 
 static void push_move(eb__tracker *k, double u, double w, long idx)
@@ -58,7 +60,6 @@ static void push_move(eb__tracker *k, double u, double w, long idx)
 static void start_acquire(eb__tracker *k, double t)
 {
     k->state = EB__TRK_ACQUIRE;
-    k->fit_n = 0;
     k->early_run = 0;
     k->narrow_since_lock = 0;
     k->narrow_run = 0;
@@ -70,6 +71,12 @@ static void fall_back(eb__tracker *k, const char *fmt, double v)
 {
     k->state = EB__TRK_FALLBACK;
     snprintf(k->why, sizeof k->why, fmt, v * 1e3);
+}
+
+/* Whether the move in slot s takes part in the fit. */
+static int in_fit(const eb__tracker *k, size_t s, double limit, double since)
+{
+    return k->mv_w[s] <= limit && k->mv_t[s] >= since;
 }
 
 /* Least squares u = phase + k x period over the recent moves with a usable
@@ -89,7 +96,7 @@ static void fit(eb__tracker *k)
     long k0 = k->last_k;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
-        if (k->mv_w[s] > limit || k->mv_t[s] < since)
+        if (!in_fit(k, s, limit, since))
             continue;
         sk += (double)(k->mv_k[s] - k0);
         su += k->mv_t[s];
@@ -100,7 +107,7 @@ static void fit(eb__tracker *k)
     double mk = sk / n, mu = su / n, skk = 0, sku = 0;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
-        if (k->mv_w[s] > limit || k->mv_t[s] < since)
+        if (!in_fit(k, s, limit, since))
             continue;
         double dk = (double)(k->mv_k[s] - k0) - mk;
         skk += dk * dk;
@@ -116,13 +123,12 @@ static void fit(eb__tracker *k)
     double ss = 0;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
-        if (k->mv_w[s] > limit || k->mv_t[s] < since)
+        if (!in_fit(k, s, limit, since))
             continue;
         double r = k->mv_t[s] - (k->phase_s + period * (double)k->mv_k[s]);
         ss += r * r;
     }
     k->resid_s = n > 2 ? sqrt(ss / (n - 2)) : 0;
-    k->fit_n = (size_t)n;
     if (n >= 8 && k->resid_s > 0.1 * period) {
         snprintf(k->why, sizeof k->why,
                  "the counter's moves are not regular (they scatter %.1f ms around a %.1f ms "
@@ -375,17 +381,14 @@ int eb__tracker_sparse(const eb__tracker *k)
 double eb__tracker_next(const eb__tracker *k)
 {
     switch (k->state) {
-    case EB__TRK_ACQUIRE:
+    case EB__TRK_ACQUIRE: {
         /* two moves seen by fast reads: their spacing is a true one, so no
          * read is needed until most of it has passed again */
-        if (k->mv_n >= 2) {
-            size_t a = slot(k, k->mv_n - 2), b = slot(k, k->mv_n - 1);
-            double d = k->mv_t[b] - k->mv_t[a];
-            double wake = k->last_move_t + 0.7 * d;
-            if (d > 0 && fmax(k->mv_w[a], k->mv_w[b]) <= 0.15 * d && k->last_read_t < wake)
-                return wake;
-        }
+        double d = last_spacing(k);
+        if (d > 0 && k->last_read_t < k->last_move_t + 0.7 * d)
+            return k->last_move_t + 0.7 * d;
         return k->last_read_t + EB__TRK_FAST_S;
+    }
     case EB__TRK_LOCKED: {
         double next = predicted(k, k->last_k + 1);
         if (eb__tracker_sparse(k) && (k->last_k + 1) % EB__TRK_SPARSE_EVERY != 0) {

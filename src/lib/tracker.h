@@ -65,7 +65,6 @@ typedef struct eb__tracker {
     double acquire_since;
     /* the fit: u_k = phase + k x period */
     double period_s, phase_s, resid_s;
-    size_t fit_n;             /* moves the fit rests on */
     size_t narrow_since_lock; /* moves bracketed narrowly since the lock */
     int wide_run;             /* moves in a row whose bracket did not hold the prediction */
     int narrow_run;           /* moves in a row placed within the fit's margin */
