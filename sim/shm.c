@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,7 +18,10 @@ double ebsim_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void shm_name(const char *config_path, char *name, size_t len)
+/* The segment's name for a scenario file; exported so that tests can stand in for another
+ * process caught half-way through creating it. */
+__attribute__((visibility("default"))) void ebsim_shm_name(const char *config_path, char *name,
+                                                           size_t len)
 {
     unsigned long h = 5381;
     char real[4096];
@@ -30,11 +34,19 @@ static void shm_name(const char *config_path, char *name, size_t len)
 ebsim_shm *ebsim_shm_map(const char *config_path, int create)
 {
     char name[64];
-    shm_name(config_path, name, sizeof name);
+    ebsim_shm_name(config_path, name, sizeof name);
     int fd = shm_open(name, create ? O_RDWR | O_CREAT : O_RDWR, 0600);
     if (fd < 0)
         return NULL;
     if (create && ftruncate(fd, sizeof(ebsim_shm)) != 0) {
+        close(fd);
+        return NULL;
+    }
+    /* A segment another process has just created but not yet sized (between its shm_open and
+     * its ftruncate) has length 0: mapping it and touching it raises SIGBUS. Such a segment is
+     * treated as absent; the caller looks again on its next read. */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(ebsim_shm)) {
         close(fd);
         return NULL;
     }
@@ -51,7 +63,7 @@ ebsim_shm *ebsim_shm_map(const char *config_path, int create)
 __attribute__((visibility("default"))) int ebsim_forget(const char *config_path)
 {
     char name[64];
-    shm_name(config_path, name, sizeof name);
+    ebsim_shm_name(config_path, name, sizeof name);
     return shm_unlink(name) == 0 || errno == ENOENT ? 0 : -1;
 }
 

@@ -2,6 +2,7 @@
 #ifndef EBSIM_SHM_H
 #define EBSIM_SHM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ebsim.h"
@@ -25,6 +26,7 @@ typedef struct ebsim_shm {
 /* Maps the segment for the scenario file; creates it if asked. NULL if
  * there is none (no workload has driven a GPU yet). */
 ebsim_shm *ebsim_shm_map(const char *config_path, int create);
+void ebsim_shm_name(const char *config_path, char *name, size_t len);
 double ebsim_mono(void);
 
 #endif

@@ -5,8 +5,12 @@
  * its true power, so energy is checked against ground truth.
  */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "lib/internal.h"
@@ -443,6 +447,41 @@ static void test_phase_shifted_repetition(void **state)
     sim_close(s);
 }
 
+/* Another process (a workload driving the simulated GPU) has created the shared segment but not
+ * yet sized it: a length-0 segment. Mapping it and reading it raised SIGBUS in ebench (seen in
+ * CI under ASan); it must read as no events yet, and the segment is used once it is sized. */
+static void test_live_segment_half_created(void **state)
+{
+    sim *s = *state;
+    eb_result r;
+    char name[64];
+    sim_open(s, "{\"live\": true, \"pci_bus_id\": \"00000000:07:00.0\"}", NULL);
+    void (*shm_name)(const char *, char *, size_t);
+    *(void **)&shm_name = dlsym(s->lib, "ebsim_shm_name");
+    *(void **)&set_util_at = dlsym(s->lib, "ebsim_set_utilization_at");
+    assert_non_null(shm_name);
+    assert_non_null(set_util_at);
+    shm_name(getenv("EBENCH_SIM_CONFIG"), name, sizeof name);
+    int fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    for (int k = 1; k <= 100; k++)
+        step(s, k * 0.01);
+    /* now the workload sizes it and starts a kernel at 1.0 s */
+    assert_int_equal(set_util_at(0, 1.0, 1.0), 0);
+    for (int k = 101; k <= 300; k++)
+        step(s, k * 0.01);
+    close(fd);
+    assert_int_equal(eb_stop(s->b), EB_OK);
+    assert_int_equal(eb_total(s->b, &r), EB_OK);
+    double truth = s->truth(0, 0, 3.0);
+    assert_true(truth > s->truth(0, 0, 1.0) * 2.5); /* the kernel was seen: far above idle */
+    assert_near(r.domains[0].energy_j, truth, 0.01 * truth);
+    sim_close(s);
+}
+
 /* Long runs thin their older samples; the energy counter's estimates and
  * moves still add up to the truth. */
 static void test_bounded_memory_with_counter(void **state)
@@ -560,6 +599,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_metrics_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_phase_shifted_repetition, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded_memory_with_counter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_segment_half_created, setup, teardown),
     };
     unsetenv("CUDA_VISIBLE_DEVICES");
     return cmocka_run_group_tests_name("nvml", tests, NULL, NULL);
