@@ -16,10 +16,12 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../src/sources/nvml_abi.h"
@@ -61,6 +63,12 @@ typedef struct gpu {
     double reset_at, stuck_at; /* counter faults: back to near 0, or frozen */
     double jump_at, jump_j;    /* the counter leaps forward by jump_j */
     unsigned long long energy_offset_mj;
+    /* what a counter read costs: counter_read_ms at least, a longer tail now and then (an
+     * H200 under driver 580 took 2.2 ms at least, 2.3-3.8 median, 5-12 p90, up to 28 ms, all
+     * of it CPU time, reads of other threads queued behind); the value is taken at a random
+     * instant inside the call. read_busy: spin instead of sleeping */
+    double read_s;
+    int read_busy;
     phase ph[MAX_PHASES];
     int n_ph, repeat;
     double cycle_s, cycle_j;
@@ -229,9 +237,9 @@ API int ebsim_describe(unsigned gpu_i, char *buf, unsigned len)
         buf, len,
         "sim seed %llu (repeat with EBENCH_SIM_SEED): energy counter every %.3f ms, phase %.2f ms, "
         "jitter +-%.2f ms, drift +-%.2f ms; power sensor every %.3f ms over the last "
-        "%.1f ms, phase %.2f ms",
+        "%.1f ms, phase %.2f ms; a counter read takes %.1f ms or more",
         S.seed, g->energy_upd_s * 1e3, g->phase_s[0] * 1e3, g->jitter_s[0] * 1e3,
-        g->drift_s[0] * 1e3, g->upd_s * 1e3, g->win_s * 1e3, g->phase_s[1] * 1e3);
+        g->drift_s[0] * 1e3, g->upd_s * 1e3, g->win_s * 1e3, g->phase_s[1] * 1e3, g->read_s * 1e3);
     return 0;
 }
 
@@ -393,6 +401,7 @@ static int load_gpu(gpu *g, unsigned i, json_t *o)
     g->sm_clock_mhz = num(o, "sm_clock_mhz", 1980);
     g->energy_offset_mj = (unsigned long long)num(o, "energy_offset_mj", 123456789);
     g->live = json_is_true(json_object_get(o, "live"));
+    g->read_s = S.manual ? 0 : 0.0022; /* the manual clock's reads take no time */
     g->repeat = json_is_true(json_object_get(o, "repeat"));
     if (sensor) {
         g->upd_s = num(sensor, "update_ms", g->upd_s * 1e3) / 1e3;
@@ -411,6 +420,12 @@ static int load_gpu(gpu *g, unsigned i, json_t *o)
         const char *usage = str(sensor, "power_usage", NULL);
         if (usage)
             g->usage_avg_1s = strcmp(usage, "average_1s") == 0;
+        g->read_s = num(sensor, "counter_read_ms", g->read_s * 1e3) / 1e3;
+        if (!(g->read_s >= 0) || g->read_s > 0.1) {
+            fprintf(stderr, "ebench-sim: GPU %u: counter_read_ms must be 0..100; using 2.2\n", i);
+            g->read_s = 0.0022;
+        }
+        g->read_busy = json_is_true(json_object_get(sensor, "read_busy"));
         json_t *ec = json_object_get(sensor, "energy_counter");
         if (json_is_boolean(ec))
             g->energy_counter = json_is_true(ec);
@@ -708,7 +723,60 @@ static double sensor_power(const gpu *g, double t, double window)
     return mean_power(g, tk - window, tk);
 }
 
+static nvmlReturn_t energy_now(nvmlDevice_t dev, unsigned long long *mj);
+
+static void wait_s(double s, int busy)
+{
+    if (s <= 0)
+        return;
+    if (busy) {
+        double end = ebsim_mono() + s;
+        while (ebsim_mono() < end)
+            ;
+        return;
+    }
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* A counter read's cost (see gpu.read_s): the part before the value is taken
+ * is waited first, the rest after; one read at a time, as the driver does. */
+static pthread_mutex_t read_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long read_calls;
+
+static double read_cost(const gpu *g, double *before)
+{
+    unsigned long n = __atomic_fetch_add(&read_calls, 1, __ATOMIC_RELAXED);
+    double u1 = 0.5 + 0.5 * draw(g->handle.index, 3, (long)n, 1),
+           u2 = 0.5 + 0.5 * draw(g->handle.index, 3, (long)n, 2),
+           u3 = 0.5 + 0.5 * draw(g->handle.index, 3, (long)n, 3);
+    double cost =
+        u1 < 0.85 ? g->read_s * (1 + 0.35 * u2) : g->read_s * fmin(12, 1 - 3 * log(fmax(u2, 1e-9)));
+    *before = cost * u3;
+    return cost;
+}
+
 API nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsigned long long *mj)
+{
+    double before = 0, cost = 0;
+    int busy = 0;
+    if (!S.manual && S.inited && dev && !dev->is_mig && dev->index < S.n &&
+        S.g[dev->index].read_s > 0) {
+        cost = read_cost(&S.g[dev->index], &before);
+        busy = S.g[dev->index].read_busy;
+        pthread_mutex_lock(&read_lock);
+        wait_s(before, busy);
+    }
+    nvmlReturn_t rc = energy_now(dev, mj);
+    if (cost > 0) {
+        wait_s(cost - before, busy);
+        pthread_mutex_unlock(&read_lock);
+    }
+    return rc;
+}
+
+static nvmlReturn_t energy_now(nvmlDevice_t dev, unsigned long long *mj)
 {
     GPU_OR_RETURN();
     if (!g->energy_counter)

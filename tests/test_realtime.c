@@ -166,11 +166,15 @@ static void test_windows_constant_power(void **state)
     double t = truth(r, 0, 0, all.t_end_s);
     if (fabs(all.domains[0].energy_j - t) > 0.003 * t)
         fail_msg("whole run %.3f J against %.3f J", all.domains[0].energy_j, t);
-    /* a peak over an interval between two moves: ~100 ms, each end placed
-     * within 2 ms (moves placed worse bound no peak) */
+    /* a peak over an interval between two moves: ~100 ms where both ends are
+     * placed within 2 ms; where reads are slow (the simulator's 2.2 ms and
+     * more, as on an H200) intervals are merged up to 1 s, and the peak is no
+     * further off than its ends' placement allows */
     double span = all.domains[0].peak_span_s, peak = all.domains[0].peak_power_w;
-    assert_true(span > 0.05 && span < 0.25);
-    if (!(peak <= 237.5 * span / (span - 2 * 0.002) && peak >= 237.5 * 0.97))
+    print_message("peak %.2f W over %.1f ms\n", peak, span * 1e3);
+    assert_true(span > 0.05 && span <= 1.05);
+    double ends = span < 0.25 ? 0.002 : tr.uncertainty_max_s;
+    if (!(peak <= 237.5 * span / (span - 2 * ends) && peak >= 237.5 * 0.97))
         fail_msg("peak %.2f W over %.1f ms at a constant 237.5 W", peak, span * 1e3);
     rt_close(r);
 }
@@ -194,9 +198,13 @@ static void test_whole_run_any_interval(void **state)
                       interval_ms[i], all.domains[0].energy_j, t,
                       100 * (all.domains[0].energy_j - t) / t, tr.state, tr.moves, tr.resets,
                       tr.relocks, tr.uncertainty_max_s * 1e3);
-        /* the first and last move are each placed within a few ms: 0.3% of 1.3 s
-         * is 4 ms of energy in all */
-        if (fabs(all.domains[0].energy_j - t) > 0.003 * t) {
+        /* the run's first and last move are each placed within half their
+         * bracket: two of the simulator's 2.2-3 ms reads and a 1 ms gap
+         * (~4 ms each), or, before the lock, one slow read in the bracket (the
+         * simulator's tail reaches 26 ms, the H200's 28 ms): 13 ms + 4 ms of
+         * 1.3 s, 1.3%. Refining the first move by the fit once locked would
+         * cut it (docs/METHODOLOGY.md) */
+        if (fabs(all.domains[0].energy_j - t) > 0.013 * t) {
             for (size_t w = 0; w < eb_warning_count(r->b); w++)
                 print_message("warning: %s\n", eb_warning(r->b, w));
             fail_msg("whole run at %.0f ms: %.3f J against %.3f J", interval_ms[i],
@@ -228,9 +236,11 @@ static void test_counter_reset_and_jump(void **state)
         assert_int_equal(eb_domain_tracking(r->b, g, &tr), EB_OK);
         assert_int_equal(tr.resets, 1);
         double t = truth(r, g, 0, all.t_end_s);
-        /* at most the period the reset fell in goes uncounted */
+        /* at most the period the reset fell in goes uncounted; above the
+         * truth, no more than four placements (the run's ends, the bridge's
+         * ends) of half a narrow bracket each allow: 4 x 4.25 ms at 200 W */
         double e = all.domains[g].energy_j;
-        if (!(e <= t * 1.003 && e >= t - 200 * 0.12))
+        if (!(e <= t + 200 * 0.017 && e >= t - 200 * 0.12))
             fail_msg("gpu%u: %.3f J against %.3f J", g, e, t);
     }
     assert_int_equal(warned(r->b, "the energy counter went back or jumped"), 2);
@@ -293,5 +303,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counter_stuck, setup, teardown),
         cmocka_unit_test_setup_teardown(test_period_out_of_range, setup, teardown),
     };
+    /* EB_RT_ONLY=name runs that test alone (debugging) */
+    const char *only = getenv("EB_RT_ONLY");
+    if (only)
+        cmocka_set_test_filter(only);
     return cmocka_run_group_tests_name("realtime", tests, NULL, NULL);
 }

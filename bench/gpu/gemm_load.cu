@@ -1,9 +1,9 @@
 // gemm_load.cu - a GPU workload of known work at a chosen load, for the H100
 // validation (bench/gpu/validate.sh).
 //
-//   gemm_load --precision fp32|tf32|fp16|bf16 --n N --duty D --seconds S
+//   gemm_load --precision fp32|tf32|fp16|bf16 --n N --duty D --seconds S [--period P]
 //
-// Every 100 ms period it runs cuBLAS GEMMs (N x N x N) for D of the period and
+// Every period (P seconds, default 0.1) it runs cuBLAS GEMMs (N x N x N) for D of the period and
 // sleeps the rest: D = 1 is heavy, 0.5 medium, 0.2 light. The loop is a
 // libebench window "load" with its FLOPs (2 N^3 per GEMM) added as work, so
 // under `ebench run` the report gives TFLOPS/W for it (phase markers).
@@ -72,9 +72,11 @@ int main(int argc, char **argv)
             duty = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--seconds"))
             seconds = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--period"))
+            period = atof(argv[i + 1]);
         else {
             fprintf(stderr, "usage: gemm_load --precision fp32|tf32|fp16|bf16 --n N --duty D "
-                            "--seconds S\n");
+                            "--seconds S [--period P]\n");
             return 2;
         }
     }

@@ -85,9 +85,12 @@ static int cmp(const void *a, const void *b)
 int main(void)
 {
     static const char *names[] = {"nvmlDeviceGetTotalEnergyConsumption",
-                                  "nvmlDeviceGetFieldValues(186)", "nvmlDeviceGetPowerUsage",
-                                  "nvmlDeviceGetUtilizationRates", "nvmlDeviceGetClockInfo(SM)",
-                                  "nvmlDeviceGetTemperature", "nvmlDeviceGetEnforcedPowerLimit"};
+                                  "nvmlDeviceGetFieldValues(186)",
+                                  "nvmlDeviceGetPowerUsage",
+                                  "nvmlDeviceGetUtilizationRates",
+                                  "nvmlDeviceGetClockInfo(SM)",
+                                  "nvmlDeviceGetTemperature",
+                                  "nvmlDeviceGetEnforcedPowerLimit"};
     char driver[96] = "?";
     lib = dlopen("libnvidia-ml.so.1", RTLD_NOW);
     if (!lib) {

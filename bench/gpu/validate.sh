@@ -1,21 +1,22 @@
 #!/bin/sh
-# bench/gpu/validate.sh - the whole H100 validation in one call on the GPU
-# machine (issue 8). Builds ebench (jansson from the carried .gpu-debs/, see
-# fetch-debs.sh), the CUDA workload and the NVML probe, then writes to $OUT:
-#   info.txt        ebench info on the real driver
-#   nvml.md         NVML call latencies, real update periods, driver version
-#   table.md        the reference table for H100 (idle, light, medium, heavy
-#                   x fp32, tf32, bf16): power, TFLOPS, TFLOPS/W
-#   methods.md      counter vs integrated instant power vs 1 s average power
-#   overhead.txt    the sampler's CPU share at 10 and 100 Hz on the real GPU
-#   reports.tar.gz  every JSON report
+# bench/gpu/validate.sh - the whole GPU validation in one call on the GPU
+# machine (issue 11, about 6 minutes). Builds ebench (jansson from the carried
+# .gpu-debs/, see fetch-debs.sh), the CUDA workload, the NVML probe and the
+# real-GPU windows check, then writes to $OUT (the device tool returns at most
+# eight files):
+#   summary.md     ebench info, NVML latencies and update periods, the windows
+#                  check (steady, bursty, square load), the reference table,
+#                  the three methods, the sampler's cost
+#   data.tar.gz    every JSON/CSV report, the counter/power traces and windows
+#                  of the windows check (bench/gpu/analyse.py reads them), runs.log
+#   build.log
 # Call: device run with carry [".gpu-debs"], command "sh bench/gpu/validate.sh".
-set -eu
+set -u
 OUT=${OUT:-/tmp/ebench-validate}
 mkdir -p "$OUT"
-top=$(pwd)
 deps=/tmp/ebench-deps
-mkdir -p "$deps"
+data=/tmp/ebench-data
+mkdir -p "$deps" "$data/reports" "$data/traces"
 for f in .gpu-debs/*.deb; do dpkg -x "$f" "$deps"; done
 pcdir=$(dirname "$(find "$deps" -name jansson.pc | head -n 1)")
 sed -i "s|^prefix=.*|prefix=$deps/usr|" "$pcdir/jansson.pc"
@@ -25,40 +26,56 @@ export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
 if ! command -v pkg-config > /dev/null 2>&1; then
     export PKG_CONFIG="$deps/usr/bin/pkgconf"
 fi
+S="$OUT/summary.md"
+step() { echo "== $* ($(date +%T))" | tee -a "$S" >&2; }
 build=/tmp/ebench-build
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DEBENCH_TESTS=OFF -DEBENCH_WERROR=OFF \
-    > "$OUT/build.log" 2>&1
-cmake --build "$build" -j 16 >> "$OUT/build.log" 2>&1
-nvcc -O2 -arch=sm_90 -I include bench/gpu/gemm_load.cu -o "$build/gemm_load" \
-    -L "$build" -lebench -lcublas -Xlinker -rpath="$build" >> "$OUT/build.log" 2>&1
-cc -O2 -std=c11 bench/gpu/nvml_probe.c -o "$build/nvml_probe" -ldl >> "$OUT/build.log" 2>&1
+step build
+{ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DEBENCH_TESTS=OFF -DEBENCH_WERROR=OFF &&
+  cmake --build "$build" -j 16 &&
+  nvcc -O2 -arch=sm_90 -I include bench/gpu/gemm_load.cu -o "$build/gemm_load" \
+      -L "$build" -lebench -lcublas -Xlinker -rpath="$build" &&
+  cc -O2 -std=c11 bench/gpu/nvml_probe.c -o "$build/nvml_probe" -ldl &&
+  cc -O2 -std=c11 -I include bench/gpu/windows_real.c -o "$build/windows_real" \
+      -L "$build" -lebench -Wl,-rpath="$build" -ldl -lpthread -lm; } > "$OUT/build.log" 2>&1 ||
+  { step "build FAILED"; tail -n 30 "$OUT/build.log" >> "$S"; cat "$S"; exit 1; }
 eb="$build/ebench"
+load="$build/gemm_load"
 
-# 1. what the real driver offers
-{ nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv; echo; "$eb" info; } \
-    > "$OUT/info.txt" 2>&1
+step "1. ebench info on the real driver"
+{ nvidia-smi --query-gpu=name,driver_version,power.limit,clocks.max.sm --format=csv;
+  nvidia-smi | head -n 4 | tail -n 2; echo; "$eb" info; } >> "$S" 2>&1
 
-# 2. NVML latencies and update periods, with the GPU busy (a heavy load runs)
-"$build/gemm_load" --precision bf16 --duty 1 --seconds 12 > /dev/null &
+step "2. NVML latencies and update periods (heavy bf16 load)"
+"$load" --precision bf16 --duty 1 --seconds 12 > /dev/null 2>&1 &
 sleep 2
-"$build/nvml_probe" > "$OUT/nvml.md" 2>&1
+"$build/nvml_probe" >> "$S" 2>&1
 wait
 
-# 3. the reference table: each load level and precision, 3 runs after an idle
-#    baseline; gemm_load's window carries its FLOPs (phase markers)
-mkdir -p "$OUT/reports"
+step "3. windows on the real GPU: | load | length | n | ebench vs linear ref | ends vs linear | 1 Hz poll vs linear | ebench vs shaped ref | ends vs shaped |"
+for spec in "steady 1 0.1" "bursty 0.3 0.1" "square 0.5 1.0"; do
+    set -- $spec
+    "$load" --precision bf16 --duty "$2" --period "$3" --seconds 23 > /dev/null 2>&1 &
+    sleep 1.5
+    "$build/windows_real" "$1" 20 "$data/traces" >> "$S" 2>> "$data/traces/windows.log"
+    wait
+done
+cat "$data/traces/windows.log" >> "$S"
+
+step "4. reference table"
 for prec in fp32 tf32 bf16; do
     for level in light:0.2 medium:0.5 heavy:1.0; do
         name=${level%%:*}; duty=${level#*:}
-        "$eb" run -q --idle 3 --repeat 3 --interval 20 \
-            --json "$OUT/reports/$prec-$name.json" --csv "$OUT/reports/$prec-$name.csv" \
-            -- "$build/gemm_load" --precision "$prec" --duty "$duty" --seconds 4 \
-            >> "$OUT/runs.log" 2>&1
+        "$eb" run -q --idle 2 --repeat 3 --interval 20 \
+            --json "$data/reports/$prec-$name.json" --csv "$data/reports/$prec-$name.csv" \
+            -- "$load" --precision "$prec" --duty "$duty" --seconds 3 \
+            >> "$data/runs.log" 2>&1
     done
 done
-python3 bench/gpu/table.py "$OUT/reports" > "$OUT/table.md" 2> "$OUT/methods.md" || true
+python3 bench/gpu/table.py "$data/reports" >> "$S" 2> "$data/methods.txt"
+cat "$data/methods.txt" >> "$S"
 
-# 4. the sampler's own cost next to the real driver
-"$build/eb_overhead" real > "$OUT/overhead.txt" 2>&1 || true
-(cd "$OUT" && tar czf reports.tar.gz reports && rm -rf reports)
-cat "$OUT/info.txt" "$OUT/nvml.md" "$OUT/table.md" "$OUT/overhead.txt"
+step "5. the sampler's cost on the real driver"
+"$build/eb_overhead" real >> "$S" 2>&1
+step done
+(cd "$data" && tar czf "$OUT/data.tar.gz" .)
+cat "$S"

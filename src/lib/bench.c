@@ -447,8 +447,10 @@ double eb__peak_min_span(const eb__domain *d)
         if (d->series.trk.state == EB__TRK_FALLBACK)
             return fmax(1.0, 10 * p);
         /* each interval between two moves; a fast counter's merged up to
-         * ~0.1 s, so the two ends' placements (~1 ms) stay a small part */
-        return fmax(0.5 * p, 0.09);
+         * ~0.1 s, so the two ends' placements (~1 ms) stay a small part, and
+         * longer where slow reads place moves less well */
+        double bound = eb__tracker_place_bound(&d->series.trk);
+        return fmax(0.5 * p, 0.09 * bound / EB__PEAK_PLACEMENT_S);
     }
     return d->desc.update_period_s;
 }
@@ -493,7 +495,12 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
 /* A sample at a window's boundary, unless sampling has stopped. */
 static double boundary_locked(eb_bench *b)
 {
-    return b->stopped || b->stopping ? b->t_stop : eb__tick_locked(b);
+    if (b->stopped || b->stopping)
+        return b->t_stop;
+    b->at_edge = 1;
+    double t = eb__tick_locked(b);
+    b->at_edge = 0;
+    return t;
 }
 
 EB_EXPORT int eb_begin(eb_bench *b, const char *name)

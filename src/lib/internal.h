@@ -21,6 +21,7 @@ typedef struct eb__domain {
     size_t resets_warned;
     int stuck_warned, fallback_warned;
     size_t track_reads, track_failures; /* the tracker's own reads; failures in a row */
+    size_t skipped_reads;               /* regular reads left out: nothing was due */
     double track_retry_at;              /* after a failed one, not before */
     double idle_power_w;                /* NaN: no baseline */
 } eb__domain;
@@ -69,6 +70,7 @@ struct eb_bench {
     int stop_requested;
     int stopped;                /* eb_stop() was called: no more samples */
     int stopping;               /* eb_stop() is settling: boundaries are t_stop */
+    int at_edge;                /* the tick in progress marks a window edge (eb_begin/eb_end) */
     double t_stop;              /* when: the end of the timeline's report */
     double t0_abs;              /* clock value at eb_open */
     struct timespec start_wall; /* CLOCK_REALTIME at eb_open */

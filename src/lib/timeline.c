@@ -200,7 +200,8 @@ static int place_move(eb__series *s, const eb__domain_desc *d, double u, double 
     /* a power over (tp, u] is as good as both ends' placements: a peak may use
      * it only if both are within EB__PEAK_PLACEMENT of the truth */
     double unc = s->trk.state == EB__TRK_FALLBACK ? 0 : s->trk.last_unc_s;
-    int reliable = unc <= fmax(EB__PEAK_PLACEMENT_S, 0.02 * eb__tracker_period(&s->trk));
+    int reliable =
+        unc <= fmax(eb__tracker_place_bound(&s->trk), 0.02 * eb__tracker_period(&s->trk));
     /* The power over (tp, u] lies between e / (span + both uncertainties) and
      * e / (span - both). Where the device's limit falls inside that range, the
      * limit is the estimate: the highest of many such intervals must not read
@@ -293,9 +294,11 @@ static void check_stuck(eb__series *s, double ta)
 {
     double since = s->have_move ? s->move_t : s->v[0].t_s;
     /* five periods once the period is known; before that a counter may just
-     * be slow: as slow as it was seen to be, or slower than the accepted 1 s
-     * while fewer than two moves tell */
+     * be slow: five of its longest gaps once four moves tell (slow reads can
+     * keep the lock off for a while), slower than the accepted 1 s while
+     * fewer do */
     double wait = isfinite(s->trk.period_s) ? fmax(EB__TRK_QUIET_PERIODS * s->trk.period_s, 0.5)
+                  : s->trk.moves >= 4       ? fmax(EB__TRK_QUIET_PERIODS * s->gap_max_s, 0.5)
                   : s->trk.moves >= 2       ? fmax(1.2 * EB__TRK_MAX_PERIOD_S, 3 * s->gap_max_s)
                                             : 2.5 * EB__TRK_MAX_PERIOD_S;
     if (s->stuck || ta - since < wait || !(s->last_power_w > 1))
@@ -383,6 +386,21 @@ int eb__series_track(eb__series *s, const eb__domain_desc *d, double tb, double 
     int rc = stepping_read(s, d, tb, ta, counter, NAN);
     check_stuck(s, ta);
     return rc;
+}
+
+int eb__series_add_unread(eb__series *s, const eb__domain_desc *d, double t)
+{
+    if (s->n == 0 || s->stuck || s->lost || t <= s->v[s->n - 1].t_s)
+        return 0;
+    if (grow(s, d->has_aux) < 0)
+        return EB_ENOMEM;
+    eb__reading r = {0};
+    if (d->has_aux) /* the sensors as last read (they update with the counter) */
+        for (int i = 0; i < EB__AUX_N; i++)
+            r.aux[i] = s->aux[s->n - 1][i];
+    push(s, d, t, estimate_at(s, t), s->rate_w, &r);
+    s->v[s->n - 1].span_s = NAN;
+    return 0;
 }
 
 int eb__series_settled(const eb__series *s, const eb__domain_desc *d, double t)

@@ -68,7 +68,6 @@ typedef struct eb__series {
 
 /* A move placed further than this from the truth (or 2% of a period) bounds
  * no peak: a peak's two ends could make it up to 4% wrong. */
-#define EB__PEAK_PLACEMENT_S 0.002
 
 #define EB__SERIES_MAX ((size_t)1 << 20) /* 24 MiB a domain: 29 h at 10 Hz */
 
@@ -81,6 +80,11 @@ int eb__series_add_read(eb__series *s, const eb__domain_desc *d, double t_s, dou
                         const eb__reading *r);
 /* A read of a stepping counter alone, made for the tracker between two
  * samples: it places a move if it sees one, and adds no sample. */
+/* A sample at t of a stepping counter that was not read (no move was due):
+ * on the line from its last move at the last rate, like any sample after it;
+ * the tracker learns nothing from it. */
+int eb__series_add_unread(eb__series *s, const eb__domain_desc *d, double t);
+
 int eb__series_track(eb__series *s, const eb__domain_desc *d, double tb, double ta,
                      unsigned long long counter);
 /* At the end of a run: a counter that never moved while the device drew

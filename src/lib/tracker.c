@@ -22,6 +22,16 @@ const char *eb__tracker_state_name(eb__trk_state s)
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
+double eb__tracker_narrow(const eb__tracker *k)
+{
+    return fmax(EB__TRK_NARROW_S, 2.5 * k->read_s + EB__TRK_FAST_S);
+}
+
+double eb__tracker_place_bound(const eb__tracker *k)
+{
+    return fmax(EB__PEAK_PLACEMENT_S, 0.75 * eb__tracker_narrow(k));
+}
+
 static size_t slot(const eb__tracker *k, size_t i) /* i-th oldest */
 {
     return k->mv_n < EB__TRK_RING ? i : (k->mv_head + i) % EB__TRK_RING;
@@ -87,10 +97,10 @@ static void fit(eb__tracker *k)
      * prediction must not confirm it) */
     size_t narrow = 0;
     for (size_t i = 0; i < k->mv_n; i++)
-        narrow += k->mv_w[slot(k, i)] <= EB__TRK_NARROW_S;
+        narrow += k->mv_w[slot(k, i)] <= eb__tracker_narrow(k);
     double sk = 0, su = 0, n = 0;
-    double limit =
-        narrow >= 4 ? EB__TRK_NARROW_S : fmax(EB__TRK_NARROW_S, 0.1 * eb__tracker_period(k));
+    double limit = narrow >= 4 ? eb__tracker_narrow(k)
+                               : fmax(eb__tracker_narrow(k), 0.1 * eb__tracker_period(k));
     /* the last 10 s (at least 8 periods): a drifting period is followed */
     double since = k->last_move_t - fmax(10.0, 8 * eb__tracker_period(k));
     long k0 = k->last_k;
@@ -120,15 +130,21 @@ static void fit(eb__tracker *k)
         return;
     k->period_s = period;
     k->phase_s = mu - period * mk - period * (double)k0; /* u_k = phase + k x period */
-    double ss = 0;
+    double ss = 0, ww = 0;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
         if (!in_fit(k, s, limit, since))
             continue;
         double r = k->mv_t[s] - (k->phase_s + period * (double)k->mv_k[s]);
         ss += r * r;
+        ww += k->mv_w[s] * k->mv_w[s];
     }
     k->resid_s = n > 2 ? sqrt(ss / (n - 2)) : 0;
+    /* a bracket's middle is uniform within it (w^2/12): what is left is the
+     * counter's own jitter; the prediction's error adds the fit's */
+    double jit2 = fmax(0, k->resid_s * k->resid_s - ww / n / 12);
+    k->jit_s = sqrt(jit2);
+    k->pred_sd_s = sqrt(jit2 + k->resid_s * k->resid_s / n);
     if (n >= 8 && k->resid_s > 0.1 * period) {
         snprintf(k->why, sizeof k->why,
                  "the counter's moves are not regular (they scatter %.1f ms around a %.1f ms "
@@ -160,7 +176,7 @@ static void try_lock(eb__tracker *k)
     double wmax = 0;
     for (size_t i = k->mv_n - 4; i < k->mv_n; i++)
         wmax = fmax(wmax, k->mv_w[slot(k, i)]);
-    if (wmax > fmax(0.15 * med, 2.5 * EB__TRK_FAST_S))
+    if (wmax > fmax(0.15 * med, fmax(2.5 * EB__TRK_FAST_S, eb__tracker_narrow(k))))
         return; /* too wide to judge (a read came late): the next moves will tell */
     double tol = 0.2 * med + wmax;
     int regular = fabs(a - med) <= tol && fabs(b - med) <= tol && fabs(c - med) <= tol;
@@ -214,7 +230,7 @@ static void learn(eb__tracker *k, double u, double w)
             idx = k->last_k + (r < 1 ? 1 : r);
             if (r > 1)
                 k->misses += (size_t)(r - 1); /* moves no read saw */
-            if ((fabs(u - predicted(k, idx)) > 0.25 * k->period_s && w <= EB__TRK_NARROW_S) ||
+            if ((fabs(u - predicted(k, idx)) > 0.25 * k->period_s && w <= eb__tracker_narrow(k)) ||
                 k->wide_run >= 3) {
                 /* the predictions no longer hold: learn the period again */
                 k->misses++;
@@ -242,6 +258,13 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
                      double *width)
 {
     k->reads++;
+    /* the read's duration, biased to the fast ones (a read delayed by
+     * another thread's must not widen what counts as narrow) */
+    double dur = ta - tb;
+    if (dur >= 0)
+        k->read_s = k->reads == 1     ? dur
+                    : dur < k->read_s ? 0.7 * k->read_s + 0.3 * dur
+                                      : 0.98 * k->read_s + 0.02 * dur;
     if (!k->started) {
         k->started = 1;
         k->value = value;
@@ -272,6 +295,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
         return 0;
     }
     double lo = k->quiet_t, hi = ta, w = hi - lo, at = 0.5 * (lo + hi);
+    double observed = at; /* what the fit learns from: never the prediction itself */
     double unc = 0.5 * w; /* how far the placed move may be from the truth */
     k->at_read = 0;
     if (k->state == EB__TRK_FALLBACK ||
@@ -297,7 +321,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
         double p = predicted(k, idx), m = 3 * k->resid_s + 5e-4;
         /* a bracket that does not hold the prediction: it no longer holds */
         k->wide_run = p >= lo - m && p <= hi + m ? 0 : k->wide_run + 1;
-        if (w > EB__TRK_NARROW_S) {
+        if (w > eb__tracker_narrow(k)) {
             at = p < lo ? lo : p > hi ? hi : p;
             /* the fit's scatter, no less than a 1 ms bracket's own (its
              * middle is uniform within +-0.5 ms: 0.29 ms rms) */
@@ -319,6 +343,15 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
                     k->wide_run = 3; /* even the widest margin came too late */
             }
         } else {
+            /* the bracket's middle (sd w/sqrt(12)) and the prediction, each
+             * weighed by how well it knows the move; still inside the bracket
+             * (with reads of 2-6 ms the prediction of a steady counter is the
+             * better of the two) */
+            double vm = w * w / 12, vp = k->pred_sd_s * k->pred_sd_s;
+            if (k->narrow_since_lock >= 8 && vm > 0 && vp > 0 && p >= lo && p <= hi) {
+                at = (at * vp + p * vm) / (vm + vp);
+                unc = fmax(at - lo, hi - at); /* still bounded by the bracket alone */
+            }
             k->early_run = 0;
             k->boost_s *= 0.7; /* forgets an early move in ~9 narrow ones */
             k->narrow_run++;
@@ -345,7 +378,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
     if (unc > k->unc_max_s)
         k->unc_max_s = unc;
     if (k->state != EB__TRK_FALLBACK)
-        learn(k, at, w);
+        learn(k, w <= eb__tracker_narrow(k) ? observed : at, w);
     else
         k->last_move_t = at;
     *u = at;
@@ -370,11 +403,19 @@ double eb__tracker_latest_move(const eb__tracker *k, double t)
     return fmin(t, predicted(k, idx) + slack);
 }
 
+int eb__tracker_can_skip(const eb__tracker *k, double t)
+{
+    /* a young lock's predictions are not trusted with it: the samples go on
+     * bracketing every move until the fit is steady (sparse) */
+    return eb__tracker_sparse(k) && t - k->last_read_t < 0.9 * k->period_s &&
+           t < predicted(k, k->last_k + 1) - margin(k);
+}
+
 int eb__tracker_sparse(const eb__tracker *k)
 {
     /* long periods cost few reads anyway; there a drifting period would
      * outrun a fit refreshed every 8 periods */
-    return k->state == EB__TRK_LOCKED && k->narrow_run >= 6 && k->resid_s <= EB__TRK_SPARSE_MAX_S &&
+    return k->state == EB__TRK_LOCKED && k->narrow_run >= 6 && k->jit_s <= EB__TRK_SPARSE_MAX_S &&
            k->boost_s <= 0.1 * MARGIN_MIN_S && k->period_s <= 0.25;
 }
 

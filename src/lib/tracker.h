@@ -32,7 +32,10 @@
 #define EB__TRK_FAST_S 0.001       /* read spacing while looking for a move */
 #define EB__TRK_MIN_PERIOD_S 0.005 /* accepted update periods */
 #define EB__TRK_MAX_PERIOD_S 1.0
-#define EB__TRK_NARROW_S 0.003 /* a bracket this narrow is placed at its middle */
+#define EB__TRK_NARROW_S                                                                           \
+    0.003 /* a bracket this narrow is placed at its middle (no less than                           \
+             what two reads take: a driver whose counter read costs 2-6 ms,                        \
+             as on an H200, brackets no move narrower) */
 #define EB__TRK_QUIET_PERIODS 5
 /* Locked with a steady fit (moves scatter at most EB__TRK_SPARSE_MAX_S rms
  * around it, as little as a narrow bracket's middle would): the reads around a move are made every
@@ -78,6 +81,10 @@ typedef struct eb__tracker {
     double last_unc_s;           /* that of the newest move */
     int at_read;                 /* the newest move was placed at the read that saw it */
     double per_move;             /* counter units per move, recent (0: unknown) */
+    double read_s;               /* a typical read's duration (biased to the fast ones) */
+    double jit_s;                /* the moves' own scatter around the fit, bracket widths
+                                    taken out (resid_s includes them) */
+    double pred_sd_s;            /* how far a predicted move may be: jitter and fit error */
     char why[160];               /* why it fell back; "" otherwise */
 } eb__tracker;
 
@@ -97,6 +104,22 @@ void eb__tracker_rebase(eb__tracker *k, double tb, unsigned long long value);
  * happened: the newest predicted move before t, plus its margin, when
  * locked; t otherwise. */
 double eb__tracker_latest_move(const eb__tracker *k, double t);
+
+/* The widest bracket that counts as narrow: EB__TRK_NARROW_S, or what two
+ * reads and a fast-read gap take where reads are slow. */
+double eb__tracker_narrow(const eb__tracker *k);
+
+/* How far a well-placed move may be from the truth: EB__PEAK_PLACEMENT_S
+ * (2 ms) where reads are fast, most of a narrow bracket where they are slow.
+ * Peaks use intervals between such moves only. */
+#define EB__PEAK_PLACEMENT_S 0.002
+double eb__tracker_place_bound(const eb__tracker *k);
+
+/* Whether a regular read at t can be left out: locked with a steady fit
+ * (sparse), the last read less than a period ago and no move predicted
+ * before t (the read would show
+ * nothing new and cost a slow driver call). */
+int eb__tracker_can_skip(const eb__tracker *k, double t);
 
 /* Whether it is locked well enough to place most moves by prediction. */
 int eb__tracker_sparse(const eb__tracker *k);
