@@ -33,8 +33,10 @@ done
 cat /tmp/c/windows.log >> "$S"
 $b/eb_overhead real >> "$S" 2>&1
 for i in 10 100; do
-    /usr/bin/time -f "run --interval $i: %U s user %S s sys, %e s wall" $b/ebench run -q --interval $i \
-        --json /tmp/c/run$i.json -- sleep 4 >> "$S" 2>&1
+    python3 -c "import resource,subprocess,sys,time
+t=time.time(); subprocess.run(sys.argv[1:]); r=resource.getrusage(resource.RUSAGE_CHILDREN)
+print('run --interval $i: %.3f s user %.3f s sys, %.2f s wall' % (r.ru_utime, r.ru_stime, time.time()-t))" \
+        $b/ebench run -q --interval $i --json /tmp/c/run$i.json -- sleep 4 >> "$S" 2>&1
     python3 -c "import json,sys; d=json.load(open('/tmp/c/run$i.json'))['domains'][0]; print('  ', d['id'], round(d['energy_j'],2), 'J', d.get('counter_tracking'))" >> "$S" 2>&1
 done
 (cd /tmp/c && tar czf "$OUT/check.tar.gz" .)
