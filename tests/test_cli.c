@@ -627,11 +627,13 @@ static void test_monitor_and_progress(void **state)
         assert_contains(r.out, "\r ebench: ");
         assert_contains(r.out, " J so far ");
         /* the GPU's 250 W: over the last 0.5 s of counter moves, each placed
-         * within ~1 ms, so within 1% */
+         * within half a narrow bracket (the simulator's reads take 2.2 ms and
+         * more, as an H200's: ~4 ms), so within 8 ms of ~0.45 s: 2%, 3% with
+         * a slow read in a bracket */
         const char *at = strstr(r.out, "\r ebench: ");
         double secs, watts;
         assert_int_equal(sscanf(at, "\r ebench: %lf s %lf W", &secs, &watts), 2);
-        if (!(fabs(watts - 250) <= 2.5))
+        if (!(fabs(watts - 250) <= 7.5))
             fail_msg("progress line shows %.1f W for a 250 W GPU", watts);
         out_free(&r);
     }

@@ -22,6 +22,7 @@ typedef struct eb__domain {
     int stuck_warned, fallback_warned;
     size_t track_reads, track_failures; /* the tracker's own reads; failures in a row */
     size_t skipped_reads;               /* regular reads left out: nothing was due */
+    int reading;                        /* a read of it is in flight, the bench unlocked */
     double track_retry_at;              /* after a failed one, not before */
     double idle_power_w;                /* NaN: no baseline */
 } eb__domain;

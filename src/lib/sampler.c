@@ -60,14 +60,29 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
      * enough: the edge is placed between them at no cost to the caller. */
     int skip = b->at_edge ? d->series.trk.state == EB__TRK_LOCKED
                           : eb__tracker_can_skip(&d->series.trk, t);
-    if (timed && d->series.n > 0 && !d->series.stuck && skip) {
+    /* another thread's read of it is in flight: this tick leaves it out */
+    if (timed && d->series.n > 0 && (d->reading || (!d->series.stuck && skip))) {
         d->skipped_reads++;
         if (eb__series_add_unread(&d->series, &d->desc, t) < 0 && d->series.bad_reads++ == 0)
             eb__warn(b, "%s: sample at t=%.3f s dropped (out of memory)", d->desc.id, t);
         return;
     }
     double tb = timed ? fmax(eb__clock_now(b), t) : t;
+    /* A stepping counter's read can take milliseconds (2-28 ms on an H200):
+     * the bench is not held meanwhile, so window edges in other threads go
+     * on; d->reading keeps its reads one at a time. */
+    if (timed) {
+        d->reading = 1;
+        pthread_mutex_unlock(&b->lock);
+    }
     int rc = ops->read(b->src[d->source].priv, d->local, &r, why, sizeof why);
+    if (timed) {
+        pthread_mutex_lock(&b->lock);
+        d->reading = 0;
+        /* an edge placed meanwhile put an estimate after t: this read joins it */
+        if (d->series.n > 0 && t < d->series.v[d->series.n - 1].t_s)
+            t = d->series.v[d->series.n - 1].t_s;
+    }
     double ta = timed ? fmax(eb__clock_now(b), tb) : t;
     if (rc == EB__READ_LOST) {
         d->series.lost = 1;
@@ -117,10 +132,14 @@ void eb__track_domain_locked(eb_bench *b, eb__domain *d)
 {
     const eb__source_ops *ops = b->src[d->source].ops;
     unsigned long long c;
-    if (d->series.lost || d->series.n == 0 || !ops->read_counter)
+    if (d->series.lost || d->series.n == 0 || !ops->read_counter || d->reading)
         return;
     double tb = eb__clock_now(b);
+    d->reading = 1; /* as in read_domain: the bench is not held during the call */
+    pthread_mutex_unlock(&b->lock);
     int rc = ops->read_counter(b->src[d->source].priv, d->local, &c);
+    pthread_mutex_lock(&b->lock);
+    d->reading = 0;
     double ta = eb__clock_now(b);
     if (rc < 0) {
         /* a failing read is not retried at once: 5 ms later, and after 100
