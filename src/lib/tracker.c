@@ -333,9 +333,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
              * one far outside says nothing: only the bracket is known */
             if (fabs(p - at) > reach)
                 unc = 0.5 * w;
-            /* a wide bracket that still holds the prediction (a slow read,
-             * or a period the prediction places alone) keeps the run */
-            k->narrow_run = fabs(p - at) <= reach ? k->narrow_run : 0;
+            k->narrow_run = sparse_check(k) && fabs(p - at) <= reach ? k->narrow_run : 0;
             /* it moved before the read meant to precede it: read earlier;
              * still too late with the widest margin, the fit has drifted off:
              * learn it again */
