@@ -242,7 +242,7 @@ typedef struct eb_tracking {
                            (not a stepping counter) */
     char why[160];      /* why it fell back; "" otherwise */
     double period_s;    /* the fitted update period; NaN until locked */
-    double jitter_s;    /* rms of the moves around the fit */
+    double jitter_s;    /* rms of the moves around the fit, bracket widths taken out */
     size_t reads;       /* counter reads, samples and extra ones */
     size_t extra_reads; /* reads made between samples, around predicted moves */
     size_t moves;       /* moves seen */

@@ -599,7 +599,7 @@ void eb__tracking_locked(const eb__domain *d, eb_tracking *out)
         snprintf(out->why, sizeof out->why, "%s", k->why);
         if (k->state == EB__TRK_LOCKED || isfinite(k->period_s)) {
             out->period_s = k->period_s;
-            out->jitter_s = k->resid_s;
+            out->jitter_s = k->jit_s; /* the counter's own: bracket widths taken out */
         }
         out->reads = k->reads;
         out->extra_reads = d->track_reads;

@@ -132,6 +132,50 @@ static double start_base(const eb__series *s)
     return s->first_j * (1 - first_fraction(s, eb__tracker_period(&s->trk)));
 }
 
+/* The index of the sample at exactly t (a placed move), or n. */
+static size_t sample_at(const eb__series *s, double t)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].t_s == t)
+            return i;
+    return s->n;
+}
+
+/* At the first lock: the run's first move was placed in its bracket alone
+ * (the middle of what a slow first read can make tens of ms wide); the fit of
+ * the moves since says where in it the move was. The move's point is moved
+ * there (between its neighbouring samples, inside its bracket) and the line to
+ * the second move re-drawn; rebase() then re-draws the start. Moves are
+ * numbered from 0 by the tracker, so the first is predicted at its phase. */
+static void refine_first(eb__series *s)
+{
+    const eb__tracker *k = &s->trk;
+    double p = k->phase_s, u1 = s->first_u, u2 = NAN;
+    for (size_t i = 0; i < k->mv_n; i++)
+        if (k->mv_k[i] == 1)
+            u2 = k->mv_t[i];
+    size_t i1 = sample_at(s, u1), i2 = isnan(u2) ? s->n : sample_at(s, u2);
+    if (!isfinite(p) || i1 == 0 || i1 >= s->n || i2 >= s->n || i2 <= i1)
+        return;
+    /* inside the bracket, and strictly between the neighbouring samples */
+    p = fmax(p, s->first_lo);
+    p = fmin(p, s->first_hi);
+    p = fmax(p, s->v[i1 - 1].t_s + 1e-6);
+    p = fmin(p, s->v[i1 + 1].t_s - 1e-6);
+    if (!(p > s->v[i1 - 1].t_s && p < s->v[i1 + 1].t_s) || p == u1)
+        return;
+    s->v[i1].t_s = p;
+    s->first_u = p;
+    double e1 = s->v[i1].energy_j, e2 = s->v[i2].energy_j, rate = (e2 - e1) / (u2 - p);
+    for (size_t i = i1 + 1; i < i2; i++)
+        s->v[i] = (eb__sample){s->v[i].t_s, e1 + rate * (s->v[i].t_s - p), rate, NAN};
+    s->v[i2].power_w = rate;
+    if (!isnan(s->v[i2].span_s))
+        s->v[i2].span_s = u2 - p;
+    if (s->prov_idx == i2 + 1 && s->have_move && s->move_t == u2)
+        s->rate_w = rate;
+}
+
 /* Once the period is known, the start is refined with it. */
 static void rebase(eb__series *s)
 {
@@ -256,9 +300,13 @@ static int stepping_read(eb__series *s, const eb__domain_desc *d, double tb, dou
         eb__tracker_rebase(&s->trk, tb, c);
         return 0;
     }
-    double u, w;
+    double u, w, lo = s->trk.quiet_t;
     if (!eb__tracker_feed(&s->trk, tb, ta, c, &u, &w))
         return 0;
+    if (!s->have_move) {
+        s->first_lo = lo;
+        s->first_hi = ta;
+    }
     if (s->trk.at_read && !isnan(t_sample))
         u = t_sample;                   /* at the read that saw it */
     double dj = counter_delta(s, d, c); /* wraps too, for counters that have a range */
@@ -280,6 +328,8 @@ static int stepping_read(eb__series *s, const eb__domain_desc *d, double tb, dou
      * narrow moves (then again when it locks) */
     if (rc == 0 && !s->rebased &&
         (s->trk.state == EB__TRK_LOCKED || eb__tracker_period(&s->trk) != s->trk.nominal_s)) {
+        if (s->trk.state == EB__TRK_LOCKED)
+            refine_first(s);
         rebase(s);
         s->rebased = s->trk.state == EB__TRK_LOCKED;
     }

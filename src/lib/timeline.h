@@ -54,6 +54,7 @@ typedef struct eb__series {
     double prev_lo;                /* the earliest its energy can have started */
     double base_j;                 /* counter energy before the timeline's start */
     double first_u, first_j;       /* the first move, kept to refine base_j */
+    double first_lo, first_hi;     /* its bracket: the fit places it better once locked */
     int rebased;
     int prev_reliable; /* the last move was placed well enough for a peak */
     double prev_unc_s; /* how far it may be from the truth */

@@ -333,7 +333,10 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
              * one far outside says nothing: only the bracket is known */
             if (fabs(p - at) > reach)
                 unc = 0.5 * w;
-            k->narrow_run = sparse_check(k) && fabs(p - at) <= reach ? k->narrow_run : 0;
+            /* a wide bracket that holds the prediction (a slow read, or a
+             * period the prediction places alone) keeps the run; one that
+             * does not, ends it */
+            k->narrow_run = fabs(p - at) <= reach ? k->narrow_run : 0;
             /* it moved before the read meant to precede it: read earlier;
              * still too late with the widest margin, the fit has drifted off:
              * learn it again */
@@ -377,9 +380,13 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
     k->unc_sum_s += unc;
     if (unc > k->unc_max_s)
         k->unc_max_s = unc;
-    if (k->state != EB__TRK_FALLBACK)
-        learn(k, w <= eb__tracker_narrow(k) ? observed : at, w);
-    else
+    if (k->state != EB__TRK_FALLBACK) {
+        /* the fit learns from observations only: a move placed by the
+         * prediction (locked, wide bracket) is kept out of it, or the fit
+         * would confirm itself */
+        int by_prediction = k->state == EB__TRK_LOCKED && w > eb__tracker_narrow(k);
+        learn(k, by_prediction ? at : observed, by_prediction ? INFINITY : w);
+    } else
         k->last_move_t = at;
     *u = at;
     *width = w;
