@@ -30,6 +30,10 @@ for spec in "steady 1 0.1" "bursty 0.3 0.1"; do
     $b/windows_real "$1" 16 /tmp/c >> "$S" 2>> /tmp/c/windows.log
     wait
 done
+EBENCH_TRACK=off $b/gemm_load --precision bf16 --duty 1 --seconds 12 > /dev/null 2>&1 &
+sleep 1.5
+WR_NOREF=1 $b/windows_real noref 9 /tmp/c > /dev/null 2>> /tmp/c/windows.log
+wait
 cat /tmp/c/windows.log >> "$S"
 $b/eb_overhead real >> "$S" 2>&1
 for i in 10 100; do
