@@ -48,9 +48,13 @@ static unsigned long long value_at(const counter *c, double t)
     return (unsigned long long)(k + 1);
 }
 
+static double slow_tail; /* see drive() */
+
 typedef struct run {
     size_t moves, narrow, reads, bad_place;
     double worst_err; /* |placed - true| over moves, s */
+    double sum_err;   /* and their sum */
+    size_t n_err;
 } run;
 
 /* Reads where the tracker asks and every `tick` seconds, for `seconds`; a
@@ -66,7 +70,10 @@ static run drive(eb__tracker *k, const counter *c, double tick, double seconds, 
     eb__tracker_init(k, 0.1);
     k->tick_s = tick;
     while (now < seconds) {
-        double tb = now, ta = now + lat, at = tb + lat * unit(&rng);
+        /* slow_tail: that share of reads takes 5 times as long (a driver
+         * whose reads queue behind others', as an H200's under load) */
+        double l = slow_tail > 0 && unit(&rng) < slow_tail ? 5 * lat : lat;
+        double tb = now, ta = now + l, at = tb + l * unit(&rng);
         unsigned long long v = value_at(c, at), before = k->value;
         double u, w;
         r.reads++;
@@ -80,6 +87,10 @@ static run drive(eb__tracker *k, const counter *c, double tick, double seconds, 
             double err = fabs(u - truth);
             if (v == before + 1 && err > r.worst_err)
                 r.worst_err = err;
+            if (v == before + 1) {
+                r.sum_err += err;
+                r.n_err++;
+            }
             if (getenv("TRK_DEBUG") && v == before + 1 && err > 0.0025)
                 printf("t %.4f placed %.5f truth %.5f w %.2f ms state %s P %.5f\n", tb, u, truth,
                        w * 1e3, eb__tracker_state_name(k->state), k->period_s);
@@ -95,9 +106,9 @@ static run drive(eb__tracker *k, const counter *c, double tick, double seconds, 
                 r.bad_place++;
                 if (getenv("TRK_DEBUG"))
                     printf(
-                        "BAD t %.4f err %.3f ms unc %.3f w %.2f resid %.3f boost %.3f sparse %d\n",
+                        "BAD t %.4f err %.3f ms unc %.3f w %.2f resid %.3f boost %.3f sparse %d band %.3f P %.5f\n",
                         tb, err * 1e3, k->last_unc_s * 1e3, w * 1e3, k->resid_s * 1e3,
-                        k->boost_s * 1e3, eb__tracker_sparse(k));
+                        k->boost_s * 1e3, eb__tracker_sparse(k), k->band_s * 1e3, k->period_s);
             }
         }
         double want = eb__tracker_next(k);
@@ -158,6 +169,74 @@ static void test_locks_and_brackets(void **state)
         }
 }
 
+/* Reads as slow as an H200's (2.2-4 ms, a quarter of them 5 times longer):
+ * no bracket is narrow enough for the usual fit, so the tracker locks on the
+ * line all brackets hold (the band fit). Every placement within what it
+ * states, the period right, and after the lock about one read per period
+ * besides the ticks' (sparse). */
+static void test_slow_reads(void **state)
+{
+    (void)state;
+    static const double periods[] = {0.1000, 0.1037, 0.0503, 0.2513};
+    /* an H200 at rest: 2.2-3.8 ms median; longer base reads (8 ms with 40 ms
+     * tails, a busy GPU with readers queued) can still mis-number moves in
+     * the acquisition: docs/METHODOLOGY.md */
+    static const double lats[] = {0.0025, 0.004};
+    /* the share of reads 5 times slower: a quarter, or most (an H200 busy
+     * with bursts: brackets of 20-60 ms, none narrow, the band fit's case) */
+    static const double tails[] = {0.25, 0.6};
+    unsigned long long seed = 777;
+    for (size_t p = 0; p < sizeof periods / sizeof *periods; p++)
+        for (size_t l = 0; l < sizeof lats / sizeof *lats; l++)
+            for (int rep = 0; rep < 4; rep++) {
+                counter c = {.period = periods[p], .stop_at = INFINITY, .seed = seed++};
+                unsigned long long s = c.seed;
+                c.phase = c.period * unit(&s);
+                c.jitter = 0.0003 * unit(&s);
+                eb__tracker k;
+                /* most reads slow only at the 2.5 ms base: 4 ms with 60% of
+                 * reads at 20 ms keeps relocking (docs/METHODOLOGY.md) */
+                slow_tail = lats[l] < 0.003 ? tails[rep % 2] : tails[0];
+                /* reads that take more than 8% of a period on average are
+                 * beyond what the tracker is tested for (an H200's 100 ms
+                 * counter read in 2.2-3.8 ms: 2-4%; docs/METHODOLOGY.md) */
+                if (lats[l] * (1 + 4 * slow_tail) > 0.08 * periods[p])
+                    continue;
+                if (getenv("TRK_DEBUG"))
+                    printf("CASE period %.4f lat %.4f seed %llu\n", c.period, lats[l], c.seed);
+                double seconds = fmax(8.0, 60 * c.period);
+                run r = drive(&k, &c, 0.1, seconds, lats[l], INFINITY, 0);
+                double slow_tail_used = slow_tail;
+                slow_tail = 0;
+                if (k.state != EB__TRK_LOCKED)
+                    fail_msg("period %.4f s, reads %.1f ms: state %s (%s)", c.period,
+                             lats[l] * 1e3, eb__tracker_state_name(k.state), k.why);
+                if (fabs(k.period_s / c.period - 1) > 0.002)
+                    fail_msg("period %.4f s, reads %.1f ms: fitted %.6f", c.period, lats[l] * 1e3,
+                             k.period_s);
+                if (r.bad_place > 0)
+                    fail_msg("period %.4f s, reads %.1f ms: %zu of %zu moves further than stated",
+                             c.period, lats[l] * 1e3, r.bad_place, r.moves);
+                /* on average within half a mean read and 1 ms: the fit does
+                 * better than the brackets; a move a slow read brackets alone
+                 * can be further off, by no more than it states (above) */
+                double mean_err = r.sum_err / (double)r.n_err;
+                double mean_read = lats[l] * (1 + 4 * slow_tail_used);
+                if (mean_err > 0.5 * mean_read + 0.001)
+                    fail_msg("period %.4f s, reads %.1f ms: moves placed %.2f ms off on average",
+                             c.period, lats[l] * 1e3, mean_err * 1e3);
+                double per_period = (double)r.reads / (seconds / c.period);
+                if (per_period > c.period / 0.1 + 10)
+                    fail_msg("period %.4f s, reads %.1f ms: %.1f reads per period", c.period,
+                             lats[l] * 1e3, per_period);
+                print_message("period %.4f s, reads %.1f ms (%.0f%% x5): band %.2f ms, %.1f reads per "
+                              "period, placement mean %.2f ms worst %.2f ms, %s\n",
+                              c.period, lats[l] * 1e3, 100 * slow_tail_used, k.band_s * 1e3,
+                              per_period, mean_err * 1e3, r.worst_err * 1e3,
+                              eb__tracker_sparse(&k) ? "sparse" : "dense");
+            }
+}
+
 /* A stalled reader misses moves: they are counted, and the lock comes back. */
 static void test_stall_relocks(void **state)
 {
@@ -214,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_locks_and_brackets),
         cmocka_unit_test(test_stall_relocks),
+        cmocka_unit_test(test_slow_reads),
         cmocka_unit_test(test_fallbacks),
         cmocka_unit_test(test_quiet),
     };

@@ -1,6 +1,7 @@
 /* tracker.c - see tracker.h. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tracker.h"
@@ -57,7 +58,7 @@ double eb__tracker_period(const eb__tracker *k)
     return d > 0 ? d : k->nominal_s;
 }
 
-static void push_move(eb__tracker *k, double u, double w, long idx)
+static void push_move(eb__tracker *k, double u, double w, long idx, double lo, double hi)
 {
     size_t at = k->mv_n < EB__TRK_RING ? k->mv_n++ : k->mv_head;
     if (k->mv_n == EB__TRK_RING && at == k->mv_head)
@@ -65,6 +66,63 @@ static void push_move(eb__tracker *k, double u, double w, long idx)
     k->mv_t[at] = u;
     k->mv_w[at] = w;
     k->mv_k[at] = idx;
+    k->mv_lo[at] = lo;
+    k->mv_hi[at] = hi;
+}
+
+/* The band fit: the strictly periodic line u_k = phase + k x period that
+ * every recent bracket [lo, hi] holds. For each period on a grid over
+ * p0 x (1 +- span) the phases allowed by all brackets form an interval; the
+ * widest wins, then the grid is refined around it. Returns the band's width
+ * (negative: no line holds them all) and the line through its middle. */
+static double band_fit(const eb__tracker *k, double p0, double span, double since, double *period,
+                       double *phase, double *spread)
+{
+    double best = -INFINITY, best_p = p0, best_c = 0, next_lo = INFINITY, next_hi = -INFINITY;
+    long k0 = k->last_k;
+    for (int pass = 0; pass < 2; pass++) {
+        double centre = pass ? best_p : p0, half = pass ? 2 * span * p0 / 200 : span * p0;
+        for (int j = 0; j <= 200; j++) {
+            double p = centre + half * (j / 100.0 - 1);
+            double a = -INFINITY, b = INFINITY;
+            size_t used = 0;
+            for (size_t i = 0; i < k->mv_n; i++) {
+                size_t s = slot(k, i);
+                if (k->mv_t[s] < since || !isfinite(k->mv_lo[s]))
+                    continue;
+                double kk = (double)(k->mv_k[s] - k0);
+                a = fmax(a, k->mv_lo[s] - p * kk);
+                b = fmin(b, k->mv_hi[s] - p * kk);
+                used++;
+            }
+            if (used >= 2 && b - a > best) {
+                best = b - a;
+                best_p = p;
+                best_c = 0.5 * (a + b);
+            }
+            /* where every line the brackets allow puts the next move */
+            if (used >= 2 && b >= a) {
+                next_lo = fmin(next_lo, a + p);
+                next_hi = fmax(next_hi, b + p);
+            }
+        }
+    }
+    *period = best_p;
+    *phase = best_c - best_p * (double)k0;
+    *spread = next_hi - next_lo;
+    return best;
+}
+
+/* Takes the band fit's line; how far apart the lines the brackets allow put
+ * the next move stands for the fit's scatter. */
+static void use_band(eb__tracker *k, double band, double spread, double period, double phase)
+{
+    k->period_s = period;
+    k->phase_s = phase;
+    k->band_s = band;
+    k->resid_s = fmax(band, spread) / sqrt(12.0);
+    k->pred_sd_s = k->resid_s;
+    k->jit_s = 0; /* every bracket held one line: no jitter beyond the band */
 }
 
 static void start_acquire(eb__tracker *k, double t)
@@ -99,10 +157,20 @@ static void fit(eb__tracker *k)
     for (size_t i = 0; i < k->mv_n; i++)
         narrow += k->mv_w[slot(k, i)] <= eb__tracker_narrow(k);
     double sk = 0, su = 0, n = 0;
-    double limit = narrow >= 4 ? eb__tracker_narrow(k)
-                               : fmax(eb__tracker_narrow(k), 0.1 * eb__tracker_period(k));
     /* the last 10 s (at least 8 periods): a drifting period is followed */
     double since = k->last_move_t - fmax(10.0, 8 * eb__tracker_period(k));
+    if (narrow < 4 && k->mv_n >= 8) {
+        /* slow reads: the line every bracket holds, near the period known */
+        double period, phase, spread;
+        double band = band_fit(k, eb__tracker_period(k), 0.01, since, &period, &phase, &spread);
+        if (band > 0 && spread <= 0.25 * period) {
+            use_band(k, band, spread, period, phase);
+            return;
+        }
+    }
+    k->band_s = 0;
+    double limit = narrow >= 4 ? eb__tracker_narrow(k)
+                               : fmax(eb__tracker_narrow(k), 0.1 * eb__tracker_period(k));
     long k0 = k->last_k;
     for (size_t i = 0; i < k->mv_n; i++) {
         size_t s = slot(k, i);
@@ -159,6 +227,12 @@ static double predicted(const eb__tracker *k, long idx)
     return k->phase_s + k->period_s * (double)idx;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* The acquisition's moves came from fast reads, so none was missed: their
  * spacing is the period if it is regular. */
 static void try_lock(eb__tracker *k)
@@ -176,8 +250,25 @@ static void try_lock(eb__tracker *k)
     double wmax = 0;
     for (size_t i = k->mv_n - 4; i < k->mv_n; i++)
         wmax = fmax(wmax, k->mv_w[slot(k, i)]);
-    if (wmax > fmax(0.15 * med, fmax(2.5 * EB__TRK_FAST_S, eb__tracker_narrow(k))))
-        return; /* too wide to judge (a read came late): the next moves will tell */
+    if (wmax > fmax(0.15 * med, fmax(2.5 * EB__TRK_FAST_S, eb__tracker_narrow(k)))) {
+        /* too wide to judge by three spacings (slow reads): once eight moves
+         * are in, the line all their brackets hold, if one does and it pins
+         * the moves to a quarter period */
+        double d8[EB__TRK_RING], period, phase, spread;
+        if (k->mv_n < 8)
+            return;
+        for (size_t i = 0; i < n; i++)
+            d8[i] = d[i];
+        qsort(d8, n, sizeof *d8, cmp_double);
+        double p0 = d8[n / 2];
+        double band = band_fit(k, p0, 0.05, -INFINITY, &period, &phase, &spread);
+        if (!(band > 0 && spread <= 0.25 * period && period >= EB__TRK_MIN_PERIOD_S &&
+              period <= EB__TRK_MAX_PERIOD_S))
+            return;
+        use_band(k, band, spread, period, phase);
+        k->state = EB__TRK_LOCKED;
+        return;
+    }
     double tol = 0.2 * med + wmax;
     int regular = fabs(a - med) <= tol && fabs(b - med) <= tol && fabs(c - med) <= tol;
     if (regular && med < EB__TRK_MIN_PERIOD_S) {
@@ -220,7 +311,7 @@ static double margin(const eb__tracker *k)
 }
 
 /* A move placed at u: numbers it and refits. */
-static void learn(eb__tracker *k, double u, double w)
+static void learn(eb__tracker *k, double u, double w, double lo, double hi)
 {
     long idx = 0;
     if (isfinite(k->last_move_t)) {
@@ -247,7 +338,10 @@ static void learn(eb__tracker *k, double u, double w)
     }
     k->last_move_t = u;
     k->last_k = idx;
-    push_move(k, u, w, idx);
+    /* the ring keeps observations: a move placed by the prediction (w
+     * infinite) would crowd them out in sparse mode */
+    if (isfinite(w))
+        push_move(k, u, w, idx, lo, hi);
     if (k->state == EB__TRK_ACQUIRE)
         try_lock(k);
     else if (k->state == EB__TRK_LOCKED)
@@ -269,12 +363,14 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
         k->started = 1;
         k->value = value;
         k->quiet_t = tb;
+        k->quiet_end = ta;
         k->last_read_t = ta;
         k->acquire_since = tb;
         return 0;
     }
     if (value == k->value) {
         k->quiet_t = tb;
+        k->quiet_end = ta;
         k->last_read_t = ta;
         if (k->state == EB__TRK_LOCKED &&
             ta > predicted(k, k->last_k + 1) + 0.5 * k->period_s) { /* lock lost */
@@ -294,9 +390,14 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
         }
         return 0;
     }
-    double lo = k->quiet_t, hi = ta, w = hi - lo, at = 0.5 * (lo + hi);
-    double observed = at; /* what the fit learns from: never the prediction itself */
-    double unc = 0.5 * w; /* how far the placed move may be from the truth */
+    /* Each read saw the counter somewhere inside it: the move lies between
+     * the two reads' sample instants, whose best guesses are the reads'
+     * middles. Between those middles, not in the middle of the bracket: a
+     * slow read on one side would pull that toward it. */
+    double lo = k->quiet_t, hi = ta, w = hi - lo;
+    double at = 0.25 * (lo + k->quiet_end + tb + ta);
+    double observed = at;                 /* what the fit learns from: never the prediction */
+    double unc = fmax(at - lo, hi - at); /* how far the placed move may be from the truth */
     k->at_read = 0;
     if (k->state == EB__TRK_FALLBACK ||
         (k->state != EB__TRK_LOCKED && w > 0.5 * eb__tracker_period(k))) {
@@ -318,6 +419,15 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
             if (n < (double)(idx - k->last_k) - 0.5)
                 idx--;
         }
+        /* the bracket holds more than one predicted move (reads a period
+         * apart, a read landing on a move): which it saw, only the counter's
+         * change can tell */
+        if (idx > k->last_k + 1 && k->per_move > 0 &&
+            predicted(k, k->last_k + 1) >= lo - 3 * k->resid_s - 5e-4) {
+            long n = lround((double)(value - k->value) / k->per_move);
+            if (k->last_k + (n < 1 ? 1 : n) < idx)
+                idx = k->last_k + (n < 1 ? 1 : n);
+        }
         double p = predicted(k, idx), m = 3 * k->resid_s + 5e-4;
         /* a bracket that does not hold the prediction: it no longer holds */
         k->wide_run = p >= lo - m && p <= hi + m ? 0 : k->wide_run + 1;
@@ -326,21 +436,42 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
             /* the fit's scatter, no less than a 1 ms bracket's own (its
              * middle is uniform within +-0.5 ms: 0.29 ms rms) */
             double sigma = fmax(k->resid_s, EB__TRK_FAST_S / sqrt(12.0));
-            double reach = 3 * sigma + k->boost_s + EB__TRK_FAST_S / 2;
-            unc = fmin(0.5 * w, reach);
+            /* a young lock (under 8 narrow moves) learnt from slow reads'
+             * wide brackets knows little of its fit yet: as wide as its
+             * margin (below) */
+            if (k->narrow_since_lock < 8 && eb__tracker_narrow(k) > EB__TRK_NARROW_S)
+                sigma = fmax(sigma, 0.05 * k->period_s / 3);
+            /* slow reads of varying length make brackets lopsided, so the
+             * middles the fit learns from can lean: half of what slow
+             * reads add to a narrow bracket (nothing where reads are fast) */
+            double lean = 0.5 * fmax(0, eb__tracker_narrow(k) - EB__TRK_NARROW_S);
+            double reach = 3 * sigma + k->boost_s + EB__TRK_FAST_S / 2 + lean;
+            /* inside the bracket, the move is no further than its far end */
+            unc = fmin(fmax(at - lo, hi - at), reach);
             /* a prediction just outside the bracket still bounds the move
              * (it is within reach of the prediction and inside the bracket);
-             * one far outside says nothing: only the bracket is known */
-            if (fabs(p - at) > reach)
+             * one far outside says nothing: only the bracket is known, and
+             * its middle is the best guess */
+            int far = fabs(p - at) > reach;
+            if (far) {
+                at = 0.5 * (lo + hi);
                 unc = 0.5 * w;
+            }
             /* a wide bracket that holds the prediction (a slow read, or a
              * period the prediction places alone) keeps the run; one that
              * does not, ends it */
-            k->narrow_run = fabs(p - at) <= reach ? k->narrow_run : 0;
-            /* it moved before the read meant to precede it: read earlier;
-             * still too late with the widest margin, the fit has drifted off:
-             * learn it again */
-            if (!sparse_check(k) && p > hi - 1e-4) {
+            k->narrow_run = far ? 0 : k->narrow_run;
+            if (k->band_s > 0 && p >= lo && p <= hi) {
+                /* fitted by the band (no read is fast enough for a narrow
+                 * bracket): a bracket holding the prediction is as good as
+                 * it gets. It does not count toward sparse mode: the band
+                 * needs a bracket around every move to stay narrow */
+                k->early_run = 0;
+                k->boost_s *= 0.7;
+            } else if (!sparse_check(k) && p > hi - 1e-4) {
+                /* it moved before the read meant to precede it: read earlier;
+                 * still too late with the widest margin, the fit has drifted
+                 * off: learn it again */
                 k->boost_s = fmin(2 * fmax(k->boost_s, MARGIN_MIN_S), 0.25 * k->period_s);
                 if (++k->early_run >= 3 && k->boost_s >= 0.25 * k->period_s)
                     k->wide_run = 3; /* even the widest margin came too late */
@@ -371,6 +502,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
     }
     k->value = value;
     k->quiet_t = tb;
+    k->quiet_end = ta;
     k->last_read_t = ta;
     k->moves++;
     k->width_sum_s += w;
@@ -385,7 +517,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
          * prediction (locked, wide bracket) is kept out of it, or the fit
          * would confirm itself */
         int by_prediction = k->state == EB__TRK_LOCKED && w > eb__tracker_narrow(k);
-        learn(k, by_prediction ? at : observed, by_prediction ? INFINITY : w);
+        learn(k, by_prediction ? at : observed, by_prediction ? INFINITY : w, lo, hi);
     } else
         k->last_move_t = at;
     *u = at;
@@ -397,6 +529,7 @@ void eb__tracker_rebase(eb__tracker *k, double tb, unsigned long long value)
 {
     k->value = value;
     k->quiet_t = tb;
+    k->quiet_end = tb;
 }
 
 double eb__tracker_latest_move(const eb__tracker *k, double t)
@@ -415,7 +548,7 @@ int eb__tracker_can_skip(const eb__tracker *k, double t)
     /* a young lock's predictions are not trusted with it: the samples go on
      * bracketing every move until the fit is steady (sparse) */
     return eb__tracker_sparse(k) && t - k->last_read_t < 0.9 * k->period_s &&
-           t < predicted(k, k->last_k + 1) - margin(k);
+           t < predicted(k, k->last_k + 1) - margin(k) - k->read_s;
 }
 
 int eb__tracker_sparse(const eb__tracker *k)
@@ -423,6 +556,7 @@ int eb__tracker_sparse(const eb__tracker *k)
     /* long periods cost few reads anyway; there a drifting period would
      * outrun a fit refreshed every 8 periods */
     return k->state == EB__TRK_LOCKED && k->narrow_run >= 6 && k->jit_s <= EB__TRK_SPARSE_MAX_S &&
+           k->pred_sd_s <= EB__TRK_SPARSE_MAX_S &&
            k->boost_s <= 0.1 * MARGIN_MIN_S && k->period_s <= 0.25;
 }
 
@@ -448,7 +582,9 @@ double eb__tracker_next(const eb__tracker *k)
             /* no move by then: the prediction is late, read on until it shows */
             return k->last_read_t < post ? post : k->last_read_t + EB__TRK_FAST_S;
         }
-        double pre = next - margin(k);
+        /* a read sees the counter somewhere inside it: a slow one starts
+         * its length earlier */
+        double pre = next - margin(k) - k->read_s;
         return k->last_read_t < pre ? pre : k->last_read_t + EB__TRK_FAST_S;
     }
     default:

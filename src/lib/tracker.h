@@ -16,6 +16,11 @@
  *   - a prediction missed by more than half a period: lock lost, acquire
  *     again; no move for EB__TRK_QUIET_PERIODS periods: stop fast reads until
  *     a regular read sees one;
+ *   - reads too slow for any narrow bracket (an H200's counter read takes
+ *     2-28 ms, longer while the GPU is busy): the line u_k = phase + k x
+ *     period that every recent bracket holds, however wide each is (the
+ *     band fit); a counter as regular as the H200's (160 brackets of 20-60
+ *     ms held one line to 4-6 ms) is locked that way;
  *   - no acceptable period: fallback, moves are placed at the reads that see
  *     them (edges uncertain by one period), and no extra reads are made.
  * Each move is placed at the middle of its bracket; a wide bracket (a read
@@ -56,11 +61,13 @@ typedef struct eb__tracker {
     int started;
     unsigned long long value; /* the counter at the last read */
     double quiet_t;           /* start of the last read that showed `value` before a move */
+    double quiet_end;         /* and its end */
     double last_read_t;       /* end of the last read */
     double nominal_s;         /* the backend's stated period (a prior only) */
     /* recent placed moves, oldest first once full (ring) */
     double mv_t[EB__TRK_RING];
     double mv_w[EB__TRK_RING];
+    double mv_lo[EB__TRK_RING], mv_hi[EB__TRK_RING]; /* the brackets themselves */
     long mv_k[EB__TRK_RING];
     size_t mv_n, mv_head;
     double last_move_t; /* the newest placed move; NaN before the first */
@@ -85,6 +92,8 @@ typedef struct eb__tracker {
     double jit_s;                /* the moves' own scatter around the fit, bracket widths
                                     taken out (resid_s includes them) */
     double pred_sd_s;            /* how far a predicted move may be: jitter and fit error */
+    double band_s;               /* fitted by the brackets' band (slow reads: no narrow
+                                    bracket to fit by): the band's width; 0 otherwise */
     char why[160];               /* why it fell back; "" otherwise */
 } eb__tracker;
 
