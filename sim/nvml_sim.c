@@ -109,14 +109,31 @@ static double util_tflops(const gpu *g, double util)
 }
 
 /* The live utilization events as (sim time, util) segments. */
+/* The shared segment, mapped once whichever thread gets there first (reads
+ * of several GPUs overlap now that a counter read takes milliseconds). */
+static ebsim_shm *shm_get(int create)
+{
+    ebsim_shm *m = __atomic_load_n(&S.shm, __ATOMIC_ACQUIRE);
+    if (m)
+        return m;
+    m = ebsim_shm_map(S.config, create);
+    if (!m)
+        return NULL;
+    ebsim_shm *none = NULL;
+    if (!__atomic_compare_exchange_n(&S.shm, &none, m, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        munmap(m, sizeof *m); /* another thread mapped it first */
+        return none;
+    }
+    return m;
+}
+
 static unsigned live_events(const gpu *g, const ebsim_event **ev)
 {
-    if (!S.shm)
-        S.shm = ebsim_shm_map(S.config, 0);
-    if (!S.shm)
+    ebsim_shm *m = shm_get(0);
+    if (!m)
         return 0;
-    *ev = S.shm->gpu[g->handle.index].ev;
-    return __atomic_load_n(&S.shm->gpu[g->handle.index].n, __ATOMIC_ACQUIRE);
+    *ev = m->gpu[g->handle.index].ev;
+    return __atomic_load_n(&m->gpu[g->handle.index].n, __ATOMIC_ACQUIRE);
 }
 
 /* Integral over [0, t] of power (what = 0) or of TFLOPS (what = 1). */
@@ -269,9 +286,7 @@ API int ebsim_set_utilization_at(unsigned gpu_i, double t_s, double util)
 {
     if (!S.inited || gpu_i >= S.n || !(util >= 0 && util <= 1))
         return -1;
-    if (!S.shm)
-        S.shm = ebsim_shm_map(S.config, 1);
-    if (!S.shm)
+    if (!shm_get(1))
         return -1;
     uint32_t n = __atomic_load_n(&S.shm->gpu[gpu_i].n, __ATOMIC_ACQUIRE);
     if (n >= EBSIM_SHM_EVENTS)

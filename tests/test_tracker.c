@@ -105,10 +105,10 @@ static run drive(eb__tracker *k, const counter *c, double tick, double seconds, 
             if (v == before + 1 && k->state != EB__TRK_FALLBACK && err > k->last_unc_s + 1e-4) {
                 r.bad_place++;
                 if (getenv("TRK_DEBUG"))
-                    printf(
-                        "BAD t %.4f err %.3f ms unc %.3f w %.2f resid %.3f boost %.3f sparse %d band %.3f P %.5f\n",
-                        tb, err * 1e3, k->last_unc_s * 1e3, w * 1e3, k->resid_s * 1e3,
-                        k->boost_s * 1e3, eb__tracker_sparse(k), k->band_s * 1e3, k->period_s);
+                    printf("BAD t %.4f err %.3f ms unc %.3f w %.2f resid %.3f boost %.3f sparse %d "
+                           "band %.3f P %.5f\n",
+                           tb, err * 1e3, k->last_unc_s * 1e3, w * 1e3, k->resid_s * 1e3,
+                           k->boost_s * 1e3, eb__tracker_sparse(k), k->band_s * 1e3, k->period_s);
             }
         }
         double want = eb__tracker_next(k);
@@ -188,7 +188,7 @@ static void test_slow_reads(void **state)
     unsigned long long seed = 777;
     for (size_t p = 0; p < sizeof periods / sizeof *periods; p++)
         for (size_t l = 0; l < sizeof lats / sizeof *lats; l++)
-            for (int rep = 0; rep < 4; rep++) {
+            for (int rep = 0; rep < 6; rep++) {
                 counter c = {.period = periods[p], .stop_at = INFINITY, .seed = seed++};
                 unsigned long long s = c.seed;
                 c.phase = c.period * unit(&s);
@@ -197,26 +197,32 @@ static void test_slow_reads(void **state)
                 /* most reads slow only at the 2.5 ms base: 4 ms with 60% of
                  * reads at 20 ms keeps relocking (docs/METHODOLOGY.md) */
                 slow_tail = lats[l] < 0.003 ? tails[rep % 2] : tails[0];
-                /* reads that take more than 8% of a period on average are
+                /* reads that take more than 10% of a period on average are
                  * beyond what the tracker is tested for (an H200's 100 ms
                  * counter read in 2.2-3.8 ms: 2-4%; docs/METHODOLOGY.md) */
-                if (lats[l] * (1 + 4 * slow_tail) > 0.08 * periods[p])
+                if (lats[l] * (1 + 4 * slow_tail) > 0.10 * periods[p])
                     continue;
                 if (getenv("TRK_DEBUG"))
                     printf("CASE period %.4f lat %.4f seed %llu\n", c.period, lats[l], c.seed);
-                double seconds = fmax(8.0, 60 * c.period);
+                double seconds = fmax(60.0, 240 * c.period);
                 run r = drive(&k, &c, 0.1, seconds, lats[l], INFINITY, 0);
                 double slow_tail_used = slow_tail;
                 slow_tail = 0;
                 if (k.state != EB__TRK_LOCKED)
-                    fail_msg("period %.4f s, reads %.1f ms: state %s (%s)", c.period,
-                             lats[l] * 1e3, eb__tracker_state_name(k.state), k.why);
+                    fail_msg("period %.4f s, reads %.1f ms: state %s (%s)", c.period, lats[l] * 1e3,
+                             eb__tracker_state_name(k.state), k.why);
                 if (fabs(k.period_s / c.period - 1) > 0.002)
                     fail_msg("period %.4f s, reads %.1f ms: fitted %.6f", c.period, lats[l] * 1e3,
                              k.period_s);
                 if (r.bad_place > 0)
                     fail_msg("period %.4f s, reads %.1f ms: %zu of %zu moves further than stated",
                              c.period, lats[l] * 1e3, r.bad_place, r.moves);
+                /* with most reads slow no bracket is narrow: the band fit must
+                 * have done the fitting */
+                if (slow_tail_used > 0.5 && k.band_fits == 0)
+                    fail_msg(
+                        "period %.4f s, reads %.1f ms, %.0f%% slow: the band fit was never used",
+                        c.period, lats[l] * 1e3, 100 * slow_tail_used);
                 /* on average within half a mean read and 1 ms: the fit does
                  * better than the brackets; a move a slow read brackets alone
                  * can be further off, by no more than it states (above) */
@@ -229,11 +235,11 @@ static void test_slow_reads(void **state)
                 if (per_period > c.period / 0.1 + 10)
                     fail_msg("period %.4f s, reads %.1f ms: %.1f reads per period", c.period,
                              lats[l] * 1e3, per_period);
-                print_message("period %.4f s, reads %.1f ms (%.0f%% x5): band %.2f ms, %.1f reads per "
-                              "period, placement mean %.2f ms worst %.2f ms, %s\n",
-                              c.period, lats[l] * 1e3, 100 * slow_tail_used, k.band_s * 1e3,
-                              per_period, mean_err * 1e3, r.worst_err * 1e3,
-                              eb__tracker_sparse(&k) ? "sparse" : "dense");
+                print_message(
+                    "period %.4f s, reads %.1f ms (%.0f%% x5): band %.2f ms, %.1f reads per "
+                    "period, placement mean %.2f ms worst %.2f ms, %s\n",
+                    c.period, lats[l] * 1e3, 100 * slow_tail_used, k.band_s * 1e3, per_period,
+                    mean_err * 1e3, r.worst_err * 1e3, eb__tracker_sparse(&k) ? "sparse" : "dense");
             }
 }
 

@@ -341,10 +341,22 @@ EB_EXPORT int eb_stop(eb_bench *b)
     eb__sampler_stop(b);
     pthread_mutex_lock(&b->lock);
     if (!b->stopped && !b->stopping) {
-        b->t_stop = eb__tick_locked(b);
-        b->stopping = 1; /* windows closed meanwhile end at t_stop */
+        /* stopping first: the tick below may unlock during a slow read, and
+         * windows begun or closed meanwhile must end at t_stop, a second
+         * eb_stop must not tick again */
+        b->t_stop = eb__clock_now(b);
+        b->stopping = 1;
+        eb__tick_at_locked(b, b->t_stop);
         settle_locked(b);
+        eb__reads_drain_locked(b); /* nothing reads after the stop */
         b->stopped = 1;
+    } else {
+        while (!b->stopped) { /* another thread is stopping it: wait for it */
+            pthread_mutex_unlock(&b->lock);
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+            pthread_mutex_lock(&b->lock);
+        }
     }
     pthread_mutex_unlock(&b->lock);
     return EB_OK;
@@ -495,12 +507,7 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
 /* A sample at a window's boundary, unless sampling has stopped. */
 static double boundary_locked(eb_bench *b)
 {
-    if (b->stopped || b->stopping)
-        return b->t_stop;
-    b->at_edge = 1;
-    double t = eb__tick_locked(b);
-    b->at_edge = 0;
-    return t;
+    return b->stopped || b->stopping ? b->t_stop : eb__tick_edge_locked(b);
 }
 
 EB_EXPORT int eb_begin(eb_bench *b, const char *name)

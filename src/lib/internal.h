@@ -71,7 +71,6 @@ struct eb_bench {
     int stop_requested;
     int stopped;                /* eb_stop() was called: no more samples */
     int stopping;               /* eb_stop() is settling: boundaries are t_stop */
-    int at_edge;                /* the tick in progress marks a window edge (eb_begin/eb_end) */
     double t_stop;              /* when: the end of the timeline's report */
     double t0_abs;              /* clock value at eb_open */
     struct timespec start_wall; /* CLOCK_REALTIME at eb_open */
@@ -100,6 +99,11 @@ double eb__clock_now(eb_bench *b);
  * holds the lock. */
 double eb__tick_locked(eb_bench *b);
 double eb__tick_at_locked(eb_bench *b, double t);
+/* A tick at a window edge (eb_begin/eb_end): a locked stepping counter is not
+ * read there (its sample is on the line between its placed moves). */
+double eb__tick_edge_locked(eb_bench *b);
+/* Waits (unlocking meanwhile) until no domain's read is in flight. */
+void eb__reads_drain_locked(eb_bench *b);
 /* Stepping counters' trackers: when the next read is wanted (INFINITY: none),
  * and the reads due by now; caller holds the lock. */
 double eb__track_next_locked(eb_bench *b);

@@ -41,7 +41,7 @@ void eb__counter_notes(eb_bench *b, eb__domain *d)
     }
 }
 
-static void read_domain(eb_bench *b, eb__domain *d, double t)
+static void read_domain(eb_bench *b, eb__domain *d, double t, int edge)
 {
     eb__reading r = {0, NAN, {NAN, NAN, NAN, NAN, NAN, NAN}};
     char why[EB__TEXT_LEN] = "";
@@ -58,8 +58,8 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
      * energy at t comes from the moves either side, as for any instant. */
     /* At a window edge, a locked tracker's own reads around each move are
      * enough: the edge is placed between them at no cost to the caller. */
-    int skip = b->at_edge ? d->series.trk.state == EB__TRK_LOCKED
-                          : eb__tracker_can_skip(&d->series.trk, t);
+    int skip =
+        edge ? d->series.trk.state == EB__TRK_LOCKED : eb__tracker_can_skip(&d->series.trk, t);
     /* another thread's read of it is in flight: this tick leaves it out */
     if (timed && d->series.n > 0 && (d->reading || (!d->series.stuck && skip))) {
         d->skipped_reads++;
@@ -79,6 +79,8 @@ static void read_domain(eb_bench *b, eb__domain *d, double t)
     if (timed) {
         pthread_mutex_lock(&b->lock);
         d->reading = 0;
+        if (b->stopped) /* the bench stopped meanwhile: nothing is added after it */
+            return;
         /* an edge placed meanwhile put an estimate after t: this read joins it */
         if (d->series.n > 0 && t < d->series.v[d->series.n - 1].t_s)
             t = d->series.v[d->series.n - 1].t_s;
@@ -140,6 +142,8 @@ void eb__track_domain_locked(eb_bench *b, eb__domain *d)
     int rc = ops->read_counter(b->src[d->source].priv, d->local, &c);
     pthread_mutex_lock(&b->lock);
     d->reading = 0;
+    if (b->stopped)
+        return;
     double ta = eb__clock_now(b);
     if (rc < 0) {
         /* a failing read is not retried at once: 5 ms later, and after 100
@@ -187,14 +191,48 @@ double eb__tick_locked(eb_bench *b)
     return eb__tick_at_locked(b, eb__clock_now(b));
 }
 
-double eb__tick_at_locked(eb_bench *b, double t)
+/* Every domain at t: those read at once first, all under this one hold of
+ * the lock (a stepping counter's read unlocks, and other threads' ticks
+ * meanwhile would put later samples before theirs), then the stepping
+ * counters. */
+static double tick(eb_bench *b, double t, int edge)
 {
     if (b->stopped)
         return t;
-    for (size_t i = 0; i < b->n_dom; i++)
-        read_domain(b, &b->dom[i], t);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < b->n_dom; i++) {
+            eb__domain *d = &b->dom[i];
+            int slow = d->desc.counter_holds && !b->cfg.manual;
+            if (slow == pass)
+                read_domain(b, d, t, edge);
+        }
     b->ticks++;
     return t;
+}
+
+double eb__tick_at_locked(eb_bench *b, double t)
+{
+    return tick(b, t, 0);
+}
+
+double eb__tick_edge_locked(eb_bench *b)
+{
+    return tick(b, eb__clock_now(b), 1);
+}
+
+void eb__reads_drain_locked(eb_bench *b)
+{
+    for (;;) {
+        int busy = 0;
+        for (size_t i = 0; i < b->n_dom; i++)
+            busy |= b->dom[i].reading;
+        if (!busy)
+            return;
+        pthread_mutex_unlock(&b->lock);
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+        pthread_mutex_lock(&b->lock);
+    }
 }
 
 EB_EXPORT int eb_tick(eb_bench *b)

@@ -165,6 +165,7 @@ static void refine_first(eb__series *s)
     if (!(p > s->v[i1 - 1].t_s && p < s->v[i1 + 1].t_s) || p == u1)
         return;
     s->v[i1].t_s = p;
+    s->v[i1].power_w = (s->v[i1].energy_j - s->v[i1 - 1].energy_j) / (p - s->v[i1 - 1].t_s);
     s->first_u = p;
     double e1 = s->v[i1].energy_j, e2 = s->v[i2].energy_j, rate = (e2 - e1) / (u2 - p);
     for (size_t i = i1 + 1; i < i2; i++)

@@ -120,9 +120,12 @@ static void use_band(eb__tracker *k, double band, double spread, double period, 
     k->period_s = period;
     k->phase_s = phase;
     k->band_s = band;
-    k->resid_s = fmax(band, spread) / sqrt(12.0);
+    k->band_fits++;
+    k->resid_s = fmax(band, spread) / 3; /* 3 sigma: the whole spread */
     k->pred_sd_s = k->resid_s;
-    k->jit_s = 0; /* every bracket held one line: no jitter beyond the band */
+    k->jit_s = 0;                    /* every bracket held one line: no jitter beyond the band */
+    k->fit_kbar = (double)k->last_k; /* the spread is the next move's: refitted every move */
+    k->period_sd_s = 0;
 }
 
 static void start_acquire(eb__tracker *k, double t)
@@ -153,13 +156,18 @@ static void fit(eb__tracker *k)
 {
     /* narrow brackets only, where there are enough (moves placed by the
      * prediction must not confirm it) */
-    size_t narrow = 0;
-    for (size_t i = 0; i < k->mv_n; i++)
-        narrow += k->mv_w[slot(k, i)] <= eb__tracker_narrow(k);
-    double sk = 0, su = 0, n = 0;
     /* the last 10 s (at least 8 periods): a drifting period is followed */
     double since = k->last_move_t - fmax(10.0, 8 * eb__tracker_period(k));
-    if (narrow < 4 && k->mv_n >= 8) {
+    size_t narrow = 0, recent = 0;
+    for (size_t i = 0; i < k->mv_n; i++) {
+        size_t s = slot(k, i);
+        if (k->mv_t[s] >= since) {
+            narrow += k->mv_w[s] <= eb__tracker_narrow(k);
+            recent++;
+        }
+    }
+    double sk = 0, su = 0, n = 0;
+    if (narrow < 4 && recent >= 8) {
         /* slow reads: the line every bracket holds, near the period known */
         double period, phase, spread;
         double band = band_fit(k, eb__tracker_period(k), 0.01, since, &period, &phase, &spread);
@@ -180,7 +188,7 @@ static void fit(eb__tracker *k)
         su += k->mv_t[s];
         n++;
     }
-    if (n < 2)
+    if (n < 4) /* too few to tell the line from its scatter: the fit stands */
         return;
     double mk = sk / n, mu = su / n, skk = 0, sku = 0;
     for (size_t i = 0; i < k->mv_n; i++) {
@@ -207,12 +215,18 @@ static void fit(eb__tracker *k)
         ss += r * r;
         ww += k->mv_w[s] * k->mv_w[s];
     }
-    k->resid_s = n > 2 ? sqrt(ss / (n - 2)) : 0;
+    /* no less than the brackets' own scatter: a few middles can line up
+     * better than their brackets allow by chance */
+    k->resid_s = fmax(sqrt(ss / (n - 2)), sqrt(ww / n / 12));
     /* a bracket's middle is uniform within it (w^2/12): what is left is the
      * counter's own jitter; the prediction's error adds the fit's */
     double jit2 = fmax(0, k->resid_s * k->resid_s - ww / n / 12);
     k->jit_s = sqrt(jit2);
     k->pred_sd_s = sqrt(jit2 + k->resid_s * k->resid_s / n);
+    /* the period's own error, which a prediction far from the fitted moves
+     * multiplies (sparse mode places moves by it for several periods) */
+    k->fit_kbar = (double)k0 + mk;
+    k->period_sd_s = k->resid_s / sqrt(skk);
     if (n >= 8 && k->resid_s > 0.1 * period) {
         snprintf(k->why, sizeof k->why,
                  "the counter's moves are not regular (they scatter %.1f ms around a %.1f ms "
@@ -225,6 +239,15 @@ static void fit(eb__tracker *k)
 static double predicted(const eb__tracker *k, long idx)
 {
     return k->phase_s + k->period_s * (double)idx;
+}
+
+/* How far the prediction of move idx may be off (1 sigma): the counter's
+ * jitter, the fit's scatter and its period's error times the distance from
+ * the fitted moves. */
+static double pred_sd_at(const eb__tracker *k, long idx)
+{
+    double dk = (double)idx - k->fit_kbar;
+    return sqrt(k->pred_sd_s * k->pred_sd_s + dk * dk * k->period_sd_s * k->period_sd_s);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -338,10 +361,9 @@ static void learn(eb__tracker *k, double u, double w, double lo, double hi)
     }
     k->last_move_t = u;
     k->last_k = idx;
-    /* the ring keeps observations: a move placed by the prediction (w
-     * infinite) would crowd them out in sparse mode */
-    if (isfinite(w))
-        push_move(k, u, w, idx, lo, hi);
+    /* a move placed by the prediction (w infinite) stays out of the least
+     * squares, but its bracket still bounds the band fit */
+    push_move(k, u, w, idx, lo, hi);
     if (k->state == EB__TRK_ACQUIRE)
         try_lock(k);
     else if (k->state == EB__TRK_LOCKED)
@@ -396,7 +418,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
      * slow read on one side would pull that toward it. */
     double lo = k->quiet_t, hi = ta, w = hi - lo;
     double at = 0.25 * (lo + k->quiet_end + tb + ta);
-    double observed = at;                 /* what the fit learns from: never the prediction */
+    double observed = at;                /* what the fit learns from: never the prediction */
     double unc = fmax(at - lo, hi - at); /* how far the placed move may be from the truth */
     k->at_read = 0;
     if (k->state == EB__TRK_FALLBACK ||
@@ -435,7 +457,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
             at = p < lo ? lo : p > hi ? hi : p;
             /* the fit's scatter, no less than a 1 ms bracket's own (its
              * middle is uniform within +-0.5 ms: 0.29 ms rms) */
-            double sigma = fmax(k->resid_s, EB__TRK_FAST_S / sqrt(12.0));
+            double sigma = fmax(fmax(k->resid_s, pred_sd_at(k, idx)), EB__TRK_FAST_S / sqrt(12.0));
             /* a young lock (under 8 narrow moves) learnt from slow reads'
              * wide brackets knows little of its fit yet: as wide as its
              * margin (below) */
@@ -447,7 +469,14 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
             double lean = 0.5 * fmax(0, eb__tracker_narrow(k) - EB__TRK_NARROW_S);
             double reach = 3 * sigma + k->boost_s + EB__TRK_FAST_S / 2 + lean;
             /* inside the bracket, the move is no further than its far end */
-            unc = fmin(fmax(at - lo, hi - at), reach);
+            unc = fmax(at - lo, hi - at);
+            /* the prediction narrows that, unless the lock is young and came
+             * from slow reads' wide brackets: its period may be off by a
+             * percent, which a few periods turn into more than any margin */
+            int young_slow = k->narrow_since_lock < 8 && eb__tracker_narrow(k) > EB__TRK_NARROW_S &&
+                             k->band_s == 0;
+            if (!young_slow)
+                unc = fmin(unc, reach);
             /* a prediction just outside the bracket still bounds the move
              * (it is within reach of the prediction and inside the bracket);
              * one far outside says nothing: only the bracket is known, and
@@ -556,8 +585,8 @@ int eb__tracker_sparse(const eb__tracker *k)
     /* long periods cost few reads anyway; there a drifting period would
      * outrun a fit refreshed every 8 periods */
     return k->state == EB__TRK_LOCKED && k->narrow_run >= 6 && k->jit_s <= EB__TRK_SPARSE_MAX_S &&
-           k->pred_sd_s <= EB__TRK_SPARSE_MAX_S &&
-           k->boost_s <= 0.1 * MARGIN_MIN_S && k->period_s <= 0.25;
+           k->pred_sd_s <= EB__TRK_SPARSE_MAX_S && k->boost_s <= 0.1 * MARGIN_MIN_S &&
+           k->period_s <= 0.25;
 }
 
 double eb__tracker_next(const eb__tracker *k)

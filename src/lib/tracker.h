@@ -33,7 +33,7 @@
 
 #include <stddef.h>
 
-#define EB__TRK_RING 32
+#define EB__TRK_RING 128 /* recent moves: 12.8 s of a 100 ms counter, more than the fit's 10 s */
 #define EB__TRK_FAST_S 0.001       /* read spacing while looking for a move */
 #define EB__TRK_MIN_PERIOD_S 0.005 /* accepted update periods */
 #define EB__TRK_MAX_PERIOD_S 1.0
@@ -92,6 +92,9 @@ typedef struct eb__tracker {
     double jit_s;                /* the moves' own scatter around the fit, bracket widths
                                     taken out (resid_s includes them) */
     double pred_sd_s;            /* how far a predicted move may be: jitter and fit error */
+    double fit_kbar;             /* the fitted moves' mean index */
+    double period_sd_s;          /* the fitted period's own error */
+    size_t band_fits;            /* fits made by the band */
     double band_s;               /* fitted by the brackets' band (slow reads: no narrow
                                     bracket to fit by): the band's width; 0 otherwise */
     char why[160];               /* why it fell back; "" otherwise */
