@@ -172,10 +172,21 @@ static void test_windows_constant_power(void **state)
      * further off than its ends' placement allows */
     double span = all.domains[0].peak_span_s, peak = all.domains[0].peak_power_w;
     print_message("peak %.2f W over %.1f ms\n", peak, span * 1e3);
-    assert_true(span > 0.05 && span <= 1.05);
-    double ends = span < 0.25 ? 0.002 : tr.uncertainty_max_s;
-    if (!(peak <= 237.5 * span / (span - 2 * ends) && peak >= 237.5 * 0.97))
-        fail_msg("peak %.2f W over %.1f ms at a constant 237.5 W", peak, span * 1e3);
+    if (isnan(peak)) {
+        /* no interval between two well-placed moves: only where placements
+         * were coarse (a loaded machine delays the reads) */
+        if (!(tr.uncertainty_mean_s > 0.004))
+            fail_msg("no peak, though moves were placed within %.2f ms on average",
+                     tr.uncertainty_mean_s * 1e3);
+    } else {
+        assert_true(span > 0.05 && span <= 1.05);
+        /* a peak's interval has both ends placed within 2 ms where reads are
+         * fast, within 0.75 of a narrow bracket (~7.5 ms here) where they are
+         * slow; merged to ~0.3 s then */
+        double ends = span < 0.25 ? 0.002 : 0.0075;
+        if (!(peak <= 237.5 * span / (span - 2 * ends) && peak >= 237.5 * 0.97))
+            fail_msg("peak %.2f W over %.1f ms at a constant 237.5 W", peak, span * 1e3);
+    }
     rt_close(r);
 }
 
@@ -240,7 +251,8 @@ static void test_counter_reset_and_jump(void **state)
          * allow, each within what the tracker states (two GPUs' slow reads
          * queue behind each other: ~20 ms). A reset taken for energy, or a
          * jump counted, would be off by kJ */
-        double e = all.domains[g].energy_j, placed = 200 * 4 * tr.uncertainty_max_s;
+        double e = all.domains[g].energy_j,
+               placed = 200 * 4 * fmin(tr.uncertainty_max_s, 0.025); /* a quarter period */
         print_message("gpu%u (%s): %.3f J against %.3f J (%+.3f J); uncertainty max %.2f ms\n", g,
                       g ? "jump" : "reset", e, t, e - t, tr.uncertainty_max_s * 1e3);
         if (!(e <= t + placed && e >= t - 200 * 0.12 - placed))
