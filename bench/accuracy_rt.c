@@ -25,6 +25,7 @@
 
 #include "../src/sources/nvml_abi.h"
 #include "ebench.h"
+#include "windows_common.h"
 
 #define LENGTHS 5
 #define MAX_WIN 256
@@ -57,17 +58,7 @@ static struct {
     unsigned seed;
 } stream[LENGTHS];
 
-static struct {
-    double t[64], w[64];
-    int n;
-} poll1;
-
-static void nap(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
+static poll_log poll1;
 
 static double counter_j(void)
 {
@@ -100,7 +91,7 @@ static void *poll_thread(void *arg)
 {
     (void)arg;
     nap(0.5 * rand() / RAND_MAX); /* nvidia-smi starts whenever it starts */
-    while (!stop && poll1.n < 64) {
+    while (!stop && poll1.n < 128) {
         unsigned mw = 0;
         sim.usage(sim.dev, &mw);
         poll1.t[poll1.n] = eb_now(bench);
@@ -108,23 +99,6 @@ static void *poll_thread(void *arg)
         nap(1.0);
     }
     return NULL;
-}
-
-/* The 1 Hz poll's figure for [t0, t1]: the mean of the polls inside it (the
- * last one before it if none) times its length. */
-static double poll_energy(double t0, double t1)
-{
-    double sum = 0, last = NAN;
-    int n = 0;
-    for (int i = 0; i < poll1.n; i++) {
-        if (poll1.t[i] <= t0)
-            last = poll1.w[i];
-        if (poll1.t[i] > t0 && poll1.t[i] <= t1) {
-            sum += poll1.w[i];
-            n++;
-        }
-    }
-    return (n ? sum / n : last) * (t1 - t0);
 }
 
 static void open_scenario(const char *gpu_json, double interval_ms)
@@ -168,32 +142,6 @@ static void close_scenario(void)
 static double truth(double t0, double t1)
 {
     return sim.truth(0, t0 + offset, t1 + offset);
-}
-
-typedef struct errs {
-    double sum, worst;
-    int n;
-} errs;
-
-static void add(errs *e, double got, double want)
-{
-    double err = fabs(got / want - 1);
-    e->sum += err;
-    e->n++;
-    if (err > e->worst)
-        e->worst = err;
-}
-
-static const char *cell(const errs *e)
-{
-    static char buf[8][48];
-    static int k;
-    char *b = buf[k++ % 8];
-    if (e->n == 0)
-        snprintf(b, 48, "-");
-    else
-        snprintf(b, 48, "%.2f%% / %.2f%%", 100 * e->sum / e->n, 100 * e->worst);
-    return b;
 }
 
 /* One real-time run of windows on one load and counter timing. */
@@ -242,7 +190,7 @@ static void windows_run(const char *load, const char *timing, const char *gpu, d
                 fprintf(stderr, "    %s [%.4f, %.4f]: %+.2f%%\n", name, r.t_begin_s, r.t_end_s,
                         100 * (r.domains[0].energy_j / t - 1));
             add(&e_ends, stream[i].w[k].ends_j, t);
-            double p = poll_energy(r.t_begin_s, r.t_end_s);
+            double p = poll_energy(&poll1, r.t_begin_s, r.t_end_s);
             if (!isnan(p)) /* no poll yet when the window began */
                 add(&e_poll, p, t);
         }
@@ -279,7 +227,7 @@ static void whole_run(const char *timing, const char *gpu, double interval_ms, d
     double t = truth(0, r.t_end_s);
     printf("| %s | %g ms | %.2f | %+.3f%% | %+.3f%% | %+.3f%% | %.2f W over %.0f ms |\n", timing,
            interval_ms, t, 100 * (r.domains[0].energy_j / t - 1), 100 * (ends / t - 1),
-           100 * (poll_energy(0, r.t_end_s) / t - 1), r.domains[0].peak_power_w,
+           100 * (poll_energy(&poll1, 0, r.t_end_s) / t - 1), r.domains[0].peak_power_w,
            r.domains[0].peak_span_s * 1e3);
     close_scenario();
 }

@@ -6,13 +6,7 @@
 set -u
 OUT=${OUT:-/tmp/ebench-check}
 mkdir -p "$OUT" /tmp/c
-deps=/tmp/ebench-deps
-mkdir -p "$deps"
-for f in .gpu-debs/*.deb; do dpkg -x "$f" "$deps"; done
-pcdir=$(dirname "$(find "$deps" -name jansson.pc | head -n 1)")
-sed -i "s|^prefix=.*|prefix=$deps/usr|" "$pcdir/jansson.pc"
-export PKG_CONFIG_PATH="$pcdir" LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
-command -v pkg-config > /dev/null 2>&1 || export PKG_CONFIG="$deps/usr/bin/pkgconf"
+. bench/gpu/deps.sh
 b=/tmp/ebench-build
 { cmake -S . -B $b -DCMAKE_BUILD_TYPE=Release -DEBENCH_TESTS=OFF -DEBENCH_WERROR=OFF &&
   cmake --build $b -j 16 &&

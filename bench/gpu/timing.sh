@@ -6,16 +6,10 @@
 set -u
 OUT=${OUT:-/tmp/ebench-timing}
 mkdir -p "$OUT" /tmp/t
-deps=/tmp/ebench-deps
-mkdir -p "$deps"
-for f in .gpu-debs/*.deb; do dpkg -x "$f" "$deps"; done
-pcdir=$(dirname "$(find "$deps" -name jansson.pc | head -n 1)")
-sed -i "s|^prefix=.*|prefix=$deps/usr|" "$pcdir/jansson.pc"
-export PKG_CONFIG_PATH="$pcdir" LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
-command -v pkg-config > /dev/null 2>&1 || export PKG_CONFIG="$deps/usr/bin/pkgconf"
+. bench/gpu/deps.sh
 b=/tmp/ebench-build
 { cmake -S . -B $b -DCMAKE_BUILD_TYPE=Release -DEBENCH_TESTS=OFF -DEBENCH_WERROR=OFF &&
-  cmake --build $b -j 16 --target ebench_shared &&
+  cmake --build $b -j 16 --target ebench &&
   nvcc -O2 -arch=sm_90 -I include bench/gpu/gemm_load.cu -o $b/gemm_load \
       -L $b -lebench -lcublas -Xlinker -rpath=$b &&
   cc -O2 -std=c11 bench/gpu/nvml_timing.c -o $b/nvml_timing -ldl; } > "$OUT/build.log" 2>&1 ||

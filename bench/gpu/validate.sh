@@ -14,18 +14,9 @@
 set -u
 OUT=${OUT:-/tmp/ebench-validate}
 mkdir -p "$OUT"
-deps=/tmp/ebench-deps
+. bench/gpu/deps.sh
 data=/tmp/ebench-data
-mkdir -p "$deps" "$data/reports" "$data/traces"
-for f in .gpu-debs/*.deb; do dpkg -x "$f" "$deps"; done
-pcdir=$(dirname "$(find "$deps" -name jansson.pc | head -n 1)")
-sed -i "s|^prefix=.*|prefix=$deps/usr|" "$pcdir/jansson.pc"
-export PKG_CONFIG_PATH="$pcdir"
-export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
-# no pkg-config on the image: the carried pkgconf
-if ! command -v pkg-config > /dev/null 2>&1; then
-    export PKG_CONFIG="$deps/usr/bin/pkgconf"
-fi
+mkdir -p "$data/reports" "$data/traces"
 S="$OUT/summary.md"
 step() { echo "== $* ($(date +%T))" | tee -a "$S" >&2; }
 build=/tmp/ebench-build

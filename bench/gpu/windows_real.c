@@ -31,6 +31,7 @@
 
 #include "../../src/sources/nvml_abi.h"
 #include "ebench.h"
+#include "../windows_common.h"
 
 #define LENGTHS 3
 #define MAX_WIN 256
@@ -70,10 +71,7 @@ static struct {
     unsigned seed;
 } stream[LENGTHS];
 
-static struct {
-    double t[128], w[128];
-    int n;
-} poll1;
+static poll_log poll1;
 
 /* what eb_begin and eb_end cost the calling thread */
 static struct {
@@ -90,13 +88,6 @@ static void edge_add(double s)
     if (s > edge.max)
         edge.max = s;
     pthread_mutex_unlock(&edge_lock);
-}
-
-static void nap(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
 }
 
 static double counter_j(void)
@@ -234,49 +225,6 @@ static void *poll_thread(void *arg)
     return NULL;
 }
 
-static double poll_energy(double t0, double t1)
-{
-    double sum = 0, last = NAN;
-    int n = 0;
-    for (int i = 0; i < poll1.n; i++) {
-        if (poll1.t[i] <= t0)
-            last = poll1.w[i];
-        if (poll1.t[i] > t0 && poll1.t[i] <= t1) {
-            sum += poll1.w[i];
-            n++;
-        }
-    }
-    return (n ? sum / n : last) * (t1 - t0);
-}
-
-typedef struct errs {
-    double sum, worst;
-    int n;
-} errs;
-
-static void add(errs *e, double got, double want)
-{
-    if (isnan(got) || isnan(want) || want <= 0)
-        return;
-    double err = fabs(got / want - 1);
-    e->sum += err;
-    e->n++;
-    if (err > e->worst)
-        e->worst = err;
-}
-
-static const char *cell(const errs *e)
-{
-    static char buf[8][48];
-    static int k;
-    char *b = buf[k++ % 8];
-    if (e->n == 0)
-        snprintf(b, 48, "-");
-    else
-        snprintf(b, 48, "%.2f%% / %.2f%%", 100 * e->sum / e->n, 100 * e->worst);
-    return b;
-}
-
 static FILE *open_out(const char *dir, const char *label, const char *what)
 {
     char path[512];
@@ -366,7 +314,7 @@ int main(int argc, char **argv)
                 continue;
             double lin = ref_linear(r.t_end_s) - ref_linear(r.t_begin_s);
             double shp = ref_shaped(r.t_end_s) - ref_shaped(r.t_begin_s);
-            double p = poll_energy(r.t_begin_s, r.t_end_s);
+            double p = poll_energy(&poll1, r.t_begin_s, r.t_end_s);
             fprintf(fw, "%g,%.7f,%.7f,%.6f,%d,%.6f,%.6f,%.6f,%.6f\n", lengths[i], r.t_begin_s,
                     r.t_end_s, r.domains[0].energy_j, r.domains[0].provisional,
                     stream[i].w[k].ends_j, p, lin, shp);
