@@ -30,7 +30,12 @@ double eb__tracker_narrow(const eb__tracker *k)
 
 double eb__tracker_place_bound(const eb__tracker *k)
 {
-    return fmax(EB__PEAK_PLACEMENT_S, 0.75 * eb__tracker_narrow(k));
+    /* slow reads: what most moves state (half a bracket of two or three
+     * reads, or the fit's reach: ~1.5 narrow brackets); peaks then merge
+     * intervals in proportion, so the ends stay as small a part */
+    double narrow = eb__tracker_narrow(k);
+    return narrow > EB__TRK_NARROW_S ? fmax(EB__PEAK_PLACEMENT_S, 1.5 * narrow)
+                                     : EB__PEAK_PLACEMENT_S;
 }
 
 static size_t slot(const eb__tracker *k, size_t i) /* i-th oldest */

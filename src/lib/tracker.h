@@ -122,7 +122,7 @@ double eb__tracker_latest_move(const eb__tracker *k, double t);
 double eb__tracker_narrow(const eb__tracker *k);
 
 /* How far a well-placed move may be from the truth: EB__PEAK_PLACEMENT_S
- * (2 ms) where reads are fast, most of a narrow bracket where they are slow.
+ * (2 ms) where reads are fast, 1.5 narrow brackets where they are slow.
  * Peaks use intervals between such moves only. */
 #define EB__PEAK_PLACEMENT_S 0.002
 double eb__tracker_place_bound(const eb__tracker *k);
