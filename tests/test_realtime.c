@@ -213,8 +213,12 @@ static void test_whole_run_any_interval(void **state)
          * it are placed within half a narrow bracket (two of the simulator's
          * 2.2-3 ms reads and a 1 ms gap: ~4.25 ms), the first move of the run
          * by the fit once locked (its bracket can hold a 26 ms read, as an
-         * H200's can): 2 x 4.25 ms and 2 ms of 1.3 s, 0.8% */
-        if (fabs(all.domains[0].energy_j - t) > 0.008 * t) {
+         * H200's can): 2 x 4.25 ms and 2 ms of 1.3 s, 0.8%. Where the machine
+         * is slower than that (sanitizers, a loaded CI) the moves state more:
+         * both ends within what the tracker states, capped at a quarter
+         * period each */
+        double allowed = fmax(0.008 * t, 312 * 2 * fmin(tr.uncertainty_max_s, 0.025));
+        if (fabs(all.domains[0].energy_j - t) > allowed) {
             for (size_t w = 0; w < eb_warning_count(r->b); w++)
                 print_message("warning: %s\n", eb_warning(r->b, w));
             fail_msg("whole run at %.0f ms: %.3f J against %.3f J", interval_ms[i],
