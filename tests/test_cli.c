@@ -485,7 +485,8 @@ static void test_method_end_to_end(void **state)
 }
 
 /* A minimal saved report: one GPU, repeated runs with a confidence interval. */
-static void write_report(fake *fk, const char *name, double gpu_j, double ci_j, double time_s)
+static void write_report(fake *fk, const char *name, double gpu_j, double ci_j, double time_s,
+                         double flop)
 {
     char rel[64];
     snprintf(rel, sizeof rel, "%s", name);
@@ -499,10 +500,10 @@ static void write_report(fake *fk, const char *name, double gpu_j, double ci_j, 
                " \"total\": {\"energy_j\": %g, \"uncertainty_j\": %g, \"avg_power_w\": %g},\n"
                " \"repetitions\": {\"n\": 5, \"duration_s\": {\"mean\": %g, \"ci95\": 0.01}, "
                "\"domains\": [{\"id\": \"gpu0\", \"mean\": %g, \"ci95\": %g}]},\n"
-               " \"efficiency\": [{\"unit\": \"flop\", \"amount\": 2e13, \"per_joule\": %g, "
+               " \"efficiency\": [{\"unit\": \"flop\", \"amount\": %g, \"per_joule\": %g, "
                "\"per_joule_unit\": \"TFLOP/J\"}], \"idle_baseline\": \"not measured\"}\n",
                time_s, time_s, gpu_j, 0.05 * gpu_j, gpu_j / time_s, gpu_j, 0.05 * gpu_j,
-               gpu_j / time_s, time_s, gpu_j, ci_j, 20 / gpu_j);
+               gpu_j / time_s, time_s, gpu_j, ci_j, flop, flop / 1e12 / gpu_j);
 }
 
 static void test_report_and_compare(void **state)
@@ -511,9 +512,9 @@ static void test_report_and_compare(void **state)
     fake fk;
     char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX], bad[PATH_MAX], other[PATH_MAX], cpu[PATH_MAX];
     fake_init(&fk);
-    write_report(&fk, "a.json", 500, 5, 2.0);
-    write_report(&fk, "b.json", 400, 4, 1.6);
-    write_report(&fk, "c.json", 495, 10, 2.0);
+    write_report(&fk, "a.json", 500, 5, 2.0, 2e13);
+    write_report(&fk, "b.json", 400, 4, 1.6, 2e13);
+    write_report(&fk, "c.json", 495, 10, 2.0, 2e13);
     snprintf(a, sizeof a, "%s/a.json", fk.root);
     snprintf(b, sizeof b, "%s/b.json", fk.root);
     snprintf(c, sizeof c, "%s/c.json", fk.root);
@@ -541,11 +542,51 @@ static void test_report_and_compare(void **state)
     assert_int_equal(r.status, 0);
     /* B: 20% less, beyond the noise (sqrt(5^2 + 4^2) = 6.4 J) and the sensors
      * (sqrt(25^2 + 20^2) = 32 J); C: 1% less, within both */
-    assert_contains(r.out, " B uses 20.0% less energy than A (B is 1.25x as energy-efficient); "
-                           "beyond the run-to-run noise (95% CI +-1.3%); beyond the sensors' "
-                           "uncertainty (+-6.4%, which matters across different devices)\n");
-    assert_contains(r.out, " C uses 1.0% less energy than A (C is 1.01x as energy-efficient); "
-                           "within the run-to-run noise (95% CI +-2.2%); within the sensors'");
+    assert_contains(r.out, " B uses 20.0% less energy than A; beyond the run-to-run noise (95% CI "
+                           "+-1.3%); beyond the sensors' uncertainty (+-6.4%, which matters across "
+                           "different devices)\n"
+                           "   work per joule: B is 1.25x as energy-efficient (0.05 against 0.04 "
+                           "TFLOP/J)\n");
+    assert_contains(r.out, " C uses 1.0% less energy than A; within the run-to-run noise (95% CI "
+                           "+-2.2%); within the sensors'");
+    assert_contains(r.out, "  A  a.json ");
+    out_free(&r);
+
+    /* the efficiency ratio is work per joule, as the table's column says, not
+     * the energy ratio: D did 10% less work with 20% less energy, 1.125x; E
+     * has no work: only "for the same work". Names: the shortest suffixes
+     * that tell the paths apart */
+    char d[PATH_MAX], e[PATH_MAX];
+    write_report(&fk, "x/examples/r.json", 500, 5, 2.0, 2e13);
+    write_report(&fk, "y/r.json", 400, 4, 2.0, 1.8e13);
+    snprintf(d, sizeof d, "%s/x/examples/r.json", fk.root);
+    snprintf(e, sizeof e, "%s/y/r.json", fk.root);
+    fake_write(fk.root, "nowork.json",
+               "{\"schema\": \"ebench-report/1\", \"duration_s\": 2, \"domains\": [{\"id\": "
+               "\"gpu0\", \"in_total\": true, \"energy_j\": 400}], \"total\": {\"energy_j\": "
+               "400}}\n");
+    char nowork[PATH_MAX];
+    snprintf(nowork, sizeof nowork, "%s/nowork.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"compare", d, e, nowork, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "  A  examples/r.json ");
+    assert_contains(r.out, "  B  y/r.json ");
+    assert_contains(r.out, "  C  nowork.json ");
+    assert_contains(r.out, "   work per joule: B is 1.12x as energy-efficient (0.045 against 0.04 "
+                           "TFLOP/J)\n");
+    assert_contains(r.out, "   work per joule: not compared (the reports carry no common work; "
+                           "`ebench run --work`); for the same work C would be 1.25x as "
+                           "energy-efficient\n");
+    out_free(&r);
+    /* a domain whose id is not a string (hostile input): refused, no crash */
+    fake_write(fk.root, "noid.json",
+               "{\"schema\": \"ebench-report/1\", \"domains\": [{\"id\": 5, \"in_total\": "
+               "true, \"energy_j\": 4}], \"total\": {\"energy_j\": 4}}\n");
+    char noid[PATH_MAX];
+    snprintf(noid, sizeof noid, "%s/noid.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"compare", noid, a, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "no measured domain in common");
     out_free(&r);
 
     /* bad input: a truncated file names file, line and column */

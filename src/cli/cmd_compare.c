@@ -19,16 +19,25 @@ static const char compare_usage[] =
     "differs from the first by more than the run-to-run noise (95% confidence\n"
     "intervals, when the runs were repeated with --repeat) and than the sensors'\n"
     "uncertainty (which matters when the runs used different devices). Energy is\n"
-    "summed over the domains every report has.\n";
+    "summed over the domains every report has. Efficiency is compared as work per\n"
+    "joule when both runs carry work (ebench run --work), else only energy is\n"
+    "compared, and the output says so. Each report is named by the shortest end of\n"
+    "its path that tells it apart from the others.\n";
 
 #define MAX_REPORTS 16
 
 typedef struct entry {
-    const char *path;
+    const char *path, *name; /* name: the shortest suffix of the path that tells it apart */
     json_t *r;
     double energy_j, ci_j, unc_j, time_s, ci_time_s, eff;
     const char *eff_unit;
 } entry;
+
+/* A domain's id; NULL where the report has none (not a string). */
+static const char *domain_id(json_t *d)
+{
+    return json_string_value(json_object_get(d, "id"));
+}
 
 /* Does every report have a domain with this id? */
 static int common(entry *e, size_t n, const char *id)
@@ -37,12 +46,39 @@ static int common(entry *e, size_t n, const char *id)
         json_t *d;
         size_t i;
         int found = 0;
-        json_array_foreach(json_object_get(e[k].r, "domains"), i, d) found |=
-            strcmp(json_string_value(json_object_get(d, "id")), id) == 0;
+        json_array_foreach(json_object_get(e[k].r, "domains"), i, d)
+        {
+            const char *other = domain_id(d);
+            found |= other && strcmp(other, id) == 0;
+        }
         if (!found)
             return 0;
     }
     return 1;
+}
+
+/* Each path's shortest suffix of whole components (a/b/c.json: c.json, then
+ * b/c.json, ...) that no other path ends with: A and B told apart. */
+static void name_entries(entry *e, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *p = e[k].path, *best = p;
+        for (const char *c = p + strlen(p); c > p; c--) {
+            if (c[-1] != '/')
+                continue;
+            int unique = 1;
+            for (size_t j = 0; j < n && unique; j++) {
+                size_t lp = strlen(e[j].path), lc = strlen(c);
+                unique = j == k || lp < lc || strcmp(e[j].path + lp - lc, c) != 0 ||
+                         (lp > lc && e[j].path[lp - lc - 1] != '/');
+            }
+            if (unique) {
+                best = c;
+                break;
+            }
+        }
+        e[k].name = best;
+    }
 }
 
 static void summarize(entry *e, entry *all, size_t n, size_t *n_common)
@@ -54,8 +90,8 @@ static void summarize(entry *e, entry *all, size_t n, size_t *n_common)
     *n_common = 0;
     json_array_foreach(json_object_get(e->r, "domains"), i, d)
     {
-        const char *id = json_string_value(json_object_get(d, "id"));
-        if (!json_is_true(json_object_get(d, "in_total")) || !common(all, n, id))
+        const char *id = domain_id(d);
+        if (!id || !json_is_true(json_object_get(d, "in_total")) || !common(all, n, id))
             continue;
         double j = eb_cli_num(d, "energy_j"), u = eb_cli_num(d, "uncertainty_j");
         if (isnan(j))
@@ -66,8 +102,7 @@ static void summarize(entry *e, entry *all, size_t n, size_t *n_common)
         if (json_is_object(reps)) {
             json_t *st, *rd = json_object_get(reps, "domains");
             size_t k;
-            json_array_foreach(
-                rd, k, st) if (strcmp(json_string_value(json_object_get(st, "id")), id) == 0)
+            json_array_foreach(rd, k, st) if (domain_id(st) && strcmp(domain_id(st), id) == 0)
             {
                 double ci = eb_cli_num(st, "ci95");
                 ci_var += isnan(ci) ? 0 : ci * ci;
@@ -129,6 +164,10 @@ int eb_cmd_compare(int argc, char **argv)
     }
     for (size_t k = 0; k < n; k++)
         summarize(&e[k], e, n, &n_common);
+    name_entries(e, n);
+    int width = 8;
+    for (size_t k = 0; k < n; k++)
+        width = (int)fmax(width, fmin(40, (double)strlen(e[k].name)));
     if (n_common == 0) {
         fprintf(stderr,
                 "ebench compare: the reports have no measured domain in common (compare runs "
@@ -141,7 +180,7 @@ int eb_cmd_compare(int argc, char **argv)
     printf("\n ebench compare: energy per run over the %zu domain%s all reports share; ratios "
            "against A\n\n",
            n_common, n_common == 1 ? "" : "s");
-    printf("     %-24s %14s %8s %8s %11s %8s %10s %8s %8s\n", "report", "energy (J)", "noise",
+    printf("     %-*s %14s %8s %8s %11s %8s %10s %8s %8s\n", width, "report", "energy (J)", "noise",
            "sensor", "time (s)", "noise", "avg W", unit ? unit : "", "x energy");
     for (size_t k = 0; k < n; k++) {
         char noise[16], sensor[16], tnoise[16], eff[16] = "";
@@ -150,8 +189,13 @@ int eb_cmd_compare(int argc, char **argv)
         pct(tnoise, sizeof tnoise, e[k].ci_time_s, e[k].time_s);
         if (unit && !isnan(e[k].eff) && e[k].eff_unit && strcmp(e[k].eff_unit, unit) == 0)
             snprintf(eff, sizeof eff, "%.4g", e[k].eff);
-        printf("  %c  %-24.24s %14.3f %8s %8s %11.4f %8s %10.2f %8s %8.3f\n", (int)('A' + k),
-               e[k].path, e[k].energy_j, noise, sensor, e[k].time_s, tnoise,
+        /* a name longer than the column keeps its end, which tells it apart */
+        size_t len = strlen(e[k].name);
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", len > (size_t)width ? "..." : "",
+                 len > (size_t)width ? e[k].name + len - (size_t)width + 3 : e[k].name);
+        printf("  %c  %-*s %14.3f %8s %8s %11.4f %8s %10.2f %8s %8.3f\n", (int)('A' + k), width,
+               name, e[k].energy_j, noise, sensor, e[k].time_s, tnoise,
                e[k].time_s > 0 ? e[k].energy_j / e[k].time_s : NAN, eff,
                e[k].energy_j / e[0].energy_j);
     }
@@ -162,10 +206,8 @@ int eb_cmd_compare(int argc, char **argv)
                             pow(isnan(e[0].ci_j) ? 0 : e[0].ci_j, 2));
         double sensor = sqrt(e[k].unc_j * e[k].unc_j + e[0].unc_j * e[0].unc_j);
         int repeated = !isnan(e[k].ci_j) && !isnan(e[0].ci_j);
-        char better = diff < 0 ? (char)('A' + k) : 'A';
-        printf(" %c uses %.1f%% %s energy than A (%c is %.2fx as energy-efficient); ",
-               (int)('A' + k), fabs(100 * rel), diff < 0 ? "less" : "more", better,
-               diff < 0 ? e[0].energy_j / e[k].energy_j : e[k].energy_j / e[0].energy_j);
+        printf(" %c uses %.1f%% %s energy than A; ", (int)('A' + k), fabs(100 * rel),
+               diff < 0 ? "less" : "more");
         if (repeated)
             printf("%s the run-to-run noise (95%% CI +-%.1f%%)",
                    fabs(diff) > noise ? "beyond" : "within", 100 * noise / e[0].energy_j);
@@ -173,6 +215,21 @@ int eb_cmd_compare(int argc, char **argv)
             printf("noise unknown (repeat the runs with --repeat N)");
         printf("; %s the sensors' uncertainty (+-%.1f%%, which matters across different devices)\n",
                fabs(diff) > sensor ? "beyond" : "within", 100 * sensor / e[0].energy_j);
+        /* efficiency is work per joule: from the work when both carry the
+         * same kind, else only under the assumption that they did the same */
+        int same_work = unit && e[k].eff_unit && strcmp(e[k].eff_unit, unit) == 0 && e[0].eff > 0 &&
+                        e[k].eff > 0;
+        if (same_work) {
+            double ratio = e[k].eff / e[0].eff;
+            char better = ratio > 1 ? (char)('A' + k) : 'A';
+            printf("   work per joule: %c is %.2fx as energy-efficient (%.4g against %.4g %s)\n",
+                   better, ratio > 1 ? ratio : 1 / ratio, e[k].eff, e[0].eff, unit);
+        } else {
+            double ratio = e[0].energy_j / e[k].energy_j;
+            printf("   work per joule: not compared (the reports carry no common work; `ebench "
+                   "run --work`); for the same work %c would be %.2fx as energy-efficient\n",
+                   ratio > 1 ? (char)('A' + k) : 'A', ratio > 1 ? ratio : 1 / ratio);
+        }
     }
     printf("\n");
 done:
