@@ -107,8 +107,8 @@ static void test_dcgm_and_jobs(void **state)
     assert_contains(
         s, "DCGM_FI_DEV_POWER_USAGE{gpu=\"0\",UUID=\"GPU-abc\",pci_bus_id=\"00000000:07:00.0\","
            "device=\"nvidia0\",modelName=\"Simulated H100 80GB HBM3\",Hostname=\"n1\","
-           "hpc_job=\"1234\"} ");
-    assert_contains(s, ",hpc_job=\"5678\"} ");
+           "hpc_job=\"1234\",simulated=\"true\"} ");
+    assert_contains(s, ",hpc_job=\"5678\",simulated=\"true\"} ");
     assert_contains(s, "# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter\n");
     assert_contains(s, "DCGM_FI_DEV_SM_CLOCK{gpu=\"0\"");
     assert_contains(s, "ebench_power_watts{domain=\"gpu0\"");

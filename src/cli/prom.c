@@ -184,6 +184,10 @@ static void dcgm_series(FILE *f, eb_bench *b, const eb_prom_opts *o, const dcgm 
                 eb_prom_escape(f, jobs[k]);
                 fputc('"', f);
             }
+            /* a dashboard built for dcgm-exporter must be able to filter
+             * simulated GPUs out, as with ebench's own series */
+            if (d->simulated)
+                fputs(",simulated=\"true\"", f);
             fputc('}', f);
             value(f, v * m->scale);
         }
