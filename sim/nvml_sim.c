@@ -740,6 +740,8 @@ static double sensor_power(const gpu *g, double t, double window)
 
 static nvmlReturn_t energy_now(nvmlDevice_t dev, unsigned long long *mj);
 
+#define TEMP_TAU_S 8.0 /* see nvmlDeviceGetTemperature */
+
 static void wait_s(double s, int busy)
 {
     if (s <= 0)
@@ -878,7 +880,10 @@ API nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, int sensor, unsigned
     GPU_OR_RETURN();
     if (sensor != NVML_TEMPERATURE_GPU)
         return NVML_ERROR_NOT_SUPPORTED;
-    *c = (unsigned)lround(28 + 0.12 * sensor_power(g, t, g->upd_s));
+    /* the die warms and cools with a thermal time constant of seconds, not
+     * within one sensor update: 28 C plus 0.12 C/W of the power averaged over
+     * the last TEMP_TAU_S */
+    *c = (unsigned)lround(28 + 0.12 * mean_power(g, t - TEMP_TAU_S, t));
     return NVML_SUCCESS;
 }
 

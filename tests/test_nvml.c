@@ -14,6 +14,7 @@
 
 #include "helpers.h"
 #include "lib/internal.h"
+#include "sources/nvml_abi.h"
 
 typedef struct sim {
     fake fk;
@@ -482,6 +483,36 @@ static void test_live_segment_half_created(void **state)
     sim_close(s);
 }
 
+/* The simulated GPU's temperature follows its power with a thermal time
+ * constant (seconds), not within one sensor update: 2 s at 50 W, then 400 W. */
+static void test_sim_temperature_lags(void **state)
+{
+    sim *s = *state;
+    sim_open(s,
+             "{\"pci_bus_id\": \"00000000:07:00.0\", \"phases\": [{\"seconds\": 2, "
+             "\"power_w\": 50}, {\"seconds\": 100, \"power_w\": 400}]}",
+             NULL);
+    nvmlReturn_t (*handle)(unsigned, nvmlDevice_t *);
+    nvmlReturn_t (*temp)(nvmlDevice_t, int, unsigned *);
+    *(void **)&handle = dlsym(s->lib, "nvmlDeviceGetHandleByIndex_v2");
+    *(void **)&temp = dlsym(s->lib, "nvmlDeviceGetTemperature");
+    assert_non_null(handle);
+    assert_non_null(temp);
+    nvmlDevice_t dev;
+    assert_int_equal(handle(0, &dev), NVML_SUCCESS);
+    unsigned c[4];
+    const double at[4] = {1.9, 2.3, 6.0, 30.0};
+    for (int i = 0; i < 4; i++) {
+        s->set_time(at[i]);
+        assert_int_equal(temp(dev, NVML_TEMPERATURE_GPU, &c[i]), NVML_SUCCESS);
+    }
+    assert_int_equal(c[0], 34);    /* 28 + 0.12 x 50 */
+    assert_true(c[1] <= c[0] + 8); /* 0.3 s after the step: barely warmer */
+    assert_true(c[2] > c[1] && c[2] < c[3]);
+    assert_int_equal(c[3], 76); /* settled: 28 + 0.12 x 400 */
+    sim_close(s);
+}
+
 /* Long runs thin their older samples; the energy counter's estimates and
  * moves still add up to the truth. */
 static void test_bounded_memory_with_counter(void **state)
@@ -600,6 +631,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_phase_shifted_repetition, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded_memory_with_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_segment_half_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sim_temperature_lags, setup, teardown),
     };
     unsetenv("CUDA_VISIBLE_DEVICES");
     return cmocka_run_group_tests_name("nvml", tests, NULL, NULL);
