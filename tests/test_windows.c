@@ -224,6 +224,18 @@ static void test_printed_text(void **state)
                               "4.000000,cpu0-package,10.000,40.000000\n"
                               "4.000000,cpu0-dram,2.000,8.000000\n");
     free(text);
+    /* the work added to each window: per joule and per second, over its calls */
+    text = capture(b, 0);
+    assert_null(strstr(text, " work ")); /* no work added: none shown */
+    free(text);
+    assert_int_equal(eb_add_work(b, "step", 4e12, "flop"), EB_OK);
+    assert_int_equal(eb_add_work(b, "io", 1000, "samples"), EB_OK);
+    text = capture(b, 0);
+    assert_non_null(strstr(text, "           24.000 J +-  4%  total          #     12.00 W avg\n"
+                                 "   work 4e+12 flop: 0.1667 TFLOP/J (= TFLOPS/W), 2 TFLOP/s\n"));
+    assert_non_null(strstr(text, "            6.000 J +-  4%  total          #     12.00 W avg\n"
+                                 "   work 1000 samples: 166.7 samples/J, 2000 samples/s\n"));
+    free(text);
     eb_close(b);
     fake_free(&fk);
 }

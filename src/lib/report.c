@@ -425,6 +425,28 @@ EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta)
     return ferror(out) ? EB_EIO : EB_OK;
 }
 
+/* A window's work (eb_add_work): per joule, as people quote it, and per
+ * second, over all its calls. */
+static void print_window_work(FILE *out, const agg *a)
+{
+    for (size_t w = 0; w < a->n_work; w++) {
+        const eb__work *wk = &a->work[w];
+        double per_j;
+        const char *label;
+        char unit_label[64];
+        efficiency(wk, a->sum.total_energy_j, &per_j, &label);
+        snprintf(unit_label, sizeof unit_label, "%s/J", wk->unit);
+        int flop = label != NULL;
+        double per_s = a->duration_s > 0 ? wk->amount / a->duration_s / (flop ? 1e12 : 1) : NAN;
+        fprintf(out, "   work %g %s: ", wk->amount, wk->unit);
+        if (isnan(per_j))
+            fprintf(out, "no energy measured, no efficiency");
+        else
+            fprintf(out, "%.4g %s", per_j, flop ? label : unit_label);
+        fprintf(out, ", %.4g %s/s\n", per_s, flop ? "TFLOP" : wk->unit);
+    }
+}
+
 EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
 {
     size_t n;
@@ -446,6 +468,7 @@ EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
         for (size_t d = 0; d < b->n_dom; d++)
             print_row(out, &b->dom[d].info, &a[k].sum.domains[d], a[k].duration_s, NULL);
         print_total(out, b, &a[k].sum, NULL);
+        print_window_work(out, &a[k]);
     }
     if (n == 0)
         fprintf(out, "\n no window has been closed yet (eb_begin/eb_end, eb_measure)\n");
