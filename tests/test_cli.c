@@ -484,6 +484,58 @@ static void test_method_end_to_end(void **state)
     fake_free(&fk);
 }
 
+/* The CSV timeline says where each run lies, and its energy over a run's
+ * interval is the report's figure for that run (issue 13: the CSV's last
+ * cumulative energy included the idle baseline and the settle tail, and
+ * nothing marked where the command started and ended). */
+static void test_csv_marks_the_runs(void **state)
+{
+    (void)state;
+    fake fk;
+    char csv[PATH_MAX], json[PATH_MAX];
+    tree(&fk);
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"phases\": "
+                 "[{\"seconds\": 1000, \"power_w\": 300}]}]}");
+    snprintf(csv, sizeof csv, "%s/t.csv", fk.root);
+    snprintf(json, sizeof json, "%s/t.json", fk.root);
+    out r = run_ebench(&fk, (const char *[]){"run", "-q", "--idle", "0.2", "--csv", csv, "--json",
+                                             json, "--", "sleep", "0.4", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    FILE *f = fopen(csv, "r");
+    assert_non_null(f);
+    char line[512], t0s[32] = "", t1s[32] = "";
+    double report_j = NAN, e0 = NAN, e1 = NAN;
+    int idle = 0;
+    while (fgets(line, sizeof line, f)) {
+        idle |= strncmp(line, "# idle baseline: t_s ", 21) == 0;
+        if (sscanf(line, "# command, run 1: t_s %31s to %31[0-9.], %lf J", t0s, t1s, &report_j) ==
+            3)
+            continue;
+        /* gpu0's cumulative energy at exactly the run's two ends */
+        size_t l0 = strlen(t0s), l1 = strlen(t1s);
+        if (l0 && strncmp(line, t0s, l0) == 0 && strncmp(line + l0, ",gpu0,", 6) == 0)
+            e0 = atof(strrchr(line, ',') + 1);
+        if (l1 && strncmp(line, t1s, l1) == 0 && strncmp(line + l1, ",gpu0,", 6) == 0)
+            e1 = atof(strrchr(line, ',') + 1);
+    }
+    fclose(f);
+    assert_true(idle);
+    assert_true(t0s[0] && t1s[0]);
+    json_error_t je;
+    json_t *root = json_load_file(json, 0, &je);
+    assert_non_null(root);
+    double gpu_j = json_real_value(
+        json_object_get(json_array_get(json_object_get(root, "domains"), 0), "energy_j"));
+    json_decref(root);
+    if (!(fabs((e1 - e0) - gpu_j) <= 0.001 * gpu_j))
+        fail_msg("CSV over the run %.4f J, report %.4f J", e1 - e0, gpu_j);
+    if (!(report_j >= gpu_j - 1e-6))
+        fail_msg("the run's total %.6f J below its gpu0 %.6f J", report_j, gpu_j);
+    drop_sim(&fk);
+    fake_free(&fk);
+}
+
 /* A minimal saved report: one GPU, repeated runs with a confidence interval. */
 static void write_report(fake *fk, const char *name, double gpu_j, double ci_j, double time_s,
                          double flop)
@@ -772,9 +824,9 @@ static void test_phase_markers(void **state)
     fake fk;
     char json[PATH_MAX];
     tree(&fk);
-    /* a counter that moves every 10 ms, so window ends cost at most 3.5 J */
-    /* reads as fast as a bare-metal driver's: this test is about the idle
-     * baseline and the net energy, not about slow reads (test_realtime) */
+    /* a counter that moves every 10 ms, so window ends cost at most 3.5 J;
+     * reads as fast as a bare-metal driver's: this test is about phase
+     * markers, not about slow reads (test_realtime) */
     use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
                  "\"sensor\": {\"energy_update_ms\": 10, \"counter_read_ms\": 0}}]}");
     snprintf(json, sizeof json, "%s/r.json", fk.root);
@@ -970,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_method_bad_input),
         cmocka_unit_test(test_method_end_to_end),
         cmocka_unit_test(test_report_and_compare),
+        cmocka_unit_test(test_csv_marks_the_runs),
         cmocka_unit_test(test_monitor_and_progress),
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_phase_markers),

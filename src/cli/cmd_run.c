@@ -58,7 +58,8 @@ static const char run_usage[] =
     "      --nodes N           nodes the job holds, for node-hours (default 1)\n"
     "Output:\n"
     "  -j, -o, --json FILE     write the report as JSON (docs/report.schema.json)\n"
-    "  -c, --csv FILE          write the timeline: t_s,domain,power_w,energy_j per sample\n"
+    "  -c, --csv FILE          write the timeline: t_s,domain,power_w,energy_j per sample,\n"
+    "                          '#' lines saying where the idle baseline and each run lie\n"
     "  -q, --quiet             no progress line and no table (files are still written)\n"
     "  -h, --help              this text\n"
     "\n"
@@ -344,11 +345,30 @@ static int spawn(char **cmd, pid_t *pid)
     return rc;
 }
 
+/* The CSV timeline says where the idle baseline and each run of the command
+ * lie in it (comment lines: gnuplot and pandas' comment='#' skip them), so its
+ * energy over a run's interval can be checked against the report's. */
+static void csv_spans(FILE *f, eb_bench *b, const char *span)
+{
+    eb_result r;
+    char warm[64];
+    if (eb_window_result(b, "idle", 0, &r) == EB_OK)
+        fprintf(f, "# idle baseline: t_s %.6f to %.6f\n", r.t_begin_s, r.t_end_s);
+    snprintf(warm, sizeof warm, "%s (warmup)", span);
+    for (size_t i = 0; eb_window_result(b, warm, i, &r) == EB_OK; i++)
+        fprintf(f, "# warm-up %zu: t_s %.6f to %.6f\n", i + 1, r.t_begin_s, r.t_end_s);
+    for (size_t i = 0; eb_window_result(b, span, i, &r) == EB_OK; i++)
+        fprintf(f, "# command, run %zu: t_s %.6f to %.6f, %.6f J in all (the report's figure)\n",
+                i + 1, r.t_begin_s, r.t_end_s, r.total_energy_j);
+}
+
 static int write_output(const char *opt, eb__afile *a, eb_bench *b, const eb_run_meta *meta,
                         int json)
 {
     if (!a->f)
         return 0;
+    if (!json && meta->span)
+        csv_spans(a->f, b, meta->span);
     int rc = json ? eb_write_json(b, a->f, meta) : eb_write_csv(b, a->f);
     if (rc < 0) {
         fprintf(stderr, "ebench: %s: %s\n", opt, eb_last_detail(b));
