@@ -376,6 +376,16 @@ static void print_phases(FILE *out, eb_bench *b, const eb_run_meta *meta)
                     label ? "" : "/J");
         }
         fputc('\n', out);
+        /* what each device took of it (an idle GPU beside a busy one, the CPU
+         * estimate beside a measurement), where there is more than one */
+        for (size_t d = 0; b->n_dom > 1 && d < b->n_dom; d++) {
+            const eb_domain_energy *e = &r->domains[d];
+            if (isnan(e->energy_j))
+                continue;
+            fprintf(out, "     %-23s %26s %13.3f J %10.2f W avg%s\n", b->dom[d].info.id, "",
+                    e->energy_j, a[k].duration_s > 0 ? e->energy_j / a[k].duration_s : NAN,
+                    b->dom[d].desc.in_total ? "" : "  (part of another)");
+        }
     }
     free(a);
 }
