@@ -26,6 +26,11 @@ void eb__stat(const double *x, size_t n, eb_stat *out);
 /* Indices of outliers (modified z-score > 3.5); returns how many (<= max_idx). */
 size_t eb__outliers(const double *x, size_t n, size_t *idx, size_t max_idx);
 
+/* The steady-state rule as every output quotes it (docs/METHODOLOGY.md too). */
+#define EB__STEADY_RULE                                                                            \
+    "from the first sample on which 1 s of power varies by at most 5% (CV) and stays within "      \
+    "10% of the mean of the rest"
+
 /* Start of the steady state of a power trace within [t0, t1], NaN if it
  * never settles, -INFINITY if it has too few samples to tell (steady.c says
  * how). window_s <= 0: 1 s; max_cv <= 0: 5%. */

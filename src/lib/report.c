@@ -272,8 +272,7 @@ static void print_steady(FILE *out, const eb_bench *b, const eb__summary *s)
 {
     if (s->reps >= 2)
         return;
-    fprintf(out, "\n steady state (%s):\n",
-            s->steady_given ? "from --skip" : "power within 5% over a 1 s slice and after it");
+    fprintf(out, "\n steady state (%s):\n", s->steady_given ? "from --skip" : EB__STEADY_RULE);
     for (size_t d = 0; d < b->n_dom; d++) {
         if (isinf(s->steady_from_s[d]))
             fprintf(out, "   %-16s too few samples to tell\n", b->dom[d].info.id);
@@ -835,8 +834,7 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     json_object_set_new(root, "steady_state_rule",
                         json_string(s.reps >= 2      ? "not computed for repetitions"
                                     : s.steady_given ? "given with --skip"
-                                                     : "power within 5% over a 1 s slice and "
-                                                       "after it (docs/METHODOLOGY.md)"));
+                                                     : EB__STEADY_RULE " (docs/METHODOLOGY.md)"));
     json_object_set_new(root, "efficiency", efficiency_json(b, &s));
     json_object_set_new(root, "edp_j_s", num(s.edp));
     json_object_set_new(root, "accounting", accounting_json(&s));
