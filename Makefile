@@ -33,7 +33,7 @@ DEMO_STEPS = idle:1 light:1 medium:1 heavy:1 tdp:1
 
 demo: build
 	@mkdir -p demo-out
-	@echo "== ebench info   (GPUs: two SIMULATED H100s, sim/scenarios/demo.json)"
+	@echo "== ebench info   (GPUs: two SIMULATED A100s, sim/scenarios/demo.json)"
 	@$(SIM_ENV) $(BUILD)/ebench info
 	@echo
 	@echo "== ebench run --idle 1 --work 1.22e14:flop --region FR --json demo-out/report.json --csv demo-out/timeline.csv -- ebench-sim-load --gpus 0,1 --cpu $(DEMO_STEPS)"
