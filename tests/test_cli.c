@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "helpers.h"
 
@@ -536,6 +537,79 @@ static void test_csv_marks_the_runs(void **state)
     fake_free(&fk);
 }
 
+/* An output that is a device or a pipe is written directly, never replaced
+ * (as root, `--json /dev/null` once turned /dev/null into a regular file);
+ * "-" is standard output; a FIFO without a reader is an error, not a hang. */
+static void test_outputs_not_regular_files(void **state)
+{
+    (void)state;
+    fake fk;
+    struct stat st;
+    char fifo[PATH_MAX], got[PATH_MAX];
+    tree(&fk);
+    out r =
+        run_ebench(&fk, (const char *[]){"run", "-q", "--json", "/dev/null", "--", "true", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", "-", "--", "true", NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "\"schema\": \"ebench-report/1\"");
+    out_free(&r);
+    snprintf(fifo, sizeof fifo, "%s/fifo", fk.root);
+    snprintf(got, sizeof got, "%s/got", fk.root);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", fifo, "--", "true", NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "a FIFO with no reader");
+    out_free(&r);
+    /* with a reader: it gets the whole report, and the FIFO stays a FIFO */
+    char cmd[PATH_MAX * 2 + 32];
+    snprintf(cmd, sizeof cmd, "cat '%s' > '%s' &", fifo, got);
+    assert_int_equal(system(cmd), 0);
+    for (int i = 0; i < 200; i++) { /* until cat has the FIFO open */
+        r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", fifo, "--", "true", NULL});
+        int ok = r.status == 0;
+        out_free(&r);
+        if (ok)
+            break;
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+    }
+    char *text = NULL;
+    for (int i = 0; i < 200; i++) { /* until cat has written all of it */
+        free(text);
+        text = stat(got, &st) == 0 ? slurp(got) : NULL;
+        if (text && strstr(text, "\n}\n"))
+            break;
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+    }
+    assert_non_null(text);
+    assert_contains(text, "\"schema\": \"ebench-report/1\"");
+    free(text);
+    assert_int_equal(stat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    /* a plot's image must be a file */
+    char rep[PATH_MAX];
+    snprintf(rep, sizeof rep, "%s/rep.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", rep, "--", "true", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    char png[PATH_MAX];
+    snprintf(png, sizeof png, "%s/img.png", fk.root);
+    assert_int_equal(mkfifo(png, 0600), 0);
+    r = run_ebench(&fk, (const char *[]){"plot", rep, "-o", png, NULL});
+    assert_int_equal(r.status, 2);
+    if (access("/usr/bin/gnuplot", X_OK) == 0)
+        assert_contains(r.err, "not a regular file");
+    assert_int_equal(stat(png, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    out_free(&r);
+    fake_free(&fk);
+}
+
 /* A minimal saved report: one GPU, repeated runs with a confidence interval. */
 static void write_report(fake *fk, const char *name, double gpu_j, double ci_j, double time_s,
                          double flop)
@@ -1023,6 +1097,7 @@ int main(void)
         cmocka_unit_test(test_method_end_to_end),
         cmocka_unit_test(test_report_and_compare),
         cmocka_unit_test(test_csv_marks_the_runs),
+        cmocka_unit_test(test_outputs_not_regular_files),
         cmocka_unit_test(test_monitor_and_progress),
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_phase_markers),

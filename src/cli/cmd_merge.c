@@ -268,7 +268,7 @@ int eb_cmd_merge(int argc, char **argv)
     if (rc == 0) {
         json_t *m = merge(r, files, n);
         eb__afile af;
-        int e = eb__afile_open(&af, out);
+        int e = eb__afile_open_stream(&af, out);
         if (e < 0) {
             fprintf(stderr, "ebench merge: -o '%s': cannot write there: %s\n", out, strerror(-e));
             rc = EB_EXIT_USAGE;

@@ -220,7 +220,9 @@ int eb_cmd_plot(int argc, char **argv)
     snprintf(run_path, sizeof run_path, "%s/ebench-plot.gp", tmpdir && *tmpdir ? tmpdir : "/tmp");
     int rc = eb__afile_open(&img, out);
     if (rc < 0) {
-        fprintf(stderr, "ebench plot: -o '%s': cannot write there: %s\n", out, strerror(-rc));
+        fprintf(stderr, "ebench plot: -o '%s': cannot write there: %s\n", out,
+                rc == -ENOTSUP ? "not a regular file (gnuplot writes the image to a file)"
+                               : strerror(-rc));
         json_decref(r);
         return EB_EXIT_USAGE;
     }

@@ -306,10 +306,12 @@ static int open_output(const char *opt, const char *pattern, eb__afile *a)
         return 0;
     if (eb_cli_expand_path(opt, pattern, path, sizeof path) < 0)
         return -1;
-    int rc = eb__afile_open(a, path);
+    int rc = eb__afile_open_stream(a, path);
     if (rc < 0) {
         fprintf(stderr, "ebench: %s '%s': cannot write there: %s\n", opt, path,
-                rc == -EISDIR ? "it is a directory" : strerror(-rc));
+                rc == -EISDIR  ? "it is a directory"
+                : rc == -ENXIO ? "a FIFO with no reader (start the reader first)"
+                               : strerror(-rc));
         return -1;
     }
     return 0;

@@ -910,7 +910,7 @@ static int save(eb_bench *b, const char *path, const eb_run_meta *meta, int json
     eb__afile a;
     if (!b || !path)
         return EB_EINVAL;
-    int rc = eb__afile_open(&a, path);
+    int rc = eb__afile_open_stream(&a, path);
     if (rc < 0)
         return eb__fail(b, EB_EIO, "cannot write '%s': %s", path, strerror(-rc));
     rc = json ? eb_write_json(b, a.f, meta) : eb_write_csv(b, a.f);

@@ -1,5 +1,6 @@
 /* afile.c - see afile.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,16 +8,28 @@
 
 #include "afile.h"
 
-int eb__afile_open(eb__afile *a, const char *path)
+/* What is at path now: 0 none (or a regular file), -EISDIR a directory,
+ * 1 something else (a device, a FIFO, a socket). */
+static int target_kind(const char *path)
 {
     struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return 0;
+    return S_ISDIR(st.st_mode) ? -EISDIR : 1;
+}
+
+int eb__afile_open(eb__afile *a, const char *path)
+{
     size_t n = strlen(path);
 
     memset(a, 0, sizeof *a);
     if (n == 0)
         return -ENOENT;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return -EISDIR;
+    int kind = target_kind(path);
+    if (kind < 0)
+        return kind;
+    if (kind > 0) /* renaming a file over a device or a FIFO would replace it */
+        return -ENOTSUP;
     a->path = strdup(path);
     a->tmp = malloc(n + sizeof ".tmp.XXXXXX");
     if (!a->path || !a->tmp) {
@@ -44,6 +57,32 @@ int eb__afile_open(eb__afile *a, const char *path)
     return 0;
 }
 
+int eb__afile_open_stream(eb__afile *a, const char *path)
+{
+    memset(a, 0, sizeof *a);
+    int kind = strcmp(path, "-") == 0 ? 1 : path[0] ? target_kind(path) : 0;
+    if (kind <= 0)
+        return kind < 0 ? kind : eb__afile_open(a, path);
+    /* written directly: "-" (a copy of standard output, so closing it leaves
+     * stdout open), or a device, FIFO or socket, never replaced. A FIFO with no
+     * reader is an error now rather than a hang (O_NONBLOCK: ENXIO) */
+    int fd = strcmp(path, "-") == 0 ? dup(STDOUT_FILENO) : open(path, O_WRONLY | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    a->path = strdup(path);
+    a->f = a->path ? fdopen(fd, "w") : NULL;
+    if (!a->f) {
+        int err = a->path ? errno : ENOMEM;
+        close(fd);
+        eb__afile_abort(a);
+        return -err;
+    }
+    return 0;
+}
+
 int eb__afile_commit(eb__afile *a)
 {
     int err = 0;
@@ -52,7 +91,7 @@ int eb__afile_commit(eb__afile *a)
     if (fclose(a->f) != 0 && !err)
         err = errno;
     a->f = NULL;
-    if (!err && rename(a->tmp, a->path) != 0)
+    if (!err && a->tmp && rename(a->tmp, a->path) != 0)
         err = errno;
     if (!err) {
         free(a->tmp);
