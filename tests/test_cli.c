@@ -591,6 +591,21 @@ static void test_outputs_not_regular_files(void **state)
     free(text);
     assert_int_equal(stat(fifo, &st), 0);
     assert_true(S_ISFIFO(st.st_mode));
+    /* a stderr whose reader is gone (`2>&1 | head -1`) does not cost the
+     * report: the files are written before the table */
+    char piped[PATH_MAX], shcmd[PATH_MAX * 3];
+    snprintf(piped, sizeof piped, "%s/piped.json", fk.root);
+    snprintf(shcmd, sizeof shcmd,
+             "'%s' run --json '%s' -- sh -c 'echo a; sleep 0.3' 2>&1 | head -1 > /dev/null",
+             EBENCH_BIN, piped);
+    signal(SIGPIPE, SIG_DFL); /* as a user's shell has it (this test ignores it) */
+    int sys_rc = system(shcmd);
+    signal(SIGPIPE, SIG_IGN);
+    assert_int_equal(sys_rc, 0);
+    text = slurp(piped);
+    assert_non_null(text);
+    assert_contains(text, "\"schema\": \"ebench-report/1\"");
+    free(text);
     /* a plot's image must be a file */
     char rep[PATH_MAX];
     snprintf(rep, sizeof rep, "%s/rep.json", fk.root);

@@ -721,10 +721,14 @@ int eb_cmd_run(int argc, char **argv)
     o.meta.elapsed_s = measured ? wall / (double)measured : NAN;
     o.meta.user_s = measured ? user / (double)measured : NAN;
     o.meta.sys_s = measured ? sys / (double)measured : NAN;
-    if (!o.quiet)
-        eb_print_report(b, stderr, &o.meta);
+    /* the files first: a closed stderr (`2>&1 | head -1`) must not cost the
+     * report; then the table, with SIGPIPE ignored (the command has ended, so
+     * no child inherits it): a write to a closed pipe just fails */
+    signal(SIGPIPE, SIG_IGN);
     int bad = write_output("--json", &json, b, &o.meta, 1) < 0;
     bad |= write_output("--csv", &csv, b, &o.meta, 0) < 0;
+    if (!o.quiet)
+        eb_print_report(b, stderr, &o.meta);
     eb_close(b);
     /* A report that could not be written must not look like success. */
     if (bad && exit_status == 0)
