@@ -222,6 +222,82 @@ static void test_signal_forwarding(void **state)
     forwarded(SIGTERM, "echo ready; exec sleep 30", 128 + SIGTERM);
 }
 
+/* SIGTERM after `delay` seconds of `ebench run ARGS`: how it ended, and how
+ * long it took to (-1: still running 3 s later; it is killed then). */
+static int terminated_after(const char *const *args, double delay, double *took)
+{
+    const char *argv[32] = {EBENCH_BIN};
+    size_t n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, EBENCH_BIN, &fa, NULL, (char **)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    struct timespec d = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)}, t0, t1;
+    nanosleep(&d, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    for (int i = 0; i < 300; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            *took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+            return shell_status(status);
+        }
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    *took = INFINITY;
+    return -1;
+}
+
+/* A signal at any phase ends the run promptly, with the report of what was
+ * measured: between repetitions (it was lost there: 4 of 5 tries still ran
+ * 8 s later) and during the idle baseline (it killed ebench, no report). */
+static void test_signal_at_every_phase(void **state)
+{
+    (void)state;
+    fake fk;
+    char json[PATH_MAX];
+    double took;
+    tree(&fk);
+    setenv("EBENCH_SYSFS_ROOT", fk.sysfs, 1);
+    setenv("EBENCH_PROCFS_ROOT", fk.procfs, 1);
+    snprintf(json, sizeof json, "%s/rep.json", fk.root);
+    int rc = terminated_after(
+        (const char *[]){"run", "-q", "--json", json, "-r", "100000", "--", "true", NULL}, 0.8,
+        &took);
+    assert_int_equal(rc, 128 + SIGTERM);
+    assert_true(took < 2.0);
+    json_error_t e;
+    json_t *root = json_load_file(json, 0, &e);
+    assert_non_null(root);
+    json_t *n = json_object_get(json_object_get(root, "repetitions"), "n");
+    assert_true(json_integer_value(n) >= 1); /* the runs made before the signal */
+    assert_int_equal(json_integer_value(json_object_get(root, "exit_status")), 128 + SIGTERM);
+    json_decref(root);
+
+    rc = terminated_after(
+        (const char *[]){"run", "-q", "--idle", "5", "--json", json, "--", "sleep", "5", NULL}, 0.8,
+        &took);
+    assert_int_equal(rc, 128 + SIGTERM);
+    assert_true(took < 2.0);
+    root = json_load_file(json, 0, &e);
+    assert_non_null(root);
+    const char *idle = json_string_value(json_object_get(root, "idle_baseline"));
+    assert_non_null(idle);
+    assert_non_null(strstr(idle, "a signal cut it short"));
+    json_decref(root);
+    fake_free(&fk);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -1104,6 +1180,7 @@ int main(void)
         cmocka_unit_test(test_info_model_only),
         cmocka_unit_test(test_exit_status_passthrough),
         cmocka_unit_test(test_signal_forwarding),
+        cmocka_unit_test(test_signal_at_every_phase),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_outputs_written),
         cmocka_unit_test(test_version_and_help),

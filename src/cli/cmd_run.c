@@ -75,6 +75,10 @@ static const char run_usage[] =
     "Example: ebench run -r 5 --warmup 1 -w 2.4e13:flop --json run.json -- ./gemm 8192\n";
 
 static volatile sig_atomic_t child_pid;
+/* The last SIGINT/SIGTERM/SIGHUP ebench received: the repetitions, the idle
+ * baseline and the warm-ups stop at once, and the report says what was
+ * measured up to then. */
+static volatile sig_atomic_t stop_sig;
 
 /* Signals typed at the terminal reach CMD already (same process group); only
  * signals sent to ebench by a process (kill, Slurm, a batch system) are
@@ -82,6 +86,7 @@ static volatile sig_atomic_t child_pid;
 static void forward(int sig, siginfo_t *info, void *ctx)
 {
     (void)ctx;
+    stop_sig = sig;
     if (child_pid > 0 && info->si_code != SI_KERNEL)
         kill((pid_t)child_pid, sig);
 }
@@ -587,7 +592,7 @@ static void markers_stop(markers *m)
 static void sleep_s(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    while (!stop_sig && nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
 
@@ -599,7 +604,14 @@ static int idle_baseline(run_opts *o, eb_bench *b, char *note, size_t len)
         sleep_s(o->idle_s);
         eb_end(b, "idle", NULL);
         eb_set_idle_from_window(b, "idle");
-        snprintf(note, len, "measured at rest over %g s before the command", o->idle_s);
+        eb_result r;
+        if (stop_sig && eb_window_result(b, "idle", 0, &r) == EB_OK)
+            snprintf(note, len,
+                     "measured at rest over %.3g s before the command (of %g s: a "
+                     "signal cut it short)",
+                     r.duration_s, o->idle_s);
+        else
+            snprintf(note, len, "measured at rest over %g s before the command", o->idle_s);
     }
     for (size_t i = 0; i < o->n_idle; i++) {
         if (eb_set_idle_power(b, o->idle[i].id, o->idle[i].w) < 0) {
@@ -664,13 +676,13 @@ int eb_cmd_run(int argc, char **argv)
         eb__afile_abort(&csv);
         return rc;
     }
+    install_forwarding(); /* from here a signal ends the run with its report */
     if (idle_baseline(&o, b, idle_note, sizeof idle_note) < 0) {
         eb_close(b);
         eb__afile_abort(&json);
         eb__afile_abort(&csv);
         return EB_EXIT_USAGE;
     }
-    install_forwarding();
     markers marks;
     int have_markers = markers_start(&marks, b) == 0;
     progress prog;
@@ -679,7 +691,7 @@ int eb_cmd_run(int argc, char **argv)
     int exit_status = 0;
     double user = 0, sys = 0, wall = 0;
     long measured = 0;
-    for (long i = 0; i < o.warmup + o.repeat; i++) {
+    for (long i = 0; i < o.warmup + o.repeat && !stop_sig; i++) {
         struct rusage ru;
         int warm = i < o.warmup;
         double t0 = now_s();
@@ -711,6 +723,13 @@ int eb_cmd_run(int argc, char **argv)
     }
     if (show_progress)
         progress_stop(&prog);
+    if (stop_sig) {
+        /* what was measured is reported; the exit status says why it ended */
+        fprintf(stderr, "ebench: %s: stopping after %ld of %ld run%s\n", strsignal(stop_sig),
+                measured, o.repeat, o.repeat == 1 ? "" : "s");
+        if (exit_status == 0)
+            exit_status = 128 + stop_sig;
+    }
     if (have_markers)
         markers_stop(&marks);
     eb_stop(b);
