@@ -284,6 +284,7 @@ static void test_signal_at_every_phase(void **state)
     assert_int_equal(json_integer_value(json_object_get(root, "exit_status")), 128 + SIGTERM);
     json_decref(root);
 
+    snprintf(json, sizeof json, "%s/idle.json", fk.root); /* a fresh file: no stale report */
     rc = terminated_after(
         (const char *[]){"run", "-q", "--idle", "5", "--json", json, "--", "sleep", "5", NULL}, 0.8,
         &took);
