@@ -466,7 +466,7 @@ typedef struct markers {
     eb_bench *b;
     int rfd, wfd;
     pthread_t thread;
-    volatile int stop;
+    int stop; /* read and written with __atomic builtins: the reader thread polls it */
     char buf[8192];
     size_t used;
     struct {
@@ -543,7 +543,7 @@ static int marker_read(markers *m)
 static void *markers_main(void *arg)
 {
     markers *m = arg;
-    while (!m->stop) {
+    while (!__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE)) {
         struct pollfd p = {m->rfd, POLLIN, 0};
         if (poll(&p, 1, 50) > 0 && !marker_read(m))
             break;
@@ -586,7 +586,7 @@ static void markers_stop(markers *m)
 {
     close(m->wfd);
     unsetenv("EBENCH_MARKER_FD");
-    m->stop = 1;
+    __atomic_store_n(&m->stop, 1, __ATOMIC_RELEASE);
     pthread_join(m->thread, NULL);
     close(m->rfd);
 }
