@@ -28,7 +28,6 @@
 #include "windows_common.h"
 
 #define LENGTHS 5
-#define MAX_WIN 256
 static const double lengths[LENGTHS] = {0.25, 0.5, 1, 2, 4};
 
 static struct {
@@ -47,16 +46,7 @@ static eb_bench *bench;
 static double offset; /* sim time - bench time */
 static volatile int stop;
 
-typedef struct win {
-    double ends_j; /* counter read at both ends */
-    double t0, t1;
-} win;
-
-static struct {
-    win w[MAX_WIN];
-    int n;
-    unsigned seed;
-} stream[LENGTHS];
+static window_stream stream[LENGTHS];
 
 static poll_log poll1;
 
@@ -76,12 +66,11 @@ static void *window_thread(void *arg)
         nap(0.3 * rand_r(&stream[i].seed) / RAND_MAX);
         if (stop)
             break;
-        win *w = &stream[i].w[stream[i].n];
         double a = counter_j();
         eb_begin(bench, name);
         nap(lengths[i]);
         eb_end(bench, name, NULL);
-        w->ends_j = counter_j() - a;
+        stream[i].ends_j[stream[i].n] = counter_j() - a;
         stream[i].n++;
     }
     return NULL;
@@ -189,7 +178,7 @@ static void windows_run(const char *load, const char *timing, const char *gpu, d
             if (getenv("EB_ACC_DEBUG") && fabs(r.domains[0].energy_j / t - 1) > 0.005)
                 fprintf(stderr, "    %s [%.4f, %.4f]: %+.2f%%\n", name, r.t_begin_s, r.t_end_s,
                         100 * (r.domains[0].energy_j / t - 1));
-            add(&e_ends, stream[i].w[k].ends_j, t);
+            add(&e_ends, stream[i].ends_j[k], t);
             double p = poll_energy(&poll1, r.t_begin_s, r.t_end_s);
             if (!isnan(p)) /* no poll yet when the window began */
                 add(&e_poll, p, t);

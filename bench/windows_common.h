@@ -49,6 +49,16 @@ static const char *cell(const errs *e)
     return b;
 }
 
+/* The windows of one length, opened one after another by one thread: the
+ * counter read at each one's two ends (ZeusMonitor's method), and the
+ * thread's random offsets. */
+#define MAX_WIN 256
+typedef struct window_stream {
+    double ends_j[MAX_WIN];
+    int n;
+    unsigned seed;
+} window_stream;
+
 /* Power polled once a second: instants t and readings w (W). */
 typedef struct poll_log {
     double t[128], w[128];

@@ -513,6 +513,33 @@ static void test_sim_temperature_lags(void **state)
     sim_close(s);
 }
 
+/* The simulator's counter-read cost: a value outside 0..100 ms is refused
+ * with a message and the H200's 2.2 ms used; a valid one is stated in the
+ * GPU's note (which every output shows), as the default is on real time. */
+static void test_sim_read_cost_inputs(void **state)
+{
+    sim *s = *state;
+    static const char *const bad[] = {"-3", "150", "\"fast\""};
+    for (size_t i = 0; i < 3; i++) {
+        char gpu[256];
+        snprintf(gpu, sizeof gpu,
+                 "{\"phases\": [{\"seconds\": 100, \"power_w\": 300}], \"sensor\": "
+                 "{\"counter_read_ms\": %s}}",
+                 bad[i]);
+        sim_open(s, gpu, NULL);
+        /* a string is no number: the manual clock's own default (0) stands */
+        assert_contains(eb_domain(s->b, 0)->note, i < 2 ? "a counter read takes 2.2 ms or more"
+                                                        : "a counter read takes 0.0 ms or more");
+        sim_close(s);
+    }
+    sim_open(s,
+             "{\"phases\": [{\"seconds\": 100, \"power_w\": 300}], \"sensor\": "
+             "{\"counter_read_ms\": 5}}",
+             NULL);
+    assert_contains(eb_domain(s->b, 0)->note, "a counter read takes 5.0 ms or more");
+    sim_close(s);
+}
+
 /* Long runs thin their older samples; the energy counter's estimates and
  * moves still add up to the truth. */
 static void test_bounded_memory_with_counter(void **state)
@@ -632,6 +659,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bounded_memory_with_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_segment_half_created, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sim_temperature_lags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sim_read_cost_inputs, setup, teardown),
     };
     unsetenv("CUDA_VISIBLE_DEVICES");
     return cmocka_run_group_tests_name("nvml", tests, NULL, NULL);

@@ -30,11 +30,10 @@
 #include <time.h>
 
 #include "../../src/sources/nvml_abi.h"
-#include "ebench.h"
 #include "../windows_common.h"
+#include "ebench.h"
 
 #define LENGTHS 3
-#define MAX_WIN 256
 #define MAX_MOVES 200000
 #define MAX_POWER 100000
 static const double lengths[LENGTHS] = {0.5, 1, 2};
@@ -61,15 +60,7 @@ static struct {
     int n;
 } pw;
 
-typedef struct win {
-    double ends_j, t0, t1;
-} win;
-
-static struct {
-    win w[MAX_WIN];
-    int n;
-    unsigned seed;
-} stream[LENGTHS];
+static window_stream stream[LENGTHS];
 
 static poll_log poll1;
 
@@ -195,7 +186,6 @@ static void *window_thread(void *arg)
         nap(0.3 * rand_r(&stream[i].seed) / RAND_MAX);
         if (stop)
             break;
-        win *w = &stream[i].w[stream[i].n];
         double a = counter_j();
         double c0 = eb_now(bench);
         eb_begin(bench, name);
@@ -205,7 +195,7 @@ static void *window_thread(void *arg)
         eb_end(bench, name, NULL);
         edge_add(c1 - c0);
         edge_add(eb_now(bench) - c2);
-        w->ends_j = counter_j() - a;
+        stream[i].ends_j[stream[i].n] = counter_j() - a;
         stream[i].n++;
     }
     return NULL;
@@ -316,13 +306,13 @@ int main(int argc, char **argv)
             double shp = ref_shaped(r.t_end_s) - ref_shaped(r.t_begin_s);
             double p = poll_energy(&poll1, r.t_begin_s, r.t_end_s);
             fprintf(fw, "%g,%.7f,%.7f,%.6f,%d,%.6f,%.6f,%.6f,%.6f\n", lengths[i], r.t_begin_s,
-                    r.t_end_s, r.domains[0].energy_j, r.domains[0].provisional,
-                    stream[i].w[k].ends_j, p, lin, shp);
+                    r.t_end_s, r.domains[0].energy_j, r.domains[0].provisional, stream[i].ends_j[k],
+                    p, lin, shp);
             add(&e_eb, r.domains[0].energy_j, lin);
-            add(&e_ends, stream[i].w[k].ends_j, lin);
+            add(&e_ends, stream[i].ends_j[k], lin);
             add(&e_poll, p, lin);
             add(&s_eb, r.domains[0].energy_j, shp);
-            add(&s_ends, stream[i].w[k].ends_j, shp);
+            add(&s_ends, stream[i].ends_j[k], shp);
         }
         printf("| %s | %g s | %d | %s | %s | %s | %s | %s |\n", label, lengths[i], e_eb.n,
                cell(&e_eb), cell(&e_ends), cell(&e_poll), cell(&s_eb), cell(&s_ends));

@@ -165,9 +165,12 @@ int eb_cmd_compare(int argc, char **argv)
     for (size_t k = 0; k < n; k++)
         summarize(&e[k], e, n, &n_common);
     name_entries(e, n);
-    int width = 8;
-    for (size_t k = 0; k < n; k++)
-        width = (int)fmax(width, fmin(40, (double)strlen(e[k].name)));
+    int width = 8; /* the longest name, up to 40 */
+    for (size_t k = 0; k < n; k++) {
+        size_t len = strlen(e[k].name);
+        if ((int)len > width)
+            width = len > 40 ? 40 : (int)len;
+    }
     if (n_common == 0) {
         fprintf(stderr,
                 "ebench compare: the reports have no measured domain in common (compare runs "

@@ -292,14 +292,7 @@ static void settle_locked(eb_bench *b)
                     eb__counter_notes(b, &b->dom[i]);
             return;
         }
-        double next = fmin(eb__track_next_locked(b), now + 0.005);
-        pthread_mutex_unlock(&b->lock);
-        if (next > now) {
-            double dt = next - now;
-            struct timespec ts = {(time_t)dt, (long)((dt - (double)(time_t)dt) * 1e9)};
-            nanosleep(&ts, NULL);
-        }
-        pthread_mutex_lock(&b->lock);
+        eb__nap_unlocked(b, fmin(eb__track_next_locked(b), now + 0.005) - now);
         now = eb__clock_now(b);
         eb__track_due_locked(b, now);
         /* a domain whose tracker asks for nothing soon (sparse, fallback,
@@ -326,10 +319,7 @@ void eb__settle_windows(eb_bench *b)
     for (;;) {
         if (!unsettled_locked(b, t) || eb__clock_now(b) >= deadline)
             break;
-        pthread_mutex_unlock(&b->lock);
-        struct timespec ms2 = {0, 2000000}; /* the sampler thread reads meanwhile */
-        nanosleep(&ms2, NULL);
-        pthread_mutex_lock(&b->lock);
+        eb__nap_unlocked(b, 0.002); /* the sampler thread reads meanwhile */
     }
     pthread_mutex_unlock(&b->lock);
 }
@@ -351,12 +341,8 @@ EB_EXPORT int eb_stop(eb_bench *b)
         eb__reads_drain_locked(b); /* nothing reads after the stop */
         b->stopped = 1;
     } else {
-        while (!b->stopped) { /* another thread is stopping it: wait for it */
-            pthread_mutex_unlock(&b->lock);
-            struct timespec ms = {0, 1000000};
-            nanosleep(&ms, NULL);
-            pthread_mutex_lock(&b->lock);
-        }
+        while (!b->stopped) /* another thread is stopping it: wait for it */
+            eb__nap_unlocked(b, 0.001);
     }
     pthread_mutex_unlock(&b->lock);
     return EB_OK;

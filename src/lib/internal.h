@@ -21,7 +21,6 @@ typedef struct eb__domain {
     size_t resets_warned;
     int stuck_warned, fallback_warned;
     size_t track_reads, track_failures; /* the tracker's own reads; failures in a row */
-    size_t skipped_reads;               /* regular reads left out: nothing was due */
     int reading;                        /* a read of it is in flight, the bench unlocked */
     double track_retry_at;              /* after a failed one, not before */
     double idle_power_w;                /* NaN: no baseline */
@@ -104,6 +103,8 @@ double eb__tick_at_locked(eb_bench *b, double t);
 double eb__tick_edge_locked(eb_bench *b);
 /* Waits (unlocking meanwhile) until no domain's read is in flight. */
 void eb__reads_drain_locked(eb_bench *b);
+/* Sleeps `s` seconds with the bench unlocked (others read and tick meanwhile). */
+void eb__nap_unlocked(eb_bench *b, double s);
 /* Stepping counters' trackers: when the next read is wanted (INFINITY: none),
  * and the reads due by now; caller holds the lock. */
 double eb__track_next_locked(eb_bench *b);

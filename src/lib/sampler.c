@@ -52,17 +52,15 @@ static void read_domain(eb_bench *b, eb__domain *d, double t, int edge)
     /* the read's own times: a stepping counter's moves are bracketed by them
      * (other domains are stamped with the tick's time alone) */
     int timed = d->desc.counter_holds && !b->cfg.manual;
-    /* A stepping counter whose next move is not due: the read would show
-     * nothing new, and a slow driver charges it to this tick or to the window
-     * edge that asked (an H200's counter read takes 2-6 ms of CPU). Its
-     * energy at t comes from the moves either side, as for any instant. */
-    /* At a window edge, a locked tracker's own reads around each move are
-     * enough: the edge is placed between them at no cost to the caller. */
-    int skip =
-        edge ? d->series.trk.state == EB__TRK_LOCKED : eb__tracker_can_skip(&d->series.trk, t);
-    /* another thread's read of it is in flight: this tick leaves it out */
-    if (timed && d->series.n > 0 && (d->reading || (!d->series.stuck && skip))) {
-        d->skipped_reads++;
+    /* A stepping counter is not read where the read would show nothing new at
+     * a slow driver's cost (an H200's counter read takes 2-28 ms of CPU): at a
+     * tick no move is due (eb__tracker_can_skip), at a window edge a locked
+     * tracker's own reads around each move place it, and a read of it in
+     * flight in another thread covers this one. Its sample at t is on the line
+     * between its moves, as for any instant. */
+    if (timed && d->series.n > 0 &&
+        (d->reading || (!d->series.stuck && (edge ? d->series.trk.state == EB__TRK_LOCKED
+                                                  : eb__tracker_can_skip(&d->series.trk, t))))) {
         if (eb__series_add_unread(&d->series, &d->desc, t) < 0 && d->series.bad_reads++ == 0)
             eb__warn(b, "%s: sample at t=%.3f s dropped (out of memory)", d->desc.id, t);
         return;
@@ -220,6 +218,16 @@ double eb__tick_edge_locked(eb_bench *b)
     return tick(b, eb__clock_now(b), 1);
 }
 
+void eb__nap_unlocked(eb_bench *b, double s)
+{
+    pthread_mutex_unlock(&b->lock);
+    if (s > 0) {
+        struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    pthread_mutex_lock(&b->lock);
+}
+
 void eb__reads_drain_locked(eb_bench *b)
 {
     for (;;) {
@@ -228,10 +236,7 @@ void eb__reads_drain_locked(eb_bench *b)
             busy |= b->dom[i].reading;
         if (!busy)
             return;
-        pthread_mutex_unlock(&b->lock);
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-        pthread_mutex_lock(&b->lock);
+        eb__nap_unlocked(b, 0.001);
     }
 }
 
