@@ -4,7 +4,10 @@
  * measured in the same runs:
  *   - the energy counter read at the window's two ends (ZeusMonitor's method);
  *   - a 1 Hz poll of nvmlDeviceGetPowerUsage times the window's length
- *     (nvidia-smi --query-gpu=power.draw -l 1).
+ *     (nvidia-smi --query-gpu=power.draw -l 1);
+ *   - the floor: the counter's line through its true update instants, what a
+ *     reader that placed every move exactly would get (the load between two
+ *     moves is unknowable from the counter).
  * The sampler runs on its own thread every 100 ms; the simulated counter
  * moves at instants of its own (a period off 100 ms, a phase drawn from the
  * seed, jitter); one thread per window length opens and closes windows at
@@ -38,6 +41,7 @@ static struct {
     nvmlReturn_t (*handle)(unsigned, nvmlDevice_t *);
     nvmlReturn_t (*energy)(nvmlDevice_t, unsigned long long *);
     nvmlReturn_t (*usage)(nvmlDevice_t, unsigned *);
+    int (*instants)(unsigned, int, double, double, double *, int);
     nvmlDevice_t dev;
 } sim;
 
@@ -110,6 +114,7 @@ static void open_scenario(const char *gpu_json, double interval_ms)
     *(void **)&sim.handle = dlsym(sim.lib, "nvmlDeviceGetHandleByIndex_v2");
     *(void **)&sim.energy = dlsym(sim.lib, "nvmlDeviceGetTotalEnergyConsumption");
     *(void **)&sim.usage = dlsym(sim.lib, "nvmlDeviceGetPowerUsage");
+    *(void **)&sim.instants = dlsym(sim.lib, "ebsim_update_instants");
     sim.handle(0, &sim.dev);
     double best = INFINITY;
     for (int i = 0; i < 5; i++) {
@@ -131,6 +136,22 @@ static void close_scenario(void)
 static double truth(double t0, double t1)
 {
     return sim.truth(0, t0 + offset, t1 + offset);
+}
+
+/* The counter's line at bench time t, drawn through the true update instants
+ * with the true energy at each: what a tracker that placed every move exactly
+ * would interpolate. Only the load between two moves is unknown to it, so
+ * line(t1) - line(t0) is the best any reader of this counter can do. */
+static double line_j(double t)
+{
+    double u[64], s = t + offset;
+    int n = sim.instants(0, 0, s - 1.5, s + 1.5, u, 64);
+    for (int i = 0; i + 1 < n; i++)
+        if (u[i] <= s && s < u[i + 1]) {
+            double e0 = sim.truth(0, 0, u[i]), e1 = sim.truth(0, 0, u[i + 1]);
+            return e0 + (e1 - e0) * (s - u[i]) / (u[i + 1] - u[i]);
+        }
+    return NAN;
 }
 
 /* One real-time run of windows on one load and counter timing. */
@@ -168,13 +189,14 @@ static void windows_run(const char *load, const char *timing, const char *gpu, d
     for (int i = 0; i < LENGTHS; i++) {
         char name[16];
         snprintf(name, sizeof name, "w%g", lengths[i]);
-        errs e_eb = {0}, e_ends = {0}, e_poll = {0};
+        errs e_eb = {0}, e_line = {0}, e_ends = {0}, e_poll = {0};
         for (int k = 0; k < stream[i].n; k++) {
             eb_result r;
             if (eb_window_result(bench, name, (size_t)k, &r) != EB_OK)
                 continue;
             double t = truth(r.t_begin_s, r.t_end_s);
             add(&e_eb, r.domains[0].energy_j, t);
+            add(&e_line, line_j(r.t_end_s) - line_j(r.t_begin_s), t);
             if (getenv("EB_ACC_DEBUG") && fabs(r.domains[0].energy_j / t - 1) > 0.005)
                 fprintf(stderr, "    %s [%.4f, %.4f]: %+.2f%%\n", name, r.t_begin_s, r.t_end_s,
                         100 * (r.domains[0].energy_j / t - 1));
@@ -185,9 +207,9 @@ static void windows_run(const char *load, const char *timing, const char *gpu, d
         }
         if (e_eb.n == 0)
             continue;
-        printf("| %s | %s | %s | %g s | %d | %s | %s | %s |\n", load, timing,
+        printf("| %s | %s | %s | %g s | %d | %s | %s | %s | %s |\n", load, timing,
                track ? "on" : "off (EBENCH_TRACK=off)", lengths[i], e_eb.n, cell(&e_eb),
-               cell(&e_ends), cell(&e_poll));
+               cell(&e_line), cell(&e_ends), cell(&e_poll));
     }
     close_scenario();
 }
@@ -261,8 +283,9 @@ int main(int argc, char **argv)
     char gpu[512];
     printf("Windows at random offsets (%g s of real time per run; mean / worst |error|):\n\n",
            seconds);
-    printf("| load | counter updates | tracking | window | n | ebench | counter read at both "
-           "ends | 1 Hz poll x length |\n|---|---|---|---|---|---|---|---|\n");
+    printf("| load | counter updates | tracking | window | n | ebench | every move placed exactly "
+           "(floor) | counter read at both ends | 1 Hz poll x length |\n"
+           "|---|---|---|---|---|---|---|---|---|\n");
     fflush(stdout);
     unsigned seed = 1001;
     for (size_t l = 0; l < 3; l++)
