@@ -295,14 +295,28 @@ EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out);
 
 /*
  * Phase markers. A program started by `ebench run` inherits a descriptor
- * named in $EBENCH_MARKER_FD: its libebench then measures nothing itself and
+ * named in $EBENCH_MARKER_FD: its libebench then reads no sensor itself and
  * sends every window (and its work) to the parent, whose report gives the
- * energy of each phase. Without a parent it samples on its own.
- * eb_is_marker() tells which; eb_add_window() records a window from times on
- * this bench's clock (how the parent takes them in).
+ * energy of each phase; the parent answers each window's figures back, so
+ * eb_end(), eb_window_result(), eb_print_results() and eb_save_json() give
+ * the program the same figures as when it runs alone (its domains are the
+ * parent's). Without a parent it samples on its own. eb_is_marker() tells
+ * which; eb_add_window() records a window from times on this bench's clock
+ * (how the parent takes them in).
  */
 EB_EXPORT int eb_is_marker(const eb_bench *b);
 EB_EXPORT int eb_add_window(eb_bench *b, const char *name, double t0_s, double t1_s);
+
+/*
+ * The parent's side (what `ebench run` does): eb_markers_serve() sets
+ * $EBENCH_MARKER_FD for the programs this process starts afterwards and
+ * answers them from b on a thread of its own; eb_markers_close(), once they
+ * have ended, takes in what they sent last, stops and frees. The protocol is
+ * in src/lib/markers.c.
+ */
+typedef struct eb_marker_server eb_marker_server;
+EB_EXPORT int eb_markers_serve(eb_bench *b, eb_marker_server **out);
+EB_EXPORT void eb_markers_close(eb_marker_server *s);
 
 /* Where this process stands in a job, from the batch system's and the MPI
  * launcher's variables (SLURM_*, PBS_JOBID, LSB_JOBID, OMPI_COMM_WORLD_*,

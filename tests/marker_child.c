@@ -1,8 +1,10 @@
 /*
  * marker_child.c - a program that uses libebench, for the phase-marker
  * tests: two windows, "prepare" (the simulated GPU idle) and "compute" (busy),
- * with work on "compute". Under `ebench run` its windows go to the parent;
- * alone it measures them itself.
+ * with work on "compute". Under `ebench run` its windows go to the parent,
+ * which answers their figures; alone it measures them itself. Either way it
+ * prints what eb_end() and eb_window_result() gave it, its table, and saves
+ * its own report to $MARKER_CHILD_JSON when that is set.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -31,17 +33,30 @@ int main(void)
     {
         sleep_s(0.3);
     }
-    EB_MEASURE(b, "compute")
-    {
-        if (set)
-            set(cfg, 0, 1.0);
-        sleep_s(0.6);
-        if (set)
-            set(cfg, 0, 0.0);
-    }
+    static eb_result r;
+    eb_begin(b, "compute");
+    if (set)
+        set(cfg, 0, 1.0);
+    sleep_s(0.6);
+    if (set)
+        set(cfg, 0, 0.0);
+    eb_end(b, "compute", &r);
+    printf("eb_end: compute %.3f J over %zu domains\n", r.total_energy_j, r.n_domains);
     eb_add_work(b, "compute", 11.4e12, "flop");
     printf("marker mode: %d\n", eb_is_marker(b));
+    eb_stop(b);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "compute" : "prepare";
+        if (eb_window_result(b, name, 0, &r) == EB_OK)
+            printf("result: %s %.3f J, %s %.3f J, provisional %d\n", name, r.total_energy_j,
+                   r.n_domains ? eb_domain(b, 0)->id : "-",
+                   r.n_domains ? r.domains[0].energy_j : 0.0,
+                   r.n_domains ? r.domains[0].provisional : 0);
+    }
     eb_print_results(b, stdout);
+    const char *json = getenv("MARKER_CHILD_JSON");
+    if (json && eb_save_json(b, json, NULL) != EB_OK)
+        return 1;
     eb_close(b);
     if (sim)
         dlclose(sim);

@@ -1000,9 +1000,31 @@ static void test_phase_markers(void **state)
         &fk, (const char *[]){"run", "-i", "10", "--json", json, "--", MARKER_CHILD_BIN, NULL});
     assert_int_equal(r.status, 0);
     assert_contains(r.out, "marker mode: 1\n");
-    assert_contains(r.out, "energy: measured by the `ebench run` that started this program");
+    assert_contains(r.out, "energy: measured by the `ebench run` (pid ");
     assert_contains(r.err, " phases (the program's windows):\n   prepare ");
     assert_contains(r.err, "\n   compute                       1 call ");
+    /* the program gets its figures back (issue 13): from eb_end at once, and
+     * final from eb_window_result after its eb_stop, its own table too */
+    double end_j = NAN, child_prepare = NAN, child_compute = NAN;
+    int provisional = -1;
+    const char *p = strstr(r.out, "eb_end: compute ");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "eb_end: compute %lf J over 2 domains", &end_j), 1);
+    p = strstr(r.out, "result: prepare ");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "result: prepare %*f J, gpu0 %lf J, provisional %d", &child_prepare,
+                            &provisional),
+                     2);
+    assert_int_equal(provisional, 0);
+    p = strstr(r.out, "result: compute ");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "result: compute %*f J, gpu0 %lf J, provisional %d", &child_compute,
+                            &provisional),
+                     2);
+    assert_int_equal(provisional, 0);
+    assert_contains(r.out, " compute: 1 call, ");
+    assert_contains(r.out, "  gpu0           #    ");
+    assert_contains(r.out, "work 1.14e+13 flop: ");
     out_free(&r);
     json_error_t e;
     json_t *root = json_load_file(json, 0, &e), *w;
@@ -1037,6 +1059,11 @@ static void test_phase_markers(void **state)
     assert_near(prepare, 0.3 * 50, 3.5);  /* idle */
     assert_near(compute, 0.6 * 400, 3.5); /* busy */
     assert_true(eff > 0.0);
+    /* the same windows (the program's own edges): the same figures, to the
+     * microseconds between the parent's answer and its final report */
+    assert_near(child_prepare, prepare, 0.05);
+    assert_near(child_compute, compute, 0.05);
+    assert_true(end_j > 0.6 * 400 - 3.5 - 1 && end_j < 0.6 * 400 + 3.5 + 1);
 
     /* alone, it measures on its own */
     unsetenv("EBENCH_MARKER_FD");
@@ -1048,6 +1075,58 @@ static void test_phase_markers(void **state)
     assert_contains(r.out, " compute: 1 call, ");
     assert_contains(r.out, "  gpu0           #    ");
     out_free(&r);
+    drop_sim(&fk);
+    fake_free(&fk);
+}
+
+/* A program that abuses the marker protocol: garbage, stray descriptors, a
+ * flood of questions it never reads. The run keeps its figures and ends
+ * promptly; a program that behaves still gets its answer. */
+static void test_phase_markers_hostile(void **state)
+{
+    (void)state;
+    fake fk;
+    char json[PATH_MAX];
+    tree(&fk);
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", "
+                 "\"phases\": [{\"seconds\": 1000, \"power_w\": 100}], "
+                 "\"sensor\": {\"energy_update_ms\": 10, \"counter_read_ms\": 0}}]}");
+    snprintf(json, sizeof json, "%s/h.json", fk.root);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    out r = run_ebench(
+        &fk, (const char *[]){"run", "-q", "--json", json, "--", MARKER_HOSTILE_BIN, NULL});
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, " domains, a figure\n");
+    assert_null(strstr(r.out, "fine: 0 domains"));
+    /* the flood's answers are dropped, not waited for: well under the
+     * program's 2 s wait for an answer that never comes */
+    assert_true((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9 < 10);
+    out_free(&r);
+    json_error_t e;
+    json_t *root = json_load_file(json, 0, &e);
+    assert_non_null(root);
+    json_t *w, *d;
+    size_t i, k, fine = 0;
+    json_array_foreach(json_object_get(root, "windows"), i, w)
+    {
+        const char *name = json_string_value(json_object_get(w, "name"));
+        assert_true(strcmp(name, "never-begun") != 0);
+        if (strcmp(name, "fine") != 0)
+            continue;
+        fine++;
+        /* the parent's figure for it: 100 W over its 0.4 s, garbage or not */
+        double dur = json_real_value(json_object_get(w, "duration_s"));
+        assert_near(dur, 0.4, 0.1);
+        json_array_foreach(json_object_get(w, "domains"), k, d)
+        {
+            if (strcmp(json_string_value(json_object_get(d, "id")), "gpu0") == 0)
+                assert_near(json_real_value(json_object_get(d, "energy_j")), 100 * dur, 1.0);
+        }
+    }
+    assert_int_equal(fine, 1);
+    json_decref(root);
     drop_sim(&fk);
     fake_free(&fk);
 }
@@ -1194,7 +1273,11 @@ int main(void)
         cmocka_unit_test(test_monitor_and_progress),
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_phase_markers),
+        cmocka_unit_test(test_phase_markers_hostile),
         cmocka_unit_test(test_launcher_and_merge),
     };
+    const char *only = getenv("EB_CLI_ONLY"); /* one test by name, when chasing one */
+    if (only)
+        cmocka_set_test_filter(only);
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -114,8 +114,10 @@ class PhaseMarkers(unittest.TestCase):
         code = ('from energy_benchmark import EnergyBenchmark\n'
                 'import time\n'
                 'bench = EnergyBenchmark()\n'
+                'import json\n'
                 'with bench.window("py-phase", work={"token": 4096}):\n'
-                '    time.sleep(0.2)\n')
+                '    time.sleep(0.2)\n'
+                'print(json.dumps(bench.results["py-phase"]))\n')
         with tempfile.TemporaryDirectory() as tmp:
             report = os.path.join(tmp, "r.json")
             p = subprocess.run([EBENCH, "run", "-q", "--json", report, "--",
@@ -127,6 +129,14 @@ class PhaseMarkers(unittest.TestCase):
         self.assertIn("py-phase", windows)
         self.assertAlmostEqual(windows["py-phase"]["duration_s"], 0.2, delta=0.1)
         self.assertEqual(windows["py-phase"]["work"][0]["unit"], "token")
+        # the script gets its window's figures back from the parent (issue 13):
+        # not None, the same as the parent's report
+        mine = json.loads(p.stdout)
+        self.assertIsNotNone(mine["energy_j"])
+        self.assertAlmostEqual(mine["energy_j"], windows["py-phase"]["energy_j"],
+                               delta=1e-6 + 1e-3 * windows["py-phase"]["energy_j"])
+        self.assertEqual(sorted(mine["domains"]),
+                         sorted(d["id"] for d in windows["py-phase"]["domains"]))
 
 
 class MissingLibrary(unittest.TestCase):

@@ -458,139 +458,6 @@ static void progress_stop(progress *p)
     pthread_mutex_destroy(&p->lock);
 }
 
-/* Phase markers: the measured program's libebench sends its windows here
- * (src/lib/markers.c has the protocol); they join this bench's timeline. */
-#define MAX_OPEN_MARKS 256
-
-typedef struct markers {
-    eb_bench *b;
-    int rfd, wfd;
-    pthread_t thread;
-    int stop; /* read and written with __atomic builtins: the reader thread polls it */
-    char buf[8192];
-    size_t used;
-    struct {
-        char name[256];
-        double t0;
-    } open[MAX_OPEN_MARKS];
-    size_t n_open;
-} markers;
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void marker_line(markers *m, char *line)
-{
-    char kind = line[0], *rest = line + 2, *name;
-    if (strlen(line) < 3 || line[1] != ' ')
-        return;
-    if (kind == 'W') {
-        char *end;
-        double amount = strtod(rest, &end);
-        char *unit = end + 1, *sp = strchr(unit, ' ');
-        if (*end != ' ' || !sp)
-            return;
-        *sp = '\0';
-        eb_add_work(m->b, sp + 1, amount, unit);
-        return;
-    }
-    double t_mono = strtod(rest, &name);
-    if (*name != ' ')
-        return;
-    name++;
-    /* the event's time on this bench's clock: both processes read CLOCK_MONOTONIC */
-    double t = eb_now(m->b) - (mono_now() - t_mono);
-    if (kind == 'B' && m->n_open < MAX_OPEN_MARKS) {
-        snprintf(m->open[m->n_open].name, sizeof m->open[0].name, "%s", name);
-        m->open[m->n_open++].t0 = t;
-    } else if (kind == 'E') {
-        for (size_t i = m->n_open; i > 0; i--) {
-            if (strcmp(m->open[i - 1].name, name) != 0)
-                continue;
-            eb_add_window(m->b, name, m->open[i - 1].t0, t);
-            memmove(&m->open[i - 1], &m->open[i], (m->n_open - i) * sizeof m->open[0]);
-            m->n_open--;
-            break;
-        }
-    }
-}
-
-/* 1: read something; 2: nothing there now; 0: end or error. */
-static int marker_read(markers *m)
-{
-    ssize_t n = read(m->rfd, m->buf + m->used, sizeof m->buf - 1 - m->used);
-    if (n <= 0)
-        return n == 0 ? 0 : (errno == EAGAIN || errno == EINTR ? 2 : 0);
-    m->used += (size_t)n;
-    m->buf[m->used] = '\0';
-    char *line = m->buf, *nl;
-    while ((nl = strchr(line, '\n'))) {
-        *nl = '\0';
-        marker_line(m, line);
-        line = nl + 1;
-    }
-    m->used -= (size_t)(line - m->buf);
-    memmove(m->buf, line, m->used);
-    if (m->used == sizeof m->buf - 1)
-        m->used = 0; /* a line longer than the buffer: not ours, dropped */
-    return 1;
-}
-
-static void *markers_main(void *arg)
-{
-    markers *m = arg;
-    while (!__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE)) {
-        struct pollfd p = {m->rfd, POLLIN, 0};
-        if (poll(&p, 1, 50) > 0 && !marker_read(m))
-            break;
-    }
-    while (marker_read(m) == 1) /* what is left in the pipe */
-        ;
-    return NULL;
-}
-
-/* The pipe and the variable that name it to the program; -1 if unavailable. */
-static int markers_start(markers *m, eb_bench *b)
-{
-    int fds[2];
-    char num[16];
-    memset(m, 0, sizeof *m);
-    m->b = b;
-    if (pipe(fds) != 0)
-        return -1;
-    m->rfd = fds[0];
-    m->wfd = fds[1];
-    fcntl(m->rfd, F_SETFD, FD_CLOEXEC);
-    fcntl(m->rfd, F_SETFL, O_NONBLOCK);
-    snprintf(num, sizeof num, "%d", m->wfd);
-    setenv("EBENCH_MARKER_FD", num, 1);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&m->thread, NULL, markers_main, m);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        close(m->rfd);
-        close(m->wfd);
-        unsetenv("EBENCH_MARKER_FD");
-        return -1;
-    }
-    return 0;
-}
-
-static void markers_stop(markers *m)
-{
-    close(m->wfd);
-    unsetenv("EBENCH_MARKER_FD");
-    __atomic_store_n(&m->stop, 1, __ATOMIC_RELEASE);
-    pthread_join(m->thread, NULL);
-    close(m->rfd);
-}
-
 static void sleep_s(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
@@ -685,8 +552,10 @@ int eb_cmd_run(int argc, char **argv)
         eb__afile_abort(&csv);
         return EB_EXIT_USAGE;
     }
-    markers marks;
-    int have_markers = markers_start(&marks, b) == 0;
+    /* phase markers: the program's windows join this bench's timeline, and
+     * it gets their figures back (src/lib/markers.c) */
+    eb_marker_server *marks = NULL;
+    eb_markers_serve(b, &marks);
     progress prog;
     int show_progress = !o.quiet && isatty(STDERR_FILENO) && progress_start(&prog, b) == 0;
 
@@ -702,8 +571,7 @@ int eb_cmd_run(int argc, char **argv)
         if (exit_status < 0) {
             if (show_progress)
                 progress_stop(&prog);
-            if (have_markers)
-                markers_stop(&marks);
+            eb_markers_close(marks);
             eb_close(b);
             eb__afile_abort(&json);
             eb__afile_abort(&csv);
@@ -732,8 +600,7 @@ int eb_cmd_run(int argc, char **argv)
         if (exit_status == 0)
             exit_status = 128 + stop_sig;
     }
-    if (have_markers)
-        markers_stop(&marks);
+    eb_markers_close(marks);
     eb_stop(b);
 
     o.meta.argv = (const char *const *)o.cmd;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../analysis/analysis.h"
 #include "internal.h"
@@ -121,7 +122,7 @@ static void probe_unavailable(eb__probe_ctx *ctx, const char *what, const char *
     }
 }
 
-static void fill_info(eb__domain *d)
+void eb__fill_info(eb__domain *d)
 {
     eb__domain_desc *s = &d->desc;
     d->info = (eb_domain_info){
@@ -175,7 +176,7 @@ static void probe_all(eb_bench *b)
             continue;
         }
         for (size_t j = before; j < b->n_dom; j++) {
-            fill_info(&b->dom[j]);
+            eb__fill_info(&b->dom[j]);
             b->dom[j].info.source = ops->name;
         }
         b->src[b->n_src].ops = ops;
@@ -210,7 +211,7 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     if (!b)
         return EB_ENOMEM;
     b->cfg = *cfg;
-    b->marker_fd = -1;
+    b->marker_fd = b->marker_conn = -1;
     if (!b->cfg.clock)
         b->cfg.clock = monotonic_s;
     b->sysfs_root = root_from(cfg->sysfs_root, "EBENCH_SYSFS_ROOT", "/sys");
@@ -229,6 +230,8 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     b->marker_fd = cfg->manual ? -1 : eb__marker_fd_from_env();
     if (b->marker_fd < 0)
         probe_all(b);
+    else if (!cfg->clock) /* window times on CLOCK_MONOTONIC, as the parent's */
+        eb__marker_connect(b);
     /* EBENCH_TRACK=off: stepping counters' moves placed at the reads that see
      * them, with no extra reads (for comparisons; never better) */
     const char *track = getenv("EBENCH_TRACK");
@@ -259,10 +262,17 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
 /* Whether some stepping counter has not moved since t yet. */
 static int unsettled_locked(const eb_bench *b, double t)
 {
+    if (eb__marker_mirror(b))
+        return 0;
     for (size_t i = 0; i < b->n_dom; i++)
         if (!eb__series_settled(&b->dom[i].series, &b->dom[i].desc, t))
             return 1;
     return 0;
+}
+
+int eb__settled_locked(const eb_bench *b, double t)
+{
+    return !unsettled_locked(b, t);
 }
 
 /* How long a stepping counter's next move can take: one update period and the
@@ -279,7 +289,7 @@ static double settle_wait_locked(const eb_bench *b)
 static void settle_locked(eb_bench *b)
 {
     double wait_s = settle_wait_locked(b);
-    if (b->cfg.manual || wait_s == 0)
+    if (b->cfg.manual || wait_s == 0 || eb__marker_mirror(b))
         return;
     double deadline = b->t_stop + wait_s;
     for (;;) {
@@ -386,6 +396,8 @@ EB_EXPORT void eb_close(eb_bench *b)
     pthread_mutex_destroy(&b->lock);
     free(b->sysfs_root);
     free(b->procfs_root);
+    if (b->marker_conn >= 0)
+        close(b->marker_conn);
     free(b);
 }
 
@@ -455,6 +467,10 @@ double eb__peak_min_span(const eb__domain *d)
 
 void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
 {
+    if (eb__marker_mirror(b)) {
+        eb__marker_result_locked(b, t0, t1, r);
+        return;
+    }
     memset(r, 0, sizeof *r);
     r->t_begin_s = t0;
     r->t_end_s = t1;
@@ -496,6 +512,13 @@ static double boundary_locked(eb_bench *b)
     return b->stopped || b->stopping ? b->t_stop : eb__tick_edge_locked(b);
 }
 
+/* A marker's time: the window's own edge where the parent answers (its
+ * figures are then for exactly this window), else the moment it is sent. */
+static double marker_time(const eb_bench *b, double t)
+{
+    return eb__marker_mirror(b) ? t + b->t0_abs : NAN;
+}
+
 EB_EXPORT int eb_begin(eb_bench *b, const char *name)
 {
     if (!b || !name)
@@ -503,9 +526,9 @@ EB_EXPORT int eb_begin(eb_bench *b, const char *name)
     eb__window w = {.name = strdup(name)};
     if (!w.name)
         return eb__fail(b, EB_ENOMEM, "no memory for window '%s'", name);
-    eb__marker_send(b, 'B', name, 0, NULL);
     pthread_mutex_lock(&b->lock);
     w.t0 = boundary_locked(b);
+    eb__marker_send(b, 'B', name, 0, NULL, marker_time(b, w.t0));
     int rc = eb__list_push(&b->open_win, &w, sizeof w);
     pthread_mutex_unlock(&b->lock);
     if (rc < 0) {
@@ -528,13 +551,13 @@ EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result)
         pthread_mutex_unlock(&b->lock);
         return eb__fail(b, EB_ENOTOPEN, "eb_end(\"%s\"): no window of that name is open", name);
     }
-    eb__marker_send(b, 'E', name, 0, NULL);
     eb__window w = open[i - 1];
     memmove(&open[i - 1], &open[i], (b->open_win.n - i) * sizeof *open);
     b->open_win.n--;
     w.t1 = boundary_locked(b);
     if (w.t1 < w.t0)
         w.t1 = w.t0;
+    eb__marker_send(b, 'E', name, 0, NULL, marker_time(b, w.t1));
     if (result)
         eb__result_locked(b, w.t0, w.t1, result);
     int rc = eb__list_push(&b->closed_win, &w, sizeof w);

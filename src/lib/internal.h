@@ -24,6 +24,8 @@ typedef struct eb__domain {
     int reading;                        /* a read of it is in flight, the bench unlocked */
     double track_retry_at;              /* after a failed one, not before */
     double idle_power_w;                /* NaN: no baseline */
+    int mirror;                         /* the parent's domain, in a marker program: */
+    char mirror_source[24];             /* its source's name (info.source points here) */
 } eb__domain;
 
 typedef struct eb__work {
@@ -79,13 +81,34 @@ struct eb_bench {
      * windows and sends them to the parent through this descriptor (-1:
      * measures on its own). */
     int marker_fd;
+    /* With a parent that answers (markers.c): this process's private
+     * connection to it (-1: none; -2: mirrored domains, the connection lost),
+     * the process that made it, the parent's pid, the last question's number.
+     * The domains are then the parent's, described but never read here. */
+    int marker_conn;
+    pid_t marker_pid;
+    long marker_parent;
+    unsigned marker_seq;
 
     char detail[512];
 };
 
 /* Phase markers (markers.c). */
 int eb__marker_fd_from_env(void);
-void eb__marker_send(eb_bench *b, char kind, const char *name, double amount, const char *unit);
+/* Makes this process's connection to the parent and mirrors its domains,
+ * where the descriptor is a socket (a pipe: markers only). */
+void eb__marker_connect(eb_bench *b);
+/* Whether b's domains are the parent's mirrors (nothing to read here). */
+int eb__marker_mirror(const eb_bench *b);
+/* Sends one marker; t_mono NaN: now. */
+void eb__marker_send(eb_bench *b, char kind, const char *name, double amount, const char *unit,
+                     double t_mono);
+/* A window's figures from the parent (energies NaN if it does not answer). */
+void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb_result *r);
+/* Every stepping counter has moved after t (its energy up to t is final). */
+int eb__settled_locked(const eb_bench *b, double t);
+/* Fills d->info from d->desc (info.source left NULL). */
+void eb__fill_info(eb__domain *d);
 
 /* Records why the last call failed; returns err. */
 int eb__fail(eb_bench *b, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

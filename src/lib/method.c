@@ -110,7 +110,7 @@ EB_EXPORT int eb_add_work(eb_bench *b, const char *window, double amount, const 
     } else if (eb__work_add(w->work, &w->n_work, unit, amount) < 0) {
         rc = eb__fail(b, EB_ETOOMANY, "at most %d work units per window", EB_MAX_WORK);
     } else {
-        eb__marker_send(b, 'W', window, amount, unit);
+        eb__marker_send(b, 'W', window, amount, unit, NAN);
     }
     pthread_mutex_unlock(&b->lock);
     return rc;

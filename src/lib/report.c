@@ -147,7 +147,13 @@ static void print_notes(FILE *out, eb_bench *b)
             fprintf(out, "\n");
         fprintf(out, " warning: %s\n", w[i]);
     }
-    if (b->marker_fd >= 0)
+    if (eb__marker_mirror(b))
+        fprintf(out,
+                " energy: measured by the `ebench run` (pid %ld) that started this program: it "
+                "read the sensors, took these windows as phase markers and answered their "
+                "figures%s\n",
+                b->marker_parent, b->marker_conn == -2 ? " (until the connection was lost)" : "");
+    else if (b->marker_fd >= 0)
         fprintf(out, " energy: measured by the `ebench run` that started this program; these "
                      "windows went to it as phase markers, and its report gives their energy\n");
     else if (b->n_dom == 0)
@@ -541,8 +547,8 @@ static json_t *stat_json(const eb_stat *st)
  * domains. Caller holds the lock. */
 static json_t *tracking_json(const eb__domain *d)
 {
-    if (!(d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds))
-        return json_null();
+    if (!(d->desc.method == EB_METHOD_COUNTER && d->desc.counter_holds) || d->mirror)
+        return json_null(); /* a mirror's counter is tracked by the parent */
     eb_tracking t;
     eb__tracking_locked(d, &t);
     return json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o}",
@@ -820,8 +826,10 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
         "duration_s", isnan(r->duration_s) ? 0.0 : r->duration_s, "elapsed_s",
         num(meta ? meta->elapsed_s : NAN), "user_s", num(meta ? meta->user_s : NAN), "sys_s",
         num(meta ? meta->sys_s : NAN), "interval_ms", b->cfg.interval_ms, "sampling",
-        b->cfg.manual ? "manual" : "thread", "ticks", (json_int_t)b->ticks, "domains", doms,
-        "total",
+        eb__marker_mirror(b) ? "parent"
+        : b->cfg.manual      ? "manual"
+                             : "thread",
+        "ticks", (json_int_t)b->ticks, "domains", doms, "total",
         json_pack("{s:o, s:o, s:o, s:o, s:b, s:b}", "energy_j", num(r->total_energy_j),
                   "uncertainty_j", num(r->total_uncertainty_j), "net_energy_j",
                   num(meta && meta->idle_note ? r->total_net_energy_j : NAN), "avg_power_w",

@@ -70,6 +70,12 @@ static void read_domain(eb_bench *b, eb__domain *d, double t, int edge)
      * the bench is not held meanwhile, so window edges in other threads go
      * on; d->reading keeps its reads one at a time. */
     if (timed) {
+        /* a window edge keeps a sample at exactly t (on the line, as any
+         * instant): another thread's tick while this read is out may put a
+         * sample after t, and the read then joins that one */
+        if (edge && d->series.n > 0 && eb__series_add_unread(&d->series, &d->desc, t) < 0 &&
+            d->series.bad_reads++ == 0)
+            eb__warn(b, "%s: sample at t=%.3f s dropped (out of memory)", d->desc.id, t);
         d->reading = 1;
         pthread_mutex_unlock(&b->lock);
     }
@@ -195,7 +201,7 @@ double eb__tick_locked(eb_bench *b)
  * counters. */
 static double tick(eb_bench *b, double t, int edge)
 {
-    if (b->stopped)
+    if (b->stopped || eb__marker_mirror(b)) /* a mirror's domains are read by the parent */
         return t;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < b->n_dom; i++) {
