@@ -746,10 +746,11 @@ static void test_report_and_compare(void **state)
     out_free(&r);
     r = run_ebench(&fk, (const char *[]){"report", a, NULL});
     assert_int_equal(r.status, 0);
-    assert_contains(r.out, " Energy stats for './gemm' (5 runs)\n");
+    assert_contains(r.out, " Energy stats for './gemm' (5 runs):\n (from ");
     assert_contains(r.out, "          500.000 J +-  5%  gpu0           #    250.00 W avg    400.00 "
                            "W peak         counter\n"); /* no span in this report */
-    assert_contains(r.out, " efficiency, 2e+13 flop: 0.04 TFLOP/J total\n");
+    assert_contains(r.out, " efficiency, 2e+13 flop per run:\n"
+                           "           0.04 TFLOP/J (= TFLOPS/W)  total;  2.5e-11 J per flop\n");
     out_free(&r);
     r = run_ebench(&fk, (const char *[]){"report", "--format", "json", a, NULL});
     assert_int_equal(r.status, 0);
@@ -1079,6 +1080,45 @@ static void test_phase_markers(void **state)
     fake_free(&fk);
 }
 
+/* `ebench report run.json` reprints the table `ebench run` printed, byte for
+ * byte apart from the line that names the file (issue 13: one renderer,
+ * src/util/render.c, draws both from the saved report). */
+static void test_report_reprints_run(void **state)
+{
+    (void)state;
+    fake fk;
+    char json[PATH_MAX];
+    tree(&fk);
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
+                 "\"sensor\": {\"energy_update_ms\": 10, \"counter_read_ms\": 0}}]}");
+    snprintf(json, sizeof json, "%s/same.json", fk.root);
+    const char *runs[][16] = {
+        /* phases, idle baseline, work, accounting */
+        {"run", "-i", "10", "--idle", "0.2", "--work", "1e12:flop", "--price", "0.3", "--json",
+         json, "--", MARKER_CHILD_BIN, NULL},
+        /* repetitions after a warm-up, --skip */
+        {"run", "-r", "3", "--warmup", "1", "--pue", "1.2", "--work", "5:sample", "--json", json,
+         "--", "sleep", "0.1", NULL},
+        {"run", "--skip", "0.05", "--json", json, "--", "sleep", "0.2", NULL},
+    };
+    for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
+        out r = run_ebench(&fk, runs[k]);
+        assert_int_equal(r.status, 0);
+        out rep = run_ebench(&fk, (const char *[]){"report", json, NULL});
+        assert_int_equal(rep.status, 0);
+        char *from = strstr(rep.out, "\n (from ");
+        assert_non_null(from);
+        char *eol = strchr(from + 1, '\n');
+        assert_non_null(eol);
+        memmove(from, eol, strlen(eol) + 1);
+        assert_string_equal(rep.out, r.err);
+        out_free(&rep);
+        out_free(&r);
+    }
+    drop_sim(&fk);
+    fake_free(&fk);
+}
+
 /* A program that abuses the marker protocol: garbage, stray descriptors, a
  * flood of questions it never reads. The run keeps its figures and ends
  * promptly; a program that behaves still gets its answer. */
@@ -1205,6 +1245,20 @@ static void test_launcher_and_merge(void **state)
     json_decref(ja);
     json_decref(jb);
     json_decref(jj);
+    /* the merged report says what it does not have (issue 13): no steady
+     * state per node, no timeline to plot */
+    r = run_ebench(&fk, (const char *[]){"report", job, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "\n steady state: not computed for merged reports\n");
+    assert_null(strstr(r.out, "never settled"));
+    assert_null(strstr(r.out, "partial: covers"));
+    out_free(&r);
+    snprintf(other, sizeof other, "%s/job.png", fk.root);
+    r = run_ebench(&fk, (const char *[]){"plot", job, "-o", other, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, " is a merged job report (2 nodes): it keeps each node's totals");
+    assert_int_equal(access(other, F_OK), -1);
+    out_free(&r);
 
     /* refusals */
     r = run_ebench(&fk, (const char *[]){"merge", a, a, "-o", job, NULL});
@@ -1274,6 +1328,7 @@ int main(void)
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_phase_markers),
         cmocka_unit_test(test_phase_markers_hostile),
+        cmocka_unit_test(test_report_reprints_run),
         cmocka_unit_test(test_launcher_and_merge),
     };
     const char *only = getenv("EB_CLI_ONLY"); /* one test by name, when chasing one */

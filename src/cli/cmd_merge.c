@@ -156,6 +156,11 @@ static json_t *merge(json_t **r, const char **files, size_t n)
                                                files[k], "energy_j", num(e), "elapsed_s", num(el)));
     }
 
+    /* each node's steady state is about its own timeline, which a merged
+     * report does not carry: not computed, rather than a node's figure */
+    json_t *d;
+    size_t i;
+    json_array_foreach(doms, i, d) json_object_set_new(d, "steady_state", json_null());
     char host[64];
     snprintf(host, sizeof host, "merged: %zu node%s", n, n == 1 ? "" : "s");
     json_t *first = r[0], *job = json_object_get(first, "job");

@@ -204,6 +204,14 @@ int eb_cmd_plot(int argc, char **argv)
     json_t *r = eb_cli_load_report(argv[optind]);
     if (!r)
         return EB_EXIT_USAGE;
+    if (json_is_array(json_object_get(r, "nodes"))) {
+        fprintf(stderr,
+                "ebench plot: %s is a merged job report (%zu nodes): it keeps each node's totals, "
+                "not their timelines; plot each node's own report\n",
+                argv[optind], json_array_size(json_object_get(r, "nodes")));
+        json_decref(r);
+        return EB_EXIT_USAGE;
+    }
     if (!json_is_array(json_object_get(r, "timeline"))) {
         fprintf(stderr, "ebench plot: %s has no timeline (saved by an older ebench?)\n",
                 argv[optind]);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/render.h"
 #include "cli.h"
 #include "report_file.h"
 
@@ -50,112 +51,6 @@ static const char *str(json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
     return s ? s : "";
-}
-
-static void print_table(json_t *r, const char *path)
-{
-    json_t *cmd = json_object_get(r, "command"), *reps = json_object_get(r, "repetitions");
-    char runs[64] = "";
-    if (json_is_object(reps))
-        snprintf(runs, sizeof runs, " (%lld runs)",
-                 (long long)json_integer_value(json_object_get(reps, "n")));
-    printf("\n Energy stats for '");
-    for (size_t i = 0; i < json_array_size(cmd); i++)
-        printf("%s%s", i ? " " : "", json_string_value(json_array_get(cmd, i)));
-    printf("'%s\n (from %s: %s, %s)\n\n", runs, path, str(r, "hostname"), str(r, "start_time"));
-
-    json_t *doms = json_object_get(r, "domains"), *d;
-    size_t i;
-    json_array_foreach(doms, i, d)
-    {
-        double e = eb_cli_num(d, "energy_j"), u = eb_cli_num(d, "uncertainty_j");
-        if (isnan(e)) {
-            printf(" %16s    %-14s   not measured\n", "<not supported>", str(d, "id"));
-            continue;
-        }
-        /* what the peak is a mean over, as the run's own table says it */
-        double span_s = eb_cli_num(d, "peak_power_span_s");
-        char span[16] = " ";
-        if (span_s > 0)
-            snprintf(span, sizeof span, span_s < 0.9995 ? "/%.0fms" : "/%.1fs",
-                     span_s < 0.9995 ? span_s * 1e3 : span_s);
-        /* no figure: "-", as the run's own table prints it */
-        char avg[32] = "-", peak[32] = "-";
-        if (!isnan(eb_cli_num(d, "avg_power_w")))
-            snprintf(avg, sizeof avg, "%.2f", eb_cli_num(d, "avg_power_w"));
-        if (!isnan(eb_cli_num(d, "peak_power_w")))
-            snprintf(peak, sizeof peak, "%.2f", eb_cli_num(d, "peak_power_w"));
-        printf(" %16.3f J +-%3.0f%%  %-14s # %9s W avg %9s W peak%-7s  %s%s%s\n", e,
-               e > 0 ? 100 * u / e : 0, str(d, "id"), avg, peak, span, str(d, "method"),
-               json_is_true(json_object_get(d, "estimate")) ? " (estimate)" : "",
-               json_is_true(json_object_get(d, "simulated")) ? " (simulated)" : "");
-    }
-    json_t *t = json_object_get(r, "total");
-    double te = eb_cli_num(t, "energy_j");
-    if (isnan(te))
-        printf(" %16s    total\n", "<not supported>");
-    else
-        printf(" %16.3f J +-%3.0f%%  %-14s # %9.2f W avg\n", te,
-               te > 0 ? 100 * eb_cli_num(t, "uncertainty_j") / te : 0, "total",
-               eb_cli_num(t, "avg_power_w"));
-    printf("\n %18.9f seconds time elapsed\n", eb_cli_num(r, "elapsed_s"));
-    json_t *w;
-    int first = 1;
-    json_array_foreach(json_object_get(r, "windows"), i, w)
-    {
-        const char *name = str(w, "name");
-        if (!strcmp(name, "run") || !strcmp(name, "run (warmup)") || !strcmp(name, "idle"))
-            continue;
-        if (first)
-            printf("\n phases (the program's windows):\n");
-        first = 0;
-        printf("   %-24s %6lld call%s %12.6f s %14.3f J\n", name,
-               (long long)json_integer_value(json_object_get(w, "calls")),
-               json_integer_value(json_object_get(w, "calls")) == 1 ? " " : "s",
-               eb_cli_num(w, "duration_s"), eb_cli_num(w, "energy_j"));
-    }
-    printf("\n idle baseline: %s\n", str(r, "idle_baseline"));
-    if (!json_is_object(reps)) {
-        printf("\n steady state (%s):\n", str(r, "steady_state_rule"));
-        json_array_foreach(doms, i, d)
-        {
-            json_t *st = json_object_get(d, "steady_state");
-            double from = eb_cli_num(st, "from_s");
-            if (isnan(from))
-                printf("   %-16s never settled\n", str(d, "id"));
-            else
-                printf("   %-16s from %.3f s: %.2f W (%.3f J)\n", str(d, "id"), from,
-                       eb_cli_num(st, "avg_power_w"), eb_cli_num(st, "energy_j"));
-        }
-    }
-    json_t *eff = json_object_get(r, "efficiency"), *e;
-    json_array_foreach(eff, i, e)
-    {
-        double pj = eb_cli_num(e, "per_joule");
-        if (isnan(pj))
-            printf(" efficiency, %g %s: null (%s)\n", eb_cli_num(e, "amount"), str(e, "unit"),
-                   str(e, "reason"));
-        else
-            printf(" efficiency, %g %s: %.6g %s total\n", eb_cli_num(e, "amount"), str(e, "unit"),
-                   pj, str(e, "per_joule_unit"));
-    }
-    json_t *acc = json_object_get(r, "accounting");
-    if (json_is_object(acc))
-        printf(" %.4g gCO2e at %g g/kWh (%s), %.4g node-hours\n", eb_cli_num(acc, "co2_g"),
-               eb_cli_num(acc, "carbon_g_per_kwh"), str(acc, "carbon_source"),
-               eb_cli_num(acc, "node_hours"));
-    json_t *un = json_object_get(r, "unavailable");
-    json_array_foreach(un, i, w)
-    {
-        if (strcmp(str(w, "source"), str(w, "what")) == 0)
-            printf(" %s: not available: %s\n", str(w, "source"), str(w, "reason"));
-        else
-            printf(" %s %s: not available: %s\n", str(w, "source"), str(w, "what"),
-                   str(w, "reason"));
-    }
-    json_array_foreach(json_object_get(r, "warnings"), i, w)
-        printf(" warning: %s\n", json_string_value(w));
-    printf("\n");
 }
 
 static void print_num(double v)
@@ -224,7 +119,7 @@ int eb_cmd_report(int argc, char **argv)
     if (!r)
         return EB_EXIT_USAGE;
     if (strcmp(format, "table") == 0)
-        print_table(r, argv[optind]);
+        eb__render_report(stdout, r, argv[optind]);
     else if (strcmp(format, "csv") == 0)
         print_csv(r);
     else {

@@ -14,6 +14,7 @@
 
 #include "../analysis/analysis.h"
 #include "../util/afile.h"
+#include "../util/render.h"
 #include "internal.h"
 
 EB_EXPORT void eb_hostname(char *buf, size_t len)
@@ -30,72 +31,30 @@ EB_EXPORT void eb_hostname(char *buf, size_t len)
 
 /* ---- table ------------------------------------------------------------ */
 
-static void fmt_num(char *buf, size_t len, double v, int decimals)
-{
-    if (isnan(v))
-        snprintf(buf, len, "-");
-    else
-        snprintf(buf, len, "%.*f", decimals, v);
-}
-
-/* What a peak is a mean over, for the table: "/100ms", "/1.0s"; blank when
- * there is no peak. */
-static void fmt_span(char *buf, size_t len, double span_s)
-{
-    if (!(span_s > 0))
-        snprintf(buf, len, " ");
-    else if (span_s < 0.9995)
-        snprintf(buf, len, "/%.0fms", span_s * 1e3);
-    else if (span_s < 9.95)
-        snprintf(buf, len, "/%.1fs", span_s);
-    else
-        snprintf(buf, len, "/%.0fs", span_s);
-}
-
-/* "( +- 1.2% )" as perf stat -r prints it: the 95% CI of the mean. */
-static void fmt_ci(char *buf, size_t len, const eb_stat *st)
-{
-    if (st && st->n >= 2 && st->mean > 0 && !isnan(st->ci95))
-        snprintf(buf, len, "  ( +- %.1f%% )", 100 * st->ci95 / st->mean);
-    else
-        buf[0] = '\0';
-}
-
+/* A domain's row of a window's result (eb_print_results): the one row format
+ * of every table (src/util/render.c). */
 static void print_row(FILE *out, const eb_domain_info *info, const eb_domain_energy *e,
-                      double duration_s, const eb_stat *st)
+                      double duration_s)
 {
-    char avg[32], peak[32], span[32], ci[32], extra[200] = "";
-    size_t used = 0;
-
-    if (info->part_of)
-        used += (size_t)snprintf(extra + used, sizeof extra - used, ", part of %s", info->part_of);
-    if (!isnan(e->lost_at_s) && used < sizeof extra)
-        used +=
-            (size_t)snprintf(extra + used, sizeof extra - used, ", LOST at %.3f s", e->lost_at_s);
-    if (e->covered_s < duration_s - 1e-9 && !isnan(e->energy_j) && used < sizeof extra)
-        used += (size_t)snprintf(extra + used, sizeof extra - used,
-                                 ", partial: covers %.3f of %.3f s", e->covered_s, duration_s);
-    if (e->unreliable && used < sizeof extra)
-        used += (size_t)snprintf(extra + used, sizeof extra - used,
-                                 ", UNRELIABLE: under 2 sensor updates of %g ms in the window; "
-                                 "repeat it",
-                                 info->update_period_s * 1e3);
-    if (e->provisional && used < sizeof extra)
-        snprintf(extra + used, sizeof extra - used,
-                 ", provisional: the counter has not moved since; final after eb_stop");
-    if (isnan(e->energy_j)) {
-        fprintf(out, " %16s    %-16s   %s%s\n", "<not supported>", info->id,
-                "no valid sample in this window", extra);
-        return;
-    }
-    fmt_num(avg, sizeof avg, e->avg_power_w, 2);
-    fmt_num(peak, sizeof peak, e->peak_power_w, 2);
-    fmt_span(span, sizeof span, e->peak_span_s);
-    fmt_ci(ci, sizeof ci, st);
-    fprintf(out, " %16.3f J +-%3.0f%%  %-14s # %9s W avg %9s W peak%-7s  %s%s%s%s%s\n", e->energy_j,
-            100 * info->uncertainty_rel, info->id, avg, peak, span, eb_method_name(info->method),
-            info->method == EB_METHOD_MODEL ? " (estimate)" : "",
-            info->simulated ? " (simulated)" : "", extra, ci);
+    eb__row row = {
+        .id = info->id,
+        .method = eb_method_name(info->method),
+        .energy_j = e->energy_j,
+        .uncertainty_rel = info->uncertainty_rel,
+        .avg_power_w = e->avg_power_w,
+        .peak_power_w = e->peak_power_w,
+        .peak_span_s = e->peak_span_s,
+        .estimate = info->method == EB_METHOD_MODEL,
+        .simulated = info->simulated,
+        .part_of = info->part_of,
+        .lost_at_s = e->lost_at_s,
+        .covered_s = e->covered_s,
+        .duration_s = duration_s,
+        .unreliable = e->unreliable,
+        .update_period_s = info->update_period_s,
+        .provisional = e->provisional,
+    };
+    eb__render_row(out, &row);
 }
 
 static int total_is_estimate(const eb_bench *b)
@@ -106,19 +65,32 @@ static int total_is_estimate(const eb_bench *b)
     return 0;
 }
 
-static void print_total(FILE *out, const eb_bench *b, const eb_result *r, const eb_stat *st)
+static void print_total(FILE *out, const eb_bench *b, const eb_result *r)
 {
-    char avg[32], ci[32];
-    if (isnan(r->total_energy_j)) {
-        fprintf(out, " %16s    %-16s\n", "<not supported>", "total");
-        return;
-    }
-    double rel = r->total_energy_j > 0 ? 100 * r->total_uncertainty_j / r->total_energy_j : 0;
-    fmt_num(avg, sizeof avg, r->duration_s > 0 ? r->total_energy_j / r->duration_s : NAN, 2);
-    fmt_ci(ci, sizeof ci, st);
-    fprintf(out, " %16.3f J +-%3.0f%%  %-14s # %9s W avg%s%s%s\n", r->total_energy_j, rel, "total",
-            avg, total_is_estimate(b) ? "                   includes an estimate" : "",
-            r->total_incomplete ? "   incomplete: a domain above is missing or partial" : "", ci);
+    eb__render_total(out, r->total_energy_j, r->total_uncertainty_j,
+                     r->duration_s > 0 ? r->total_energy_j / r->duration_s : NAN,
+                     total_is_estimate(b), r->total_incomplete != 0, 0, NAN, NAN);
+}
+
+/* The line that says where the energy of these windows comes from, when it
+ * is not this process's own sensors; NULL otherwise. */
+static const char *energy_note(const eb_bench *b, char *buf, size_t len)
+{
+    if (eb__marker_mirror(b))
+        snprintf(buf, len,
+                 "energy: measured by the `ebench run` (pid %ld) that started this program: it "
+                 "read the sensors, took these windows as phase markers and answered their "
+                 "figures%s",
+                 b->marker_parent, b->marker_conn == -2 ? " (until the connection was lost)" : "");
+    else if (b->marker_fd >= 0)
+        snprintf(buf, len,
+                 "energy: measured by the `ebench run` that started this program; these "
+                 "windows went to it as phase markers, and its report gives their energy");
+    else if (b->n_dom == 0)
+        snprintf(buf, len, "no energy source could be read on this machine (ebench info says why)");
+    else
+        return NULL;
+    return buf;
 }
 
 static void print_notes(FILE *out, eb_bench *b)
@@ -147,25 +119,9 @@ static void print_notes(FILE *out, eb_bench *b)
             fprintf(out, "\n");
         fprintf(out, " warning: %s\n", w[i]);
     }
-    if (eb__marker_mirror(b))
-        fprintf(out,
-                " energy: measured by the `ebench run` (pid %ld) that started this program: it "
-                "read the sensors, took these windows as phase markers and answered their "
-                "figures%s\n",
-                b->marker_parent, b->marker_conn == -2 ? " (until the connection was lost)" : "");
-    else if (b->marker_fd >= 0)
-        fprintf(out, " energy: measured by the `ebench run` that started this program; these "
-                     "windows went to it as phase markers, and its report gives their energy\n");
-    else if (b->n_dom == 0)
-        fprintf(out, " no energy source could be read on this machine (ebench info says why)\n");
-}
-
-static void join_argv(char *buf, size_t len, const char *const *argv)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; argv && argv[i] && used + 1 < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " " : "", argv[i]);
+    char note[512];
+    if (energy_note(b, note, sizeof note))
+        fprintf(out, " %s\n", note);
 }
 
 /* Work per joule in the unit people quote: TFLOP/J (= TFLOPS/W) for FLOPs. */
@@ -254,189 +210,24 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
     return a;
 }
 
-static void print_idle(FILE *out, const eb_bench *b, const eb__summary *s, const eb_run_meta *meta)
-{
-    if (!meta || !meta->idle_note) {
-        fprintf(out, "\n idle baseline: not measured (--idle SECONDS or --idle-power DOMAIN=W)\n");
-        return;
-    }
-    fprintf(out, "\n idle baseline (%s):\n", meta->idle_note);
-    for (size_t d = 0; d < b->n_dom; d++) {
-        const eb_domain_energy *e = &s->r.domains[d];
-        if (isnan(e->idle_power_w))
-            fprintf(out, " %16s    %-16s no baseline\n", "-", b->dom[d].info.id);
-        else
-            fprintf(out, " %14.2f W    %-16s # %12.3f J above idle\n", e->idle_power_w,
-                    b->dom[d].info.id, e->net_energy_j);
-    }
-    if (!isnan(s->r.total_net_energy_j))
-        fprintf(out, " %16s    %-16s # %12.3f J above idle\n", "", "total",
-                s->r.total_net_energy_j);
-}
+static json_t *report_json(eb_bench *b, const eb_run_meta *meta);
 
-static void print_steady(FILE *out, const eb_bench *b, const eb__summary *s)
-{
-    if (s->reps >= 2)
-        return;
-    fprintf(out, "\n steady state (%s):\n", s->steady_given ? "from --skip" : EB__STEADY_RULE);
-    for (size_t d = 0; d < b->n_dom; d++) {
-        if (isinf(s->steady_from_s[d]))
-            fprintf(out, "   %-16s too few samples to tell\n", b->dom[d].info.id);
-        else if (isnan(s->steady_from_s[d]))
-            fprintf(out, "   %-16s never settled\n", b->dom[d].info.id);
-        else
-            fprintf(out, "   %-16s from %.3f s: %.2f W (%.3f J in %.3f s)\n", b->dom[d].info.id,
-                    s->steady_from_s[d], s->steady_power_w[d], s->steady_energy_j[d],
-                    s->r.duration_s - s->steady_from_s[d]);
-    }
-}
-
-static void print_efficiency(FILE *out, const eb_bench *b, const eb__summary *s)
-{
-    const eb_result *r = &s->r;
-    for (size_t k = 0; k < s->n_work; k++) {
-        const eb__work *w = &s->work[k];
-        double per_j, gpu_per_j;
-        const char *label;
-        char unit_label[64];
-        efficiency(w, r->total_energy_j, &per_j, &label);
-        snprintf(unit_label, sizeof unit_label, "%s/J", w->unit);
-        if (!label)
-            label = unit_label;
-        fprintf(out, "\n efficiency, %g %s%s:\n", w->amount, w->unit,
-                s->reps >= 2 ? " per run" : "");
-        if (isnan(per_j)) {
-            fprintf(out, "   null: no energy was measured, so no efficiency\n");
-            continue;
-        }
-        double rel = r->total_uncertainty_j / r->total_energy_j;
-        fprintf(out, "   %12.6g %s +-%.0f%%  total;  %.6g J per %s\n", per_j, label, 100 * rel,
-                r->total_energy_j / w->amount, w->unit);
-        efficiency(w, s->gpu_energy_j, &gpu_per_j, &label);
-        if (s->n_gpus > 0 && !isnan(gpu_per_j)) {
-            fprintf(out, "   %12.6g %-22s GPUs only; per GPU (work split evenly):", gpu_per_j, "");
-            for (size_t d = 0; d < b->n_dom; d++) {
-                if (strcmp(b->dom[d].desc.kind, "gpu") != 0)
-                    continue;
-                eb__work share = *w;
-                double g;
-                share.amount /= (double)s->n_gpus;
-                efficiency(&share, r->domains[d].energy_j, &g, &label);
-                fprintf(out, " %s %.6g", b->dom[d].info.id, g);
-            }
-            fputc('\n', out);
-        }
-    }
-    if (!isnan(s->edp))
-        fprintf(out, "\n energy-delay product: %.6g J*s\n", s->edp);
-}
-
-static void print_accounting(FILE *out, const eb__summary *s)
-{
-    if (isnan(s->kwh))
-        return;
-    fprintf(out, " %s: %.6g kWh x PUE %.2f%s -> %.4g gCO2e at %g g/kWh (%s)",
-            s->reps >= 2 ? "per run" : "energy", s->kwh / s->pue, s->pue,
-            s->pue_assumed ? " (assumed; --pue)" : "", s->co2_g, s->intensity, s->intensity_source);
-    if (isnan(s->price))
-        fprintf(out, "; cost: --price not given\n");
-    else
-        fprintf(out, "; cost %.4g at %g per kWh\n", s->cost, s->price);
-    fprintf(out, " allocation: %.4g node-hours (%g node%s), %.4g GPU-hours (%zu GPU%s)\n",
-            s->node_hours, s->nodes, s->nodes == 1 ? "" : "s", s->gpu_hours, s->n_gpus,
-            s->n_gpus == 1 ? "" : "s");
-}
-
-/* The program's own windows (phase markers, or the library's windows): energy
- * per phase, beside the run's own spans. */
-static void print_phases(FILE *out, eb_bench *b, const eb_run_meta *meta)
-{
-    size_t n, shown = 0;
-    char warm[256] = "", span[256] = "";
-    if (meta && meta->span) {
-        snprintf(span, sizeof span, "%s", meta->span);
-        snprintf(warm, sizeof warm, "%s (warmup)", meta->span);
-    }
-    agg *a = aggregate_locked(b, &n);
-    for (size_t k = 0; a && k < n; k++) {
-        if (strcmp(a[k].name, span) == 0 || strcmp(a[k].name, warm) == 0 ||
-            strcmp(a[k].name, "idle") == 0)
-            continue;
-        if (!shown++)
-            fprintf(out, "\n phases (the program's windows):\n");
-        const eb_result *r = &a[k].sum;
-        char e[32];
-        if (isnan(r->total_energy_j))
-            snprintf(e, sizeof e, "%s", "<not supported>");
-        else
-            snprintf(e, sizeof e, "%.3f J", r->total_energy_j);
-        fprintf(out, "   %-24s %6zu call%s %12.6f s %16s %10.2f W avg", a[k].name, a[k].calls,
-                a[k].calls == 1 ? " " : "s", a[k].duration_s, e,
-                a[k].duration_s > 0 ? r->total_energy_j / a[k].duration_s : NAN);
-        for (size_t w = 0; w < a[k].n_work; w++) {
-            double per_j;
-            const char *label;
-            efficiency(&a[k].work[w], r->total_energy_j, &per_j, &label);
-            fprintf(out, "  %.4g %s%s", per_j, label ? "TFLOP/J" : a[k].work[w].unit,
-                    label ? "" : "/J");
-        }
-        fputc('\n', out);
-        /* what each device took of it (an idle GPU beside a busy one, the CPU
-         * estimate beside a measurement), where there is more than one */
-        for (size_t d = 0; b->n_dom > 1 && d < b->n_dom; d++) {
-            const eb_domain_energy *e = &r->domains[d];
-            if (isnan(e->energy_j))
-                continue;
-            fprintf(out, "     %-23s %26s %13.3f J %10.2f W avg%s\n", b->dom[d].info.id, "",
-                    e->energy_j, a[k].duration_s > 0 ? e->energy_j / a[k].duration_s : NAN,
-                    b->dom[d].desc.in_total ? "" : "  (part of another)");
-        }
-    }
-    free(a);
-}
-
+/* The table is drawn from the report as it is saved (12 significant digits),
+ * by the code `ebench report` uses: the two print the same. */
 EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta)
 {
-    char cmd[512], runs[64] = "";
-    eb__summary s;
-
     if (!b || !out)
         return EB_EINVAL;
-    pthread_mutex_lock(&b->lock);
-    eb__summarize_locked(b, meta, &s);
-    const eb_stats *st = s.reps >= 2 ? &s.st : NULL;
-    if (s.reps >= 2)
-        snprintf(runs, sizeof runs, " (%zu runs%s)", s.reps, s.warmup ? ", after warm-up" : "");
-    if (meta && meta->argv) {
-        join_argv(cmd, sizeof cmd, meta->argv);
-        fprintf(out, "\n Energy stats for '%s'%s:\n\n", cmd, runs);
-    } else {
-        fprintf(out, "\n Energy stats%s:\n\n", runs);
-    }
-    for (size_t i = 0; i < b->n_dom; i++)
-        print_row(out, &b->dom[i].info, &s.r.domains[i], s.r.duration_s,
-                  st ? &st->energy_j[i] : NULL);
-    print_total(out, b, &s.r, st ? &st->total_energy_j : NULL);
-    fprintf(out, "\n");
-    char ci[32];
-    fmt_ci(ci, sizeof ci, st ? &st->duration_s : NULL);
-    fprintf(out, " %18.9f seconds time elapsed%s\n", st ? st->duration_s.mean : s.elapsed_s, ci);
-    if (meta && !isnan(meta->user_s))
-        fprintf(out, " %18.9f seconds user\n", meta->user_s);
-    if (meta && !isnan(meta->sys_s))
-        fprintf(out, " %18.9f seconds sys\n", meta->sys_s);
-    for (size_t k = 0; st && k < st->n_outliers; k++)
-        fprintf(out, " outlier: run %zu (its total energy is far from the median of the runs)\n",
-                st->outliers[k] + 1);
-    print_phases(out, b, meta);
-    print_idle(out, b, &s, meta);
-    print_steady(out, b, &s);
-    print_efficiency(out, b, &s);
-    fprintf(out, "\n");
-    print_accounting(out, &s);
-    print_notes(out, b);
-    fprintf(out, "\n");
-    pthread_mutex_unlock(&b->lock);
+    json_t *root = report_json(b, meta);
+    char *text = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+    json_decref(root);
+    json_error_t e;
+    json_t *saved = text ? json_loads(text, 0, &e) : NULL;
+    free(text);
+    if (!saved)
+        return eb__fail(b, EB_ENOMEM, "no memory for the report");
+    eb__render_report(out, saved, NULL);
+    json_decref(saved);
     return ferror(out) ? EB_EIO : EB_OK;
 }
 
@@ -481,8 +272,8 @@ EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
         fprintf(out, "\n %s: %zu call%s, %.6f s\n", a[k].name, a[k].calls,
                 a[k].calls == 1 ? "" : "s", a[k].duration_s);
         for (size_t d = 0; d < b->n_dom; d++)
-            print_row(out, &b->dom[d].info, &a[k].sum.domains[d], a[k].duration_s, NULL);
-        print_total(out, b, &a[k].sum, NULL);
+            print_row(out, &b->dom[d].info, &a[k].sum.domains[d], a[k].duration_s);
+        print_total(out, b, &a[k].sum);
         print_window_work(out, &a[k]);
     }
     if (n == 0)
@@ -568,6 +359,7 @@ static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e, const
     const eb_domain_info *i = &d->info;
     json_t *o = domain_core_json(d, e);
     json_object_set_new(o, "uncertainty_j", num(e->uncertainty_j));
+    json_object_set_new(o, "uncertainty_rel", json_real(i->uncertainty_rel));
     json_object_set_new(o, "idle_power_w", num(e->idle_power_w));
     json_object_set_new(o, "net_energy_j", num(e->net_energy_j));
     json_object_set_new(o, "unreliable", json_boolean(e->unreliable));
@@ -575,9 +367,10 @@ static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e, const
         o, "steady_state",
         s->reps >= 2
             ? json_null()
-            : json_pack("{s:b, s:o, s:o, s:o}", "settled", isfinite(s->steady_from_s[idx]),
+            : json_pack("{s:b, s:o, s:o, s:o, s:b}", "settled", isfinite(s->steady_from_s[idx]),
                         "from_s", num(s->steady_from_s[idx]), "avg_power_w",
-                        num(s->steady_power_w[idx]), "energy_j", num(s->steady_energy_j[idx])));
+                        num(s->steady_power_w[idx]), "energy_j", num(s->steady_energy_j[idx]),
+                        "too_few_samples", isinf(s->steady_from_s[idx])));
     json_object_set_new(o, "simulated", json_boolean(i->simulated));
     json_object_set_new(o, "uuid", str_or_null(i->uuid));
     json_object_set_new(o, "pci_bus_id", str_or_null(i->pci_bus_id));
@@ -842,11 +635,14 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     json_object_set_new(root, "steady_state_rule",
                         json_string(s.reps >= 2      ? "not computed for repetitions"
                                     : s.steady_given ? "given with --skip"
-                                                     : EB__STEADY_RULE " (docs/METHODOLOGY.md)"));
+                                                     : EB__STEADY_RULE));
     json_object_set_new(root, "efficiency", efficiency_json(b, &s));
     json_object_set_new(root, "edp_j_s", num(s.edp));
     json_object_set_new(root, "accounting", accounting_json(&s));
     json_object_set_new(root, "span_t0_s", num(s.reps >= 2 ? NAN : s.t0));
+    json_object_set_new(root, "span", str_or_null(meta ? meta->span : NULL));
+    char note[512];
+    json_object_set_new(root, "energy_note", str_or_null(energy_note(b, note, sizeof note)));
     json_object_set_new(root, "phases", phases_json(b));
     json_object_set_new(root, "timeline", timeline_json(b));
     json_object_set_new(root, "job", job_json(host));
