@@ -111,11 +111,17 @@ typedef struct eb_config {
     const char *procfs_root; /* NULL: $EBENCH_PROCFS_ROOT, else "/proc" */
     const char *gpus;        /* "all", NVML indices "0,2" or UUIDs "GPU-...,MIG-...";
                                 NULL: CUDA_VISIBLE_DEVICES if set, else all */
+    double cpu_idle_w;       /* the CPU model's power at rest (0 <= W <= TDP); < 0:
+                                EB_DEFAULT_CPU_IDLE_SHARE x TDP (eb_config_init) */
 } eb_config;
 
 /* The TDP the CPU model assumes when none is given: an assumption, stated as
  * such in every output, not a property of this machine. */
 #define EB_DEFAULT_CPU_TDP_W 100.0
+/* The CPU model's idle power as a share of TDP when none is given: about a
+ * fifth, as published cloud coefficients have it (Cloud Carbon Footprint:
+ * 0.74 W at rest against 3.5 W busy per vCPU). Also an assumption, stated. */
+#define EB_DEFAULT_CPU_IDLE_SHARE 0.2
 #define EB_DEFAULT_INTERVAL_MS 100.0
 
 /* Fills cfg with the defaults. */
@@ -434,6 +440,10 @@ typedef struct eb_run_meta {
     double price_per_kwh;      /* NaN: no cost shown */
     double nodes;              /* for node-hours; NaN: 1 */
     const char *idle_note;     /* how the idle baseline was obtained; NULL: not measured */
+    /* Busy CPU-seconds of the whole machine over the span (per run), beside
+     * user_s + sys_s of the command: the command is attributed that share of
+     * the CPU domains' energy (the report's "attribution"). NaN: unknown. */
+    double machine_cpu_s;
 } eb_run_meta;
 
 /* Carbon intensity of a region's electricity (ISO code "FR" or name), in

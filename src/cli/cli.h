@@ -24,6 +24,8 @@ int eb_cli_count(const char *opt, const char *text, long min, long max, long *ou
 /* Checks the form of a --gpus value ("all", or NVML indices and GPU-/MIG-
  * UUIDs separated by commas). Prints an error and returns -1 if it is bad. */
 int eb_cli_check_gpus(const char *value);
+/* --cpu-idle no higher than --cpu-tdp (or its default); -1 with the message. */
+int eb_cli_check_cpu_model(const eb_config *cfg);
 /* After getopt: 0 if no operands are left, else the error and usage go to
  * stderr and the usage exit code is returned. */
 int eb_cli_no_operands(const char *cmd, int argc, char **argv, const char *usage);

@@ -6,7 +6,7 @@
 #include "cli.h"
 
 static const char info_usage[] =
-    "usage: ebench info [--gpus LIST] [--cpu-tdp W]\n"
+    "usage: ebench info [--gpus LIST] [--cpu-tdp W] [--cpu-idle W]\n"
     "\n"
     "Lists every energy domain this machine exposes (id, kind, vendor, method,\n"
     "how often its sensor updates, where it is read) and, for every source that\n"
@@ -18,6 +18,7 @@ static const char info_usage[] =
     "  --gpus LIST   GPUs to look at: all, NVML indices (0,2) or UUIDs (GPU-..., MIG-...);\n"
     "                default: those CUDA_VISIBLE_DEVICES names, else all\n"
     "  --cpu-tdp W   TDP the CPU model assumes where no CPU sensor can be read\n"
+    "  --cpu-idle W  its power at rest (default: a fifth of the TDP)\n"
     "\n"
     "GPUs come from libnvidia-ml.so.1 (EBENCH_NVML_LIBRARY names another file, e.g.\n"
     "the simulated driver build/sim/libnvidia-ml.so.1 with EBENCH_SIM_CONFIG).\n"
@@ -35,6 +36,7 @@ int eb_cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"cpu-tdp", required_argument, NULL, 't'},
+        {"cpu-idle", required_argument, NULL, 'I'},
         {"gpus", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -52,6 +54,10 @@ int eb_cmd_info(int argc, char **argv)
             if (eb_cli_number("--cpu-tdp", optarg, 0.1, 100000, &cfg.cpu_tdp_w) < 0)
                 return EB_EXIT_USAGE;
             break;
+        case 'I':
+            if (eb_cli_number("--cpu-idle", optarg, 0, 100000, &cfg.cpu_idle_w) < 0)
+                return EB_EXIT_USAGE;
+            break;
         case 'g':
             if (eb_cli_check_gpus(optarg) < 0)
                 return EB_EXIT_USAGE;
@@ -65,7 +71,7 @@ int eb_cmd_info(int argc, char **argv)
             return EB_EXIT_USAGE;
         }
     }
-    if (eb_cli_no_operands("info", argc, argv, info_usage))
+    if (eb_cli_no_operands("info", argc, argv, info_usage) || eb_cli_check_cpu_model(&cfg) < 0)
         return EB_EXIT_USAGE;
     int rc = eb_cli_open(&cfg, &b);
     if (rc)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../util/afile.h"
+#include "../util/procstat.h"
 #include "cli.h"
 
 extern char **environ;
@@ -43,6 +44,8 @@ static const char run_usage[] =
     "MIG-...);\n"
     "                          default: those CUDA_VISIBLE_DEVICES names, else all\n"
     "      --cpu-tdp W         TDP the CPU model assumes where no CPU sensor can be read\n"
+    "      --cpu-idle W        its power at rest (default: a fifth of the TDP); the command\n"
+    "                          is attributed the CPU energy in proportion to its CPU time\n"
     "Method (docs/METHODOLOGY.md):\n"
     "  -r, --repeat N          run CMD N times: mean per run, +- 95% confidence interval\n"
     "      --warmup K          run CMD K times first, unmeasured (with --repeat)\n"
@@ -193,6 +196,7 @@ static int parse_region(run_opts *o, const char *code)
 
 enum {
     OPT_CPU_TDP = 256,
+    OPT_CPU_IDLE,
     OPT_WARMUP,
     OPT_IDLE,
     OPT_IDLE_POWER,
@@ -228,6 +232,8 @@ static int parse_one(run_opts *o, int c)
         return eb_cli_check_gpus(optarg);
     case OPT_CPU_TDP:
         return eb_cli_number("--cpu-tdp", optarg, 0.1, 100000, &o->cfg.cpu_tdp_w);
+    case OPT_CPU_IDLE:
+        return eb_cli_number("--cpu-idle", optarg, 0, 100000, &o->cfg.cpu_idle_w);
     case 'r':
         return eb_cli_count("--repeat", optarg, 1, 1000000, &o->repeat);
     case OPT_WARMUP:
@@ -268,6 +274,7 @@ static int parse(int argc, char **argv, run_opts *o)
         {"quiet", no_argument, NULL, 'q'},
         {"gpus", required_argument, NULL, 'g'},
         {"cpu-tdp", required_argument, NULL, OPT_CPU_TDP},
+        {"cpu-idle", required_argument, NULL, OPT_CPU_IDLE},
         {"repeat", required_argument, NULL, 'r'},
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"idle", required_argument, NULL, OPT_IDLE},
@@ -302,6 +309,8 @@ static int parse(int argc, char **argv, run_opts *o)
         return EB_EXIT_USAGE;
     }
     o->cmd = argv + optind;
+    if (eb_cli_check_cpu_model(&o->cfg) < 0)
+        return EB_EXIT_USAGE;
     return -1;
 }
 
@@ -496,6 +505,20 @@ static int idle_baseline(run_opts *o, eb_bench *b, char *note, size_t len)
     return 0;
 }
 
+/* The whole machine's busy CPU-seconds so far (<procfs>/stat, the root the
+ * library reads too); NaN if it cannot be read. */
+static double machine_busy_s(const run_opts *o)
+{
+    const char *root = o->cfg.procfs_root ? o->cfg.procfs_root : getenv("EBENCH_PROCFS_ROOT");
+    char path[4096], why[256];
+    unsigned long long busy, total;
+    long hz = sysconf(_SC_CLK_TCK);
+    snprintf(path, sizeof path, "%s/stat", root && *root ? root : "/proc");
+    if (hz <= 0 || eb__procstat_read(path, &busy, &total, why, sizeof why) < 0)
+        return NAN;
+    return (double)busy / (double)hz;
+}
+
 /* Runs CMD once inside window `name`. Returns its shell status, or -1 if it
  * could not start (error printed, *exit_code set). */
 static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *ru, int *exit_code)
@@ -560,12 +583,12 @@ int eb_cmd_run(int argc, char **argv)
     int show_progress = !o.quiet && isatty(STDERR_FILENO) && progress_start(&prog, b) == 0;
 
     int exit_status = 0;
-    double user = 0, sys = 0, wall = 0;
+    double user = 0, sys = 0, wall = 0, machine = 0;
     long measured = 0;
     for (long i = 0; i < o.warmup + o.repeat && !stop_sig; i++) {
         struct rusage ru;
         int warm = i < o.warmup;
-        double t0 = now_s();
+        double t0 = now_s(), busy0 = machine_busy_s(&o);
         int not_started = 127;
         exit_status = run_once(&o, b, warm ? "run (warmup)" : "run", &ru, &not_started);
         if (exit_status < 0) {
@@ -580,6 +603,7 @@ int eb_cmd_run(int argc, char **argv)
         if (warm)
             continue;
         wall += now_s() - t0;
+        machine += machine_busy_s(&o) - busy0; /* NaN once unreadable */
         user += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
         sys += (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
         measured++;
@@ -609,6 +633,7 @@ int eb_cmd_run(int argc, char **argv)
     o.meta.elapsed_s = measured ? wall / (double)measured : NAN;
     o.meta.user_s = measured ? user / (double)measured : NAN;
     o.meta.sys_s = measured ? sys / (double)measured : NAN;
+    o.meta.machine_cpu_s = measured ? machine / (double)measured : NAN;
     /* the files first: a closed stderr (`2>&1 | head -1`) must not cost the
      * report; then the table, with SIGPIPE ignored (the command has ended, so
      * no child inherits it): a write to a closed pipe just fails */

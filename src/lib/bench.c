@@ -16,6 +16,7 @@ EB_EXPORT void eb_config_init(eb_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->interval_ms = EB_DEFAULT_INTERVAL_MS;
     cfg->sources = EB_SOURCE_ALL;
+    cfg->cpu_idle_w = -1; /* EB_DEFAULT_CPU_IDLE_SHARE x TDP */
 }
 
 int eb__fail(eb_bench *b, int err, const char *fmt, ...)
@@ -154,6 +155,11 @@ static void probe_all(eb_bench *b)
         .procfs_root = b->procfs_root,
         .cpu_tdp_w = b->cfg.cpu_tdp_w > 0 ? b->cfg.cpu_tdp_w : EB_DEFAULT_CPU_TDP_W,
         .cpu_tdp_given = b->cfg.cpu_tdp_w > 0,
+        .cpu_idle_w = b->cfg.cpu_idle_w >= 0
+                          ? b->cfg.cpu_idle_w
+                          : EB_DEFAULT_CPU_IDLE_SHARE *
+                                (b->cfg.cpu_tdp_w > 0 ? b->cfg.cpu_tdp_w : EB_DEFAULT_CPU_TDP_W),
+        .cpu_idle_given = b->cfg.cpu_idle_w >= 0,
         .gpus = b->cfg.gpus,
         .add_domain = probe_add_domain,
         .unavailable = probe_unavailable,
@@ -204,8 +210,9 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
         cfg = &defaults;
     }
     if (!(cfg->interval_ms > 0) || !isfinite(cfg->interval_ms) || !(cfg->cpu_tdp_w >= 0) ||
-        !isfinite(cfg->cpu_tdp_w))
-        return EB_EINVAL;
+        !isfinite(cfg->cpu_tdp_w) || !isfinite(cfg->cpu_idle_w) ||
+        cfg->cpu_idle_w > (cfg->cpu_tdp_w > 0 ? cfg->cpu_tdp_w : EB_DEFAULT_CPU_TDP_W))
+        return EB_EINVAL; /* an idle power above the TDP is not a CPU */
 
     eb_bench *b = calloc(1, sizeof *b);
     if (!b)

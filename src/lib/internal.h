@@ -166,6 +166,8 @@ typedef struct eb__summary {
     double pue, intensity, price, nodes, kwh, co2_g, cost, node_hours, gpu_hours, edp;
     int pue_assumed;
     const char *intensity_source;
+    /* the command's share of the machine's busy CPU time (NaN: unknown) */
+    double cmd_cpu_s, machine_cpu_s, cpu_share;
 } eb__summary;
 
 void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s);

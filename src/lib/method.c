@@ -17,6 +17,7 @@ EB_EXPORT void eb_run_meta_init(eb_run_meta *meta)
     meta->exit_status = -1;
     meta->elapsed_s = meta->user_s = meta->sys_s = NAN;
     meta->skip_s = meta->carbon_g_per_kwh = meta->pue = meta->price_per_kwh = meta->nodes = NAN;
+    meta->machine_cpu_s = NAN;
 }
 
 EB_EXPORT int eb_region_carbon(const char *region, double *g_per_kwh, const char **source,

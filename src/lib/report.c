@@ -486,6 +486,28 @@ static json_t *repetitions_json(const eb_bench *b, const eb__summary *s)
                      stat_json(&s->st.total_energy_j), "domains", doms, "outliers", outl);
 }
 
+/* The command's share of the CPU domains' energy, by its share of the
+ * machine's busy CPU time; null where either time is unknown. */
+static json_t *attribution_json(const eb_bench *b, const eb__summary *s)
+{
+    if (isnan(s->cpu_share))
+        return json_null();
+    json_t *doms = json_array();
+    for (size_t d = 0; d < b->n_dom; d++) {
+        if (strcmp(b->dom[d].desc.kind, "cpu") != 0)
+            continue;
+        double e = s->r.domains[d].energy_j;
+        json_array_append_new(doms,
+                              json_pack("{s:s, s:o, s:o}", "id", b->dom[d].info.id, "energy_j",
+                                        num(e), "attributed_j", num(e * s->cpu_share)));
+    }
+    return json_pack("{s:s, s:f, s:f, s:f, s:o}", "method",
+                     "share of the machine's busy CPU time (rusage of the command's waited-for "
+                     "processes over /proc/stat)",
+                     "command_cpu_s", s->cmd_cpu_s, "machine_busy_cpu_s", s->machine_cpu_s, "share",
+                     s->cpu_share, "domains", doms);
+}
+
 static json_t *accounting_json(const eb__summary *s)
 {
     return json_pack("{s:o, s:f, s:b, s:f, s:s, s:o, s:o, s:o, s:f, s:o, s:o}", "energy_kwh",
@@ -639,6 +661,7 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     json_object_set_new(root, "efficiency", efficiency_json(b, &s));
     json_object_set_new(root, "edp_j_s", num(s.edp));
     json_object_set_new(root, "accounting", accounting_json(&s));
+    json_object_set_new(root, "attribution", attribution_json(b, &s));
     json_object_set_new(root, "span_t0_s", num(s.reps >= 2 ? NAN : s.t0));
     json_object_set_new(root, "span", str_or_null(meta ? meta->span : NULL));
     char note[512];

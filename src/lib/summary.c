@@ -147,4 +147,13 @@ void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s)
     s->node_hours = s->elapsed_s * s->nodes / 3600;
     s->gpu_hours = s->elapsed_s * (double)s->n_gpus / 3600;
     s->edp = s->r.total_energy_j * s->r.duration_s;
+
+    /* Attribution: the command's CPU time over the machine's busy CPU time
+     * (a share of 1 at most: its children's time counted on another clock
+     * can exceed the machine's by a tick) */
+    s->cmd_cpu_s = meta ? meta->user_s + meta->sys_s : NAN;
+    s->machine_cpu_s = meta ? meta->machine_cpu_s : NAN;
+    s->cpu_share = s->machine_cpu_s > 0 && s->cmd_cpu_s >= 0
+                       ? fmin(1.0, s->cmd_cpu_s / s->machine_cpu_s)
+                       : NAN;
 }

@@ -1,46 +1,25 @@
 /*
  * cpumodel.c - the last resort for CPUs: where no CPU energy counter can be
- * read, estimate power as (busy share of all CPUs since the last read) x TDP
- * from <procfs>/stat. This is a model, not a measurement: method "model",
- * and every output says so. It ignores idle power, turbo and the memory
- * system, so treat it as an order of magnitude.
+ * read, estimate power as idle + (TDP - idle) x (busy share of all CPUs since
+ * the last read, from <procfs>/stat). A machine at rest draws its idle
+ * power, not 0 W, so a command that only waits is not charged for the CPU:
+ * `ebench run` attributes to it the share of CPU time it used (the report's
+ * "attribution"). This is a model, not a measurement: method "model", and
+ * every output says so with its two assumptions. It ignores turbo, the
+ * workload's mix and the memory system: an order of magnitude.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/procstat.h"
 #include "source.h"
 
 typedef struct cpumodel {
     char path[4096];
-    double tdp_w;
+    double tdp_w, idle_w;
     unsigned long long busy, total; /* jiffies at the last read */
     double last_power_w;
 } cpumodel;
-
-/* Reads the aggregate "cpu" line: busy and total jiffies. */
-static int read_stat(const char *path, unsigned long long *busy, unsigned long long *total,
-                     char *why, size_t why_len)
-{
-    char buf[512];
-    unsigned long long v[8] = {0};
-    int rc = eb__read_text(path, buf, sizeof buf);
-    if (rc < 0) {
-        snprintf(why, why_len, "cannot read %s: %s", path, strerror(-rc));
-        return -1;
-    }
-    /* user nice system idle iowait irq softirq steal (guest is inside user) */
-    int n = sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                   &v[4], &v[5], &v[6], &v[7]);
-    if (n < 4) {
-        snprintf(why, why_len, "%s: first line is not 'cpu user nice system idle ...'", path);
-        return -1;
-    }
-    *total = 0;
-    for (int i = 0; i < 8; i++)
-        *total += v[i];
-    *busy = *total - v[3] - v[4];
-    return 0;
-}
 
 static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
 {
@@ -56,11 +35,13 @@ static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
         ctx->unavailable(ctx, "cpumodel", "procfs root path is too long");
         return;
     }
-    if (read_stat(m->path, &m->busy, &m->total, why, sizeof why) < 0) {
+    if (eb__procstat_read(m->path, &m->busy, &m->total, why, sizeof why) < 0) {
         ctx->unavailable(ctx, "cpumodel", "%s", why);
         return;
     }
     m->tdp_w = ctx->cpu_tdp_w;
+    m->idle_w = ctx->cpu_idle_w;
+    m->last_power_w = m->idle_w;
 
     memset(&d, 0, sizeof d);
     snprintf(d.id, sizeof d.id, "cpu");
@@ -68,14 +49,16 @@ static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
     snprintf(d.vendor, sizeof d.vendor, "%s", eb__cpu_vendor(ctx->procfs_root));
     snprintf(d.name, sizeof d.name, "all CPUs (model)");
     snprintf(d.location, sizeof d.location, "cpumodel %.200s", m->path);
-    snprintf(d.note, sizeof d.note, "estimate, not a measurement: CPU utilization x TDP %g W%s",
+    snprintf(d.note, sizeof d.note,
+             "estimate, not a measurement: idle %g W%s + CPU utilization x (TDP %g W%s - idle)",
+             m->idle_w, ctx->cpu_idle_given ? "" : " (default: a fifth of TDP; set --cpu-idle W)",
              m->tdp_w, ctx->cpu_tdp_given ? "" : " (default; set --cpu-tdp W)");
     d.method = EB_METHOD_MODEL;
     d.update_period_s = 0.01; /* /proc/stat counts in USER_HZ = 100 ticks/s */
     d.in_total = 1;
     d.power_is_interval_mean = 1;
-    /* +-50%: utilization x TDP ignores idle power, frequency and the workload's
-     * mix; it is an order of magnitude, and said to be one. */
+    /* +-50%: two assumed powers and a straight line between them ignore
+     * frequency and the workload's mix; an order of magnitude, said to be one. */
     d.uncertainty_rel = 0.5;
     if (ctx->add_domain(ctx, &d, 0) >= 0)
         ctx->cpu_domains++;
@@ -87,7 +70,7 @@ static int cpumodel_read(void *priv, size_t local, eb__reading *out, char *why, 
     unsigned long long busy, total;
     (void)local;
 
-    if (read_stat(m->path, &busy, &total, why, why_len) < 0)
+    if (eb__procstat_read(m->path, &busy, &total, why, why_len) < 0)
         return -1;
     if (total < m->total) {
         snprintf(why, why_len, "%s went backwards", m->path);
@@ -102,7 +85,7 @@ static int cpumodel_read(void *priv, size_t local, eb__reading *out, char *why, 
         double util = dbusy / (double)(total - m->total);
         if (util > 1.0)
             util = 1.0;
-        m->last_power_w = util * m->tdp_w;
+        m->last_power_w = m->idle_w + util * (m->tdp_w - m->idle_w);
     }
     m->busy = busy;
     m->total = total;

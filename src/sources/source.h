@@ -78,6 +78,8 @@ typedef struct eb__probe_ctx {
     const char *procfs_root;
     double cpu_tdp_w;
     int cpu_tdp_given;  /* the user chose cpu_tdp_w */
+    double cpu_idle_w;  /* the model's power at rest, <= cpu_tdp_w */
+    int cpu_idle_given; /* the user chose cpu_idle_w */
     size_t cpu_domains; /* CPU domains added by earlier backends */
     const char *gpus;   /* --gpus: "all", "0,2", "GPU-uuid,..."; NULL: default */
     /* Adds a domain; returns its index in the bench, or a negative eb_error. */

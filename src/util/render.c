@@ -287,6 +287,24 @@ static void render_idle(FILE *out, json_t *r)
         fprintf(out, " %16s    %-16s # %12.3f J above idle\n", "", "total", net);
 }
 
+/* The command's attributed share of the CPU energy (ebench run). */
+static void render_attribution(FILE *out, json_t *r)
+{
+    json_t *a = json_object_get(r, "attribution"), *d;
+    if (!json_is_object(a))
+        return;
+    int reps = json_is_object(json_object_get(r, "repetitions"));
+    fprintf(out,
+            "\n attribution (the command's share of the machine's busy CPU time%s: %.3f of %.3f "
+            "CPU-s, %.1f%%):\n",
+            reps ? ", per run" : "", num(a, "command_cpu_s"), num(a, "machine_busy_cpu_s"),
+            100 * num(a, "share"));
+    size_t i;
+    json_array_foreach(json_object_get(a, "domains"), i, d)
+        fprintf(out, " %16.3f J    %-16s # of %.3f J for the whole machine\n",
+                num(d, "attributed_j"), str(d, "id"), num(d, "energy_j"));
+}
+
 static void render_steady(FILE *out, json_t *r)
 {
     if (json_is_object(json_object_get(r, "repetitions")))
@@ -416,6 +434,7 @@ void eb__render_report(FILE *out, json_t *r, const char *from)
     render_times(out, r);
     render_phases(out, r);
     render_idle(out, r);
+    render_attribution(out, r);
     render_steady(out, r);
     render_efficiency(out, r);
     fprintf(out, "\n");
