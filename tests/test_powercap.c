@@ -107,6 +107,48 @@ static void test_several_wraps(void **state)
     fake_free(&fk);
 }
 
+/* A counter that goes back where no wrap at the power seen could take it
+ * was reset (issue 14: one reset counted as a wrap gave 262,144 J and a
+ * 5.24 MW peak): the energy up to it stays, the interval across it is
+ * bridged at the last power, a warning says when. */
+static void test_reset_is_not_a_wrap(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_result r;
+    const unsigned long long range = 262143999938ull; /* a real package's max_energy_range_uj */
+    fake_init(&fk);
+    fake_zone(&fk, "intel-rapl:0", "package-0", range, 100000000000ull);
+    eb_bench *b = fake_open(&fk, 0);
+    assert_int_equal(eb_begin(b, "w"), EB_OK);
+    unsigned long long c = 100000000000ull;
+    for (int i = 1; i <= 10; i++) { /* 50 W for 1 s */
+        c += 5000000;
+        fk.now = i * 0.1;
+        fake_set(&fk, "intel-rapl:0", "%llu\n", c);
+        assert_int_equal(eb_tick(b), EB_OK);
+    }
+    fk.now = 1.1; /* reset: back to a small value */
+    c = 1234567;
+    fake_set(&fk, "intel-rapl:0", "%llu\n", c);
+    assert_int_equal(eb_tick(b), EB_OK);
+    for (int i = 12; i <= 20; i++) { /* 50 W on from the new value */
+        c += 5000000;
+        fk.now = i * 0.1;
+        fake_set(&fk, "intel-rapl:0", "%llu\n", c);
+        assert_int_equal(eb_tick(b), EB_OK);
+    }
+    assert_int_equal(eb_end(b, "w", &r), EB_OK);
+    /* 2 s at 50 W: the reset's interval bridged at 50 W */
+    assert_near(r.domains[0].energy_j, 100.0, 1e-6);
+    assert_near(r.domains[0].peak_power_w, 50.0, 1e-6);
+    assert_int_equal(eb_warning_count(b), 1);
+    assert_contains(eb_warning(b, 0), "cpu0-package: the energy counter went back or jumped at "
+                                      "t=1.100 s");
+    eb_close(b);
+    fake_free(&fk);
+}
+
 /* Samples farther apart than half a wrap period earn a warning. */
 static void test_wrap_risk_warning(void **state)
 {
@@ -306,6 +348,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_domains_identity), cmocka_unit_test(test_energy_exact),
         cmocka_unit_test(test_several_wraps),    cmocka_unit_test(test_wrap_risk_warning),
+        cmocka_unit_test(test_reset_is_not_a_wrap),
         cmocka_unit_test(test_unique_ids),       cmocka_unit_test(test_unique_ids),
         cmocka_unit_test(test_no_powercap),      cmocka_unit_test(test_zone_without_range),
         cmocka_unit_test(test_garbage_at_probe), cmocka_unit_test(test_garbage_mid_run),

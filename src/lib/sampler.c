@@ -25,6 +25,8 @@ void eb__counter_notes(eb_bench *b, eb__domain *d)
                  "before, and counting resumed from the new value",
                  d->desc.id, s->reset_at_s);
     }
+    if (!d->desc.counter_holds) /* RAPL: resets only; the rest is about stepping counters */
+        return;
     if (s->stuck && !d->stuck_warned) {
         d->stuck_warned = 1;
         eb__warn(b,
@@ -114,7 +116,7 @@ static void read_domain(eb_bench *b, eb__domain *d, double t, int edge)
                      d->desc.id, t);
         return;
     }
-    if (d->desc.counter_holds)
+    if (d->desc.method == EB_METHOD_COUNTER)
         eb__counter_notes(b, d);
 
     /* A counter must be read at least twice per wrap, or whole wraps vanish. */

@@ -463,6 +463,23 @@ int eb__series_settled(const eb__series *s, const eb__domain_desc *d, double t)
 
 /* ---- every domain -------------------------------------------------------- */
 
+/* A counter with a range (RAPL) that went back: would the wrap it implies
+ * take more power than the device can draw (its limit, else four times the
+ * highest power seen and at least 2 kW)? A reset then, not a wrap: one RAPL
+ * reset counted as a wrap made 262,144 J and a 5 MW peak. */
+static int wrap_implausible(const eb__series *s, const eb__domain_desc *d, double t_s,
+                            unsigned long long c)
+{
+    double dt = t_s - s->v[s->n - 1].t_s;
+    double wrap_j = (double)(d->counter_range - s->last_counter + c) * d->counter_unit_j;
+    double seen = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].power_w > seen)
+            seen = s->v[i].power_w;
+    double limit = d->max_power_w > 0 ? 1.5 * d->max_power_w : fmax(2000.0, 4 * seen);
+    return !(dt > 0) || wrap_j > limit * dt;
+}
+
 int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s, const eb__reading *r)
 {
     return eb__series_add_read(s, d, t_s, t_s, t_s, r);
@@ -484,7 +501,19 @@ int eb__series_add_read(eb__series *s, const eb__domain_desc *d, double t_s, dou
     if (stepping)
         return add_stepping_counter(s, d, t_s, tb, ta, r);
 
-    double e = counter && s->n > 0 ? counter_delta(s, d, r->counter) : 0;
+    double e = 0;
+    if (counter && s->n > 0 && r->counter < s->last_counter && d->counter_range > 0 &&
+        wrap_implausible(s, d, t_s, r->counter)) {
+        /* it went back to where no wrap at the power seen could take it: a
+         * reset (a driver reload); the energy up to it stays, the interval
+         * across it is bridged at the last rate */
+        const eb__sample *prev = &s->v[s->n - 1];
+        e = isnan(prev->power_w) ? 0 : prev->power_w * (t_s - prev->t_s);
+        s->resets++;
+        s->reset_at_s = t_s;
+    } else if (counter && s->n > 0) {
+        e = counter_delta(s, d, r->counter);
+    }
     s->counter_j += e;
     s->last_counter = r->counter;
     if (s->n > 0 && t_s == s->v[s->n - 1].t_s) {
