@@ -117,6 +117,65 @@ class ReportSchema(unittest.TestCase):
         self.assertGreater(gpus[0]["metrics"]["gpu_utilization_avg"], 0)
         self.assertFalse(r["total"]["complete"])  # gpu1 was lost
 
+    def merge(self, tmp, reports, expect=0):
+        paths = []
+        for i, r in enumerate(reports):
+            paths.append(os.path.join(tmp, f"n{i}.json"))
+            with open(paths[-1], "w") as fh:
+                json.dump(r, fh)
+        out = os.path.join(tmp, "job.json")
+        if os.path.exists(out):
+            os.unlink(out)
+        p = subprocess.run([EBENCH, "merge", "--force"] + paths + ["-o", out],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, expect, p.stderr)
+        if expect:
+            self.assertFalse(os.path.exists(out))  # nothing half-written
+            return p.stderr
+        with open(out) as fh:
+            return json.load(fh)
+
+    def test_merged_reports_pass_the_schema(self):
+        # issue 14: a first input without accounting.pue or job.step dropped
+        # those objects; ticks near 2^63 overflowed; whatever merge is given,
+        # what it writes passes the schema, or it refuses with the file's name
+        with tempfile.TemporaryDirectory() as tmp:
+            for sub in ("a", "b"):
+                os.makedirs(os.path.join(tmp, sub))
+            a = self.run_ebench(os.path.join(tmp, "a"), True)
+            b = self.run_ebench(os.path.join(tmp, "b"), False, gpus=True)
+            b["job"]["node"] = "node 08 (rack 2)"  # not an id: made one
+            self.assertValid(self.merge(tmp, [a, b]))
+            for k in ("pue", "pue_assumed", "carbon_g_per_kwh", "carbon_source", "price_per_kwh"):
+                a2 = copy.deepcopy(a)
+                a2["accounting"].pop(k)
+                self.assertValid(self.merge(tmp, [a2, b]))
+            a2 = copy.deepcopy(a)
+            a2.pop("accounting")
+            a2["job"].pop("step")
+            merged = self.merge(tmp, [a2, b])
+            self.assertValid(merged)
+            self.assertEqual(merged["accounting"]["pue"], b["accounting"]["pue"])
+            a2 = copy.deepcopy(a)
+            a2["domains"][0].pop("metrics")
+            a2["domains"][0]["counter_tracking"] = {"state": 3}
+            self.assertValid(self.merge(tmp, [a2, b]))
+            # refused, naming the file and the field
+            for breakage, field in (
+                    (lambda r: r.update(ticks=2**63 - 1), "'ticks'"),
+                    (lambda r: r["domains"][0].update(energy_j="12 J"), "'energy_j'"),
+                    (lambda r: r["domains"][0].update(kind="fpga"), "'kind'"),
+                    (lambda r: r.update(warnings=[3]), "warnings[0]"),
+                    (lambda r: r["unavailable"].append({"source": 1}), "'source'"),
+                    (lambda r: r.update(command=["x", None]), "command[1]"),
+                    (lambda r: r["domains"].append("gpu9"), "domains[3]"),
+                    (lambda r: r.update(interval_ms=-1), "'interval_ms'")):
+                a2 = copy.deepcopy(a)
+                breakage(a2)
+                err = self.merge(tmp, [a2, b], expect=2)
+                self.assertIn("n0.json", err)
+                self.assertIn(field, err)
+
     def test_schema_rejects_broken_reports(self):
         with tempfile.TemporaryDirectory() as tmp:
             good = self.run_ebench(tmp, True)

@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,208 @@ static json_t *num(double v)
     return isnan(v) || isinf(v) ? json_null() : json_real(v);
 }
 
+/* The node's name as a domain id prefix: letters, digits and _.:- only (the
+ * schema's id pattern), starting with a letter or digit. */
 static const char *node_of(json_t *r)
 {
-    return str(json_object_get(r, "job"), "node", str(r, "hostname", "?"));
+    static char buf[8][128];
+    static int k;
+    char *b = buf[k++ % 8];
+    const char *n = str(json_object_get(r, "job"), "node", str(r, "hostname", "node"));
+    size_t i = 0;
+    for (; n[i] && i + 1 < sizeof buf[0]; i++) {
+        char c = n[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        b[i] = alnum || (i > 0 && strchr("_.:-", c)) ? c : '_';
+    }
+    b[i] = '\0';
+    if (i == 0)
+        snprintf(b, sizeof buf[0], "node");
+    return b;
+}
+
+/* ---- what merge reads, checked (its output must pass the schema) ----- */
+
+/* One field's type, as docs/report.schema.json has it: 's' string, 'n'
+ * number, 'i' integer >= 0, 'b' boolean, 'o' object, 'a' array; '+' > 0,
+ * '0' >= 0; '?' null (or absent) allowed; 'e' an enum given in the spec
+ * after ':'. */
+typedef struct field {
+    const char *key, *type;
+} field;
+
+static const field domain_fields[] = {
+    {"id", "s"},
+    {"kind", "e:cpu,dram,platform,gpu"},
+    {"vendor", "s"},
+    {"name", "s"},
+    {"source", "e:nvml,powercap,cpumodel"},
+    {"location", "s"},
+    {"method", "e:counter,power,model"},
+    {"estimate", "b"},
+    {"in_total", "b"},
+    {"part_of", "s?"},
+    {"note", "s?"},
+    {"update_period_s", "n+"},
+    {"energy_j", "n?"},
+    {"avg_power_w", "n?"},
+    {"peak_power_w", "n?"},
+    {"covered_s", "n0"},
+    {"samples", "i"},
+    {"bad_samples", "i"},
+    {"counter_wraps", "i"},
+    {"simulated", "b"},
+    {"uuid", "s?"},
+    {"pci_bus_id", "s?"},
+    {"readings", "s?"},
+    {"lost_at_s", "n0?"},
+    {"uncertainty_j", "n0?"},
+    {"idle_power_w", "n?"},
+    {"net_energy_j", "n?"},
+    {"unreliable", "b"},
+};
+
+static const field report_fields[] = {
+    {"command", "a?"},      {"exit_status", "i?"},
+    {"duration_s", "n0"},   {"elapsed_s", "n0?"},
+    {"user_s", "n0?"},      {"sys_s", "n0?"},
+    {"interval_ms", "n+"},  {"sampling", "e:thread,manual,parent"},
+    {"ticks", "i"},         {"start_time", "s"},
+    {"idle_baseline", "s"}, {"warnings", "a"},
+    {"unavailable", "a"},   {"efficiency", "a?"},
+    {"accounting", "o?"},   {"job", "o?"},
+};
+
+/* Whether v has type t (field's codes); absent counts as null. */
+static int type_ok(const json_t *v, const char *t)
+{
+    int nullable = strchr(t, '?') != NULL;
+    if (!v || json_is_null(v))
+        return nullable;
+    switch (t[0]) {
+    case 's':
+        return json_is_string(v);
+    case 'b':
+        return json_is_boolean(v);
+    case 'o':
+        return json_is_object(v);
+    case 'a':
+        return json_is_array(v);
+    case 'i': /* a count: below 2^53, so sums stay exact and never overflow */
+        return json_is_integer(v) && json_integer_value(v) >= 0 &&
+               json_integer_value(v) < (1LL << 53);
+    case 'n': {
+        if (!json_is_number(v))
+            return 0;
+        double x = json_number_value(v);
+        return isfinite(x) && (t[1] != '+' || x > 0) && (t[1] != '0' || x >= 0);
+    }
+    case 'e': {
+        const char *s = json_string_value(v), *list = t + 2;
+        size_t len = s ? strlen(s) : 0;
+        for (const char *p = list; s && *p;) {
+            size_t n = strcspn(p, ",");
+            if (n == len && strncmp(p, s, n) == 0)
+                return 1;
+            p += n + (p[n] == ',');
+        }
+        return 0;
+    }
+    }
+    return 0;
+}
+
+static int check_fields(const json_t *o, const field *f, size_t n, const char *file,
+                        const char *where)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (type_ok(json_object_get(o, f[i].key), f[i].type))
+            continue;
+        fprintf(stderr,
+                "ebench merge: %s: %s%s'%s' is %s where the schema wants %s (a damaged or "
+                "hand-edited report?)\n",
+                file, where, *where ? " " : "", f[i].key,
+                json_object_get(o, f[i].key) ? "of the wrong type or out of range" : "missing",
+                f[i].type[0] == 'e' ? f[i].type + 2 : f[i].type);
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything merge takes from a report, checked; -1 with the message. */
+static int check_report(json_t *r, const char *file)
+{
+    json_t *d, *v;
+    size_t i;
+    char where[64];
+    if (check_fields(r, report_fields, sizeof report_fields / sizeof *report_fields, file, "") < 0)
+        return -1;
+    json_array_foreach(json_object_get(r, "domains"), i, d)
+    {
+        snprintf(where, sizeof where, "domains[%zu]:", i);
+        if (!json_is_object(d) ||
+            check_fields(d, domain_fields, sizeof domain_fields / sizeof *domain_fields, file,
+                         where) < 0) {
+            if (!json_is_object(d))
+                fprintf(stderr, "ebench merge: %s: %s not an object\n", file, where);
+            return -1;
+        }
+    }
+    static const field total[] = {{"energy_j", "n?"},
+                                  {"uncertainty_j", "n0?"},
+                                  {"net_energy_j", "n?"},
+                                  {"estimate", "b"},
+                                  {"complete", "b"}};
+    if (check_fields(json_object_get(r, "total"), total, 5, file, "total:") < 0)
+        return -1;
+    static const field unav[] = {{"source", "s"}, {"what", "s"}, {"reason", "s"}};
+    json_array_foreach(json_object_get(r, "unavailable"), i, v)
+    {
+        snprintf(where, sizeof where, "unavailable[%zu]:", i);
+        if (check_fields(v, unav, 3, file, where) < 0)
+            return -1;
+    }
+    json_array_foreach(json_object_get(r, "warnings"), i, v) if (!json_is_string(v))
+    {
+        fprintf(stderr, "ebench merge: %s: warnings[%zu] is not a string\n", file, i);
+        return -1;
+    }
+    static const field eff[] = {{"unit", "s"}, {"amount", "n0"}};
+    json_array_foreach(json_object_get(r, "efficiency"), i, v)
+    {
+        snprintf(where, sizeof where, "efficiency[%zu]:", i);
+        if (check_fields(v, eff, 2, file, where) < 0)
+            return -1;
+    }
+    json_array_foreach(json_object_get(r, "command"), i, v) if (!json_is_string(v))
+    {
+        fprintf(stderr, "ebench merge: %s: command[%zu] is not a string\n", file, i);
+        return -1;
+    }
+    static const field acc[] = {{"energy_kwh", "n0?"},    {"pue", "n?"},
+                                {"pue_assumed", "b?"},    {"carbon_g_per_kwh", "n0?"},
+                                {"carbon_source", "s?"},  {"co2_g", "n0?"},
+                                {"price_per_kwh", "n0?"}, {"cost", "n?"},
+                                {"node_hours", "n0?"},    {"gpu_hours", "n0?"}};
+    if (check_fields(json_object_get(r, "accounting"), acc, sizeof acc / sizeof *acc, file,
+                     "accounting:") < 0)
+        return -1;
+    static const field job[] = {{"id", "s?"}, {"step", "s?"}, {"node", "s?"}, {"rank", "i?"}};
+    return check_fields(json_object_get(r, "job"), job, 4, file, "job:");
+}
+
+/* The first report's value of key in object obj that has type t, else dflt. */
+static json_t *first_ok(json_t **r, size_t n, const char *obj, const char *key, const char *t,
+                        json_t *dflt)
+{
+    for (size_t k = 0; k < n; k++) {
+        json_t *o = obj ? json_object_get(r[k], obj) : r[k], *v = json_object_get(o, key);
+        if (v && !json_is_null(v) && type_ok(v, t)) {
+            json_decref(dflt);
+            return json_incref(v);
+        }
+    }
+    return dflt;
 }
 
 /* Work per unit, summed over the reports, and its efficiency. */
@@ -103,6 +303,37 @@ static void prefixed(json_t *to, json_t *from, const char *key, const char *node
     }
 }
 
+/* Domains as the schema has them: absent nullable fields null; a node's
+ * steady state and counter tracking stay in its own report (they are about
+ * its timeline); metrics kept only as the schema's numbers. */
+static void merged_domains_clean(json_t *doms)
+{
+    static const char *metric_keys[] = {"instant_power_peak_w",   "gpu_utilization_avg",
+                                        "memory_utilization_avg", "sm_clock_avg_mhz",
+                                        "temperature_max_c",      "power_limit_w"};
+    json_t *d;
+    size_t i;
+    json_array_foreach(doms, i, d)
+    {
+        for (size_t f = 0; f < sizeof domain_fields / sizeof *domain_fields; f++)
+            if (!json_object_get(d, domain_fields[f].key))
+                json_object_set_new(d, domain_fields[f].key, json_null());
+        json_object_set_new(d, "steady_state", json_null());
+        json_object_set_new(d, "counter_tracking", json_null());
+        json_t *m = json_object_get(d, "metrics"), *clean = json_null();
+        if (json_is_object(m)) {
+            clean = json_object();
+            for (size_t k = 0; k < sizeof metric_keys / sizeof *metric_keys; k++) {
+                json_t *v = json_object_get(m, metric_keys[k]);
+                json_object_set_new(clean, metric_keys[k],
+                                    type_ok(v, "n0?") ? (v ? json_incref(v) : json_null())
+                                                      : json_null());
+            }
+        }
+        json_object_set_new(d, "metrics", clean);
+    }
+}
+
 static json_t *merge(json_t **r, const char **files, size_t n)
 {
     json_t *out = json_object(), *doms = json_array(), *unav = json_array(), *warn = json_array(),
@@ -130,7 +361,8 @@ static json_t *merge(json_t **r, const char **files, size_t n)
             duration = du;
         add(&user, eb_cli_num(r[k], "user_s"));
         add(&sys, eb_cli_num(r[k], "sys_s"));
-        ticks += json_integer_value(json_object_get(r[k], "ticks"));
+        json_int_t tk = json_integer_value(json_object_get(r[k], "ticks")); /* < 2^53, checked */
+        ticks = ticks > INT64_MAX - tk ? INT64_MAX : ticks + tk;
         json_t *st = json_object_get(r[k], "exit_status");
         if (json_is_integer(st) && json_integer_value(st) > exit_status)
             exit_status = (int)json_integer_value(st);
@@ -143,6 +375,7 @@ static json_t *merge(json_t **r, const char **files, size_t n)
         add(&node_h, eb_cli_num(acc, "node_hours"));
         add(&gpu_h, eb_cli_num(acc, "gpu_hours"));
         prefixed(doms, json_object_get(r[k], "domains"), "id", node, "/");
+        merged_domains_clean(doms);
         prefixed(unav, json_object_get(r[k], "unavailable"), "what", node, ": ");
         json_array_foreach(json_object_get(r[k], "warnings"), i, d)
         {
@@ -156,27 +389,24 @@ static json_t *merge(json_t **r, const char **files, size_t n)
                                                files[k], "energy_j", num(e), "elapsed_s", num(el)));
     }
 
-    /* each node's steady state is about its own timeline, which a merged
-     * report does not carry: not computed, rather than a node's figure */
-    json_t *d;
-    size_t i;
-    json_array_foreach(doms, i, d) json_object_set_new(d, "steady_state", json_null());
     char host[64];
     snprintf(host, sizeof host, "merged: %zu node%s", n, n == 1 ? "" : "s");
-    json_t *first = r[0], *job = json_object_get(first, "job");
     json_object_set_new(out, "schema", json_string("ebench-report/1"));
     json_object_set_new(out, "ebench_version", json_string(EB_VERSION_STRING));
     json_object_set_new(out, "hostname", json_string(host));
     json_object_set_new(out, "start_time", json_string(start ? start : "1970-01-01T00:00:00Z"));
-    json_object_set(out, "command", json_object_get(first, "command"));
+    json_object_set_new(out, "command", first_ok(r, n, NULL, "command", "a", json_null()));
     json_object_set_new(out, "exit_status",
                         exit_status >= 0 ? json_integer(exit_status) : json_null());
     json_object_set_new(out, "duration_s", json_real(duration));
     json_object_set_new(out, "elapsed_s", num(elapsed));
     json_object_set_new(out, "user_s", num(user));
     json_object_set_new(out, "sys_s", num(sys));
-    json_object_set(out, "interval_ms", json_object_get(first, "interval_ms"));
-    json_object_set(out, "sampling", json_object_get(first, "sampling"));
+    json_object_set_new(out, "interval_ms",
+                        first_ok(r, n, NULL, "interval_ms", "n+", json_real(100)));
+    json_object_set_new(
+        out, "sampling",
+        first_ok(r, n, NULL, "sampling", "e:thread,manual,parent", json_string("thread")));
     json_object_set_new(out, "ticks", json_integer(ticks));
     json_object_set_new(out, "domains", doms);
     double unc = sqrt(var), span = isnan(elapsed) ? duration : elapsed;
@@ -189,28 +419,42 @@ static json_t *merge(json_t **r, const char **files, size_t n)
     json_object_set_new(out, "unavailable", unav);
     json_object_set_new(out, "warnings", warn);
     json_object_set_new(out, "repetitions", json_null());
-    json_object_set(out, "idle_baseline", json_object_get(first, "idle_baseline"));
+    json_object_set_new(out, "idle_baseline",
+                        first_ok(r, n, NULL, "idle_baseline", "s", json_string("not measured")));
     json_object_set_new(out, "steady_state_rule", json_string("not computed for merged reports"));
     json_object_set_new(out, "efficiency",
                         merged_efficiency(r, n, energy, energy > 0 ? unc / energy : NAN));
     json_object_set_new(out, "edp_j_s", num(energy * span));
-    json_t *acc0 = json_object_get(first, "accounting");
-    json_object_set_new(out, "accounting",
-                        json_pack("{s:o, s:O, s:O, s:O, s:O, s:o, s:O, s:o, s:f, s:o, s:o}",
-                                  "energy_kwh", num(kwh), "pue", json_object_get(acc0, "pue"),
-                                  "pue_assumed", json_object_get(acc0, "pue_assumed"),
-                                  "carbon_g_per_kwh", json_object_get(acc0, "carbon_g_per_kwh"),
-                                  "carbon_source", json_object_get(acc0, "carbon_source"), "co2_g",
-                                  num(co2), "price_per_kwh", json_object_get(acc0, "price_per_kwh"),
-                                  "cost", num(cost), "nodes", (double)n, "node_hours", num(node_h),
-                                  "gpu_hours", num(gpu_h)));
+    /* the first report that says; a PUE below 1 is no PUE (assumed 1.0) */
+    double pue = NAN;
+    int pue_assumed = 1;
+    for (size_t k = 0; k < n && isnan(pue); k++) {
+        json_t *acc = json_object_get(r[k], "accounting");
+        if (eb_cli_num(acc, "pue") >= 1) {
+            pue = eb_cli_num(acc, "pue");
+            pue_assumed = json_is_true(json_object_get(acc, "pue_assumed"));
+        }
+    }
+    json_object_set_new(
+        out, "accounting",
+        json_pack(
+            "{s:o, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:f, s:o, s:o}", "energy_kwh", num(kwh),
+            "pue", isnan(pue) ? 1.0 : pue, "pue_assumed", pue_assumed, "carbon_g_per_kwh",
+            first_ok(r, n, "accounting", "carbon_g_per_kwh", "n0", json_real(481)), "carbon_source",
+            first_ok(r, n, "accounting", "carbon_source", "s",
+                     json_string("world average (default; set --region or "
+                                 "--carbon-intensity)")),
+            "co2_g", num(co2), "price_per_kwh",
+            first_ok(r, n, "accounting", "price_per_kwh", "n0", json_null()), "cost", num(cost),
+            "nodes", (double)n, "node_hours", num(node_h), "gpu_hours", num(gpu_h)));
     json_object_set_new(out, "span_t0_s", json_null());
     json_object_set_new(out, "phases", json_array());
     json_object_set_new(out, "timeline", json_array());
     json_object_set_new(out, "job",
-                        json_pack("{s:O, s:O, s:s, s:n, s:n}", "id", json_object_get(job, "id"),
-                                  "step", json_object_get(job, "step"), "node", "merged", "rank",
-                                  "local_rank"));
+                        json_pack("{s:o, s:o, s:s, s:n, s:n}", "id",
+                                  first_ok(r, n, "job", "id", "s", json_null()), "step",
+                                  first_ok(r, n, "job", "step", "s", json_null()), "node", "merged",
+                                  "rank", "local_rank"));
     json_object_set_new(out, "nodes", nodes);
     return out;
 }
@@ -270,6 +514,10 @@ int eb_cmd_merge(int argc, char **argv)
             }
         }
     }
+    /* after the checks across reports, which say more than a field would */
+    for (size_t k = 0; k < n && rc == 0; k++)
+        if (check_report(r[k], files[k]) < 0)
+            rc = EB_EXIT_USAGE;
     if (rc == 0) {
         json_t *m = merge(r, files, n);
         eb__afile af;
