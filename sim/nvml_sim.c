@@ -73,7 +73,7 @@ typedef struct gpu {
     int n_ph, repeat;
     double cycle_s, cycle_j;
     int live;
-    double lost_at, timeout_at;
+    double lost_at, timeout_at, timeout_s;
     unsigned no_perm;
 } gpu;
 
@@ -455,6 +455,7 @@ static int load_gpu(gpu *g, unsigned i, json_t *o)
     g->jump_at = num(faults, "counter_jump_at_s", INFINITY);
     g->jump_j = num(faults, "counter_jump_j", 1e6);
     g->timeout_at = num(faults, "timeout_at_s", INFINITY);
+    g->timeout_s = num(faults, "timeout_s", INFINITY); /* how long it lasts */
     json_t *np = json_object_get(faults, "no_permission"), *v;
     size_t k;
     json_array_foreach(np, k, v)
@@ -659,7 +660,7 @@ static nvmlReturn_t gpu_at(nvmlDevice_t dev, gpu **g, double *t)
     *t = ebsim_now();
     if (*t >= (*g)->lost_at)
         return NVML_ERROR_GPU_IS_LOST;
-    if (*t >= (*g)->timeout_at)
+    if (*t >= (*g)->timeout_at && *t < (*g)->timeout_at + (*g)->timeout_s)
         return NVML_ERROR_TIMEOUT;
     return NVML_SUCCESS;
 }

@@ -83,6 +83,12 @@ int main(void)
         say(sv[0], q, (size_t)n);
     }
     say(sv[0], "Q 1 5 4 0\n", 10); /* ends before it begins */
+    /* a window of no length at all: kept, not dropped */
+    char tiny[96];
+    int tn = snprintf(tiny, sizeof tiny, "B %.9f tiny\n", now);
+    say(shared, tiny, (size_t)tn);
+    tn = snprintf(tiny, sizeof tiny, "E %.9f tiny\n", now);
+    say(shared, tiny, (size_t)tn);
     say(sv[0], "E 1 never-begun\n", 16);
 
     /* and one that behaves */

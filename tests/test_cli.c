@@ -681,6 +681,44 @@ static void test_csv_marks_the_runs(void **state)
 /* An output that is a device or a pipe is written directly, never replaced
  * (as root, `--json /dev/null` once turned /dev/null into a regular file);
  * "-" is standard output; a FIFO without a reader is an error, not a hang. */
+/* A report file gets the umask's mode when new and keeps its own when
+ * replaced; --json and --csv naming one file is refused (issue 14). */
+static void test_output_modes_and_paths(void **state)
+{
+    (void)state;
+    fake fk;
+    struct stat st;
+    char path[PATH_MAX];
+    tree(&fk);
+    snprintf(path, sizeof path, "%s/m.json", fk.root);
+    mode_t old = umask(077);
+    out r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", path, "--", "true", NULL});
+    umask(old);
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600); /* new: 0666 less the umask 077 */
+    assert_int_equal(chmod(path, 0640), 0);
+    old = umask(022);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", path, "--", "true", NULL});
+    umask(old);
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640); /* replaced: its own mode kept */
+
+    r = run_ebench(
+        &fk, (const char *[]){"run", "-q", "--json", path, "--csv", path, "--", "true", NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "ebench: --json and --csv both name '");
+    out_free(&r);
+    r = run_ebench(&fk,
+                   (const char *[]){"run", "-q", "--json", "-", "--csv", "-", "--", "true", NULL});
+    assert_int_equal(r.status, 2);
+    out_free(&r);
+    fake_free(&fk);
+}
+
 static void test_outputs_not_regular_files(void **state)
 {
     (void)state;
@@ -1241,11 +1279,15 @@ static void test_phase_markers_hostile(void **state)
     json_t *root = json_load_file(json, 0, &e);
     assert_non_null(root);
     json_t *w, *d;
-    size_t i, k, fine = 0;
+    size_t i, k, fine = 0, tiny = 0;
     json_array_foreach(json_object_get(root, "windows"), i, w)
     {
         const char *name = json_string_value(json_object_get(w, "name"));
         assert_true(strcmp(name, "never-begun") != 0);
+        if (strcmp(name, "tiny") == 0) { /* issue 14: windows under ~1 us were dropped */
+            tiny++;
+            assert_true(json_real_value(json_object_get(w, "duration_s")) < 1e-6);
+        }
         if (strcmp(name, "fine") != 0)
             continue;
         fine++;
@@ -1259,6 +1301,7 @@ static void test_phase_markers_hostile(void **state)
         }
     }
     assert_int_equal(fine, 1);
+    assert_int_equal(tiny, 1);
     json_decref(root);
     drop_sim(&fk);
     fake_free(&fk);
@@ -1417,6 +1460,7 @@ int main(void)
         cmocka_unit_test(test_report_and_compare),
         cmocka_unit_test(test_csv_marks_the_runs),
         cmocka_unit_test(test_outputs_not_regular_files),
+        cmocka_unit_test(test_output_modes_and_paths),
         cmocka_unit_test(test_monitor_and_progress),
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_phase_markers),

@@ -306,6 +306,54 @@ static void test_gpu_lost(void **state)
     sim_close(s);
 }
 
+/* NVML_ERROR_TIMEOUT is transient (issue 14): half a second of timeouts is
+ * skipped, not a lost GPU, and the energy across it is the counter's. Only
+ * 2 s of nothing but timeouts (on the real clock) marks it lost. */
+static void test_transient_timeout(void **state)
+{
+    sim *s = *state;
+    eb_result r;
+    sim_open(s,
+             "{\"phases\": [{\"seconds\": 10, \"power_w\": 300}], \"faults\": "
+             "{\"timeout_at_s\": 1.0, \"timeout_s\": 0.5}}," TWO_GPUS,
+             NULL);
+    assert_int_equal(eb_begin(s->b, "run"), EB_OK);
+    for (int k = 1; k <= 300; k++)
+        step(s, k * 0.01);
+    assert_int_equal(eb_end(s->b, "run", &r), EB_OK);
+    assert_true(isnan(r.domains[0].lost_at_s));
+    assert_near(r.domains[0].energy_j, s->truth(0, 0, 3.0), 0.005 * 900);
+    assert_near(r.domains[0].covered_s, 3.0, 1e-9);
+    assert_int_equal(r.total_incomplete, 0);
+    for (size_t i = 0; i < eb_warning_count(s->b); i++)
+        assert_null(strstr(eb_warning(s->b, i), "lost"));
+    sim_close(s);
+
+    /* timeouts that never end: lost once they have lasted 2 s of real time
+     * (ticks every 20 ms of real time, bounded at 5 s) */
+    sim_open(s,
+             "{\"phases\": [{\"seconds\": 100, \"power_w\": 300}], \"faults\": "
+             "{\"timeout_at_s\": 0.5}}," TWO_GPUS,
+             NULL);
+    struct timespec nap = {0, 20000000}, t0, t1;
+    for (int k = 1; k <= 50; k++)
+        step(s, k * 0.01);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double waited = 0;
+    for (int k = 51; waited < 5; k++) {
+        step(s, k * 0.01);
+        eb_total(s->b, &r);
+        if (!isnan(r.domains[0].lost_at_s))
+            break;
+        nanosleep(&nap, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    }
+    assert_false(isnan(r.domains[0].lost_at_s));
+    assert_true(waited >= 1.9 && waited < 3.5); /* 2 s, with room for a slow machine */
+    sim_close(s);
+}
+
 /* No counter (Pascal): instant power, then GetPowerUsage; each field entry's
  * own return code decides, not the call's. */
 static void test_fallbacks(void **state)
@@ -652,6 +700,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cuda_visible_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mig_instance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gpu_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transient_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fallbacks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_permission_is_a_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_recorded, setup, teardown),

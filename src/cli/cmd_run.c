@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../util/afile.h"
+#include "../util/mono.h"
 #include "../util/procstat.h"
 #include "cli.h"
 
@@ -333,11 +335,24 @@ static int open_output(const char *opt, const char *pattern, eb__afile *a)
     return 0;
 }
 
-static double now_s(void)
+/* --json and --csv naming one file (or "-" twice): one would overwrite or
+ * interleave with the other. -1 with the message. */
+static int distinct_outputs(const char *json, const char *csv)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    char a[4096], b[4096];
+    struct stat sa, sb;
+    if (!json || !csv || eb_cli_expand_path("--json", json, a, sizeof a) < 0 ||
+        eb_cli_expand_path("--csv", csv, b, sizeof b) < 0)
+        return 0; /* a bad pattern is reported when it is opened */
+    if (strcmp(a, b) == 0 || (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+                              sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode))) {
+        fprintf(stderr,
+                "ebench: --json and --csv both name '%s': the timeline would replace the report; "
+                "give two files\n",
+                a);
+        return -1;
+    }
+    return 0;
 }
 
 static int spawn(char **cmd, pid_t *pid)
@@ -558,7 +573,8 @@ int eb_cmd_run(int argc, char **argv)
         fprintf(stderr, "ebench: cannot run '%s': %s\n", o.cmd[0], strerror(errno));
         return errno == ENOENT ? 127 : 126;
     }
-    if (open_output("--json", o.json, &json) < 0 || open_output("--csv", o.csv, &csv) < 0) {
+    if (distinct_outputs(o.json, o.csv) < 0 || open_output("--json", o.json, &json) < 0 ||
+        open_output("--csv", o.csv, &csv) < 0) {
         eb__afile_abort(&json);
         eb__afile_abort(&csv);
         return EB_EXIT_USAGE;
@@ -588,7 +604,7 @@ int eb_cmd_run(int argc, char **argv)
     for (long i = 0; i < o.warmup + o.repeat && !stop_sig; i++) {
         struct rusage ru;
         int warm = i < o.warmup;
-        double t0 = now_s(), busy0 = machine_busy_s(&o);
+        double t0 = eb__mono_s(), busy0 = machine_busy_s(&o);
         int not_started = 127;
         exit_status = run_once(&o, b, warm ? "run (warmup)" : "run", &ru, &not_started);
         if (exit_status < 0) {
@@ -602,7 +618,7 @@ int eb_cmd_run(int argc, char **argv)
         }
         if (warm)
             continue;
-        wall += now_s() - t0;
+        wall += eb__mono_s() - t0;
         machine += machine_busy_s(&o) - busy0; /* NaN once unreadable */
         user += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
         sys += (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../analysis/analysis.h"
+#include "../util/mono.h"
 #include "internal.h"
 
 EB_EXPORT void eb_config_init(eb_config *cfg)
@@ -59,10 +60,8 @@ void eb__warn(eb_bench *b, const char *fmt, ...)
 
 static double monotonic_s(void *ctx)
 {
-    struct timespec ts;
     (void)ctx;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return eb__mono_s();
 }
 
 double eb__clock_now(eb_bench *b)

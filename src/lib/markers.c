@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../util/mono.h"
 #include "internal.h"
 
 #define EB__MARKER_VERSION 1
@@ -46,13 +47,6 @@
 #define EB__MARKER_BIG (256 * 1024) /* a D or R message */
 #define EB__MARKER_ANSWER_S 2.0     /* how long a program waits for an answer */
 #define EB__MARKER_SETTLE_MAX_S 1.5 /* how long the parent waits for a final figure */
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- JSON numbers: NaN and infinities as null ------------------------- */
 
@@ -116,10 +110,10 @@ static int send_msg(int fd, const char *msg, size_t n, int flags)
  * its length, or -1. */
 static ssize_t recv_msg(int fd, char *buf, size_t len, double wait_s)
 {
-    double deadline = mono_now() + wait_s;
+    double deadline = eb__mono_s() + wait_s;
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
-        double left = deadline - mono_now();
+        double left = deadline - eb__mono_s();
         if (left <= 0)
             return -1;
         int rc = poll(&p, 1, (int)ceil(left * 1e3));
@@ -259,7 +253,7 @@ void eb__marker_send(eb_bench *b, char kind, const char *name, double amount, co
     if (fd < 0)
         return;
     if (isnan(t_mono))
-        t_mono = mono_now();
+        t_mono = eb__mono_s();
     if (kind == 'W')
         n = snprintf(line, sizeof line, "W %.17g %.40s %.400s\n", amount, unit, name);
     else
@@ -330,9 +324,9 @@ void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb_result *r)
         free(buf);
         return;
     }
-    double deadline = mono_now() + EB__MARKER_ANSWER_S + EB__MARKER_SETTLE_MAX_S;
+    double deadline = eb__mono_s() + EB__MARKER_ANSWER_S + EB__MARKER_SETTLE_MAX_S;
     for (;;) {
-        ssize_t got = recv_msg(fd, buf, EB__MARKER_BIG, deadline - mono_now());
+        ssize_t got = recv_msg(fd, buf, EB__MARKER_BIG, deadline - eb__mono_s());
         if (got < 0)
             break; /* gone or silent: NaN, as without a parent */
         char *end;
@@ -381,6 +375,7 @@ struct eb_marker_server {
     int rfd, wfd; /* ours, the programs' (inherited) */
     pthread_t thread;
     int stop;                         /* read and written with __atomic builtins */
+    double offset;                    /* CLOCK_MONOTONIC - the bench's clock */
     char *domains;                    /* the D message */
     char *answer;                     /* an R message being built */
     struct pollfd fds[1 + MAX_CONNS]; /* [0]: rfd; then private connections */
@@ -392,10 +387,12 @@ struct eb_marker_server {
     size_t n_open;
 };
 
-/* The event's time on this bench's clock: both processes read CLOCK_MONOTONIC. */
+/* The event's time on this bench's clock: both processes read CLOCK_MONOTONIC,
+ * and one offset, taken once, converts every event alike (two conversions at
+ * different moments could put a window's end before its begin). */
 static double bench_time(eb_marker_server *s, double t_mono)
 {
-    return eb_now(s->b) - (mono_now() - t_mono);
+    return t_mono - s->offset;
 }
 
 static char *domains_message(eb_bench *b)
@@ -521,7 +518,8 @@ static void serve_line(eb_marker_server *s, int fd, char *line)
         for (size_t i = s->n_open; i > 0; i--) {
             if (strcmp(s->open[i - 1].name, name) != 0)
                 continue;
-            eb_add_window(s->b, name, s->open[i - 1].t0, t);
+            /* a window shorter than the clocks' resolution is kept, not dropped */
+            eb_add_window(s->b, name, s->open[i - 1].t0, fmax(t, s->open[i - 1].t0));
             memmove(&s->open[i - 1], &s->open[i], (s->n_open - i) * sizeof s->open[0]);
             s->n_open--;
             break;
@@ -629,6 +627,7 @@ EB_EXPORT int eb_markers_serve(eb_bench *b, eb_marker_server **out)
     if (!s)
         return EB_ENOMEM;
     s->b = b;
+    s->offset = eb__mono_s() - eb_now(b);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0) {
         free(s);
         return eb__fail(b, EB_EIO, "phase markers: socketpair: %s", strerror(errno));

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/mono.h"
 #include "gpu_select.h"
 #include "nvml_abi.h"
 #include "source.h"
@@ -55,6 +56,7 @@ typedef struct gpu {
     nvmlDevice_t dev;
     int source;
     unsigned has;
+    double timeout_since; /* CLOCK_MONOTONIC of the first of a run of timeouts; NaN: none */
 } gpu;
 
 typedef struct nvml {
@@ -175,9 +177,22 @@ static double field_power(const nvml *n, nvmlDevice_t dev, nvmlReturn_t *rc)
     }
 }
 
-static int is_lost(nvmlReturn_t rc)
+/* NVML_ERROR_TIMEOUT is transient (a busy driver): a GPU is lost on
+ * GPU_IS_LOST, or after this long of nothing but timeouts. */
+#define EB__NVML_TIMEOUT_LOST_S 2.0
+
+/* What a failed read means for GPU g: lost, or a bad sample to skip. A
+ * success clears its run of timeouts (read_ok). */
+static int failed(gpu *g, nvmlReturn_t rc)
 {
-    return rc == NVML_ERROR_GPU_IS_LOST || rc == NVML_ERROR_TIMEOUT;
+    if (rc == NVML_ERROR_GPU_IS_LOST)
+        return EB__READ_LOST;
+    if (rc != NVML_ERROR_TIMEOUT)
+        return EB__READ_BAD;
+    double now = eb__mono_s();
+    if (isnan(g->timeout_since))
+        g->timeout_since = now;
+    return now - g->timeout_since >= EB__NVML_TIMEOUT_LOST_S ? EB__READ_LOST : EB__READ_BAD;
 }
 
 /* Chooses the energy source of one GPU and what else it reports. Returns 0,
@@ -259,6 +274,7 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, unsigned i, nvmlDevice_t dev,
     memset(&d, 0, sizeof d);
     memset(g, 0, sizeof *g);
     g->dev = dev;
+    g->timeout_since = NAN;
     snprintf(what, sizeof what, "gpu%u", i);
     snprintf(d.id, sizeof d.id, "gpu%u", i);
     snprintf(d.kind, sizeof d.kind, "gpu");
@@ -462,8 +478,9 @@ static int nvml_read(void *priv, size_t local, eb__reading *out, char *why, size
     }
     if (rc != NVML_SUCCESS) {
         snprintf(why, why_len, "%s", err(n, rc));
-        return is_lost(rc) ? EB__READ_LOST : EB__READ_BAD;
+        return failed(g, rc);
     }
+    g->timeout_since = NAN;
     if (g->has & HAS_FIELD) {
         double p = g->source == SRC_FIELD ? out->power_w : field_power(n, g->dev, &rc);
         out->aux[EB__AUX_POWER_INSTANT_W] = p;
@@ -492,9 +509,11 @@ static int nvml_read_counter(void *priv, size_t local, unsigned long long *out)
     if (g->source != SRC_COUNTER)
         return EB__READ_BAD;
     nvmlReturn_t rc = n->f.energy(g->dev, out);
-    if (rc == NVML_SUCCESS)
+    if (rc == NVML_SUCCESS) {
+        g->timeout_since = NAN;
         return 0;
-    return is_lost(rc) ? EB__READ_LOST : EB__READ_BAD;
+    }
+    return failed(g, rc);
 }
 
 static void nvml_close(void *priv)

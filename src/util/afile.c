@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,26 @@ static int target_kind(const char *path)
     if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
         return 0;
     return S_ISDIR(st.st_mode) ? -EISDIR : 1;
+}
+
+/* Creates tmpl's file (its last six characters replaced) with mode, which the
+ * umask trims as it would any new file (mkstemp's 0600 ignores it). */
+static int create_tmp(char *tmpl, mode_t mode)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    char *x = tmpl + strlen(tmpl) - 6;
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned char r[6];
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+            return -1;
+        for (int i = 0; i < 6; i++)
+            x[i] = abc[r[i] % (sizeof abc - 1)];
+        int fd = open(tmpl, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
 }
 
 int eb__afile_open(eb__afile *a, const char *path)
@@ -38,7 +59,10 @@ int eb__afile_open(eb__afile *a, const char *path)
     }
     memcpy(a->tmp, path, n);
     memcpy(a->tmp + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(a->tmp);
+    /* a file that is there keeps its mode; a new one gets 0666 less the umask */
+    struct stat st;
+    int keep = stat(path, &st) == 0;
+    int fd = create_tmp(a->tmp, 0666);
     if (fd < 0) {
         int err = errno;
         free(a->tmp);
@@ -46,7 +70,8 @@ int eb__afile_open(eb__afile *a, const char *path)
         eb__afile_abort(a);
         return -err;
     }
-    fchmod(fd, 0644);
+    if (keep)
+        fchmod(fd, st.st_mode & 07777);
     a->f = fdopen(fd, "w");
     if (!a->f) {
         int err = errno;
