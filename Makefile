@@ -14,7 +14,7 @@ CC         ?= cc
 # The sanitizer build uses clang where there is one, so both compilers build it.
 ASAN_CC    ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo $(CC))
 
-.PHONY: all build deps demo test test-asan install bench format clean
+.PHONY: all build deps demo test test-asan fuzz install bench format clean
 
 all: build
 
@@ -48,12 +48,36 @@ demo: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 test-asan: deps
 	CC=$(ASAN_CC) cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEBENCH_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer harnesses (fuzz/), each run FUZZ_SECONDS on its checked-in seeds
+# plus what earlier runs found (build-fuzz/corpus); a crash, sanitizer report,
+# leak or hang fails, with the input saved as build-fuzz/<harness>-crash-*.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+TEST_FUZZ_SECONDS ?= 10
+FUZZERS      = report markers text scenario
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBENCH_FUZZ=ON \
+		-DEBENCH_TESTS=OFF -DEBENCH_WERROR=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@for f in $(FUZZERS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$f; \
+		printf '== fuzz_%s, %s s: ' $$f $(FUZZ_SECONDS); \
+		if $(FUZZ_BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 -artifact_prefix=$(FUZZ_BUILD)/$$f- \
+			$(FUZZ_BUILD)/corpus/$$f fuzz/corpus/$$f > $(FUZZ_BUILD)/$$f.log 2>&1; then \
+			grep -h 'stat::number_of_executed_units' $(FUZZ_BUILD)/$$f.log | sed 's/.*: *//;s/$$/ executions, no finding/'; \
+		else \
+			echo FAILED; tail -n 40 $(FUZZ_BUILD)/$$f.log; exit 1; \
+		fi; \
+	done
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
@@ -69,4 +93,4 @@ format:
 	clang-format -i include/*.h src/*/*.[ch] sim/*.[ch] tests/*.[ch] bench/*.c examples/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) demo-out
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-out

@@ -19,7 +19,7 @@ Also: ``with bench.window("name"):``, ``@bench.measure(name=..., work={"flop": 2
 
 libebench is looked for in $EBENCH_LIBRARY, then beside this file and in the
 build folders of the source tree, then by the system's loader
-(libebench.so.0, e.g. after `make install`).
+(libebench.so.1, e.g. after `make install`).
 """
 
 import ctypes
@@ -39,9 +39,9 @@ class EbenchError(RuntimeError):
 def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     top = os.path.dirname(here)
-    places = [os.path.join(here, "libebench.so.0")]
+    places = [os.path.join(here, "libebench.so.1")]
     for build in ("build", "build-release"):
-        places.append(os.path.join(top, build, "libebench.so.0"))
+        places.append(os.path.join(top, build, "libebench.so.1"))
     return places
 
 
@@ -63,7 +63,7 @@ def _load():
                 tried.append(f"{path} ({e})")
         else:
             tried.append(f"{path} (no such file)")
-    for name in ("libebench.so.0", ctypes.util.find_library("ebench")):
+    for name in ("libebench.so.1", ctypes.util.find_library("ebench")):
         if not name:
             continue
         try:
@@ -73,7 +73,7 @@ def _load():
     raise EbenchError(
         "cannot find libebench; looked in: " + "; ".join(tried) +
         ". Build it with `make` in the ebench source tree, install it with "
-        "`make install`, or set EBENCH_LIBRARY=/path/to/libebench.so.0")
+        "`make install`, or set EBENCH_LIBRARY=/path/to/libebench.so.1")
 
 
 _lib = None

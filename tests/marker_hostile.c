@@ -82,7 +82,11 @@ int main(void)
         int n = snprintf(q, sizeof q, "Q %d %.9f %.9f 0\n", i, now - 1, now);
         say(sv[0], q, (size_t)n);
     }
-    say(sv[0], "Q 1 5 4 0\n", 10); /* ends before it begins */
+    say(sv[0], "Q 1 5 4 0\n", 10);  /* ends before it begins */
+    for (int i = 0; i < 300; i++) { /* about the far future: answered now, never waited for */
+        int n = snprintf(q, sizeof q, "Q %d %.9f %.9f 1\n", i, now - 1, now + 1e6);
+        say(sv[0], q, (size_t)n);
+    }
     /* a window of no length at all: kept, not dropped */
     char tiny[96];
     int tn = snprintf(tiny, sizeof tiny, "B %.9f tiny\n", now);

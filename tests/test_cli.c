@@ -187,11 +187,16 @@ static double attributed_share(fake *fk, const char *const *cmd)
     json_t *cpu = json_array_get(json_object_get(a, "domains"), 0);
     assert_string_equal(json_string_value(json_object_get(cpu, "id")), "cpu");
     double whole = json_real_value(json_object_get(cpu, "energy_j"));
+    double idle = json_real_value(json_object_get(cpu, "idle_j"));
     double mine = json_real_value(json_object_get(cpu, "attributed_j"));
-    assert_true(whole > 0);
-    assert_near(mine / whole, json_real_value(json_object_get(a, "share")), 1e-9);
+    /* the model's idle power (20 W by default) is the machine's, not the
+     * command's: only the energy above it is shared out */
+    assert_false(json_is_true(json_object_get(cpu, "idle_included")));
+    assert_true(whole > idle && idle > 0);
+    double share = json_real_value(json_object_get(a, "share"));
+    assert_near(mine, share * (whole - idle), 1e-6 * whole);
     json_decref(root);
-    return mine / whole;
+    return share;
 }
 
 static void test_cpu_attribution(void **state)
@@ -1211,6 +1216,59 @@ static void test_phase_markers(void **state)
     fake_free(&fk);
 }
 
+/* A program that closed its marker descriptor and reused the number, before
+ * or after eb_open: nothing reaches its own socket or file, and before, it
+ * measures on its own (the review of issue 13 found markers written into a
+ * program's own files). */
+static void test_phase_markers_fd_reuse(void **state)
+{
+    (void)state;
+    fake fk;
+    tree(&fk);
+    out r =
+        run_ebench(&fk, (const char *[]){"run", "-q", "--", MARKER_FDREUSE_BIN, "before", NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "marker mode: 0, domains: ");
+    assert_contains(r.out, ", bytes to my socket: 0\n");
+    assert_null(strstr(r.out, "domains: 0,"));
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", MARKER_FDREUSE_BIN, "after", NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "bytes to my file: 0\n");
+    out_free(&r);
+    fake_free(&fk);
+}
+
+/* Text that is not UTF-8 (a command argument, a zone name) keeps the report
+ * whole: invalid bytes become '?', nothing is dropped (issue 14). */
+static void test_not_utf8(void **state)
+{
+    (void)state;
+    fake fk;
+    char json[PATH_MAX];
+    tree(&fk);
+    fake_zone(&fk, "intel-rapl:2", "package-\xff\xfe", 262143328850ull, 1000);
+    snprintf(json, sizeof json, "%s/u.json", fk.root);
+    out r =
+        run_ebench(&fk, (const char *[]){"run", "-q", "--json", json, "--", "sh", "-c", "exit 0",
+                                         "a\xff"
+                                         "b",
+                                         NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    json_error_t e;
+    json_t *root = json_load_file(json, 0, &e), *d; /* jansson refuses invalid UTF-8 */
+    assert_non_null(root);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(root, "command"), 3)),
+                        "a?b");
+    size_t i, found = 0;
+    json_array_foreach(json_object_get(root, "domains"), i, d) found +=
+        strcmp(json_string_value(json_object_get(d, "name")), "package-??") == 0;
+    assert_int_equal(found, 1);
+    json_decref(root);
+    fake_free(&fk);
+}
+
 /* `ebench report run.json` reprints the table `ebench run` printed, byte for
  * byte apart from the line that names the file (issue 13: one renderer,
  * src/util/render.c, draws both from the saved report). */
@@ -1467,6 +1525,8 @@ int main(void)
         cmocka_unit_test(test_cpu_attribution),
         cmocka_unit_test(test_phase_markers_hostile),
         cmocka_unit_test(test_report_reprints_run),
+        cmocka_unit_test(test_not_utf8),
+        cmocka_unit_test(test_phase_markers_fd_reuse),
         cmocka_unit_test(test_launcher_and_merge),
     };
     const char *only = getenv("EB_CLI_ONLY"); /* one test by name, when chasing one */

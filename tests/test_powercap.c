@@ -346,13 +346,12 @@ static void test_eacces(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_domains_identity), cmocka_unit_test(test_energy_exact),
-        cmocka_unit_test(test_several_wraps),    cmocka_unit_test(test_wrap_risk_warning),
-        cmocka_unit_test(test_reset_is_not_a_wrap),
-        cmocka_unit_test(test_unique_ids),       cmocka_unit_test(test_unique_ids),
-        cmocka_unit_test(test_no_powercap),      cmocka_unit_test(test_zone_without_range),
-        cmocka_unit_test(test_garbage_at_probe), cmocka_unit_test(test_garbage_mid_run),
-        cmocka_unit_test(test_eacces),
+        cmocka_unit_test(test_domains_identity),    cmocka_unit_test(test_energy_exact),
+        cmocka_unit_test(test_several_wraps),       cmocka_unit_test(test_wrap_risk_warning),
+        cmocka_unit_test(test_reset_is_not_a_wrap), cmocka_unit_test(test_unique_ids),
+        cmocka_unit_test(test_unique_ids),          cmocka_unit_test(test_no_powercap),
+        cmocka_unit_test(test_zone_without_range),  cmocka_unit_test(test_garbage_at_probe),
+        cmocka_unit_test(test_garbage_mid_run),     cmocka_unit_test(test_eacces),
     };
     return cmocka_run_group_tests_name("powercap", tests, NULL, NULL);
 }

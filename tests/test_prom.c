@@ -28,6 +28,10 @@ static void test_escaping(void **state)
     s = render(escape_one, "");
     assert_string_equal(s, "");
     free(s);
+    /* the page is UTF-8: invalid bytes become '?', valid ones stay (issue 14) */
+    s = render(escape_one, "caf\xc3\xa9 \xff\xfe x\xc3\x28 \xe2\x82");
+    assert_string_equal(s, "caf\xc3\xa9 ?? x?( ??");
+    free(s);
 }
 
 typedef struct ctx {
@@ -89,7 +93,13 @@ static void test_dcgm_and_jobs(void **state)
     fake_write(fk.root, "gpu.json",
                "{\"gpus\": [{\"uuid\": \"GPU-abc\", \"pci_bus_id\": \"00000000:07:00.0\", "
                "\"phases\": [{\"seconds\": 100, \"power_w\": 300}]}]}\n");
-    fake_write(fk.root, "jobs/0", "1234\n5678\n");
+    /* a 300-character line is one job id (its first 63 bytes), not two; a
+     * line that is not UTF-8 is one id with '?' for its bad bytes */
+    char mapping[400] = "1234\n5678\n";
+    memset(mapping + strlen(mapping), 'j', 300);
+    strcat(mapping, "\n\xff"
+                    "42\n");
+    fake_write(fk.root, "jobs/0", mapping);
     snprintf(scenario, sizeof scenario, "%s/gpu.json", fk.root);
     snprintf(jobs, sizeof jobs, "%s/jobs", fk.root);
     setenv("EBENCH_SIM_CONFIG", scenario, 1);
@@ -109,6 +119,15 @@ static void test_dcgm_and_jobs(void **state)
            "device=\"nvidia0\",modelName=\"Simulated H100 80GB HBM3\",Hostname=\"n1\","
            "hpc_job=\"1234\",simulated=\"true\"} ");
     assert_contains(s, ",hpc_job=\"5678\",simulated=\"true\"} ");
+    assert_contains(s,
+                    ",hpc_job=\"jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj\","
+                    "simulated=\"true\"} ");
+    assert_contains(s, ",hpc_job=\"?42\",simulated=\"true\"} ");
+    /* four lines, four ids: the long one is not split into a second */
+    size_t series = 0;
+    for (const char *p = s; (p = strstr(p, "DCGM_FI_DEV_POWER_USAGE{")); p++)
+        series++;
+    assert_int_equal(series, 4);
     assert_contains(s, "# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter\n");
     assert_contains(s, "DCGM_FI_DEV_SM_CLOCK{gpu=\"0\"");
     assert_contains(s, "ebench_power_watts{domain=\"gpu0\"");

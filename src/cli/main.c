@@ -106,7 +106,8 @@ int eb_cli_check_cpu_model(const eb_config *cfg)
     double tdp = cfg->cpu_tdp_w > 0 ? cfg->cpu_tdp_w : EB_DEFAULT_CPU_TDP_W;
     if (cfg->cpu_idle_w > tdp) {
         fprintf(stderr,
-                "ebench: --cpu-idle %g W is above the TDP the CPU model assumes (%g W%s): a CPU at "
+                "ebench: --cpu-idle %.10g W is above the TDP the CPU model assumes (%.10g W%s): a "
+                "CPU at "
                 "rest draws less than at full load; give both\n",
                 cfg->cpu_idle_w, tdp, cfg->cpu_tdp_w > 0 ? "" : ", the default; set --cpu-tdp");
         return -1;

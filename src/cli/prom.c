@@ -9,11 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/utf8.h"
 #include "prom.h"
 
-void eb_prom_escape(FILE *f, const char *s)
+/* Label values are UTF-8 (the exposition format): invalid bytes become '?'
+ * (src/util/utf8.h), then backslash, quote and newline are escaped. */
+void eb_prom_escape(FILE *f, const char *value)
 {
-    for (; s && *s; s++) {
+    char *copy = value ? eb__utf8_scrub(strdup(value)) : NULL;
+    for (const char *s = copy; s && *s; s++) {
         if (*s == '\\')
             fputs("\\\\", f);
         else if (*s == '"')
@@ -23,6 +27,7 @@ void eb_prom_escape(FILE *f, const char *s)
         else
             fputc(*s, f);
     }
+    free(copy);
 }
 
 typedef struct metric {
@@ -138,22 +143,24 @@ static const dcgm dcgm_metrics[] = {
 };
 
 /* The job ids of GPU index `gpu` in dcgm-exporter's mapping directory: one
- * file per GPU index, one job id per line. Returns how many (at most max). */
+ * file per GPU index, one job id per line (a line is one id, however long:
+ * the first 63 bytes of it). Returns how many (at most max). */
 static size_t jobs_of(const char *dir, const char *gpu, char jobs[][64], size_t max)
 {
-    char path[4096], line[256];
-    size_t n = 0;
+    char path[4096], *line = NULL;
+    size_t n = 0, cap = 0;
     if (!dir)
         return 0;
     snprintf(path, sizeof path, "%s/%s", dir, gpu);
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
-    while (n < max && fgets(line, sizeof line, f)) {
+    while (n < max && getline(&line, &cap, f) >= 0) {
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0])
             snprintf(jobs[n++], 64, "%.63s", line);
     }
+    free(line);
     fclose(f);
     return n;
 }

@@ -10,6 +10,7 @@
 
 #include "../analysis/analysis.h"
 #include "../util/mono.h"
+#include "../util/utf8.h"
 #include "internal.h"
 
 EB_EXPORT void eb_config_init(eb_config *cfg)
@@ -53,7 +54,7 @@ void eb__warn(eb_bench *b, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    char *s = strdup(buf);
+    char *s = strdup(eb__utf8_scrub(buf)); /* sensor text may not be UTF-8 */
     if (s && eb__list_push(&b->warnings, &s, sizeof s) < 0)
         free(s);
 }
@@ -100,6 +101,12 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
     dom->local = local;
     /* Ids are keys in every output: two zones with one name (multi-die
      * packages) get -2, -3, ... */
+    /* what sensors call themselves goes into reports, which are UTF-8 */
+    eb__domain_desc *t = &dom->desc;
+    char *text[] = {t->id,   t->kind, t->vendor,     t->name,       t->location, t->part_of,
+                    t->note, t->uuid, t->pci_bus_id, t->cuda_entry, t->readings};
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+        eb__utf8_scrub(text[i]);
     for (int k = 2; find_domain(b, dom->desc.id) >= 0; k++)
         snprintf(dom->desc.id, sizeof dom->desc.id, "%.20s-%d", d->id, k);
     return (int)b->n_dom++;
@@ -114,7 +121,8 @@ static void probe_unavailable(eb__probe_ctx *ctx, const char *what, const char *
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
 
-    eb_unavailable u = {strdup(ctx->source), strdup(what), strdup(reason)};
+    eb_unavailable u = {strdup(ctx->source), eb__utf8_scrub(strdup(what)),
+                        strdup(eb__utf8_scrub(reason))};
     if (!u.source || !u.what || !u.reason || eb__list_push(&b->unavailable, &u, sizeof u) < 0) {
         free((char *)u.source);
         free((char *)u.what);
@@ -233,7 +241,7 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
         return EB_ENOMEM;
     }
 
-    b->marker_fd = cfg->manual ? -1 : eb__marker_fd_from_env();
+    b->marker_fd = cfg->manual ? -1 : eb__marker_fd_from_env(&b->marker_ino);
     if (b->marker_fd < 0)
         probe_all(b);
     else if (!cfg->clock) /* window times on CLOCK_MONOTONIC, as the parent's */

@@ -86,6 +86,7 @@ struct eb_bench {
      * the process that made it, the parent's pid, the last question's number.
      * The domains are then the parent's, described but never read here. */
     int marker_conn;
+    unsigned long long marker_ino, marker_conn_ino; /* the two sockets' inodes */
     pid_t marker_pid;
     long marker_parent;
     unsigned marker_seq;
@@ -94,7 +95,7 @@ struct eb_bench {
 };
 
 /* Phase markers (markers.c). */
-int eb__marker_fd_from_env(void);
+int eb__marker_fd_from_env(unsigned long long *ino);
 /* Makes this process's connection to the parent and mirrors its domains,
  * where the descriptor is a socket (a pipe: markers only). */
 void eb__marker_connect(eb_bench *b);
@@ -105,6 +106,14 @@ void eb__marker_send(eb_bench *b, char kind, const char *name, double amount, co
                      double t_mono);
 /* A window's figures from the parent (energies NaN if it does not answer). */
 void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb_result *r);
+/* For the fuzzers (fuzz/): the parent's server without its socket or
+ * thread, fed one message (answers go to fd); the program's parsers of the
+ * parent's D and R messages. */
+eb_marker_server *eb__markers_new(eb_bench *b);
+void eb__markers_free(eb_marker_server *s);
+void eb__markers_feed(eb_marker_server *s, int fd, const char *msg, size_t n);
+int eb__marker_mirror_json(eb_bench *b, const char *json);
+void eb__marker_result_json(const char *json, eb_result *r);
 /* Every stepping counter has moved after t (its energy up to t is final). */
 int eb__settled_locked(const eb_bench *b, double t);
 /* Fills d->info from d->desc (info.source left NULL). */
@@ -166,9 +175,15 @@ typedef struct eb__summary {
     double pue, intensity, price, nodes, kwh, co2_g, cost, node_hours, gpu_hours, edp;
     int pue_assumed;
     const char *intensity_source;
-    /* the command's share of the machine's busy CPU time (NaN: unknown) */
+    /* the command's share of the machine's busy CPU time (NaN: unknown, and
+     * attr_reason says why where it was asked for) */
     double cmd_cpu_s, machine_cpu_s, cpu_share;
+    const char *attr_reason;
 } eb__summary;
+
+/* Below this many busy CPU-seconds of the whole machine (10 ms ticks) a
+ * command's share of them is mostly rounding: not attributed. */
+#define EB__ATTR_MIN_CPU_S 0.05
 
 void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s);
 

@@ -16,8 +16,8 @@
  * On its private connection a process gets, at once,
  *   D <JSON {"version":1, "pid":N, "domains":[...]}>   the parent's domains
  * and sends the same B/E/W lines and its questions:
- *   Q <seq> <t0> <t1> <final>\n              a window's figures (CLOCK_MONOTONIC
- *                                            seconds; final: wait until settled)
+ *   Q <seq> <t0> <t1>\n                      a window's figures (CLOCK_MONOTONIC
+ *                                            seconds; times after now are now)
  *   R <seq> <JSON>                           the answer (eb_result's fields)
  * A descriptor that is a pipe (an older parent) carries B/E/W only: the
  * program's figures are then NaN and the parent's report has them. Names
@@ -46,7 +46,7 @@
 #define EB__MARKER_MSG 512          /* a B/E/W/Q line */
 #define EB__MARKER_BIG (256 * 1024) /* a D or R message */
 #define EB__MARKER_ANSWER_S 2.0     /* how long a program waits for an answer */
-#define EB__MARKER_SETTLE_MAX_S 1.5 /* how long the parent waits for a final figure */
+#define EB__MARKER_SETTLE_MAX_S 1.5 /* how long a program asks again for a final one */
 
 /* ---- JSON numbers: NaN and infinities as null ------------------------- */
 
@@ -75,7 +75,12 @@ static void str_of(const json_t *o, const char *key, char *buf, size_t len)
 
 /* ---- the program's end ------------------------------------------------- */
 
-int eb__marker_fd_from_env(void)
+/* $EBENCH_MARKER_FD is "FD:INODE" (an older parent: "FD", a pipe): the
+ * descriptor counts only while it is still that socket, so a program that
+ * closed it and reused the number for its own (a daemon's "close every
+ * descriptor", Python's close_fds) measures on its own instead of writing
+ * markers into its own file. */
+int eb__marker_fd_from_env(unsigned long long *ino)
 {
     const char *v = getenv("EBENCH_MARKER_FD");
     char *end;
@@ -83,10 +88,29 @@ int eb__marker_fd_from_env(void)
     if (!v || !*v)
         return -1;
     long fd = strtol(v, &end, 10);
+    unsigned long long want = 0;
+    if (*end == ':')
+        want = strtoull(end + 1, &end, 10);
     if (*end || fd < 3 || fd > 65535 || fstat((int)fd, &st) != 0 ||
-        !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) || (want && st.st_ino != want))
         return -1; /* not ours: measure on our own */
+    *ino = st.st_ino;
     return (int)fd;
+}
+
+/* Whether fd is still the file whose inode was ino. */
+static int fd_is(int fd, unsigned long long ino)
+{
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == ino;
+}
+
+/* A sequenced-packet socket: what the protocol's connections are. */
+static int is_seqpacket(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof type;
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET;
 }
 
 /* Sends one message, whole; -1 on failure. MSG_NOSIGNAL: a peer that is
@@ -107,7 +131,7 @@ static int send_msg(int fd, const char *msg, size_t n, int flags)
 }
 
 /* Receives one message into buf (NUL-terminated), waiting at most wait_s;
- * its length, or -1. */
+ * its length, -1 on a timeout, -2 once the peer is gone. */
 static ssize_t recv_msg(int fd, char *buf, size_t len, double wait_s)
 {
     double deadline = eb__mono_s() + wait_s;
@@ -125,7 +149,7 @@ static ssize_t recv_msg(int fd, char *buf, size_t len, double wait_s)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return -1;
+            return -2;
         buf[n] = '\0';
         return n;
     }
@@ -212,29 +236,43 @@ static int connect_parent(eb_bench *b, int mirror)
         return -1;
     }
     free(buf);
+    struct stat st;
+    fstat(sv[0], &st);
     b->marker_conn = sv[0];
+    b->marker_conn_ino = st.st_ino;
     b->marker_pid = getpid();
     return 0;
 }
 
 void eb__marker_connect(eb_bench *b)
 {
-    struct stat st;
-    int type = 0;
-    socklen_t len = sizeof type;
-    if (b->marker_fd < 0 || fstat(b->marker_fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
-        getsockopt(b->marker_fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_SEQPACKET)
+    if (b->marker_fd < 0 || !is_seqpacket(b->marker_fd))
         return; /* a pipe: markers only */
     connect_parent(b, 1);
 }
 
-/* This process's connection: after a fork the child makes its own. */
+/* The shared descriptor, while it is still the parent's; -1 once the
+ * program closed it (or its number now names something else). */
+static int shared_of(eb_bench *b)
+{
+    if (b->marker_fd >= 0 && !fd_is(b->marker_fd, b->marker_ino)) {
+        b->marker_fd = -1;
+        if (b->marker_conn != -1)
+            b->marker_conn = -2; /* the private connection is told apart on its own */
+    }
+    return b->marker_fd;
+}
+
+/* This process's connection: after a fork the child makes its own; one the
+ * program closed (or whose number it reused) is lost, never written to. */
 static int conn_of(eb_bench *b)
 {
+    if (b->marker_conn >= 0 && !fd_is(b->marker_conn, b->marker_conn_ino))
+        b->marker_conn = -2; /* not ours any more: not closed either */
     if (b->marker_conn >= 0 && b->marker_pid != getpid()) {
         close(b->marker_conn);
         b->marker_conn = -1;
-        if (connect_parent(b, 0) != 0)
+        if (shared_of(b) < 0 || connect_parent(b, 0) != 0)
             b->marker_conn = -2; /* mirrored, but no one answers */
     }
     return b->marker_conn;
@@ -249,7 +287,7 @@ void eb__marker_send(eb_bench *b, char kind, const char *name, double amount, co
                      double t_mono)
 {
     char line[EB__MARKER_MSG];
-    int n, fd = b->marker_fd >= 0 && conn_of(b) >= 0 ? b->marker_conn : b->marker_fd;
+    int n, fd = conn_of(b) >= 0 ? b->marker_conn : shared_of(b);
     if (fd < 0)
         return;
     if (isnan(t_mono))
@@ -296,9 +334,12 @@ static void result_from_json(const json_t *o, eb_result *r)
     }
 }
 
-/* A window's figures from the parent, on b's domains; the energies stay NaN
- * if it does not answer. Caller holds the lock (one question at a time). */
-void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb_result *r)
+int eb__marker_mirror_json(eb_bench *b, const char *json)
+{
+    return mirror_domains(b, json);
+}
+
+static void ask_parent(eb_bench *b, double t0, double t1, eb_result *r)
 {
     memset(r, 0, sizeof *r);
     r->t_begin_s = t0;
@@ -318,17 +359,20 @@ void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb_result *r)
         return;
     char q[128], *buf = malloc(EB__MARKER_BIG);
     unsigned seq = ++b->marker_seq;
-    int n = snprintf(q, sizeof q, "Q %u %.9f %.9f %d\n", seq, t0 + b->t0_abs, t1 + b->t0_abs,
-                     b->stopped || b->stopping);
+    int n = snprintf(q, sizeof q, "Q %u %.9f %.9f\n", seq, t0 + b->t0_abs, t1 + b->t0_abs);
     if (!buf || send_msg(fd, q, (size_t)n, 0) != 0) {
         free(buf);
         return;
     }
-    double deadline = eb__mono_s() + EB__MARKER_ANSWER_S + EB__MARKER_SETTLE_MAX_S;
+    double deadline = eb__mono_s() + EB__MARKER_ANSWER_S;
     for (;;) {
         ssize_t got = recv_msg(fd, buf, EB__MARKER_BIG, deadline - eb__mono_s());
+        if (got == -2) { /* the parent is gone: figures it did not answer are missing */
+            close(fd);
+            b->marker_conn = -2;
+        }
         if (got < 0)
-            break; /* gone or silent: NaN, as without a parent */
+            break;
         char *end;
         unsigned long s = strtoul(buf + (got > 2 ? 2 : got), &end, 10);
         if (strncmp(buf, "R ", 2) != 0 || s != seq || *end != ' ')
@@ -341,6 +385,37 @@ void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb_result *r)
         break;
     }
     free(buf);
+}
+
+void eb__marker_result_json(const char *json, eb_result *r)
+{
+    json_error_t e;
+    json_t *o = json_loads(json, 0, &e);
+    if (o)
+        result_from_json(o, r);
+    json_decref(o);
+}
+
+/* A window's figures from the parent, on b's domains; the energies stay NaN
+ * if it does not answer. After eb_stop the figure must be final: while a
+ * stepping counter has not moved past the window's end, the question is
+ * asked again (every 20 ms, 1.5 s at most: about one update period), here,
+ * never by making the parent wait. Caller holds the lock (one question at a
+ * time on the connection). */
+void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb_result *r)
+{
+    int final = b->stopped || b->stopping;
+    double give_up = eb__mono_s() + EB__MARKER_SETTLE_MAX_S;
+    for (;;) {
+        ask_parent(b, t0, t1, r);
+        int provisional = 0;
+        for (size_t i = 0; i < r->n_domains; i++)
+            provisional |= r->domains[i].provisional;
+        if (!final || !provisional || eb__mono_s() > give_up || b->marker_conn < 0)
+            return;
+        struct timespec nap = {0, 20000000};
+        nanosleep(&nap, NULL);
+    }
 }
 
 EB_EXPORT int eb_is_marker(const eb_bench *b)
@@ -383,6 +458,7 @@ struct eb_marker_server {
     struct {
         char name[256];
         double t0;
+        int fd; /* the connection that opened it */
     } open[MAX_OPEN_MARKS];
     size_t n_open;
 };
@@ -427,12 +503,20 @@ static char *domains_message(eb_bench *b)
     return msg;
 }
 
-static char *answer_message(eb_bench *b, unsigned long seq, double t0, double t1, int final)
+/* The answer to a question about [t0, t1], at once: the figure as it stands
+ * now (provisional where a stepping counter has not moved past t1; the
+ * program asks again if it needs it final). Times after now are now: a
+ * program cannot make this server wait for the future or read the sensors
+ * faster than its own windows would. */
+static char *answer_message(eb_bench *b, unsigned long seq, double t0, double t1)
 {
     eb_result *r = malloc(sizeof *r);
     if (!r)
         return NULL;
     pthread_mutex_lock(&b->lock);
+    double now = b->stopped || b->stopping ? b->t_stop : eb__clock_now(b);
+    t1 = fmin(t1, now);
+    t0 = fmin(t0, t1);
     /* the timeline reaches the window's end, as the program's own edge sample
      * would make it (a utilization model's energy up to t1 needs a sample
      * after it); the parent's report then holds the same sample */
@@ -443,11 +527,6 @@ static char *answer_message(eb_bench *b, unsigned long seq, double t0, double t1
     }
     if (behind && !b->stopped && !b->stopping)
         eb__tick_edge_locked(b);
-    /* a figure the program calls final waits (not the program's own thread:
-     * the sampler) until every stepping counter has moved past its end */
-    for (double deadline = eb_now(b) + EB__MARKER_SETTLE_MAX_S;
-         final && !eb__settled_locked(b, t1) && eb_now(b) < deadline && !b->stopped;)
-        eb__nap_unlocked(b, 0.005);
     eb__result_locked(b, t0, t1, r);
     pthread_mutex_unlock(&b->lock);
     json_t *doms = json_array();
@@ -495,12 +574,11 @@ static void serve_line(eb_marker_server *s, int fd, char *line)
     if (kind == 'Q') {
         unsigned long seq = strtoul(rest, &end, 10);
         double t0 = strtod(end, &end), t1 = strtod(end, &end);
-        long final = strtol(end, &end, 10);
         if (!isfinite(t0) || !isfinite(t1) || t1 < t0)
             t0 = t1 = NAN;
         t0 = bench_time(s, t0);
         t1 = bench_time(s, t1);
-        char *msg = isnan(t0) ? NULL : answer_message(s->b, seq, t0, t1, final != 0);
+        char *msg = isnan(t0) ? NULL : answer_message(s->b, seq, t0, t1);
         if (msg)
             send_msg(fd, msg, strlen(msg), MSG_DONTWAIT);
         free(msg);
@@ -511,12 +589,15 @@ static void serve_line(eb_marker_server *s, int fd, char *line)
         return;
     name++;
     double t = bench_time(s, t_mono);
+    /* a window is closed by the connection that opened it: programs that
+     * fork, or die inside a window, do not close each other's */
     if (kind == 'B' && s->n_open < MAX_OPEN_MARKS) {
         snprintf(s->open[s->n_open].name, sizeof s->open[0].name, "%s", name);
+        s->open[s->n_open].fd = fd;
         s->open[s->n_open++].t0 = t;
     } else if (kind == 'E') {
         for (size_t i = s->n_open; i > 0; i--) {
-            if (strcmp(s->open[i - 1].name, name) != 0)
+            if (s->open[i - 1].fd != fd || strcmp(s->open[i - 1].name, name) != 0)
                 continue;
             /* a window shorter than the clocks' resolution is kept, not dropped */
             eb_add_window(s->b, name, s->open[i - 1].t0, fmax(t, s->open[i - 1].t0));
@@ -530,7 +611,7 @@ static void serve_line(eb_marker_server *s, int fd, char *line)
 static void add_conn(eb_marker_server *s, int fd)
 {
     fcntl(fd, F_SETFD, FD_CLOEXEC);
-    if (s->n_fds >= 1 + MAX_CONNS || !s->domains ||
+    if (s->n_fds >= 1 + MAX_CONNS || !s->domains || !is_seqpacket(fd) ||
         send_msg(fd, s->domains, strlen(s->domains), MSG_DONTWAIT) != 0) {
         close(fd);
         return;
@@ -539,6 +620,20 @@ static void add_conn(eb_marker_server *s, int fd)
 }
 
 /* One message from fds[k]: 1 read, 2 nothing there now, 0 end or error. */
+/* One message's lines (buf has room for a NUL after n); a line without
+ * its newline is not taken. */
+static void serve_message(eb_marker_server *s, int fd, char *buf, size_t n)
+{
+    buf[n] = '\0';
+    char *line = buf, *nl;
+    while ((nl = strchr(line, '\n'))) { /* an older program's pipe may join lines */
+        *nl = '\0';
+        if (line[0] != 'C')
+            serve_line(s, fd, line);
+        line = nl + 1;
+    }
+}
+
 static int serve_one(eb_marker_server *s, size_t k)
 {
     char buf[EB__MARKER_MSG * 16];
@@ -572,19 +667,27 @@ static int serve_one(eb_marker_server *s, size_t k)
         struct pollfd p = {s->fds[k].fd, POLLIN, 0};
         return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) ? 0 : 1;
     }
-    buf[n] = '\0';
-    char *line = buf, *nl;
-    while ((nl = strchr(line, '\n'))) { /* an older program's pipe may join lines */
-        *nl = '\0';
-        if (line[0] != 'C')
-            serve_line(s, s->fds[k].fd, line);
-        line = nl + 1;
-    }
+    serve_message(s, s->fds[k].fd, buf, (size_t)n);
     return 1;
+}
+
+void eb__markers_feed(eb_marker_server *s, int fd, const char *msg, size_t n)
+{
+    char buf[EB__MARKER_MSG * 16];
+    if (n > sizeof buf - 1)
+        n = sizeof buf - 1; /* as recvmsg would truncate it */
+    memcpy(buf, msg, n);
+    serve_message(s, fd, buf, n);
 }
 
 static void drop_conn(eb_marker_server *s, size_t k)
 {
+    /* its open windows go with it (a program that died inside one) */
+    size_t kept = 0;
+    for (size_t i = 0; i < s->n_open; i++)
+        if (s->open[i].fd != s->fds[k].fd)
+            s->open[kept++] = s->open[i];
+    s->n_open = kept;
     close(s->fds[k].fd);
     s->fds[k] = s->fds[--s->n_fds];
 }
@@ -616,20 +719,36 @@ static void *serve_main(void *arg)
     return NULL;
 }
 
+eb_marker_server *eb__markers_new(eb_bench *b)
+{
+    eb_marker_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->b = b;
+    s->offset = eb__mono_s() - eb_now(b);
+    s->domains = domains_message(b);
+    return s;
+}
+
+void eb__markers_free(eb_marker_server *s)
+{
+    if (s)
+        free(s->domains);
+    free(s);
+}
+
 EB_EXPORT int eb_markers_serve(eb_bench *b, eb_marker_server **out)
 {
     int sv[2];
-    char num_s[16];
+    char num_s[48];
     if (!b || !out)
         return EB_EINVAL;
     *out = NULL;
-    eb_marker_server *s = calloc(1, sizeof *s);
+    eb_marker_server *s = eb__markers_new(b);
     if (!s)
         return EB_ENOMEM;
-    s->b = b;
-    s->offset = eb__mono_s() - eb_now(b);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0) {
-        free(s);
+        eb__markers_free(s);
         return eb__fail(b, EB_EIO, "phase markers: socketpair: %s", strerror(errno));
     }
     s->rfd = sv[0];
@@ -637,8 +756,9 @@ EB_EXPORT int eb_markers_serve(eb_bench *b, eb_marker_server **out)
     fcntl(s->rfd, F_SETFD, FD_CLOEXEC);
     s->fds[0] = (struct pollfd){s->rfd, POLLIN, 0};
     s->n_fds = 1;
-    s->domains = domains_message(b);
-    snprintf(num_s, sizeof num_s, "%d", s->wfd);
+    struct stat st;
+    fstat(s->wfd, &st);
+    snprintf(num_s, sizeof num_s, "%d:%llu", s->wfd, (unsigned long long)st.st_ino);
     setenv("EBENCH_MARKER_FD", num_s, 1);
     sigset_t all, old;
     sigfillset(&all);
@@ -649,8 +769,7 @@ EB_EXPORT int eb_markers_serve(eb_bench *b, eb_marker_server **out)
         close(s->rfd);
         close(s->wfd);
         unsetenv("EBENCH_MARKER_FD");
-        free(s->domains);
-        free(s);
+        eb__markers_free(s);
         return eb__fail(b, EB_ENOMEM, "phase markers: no thread");
     }
     *out = s;
@@ -667,6 +786,5 @@ EB_EXPORT void eb_markers_close(eb_marker_server *s)
     pthread_join(s->thread, NULL);
     for (size_t k = 0; k < s->n_fds; k++)
         close(s->fds[k].fd);
-    free(s->domains);
-    free(s);
+    eb__markers_free(s);
 }

@@ -15,6 +15,7 @@
 #include "../analysis/analysis.h"
 #include "../util/afile.h"
 #include "../util/render.h"
+#include "../util/utf8.h"
 #include "internal.h"
 
 EB_EXPORT void eb_hostname(char *buf, size_t len)
@@ -22,11 +23,13 @@ EB_EXPORT void eb_hostname(char *buf, size_t len)
     const char *env = getenv("EBENCH_HOSTNAME");
     if (env && *env) {
         snprintf(buf, len, "%s", env);
+        eb__utf8_scrub(buf);
         return;
     }
     if (gethostname(buf, len) != 0)
         snprintf(buf, len, "unknown");
     buf[len - 1] = '\0';
+    eb__utf8_scrub(buf);
 }
 
 /* ---- table ------------------------------------------------------------ */
@@ -292,9 +295,21 @@ static json_t *num(double v)
     return isnan(v) || isinf(v) ? json_null() : json_real(v);
 }
 
+/* Text from outside (arguments, environment, window names) as a JSON
+ * string: invalid UTF-8 bytes become '?' (utf8.h), so nothing is dropped. */
+static json_t *jstr(const char *s)
+{
+    if (!s)
+        return json_null();
+    char *c = eb__utf8_scrub(strdup(s));
+    json_t *v = c ? json_string(c) : json_null();
+    free(c);
+    return v ? v : json_null();
+}
+
 static json_t *str_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    return jstr(s);
 }
 
 static json_t *domain_core_json(const eb__domain *d, const eb_domain_energy *e);
@@ -421,12 +436,12 @@ static json_t *windows_json(eb_bench *b)
             double per_j;
             const char *label;
             efficiency(&a[k].work[w], a[k].sum.total_energy_j, &per_j, &label);
-            json_array_append_new(work,
-                                  json_pack("{s:s, s:f, s:o}", "unit", a[k].work[w].unit, "amount",
-                                            a[k].work[w].amount, "per_joule", num(per_j)));
+            json_array_append_new(work, json_pack("{s:o, s:f, s:o}", "unit",
+                                                  jstr(a[k].work[w].unit), "amount",
+                                                  a[k].work[w].amount, "per_joule", num(per_j)));
         }
         json_array_append_new(
-            arr, json_pack("{s:s, s:I, s:f, s:o, s:o, s:o}", "name", a[k].name, "calls",
+            arr, json_pack("{s:o, s:I, s:f, s:o, s:o, s:o}", "name", jstr(a[k].name), "calls",
                            (json_int_t)a[k].calls, "duration_s", a[k].duration_s, "energy_j",
                            num(a[k].sum.total_energy_j), "domains", doms, "work", work));
     }
@@ -459,8 +474,8 @@ static json_t *efficiency_json(const eb_bench *b, const eb__summary *s)
         snprintf(per_unit, sizeof per_unit, "%s/J", flop ? "TFLOP" : w->unit);
         json_array_append_new(
             arr, json_pack(
-                     "{s:s, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "unit", w->unit, "amount",
-                     w->amount, "per_joule_unit", per_unit, "per_joule", num(per_j),
+                     "{s:o, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "unit", jstr(w->unit),
+                     "amount", w->amount, "per_joule_unit", per_unit, "per_joule", num(per_j),
                      "joules_per_unit", num(per_j > 0 ? s->r.total_energy_j / w->amount : NAN),
                      "uncertainty_rel", num(s->r.total_uncertainty_j / s->r.total_energy_j),
                      "gpus_per_joule", num(s->n_gpus ? gpu_per_j : NAN), "per_gpu", per_gpu,
@@ -486,35 +501,44 @@ static json_t *repetitions_json(const eb_bench *b, const eb__summary *s)
                      stat_json(&s->st.total_energy_j), "domains", doms, "outliers", outl);
 }
 
-/* The command's share of the CPU domains' energy, by its share of the
- * machine's busy CPU time; null where either time is unknown. */
+/* The command's share of the CPU domains' energy above their idle power, by
+ * its share of the machine's busy CPU time: the machine at rest is not the
+ * command's doing. A domain whose idle power is unknown (no baseline, not a
+ * model) is shared out whole, and says so. Null where nothing was asked. */
 static json_t *attribution_json(const eb_bench *b, const eb__summary *s)
 {
-    if (isnan(s->cpu_share))
+    if (isnan(s->cpu_share) && !s->attr_reason)
         return json_null();
     json_t *doms = json_array();
-    for (size_t d = 0; d < b->n_dom; d++) {
-        if (strcmp(b->dom[d].desc.kind, "cpu") != 0)
+    for (size_t d = 0; d < b->n_dom && !isnan(s->cpu_share); d++) {
+        const eb__domain *dom = &b->dom[d];
+        if (strcmp(dom->desc.kind, "cpu") != 0)
             continue;
-        double e = s->r.domains[d].energy_j;
+        const eb_domain_energy *e = &s->r.domains[d];
+        double idle_w = !isnan(e->idle_power_w)               ? e->idle_power_w
+                        : dom->desc.method == EB_METHOD_MODEL ? dom->desc.model_idle_w
+                                                              : NAN;
+        double idle_j = isnan(idle_w) ? NAN : idle_w * e->covered_s;
+        double above = isnan(idle_j) ? e->energy_j : fmax(0.0, e->energy_j - idle_j);
         json_array_append_new(doms,
-                              json_pack("{s:s, s:o, s:o}", "id", b->dom[d].info.id, "energy_j",
-                                        num(e), "attributed_j", num(e * s->cpu_share)));
+                              json_pack("{s:s, s:o, s:o, s:o, s:b}", "id", dom->info.id, "energy_j",
+                                        num(e->energy_j), "idle_j", num(idle_j), "attributed_j",
+                                        num(above * s->cpu_share), "idle_included", isnan(idle_j)));
     }
-    return json_pack("{s:s, s:f, s:f, s:f, s:o}", "method",
-                     "share of the machine's busy CPU time (rusage of the command's waited-for "
-                     "processes over /proc/stat)",
+    return json_pack("{s:s, s:f, s:f, s:o, s:o, s:o}", "method",
+                     "the command's share of the machine's busy CPU time (rusage of the "
+                     "processes it waited for, over /proc/stat) times the energy above idle",
                      "command_cpu_s", s->cmd_cpu_s, "machine_busy_cpu_s", s->machine_cpu_s, "share",
-                     s->cpu_share, "domains", doms);
+                     num(s->cpu_share), "reason", str_or_null(s->attr_reason), "domains", doms);
 }
 
 static json_t *accounting_json(const eb__summary *s)
 {
-    return json_pack("{s:o, s:f, s:b, s:f, s:s, s:o, s:o, s:o, s:f, s:o, s:o}", "energy_kwh",
+    return json_pack("{s:o, s:f, s:b, s:f, s:o, s:o, s:o, s:o, s:f, s:o, s:o}", "energy_kwh",
                      num(s->kwh), "pue", s->pue, "pue_assumed", s->pue_assumed, "carbon_g_per_kwh",
-                     s->intensity, "carbon_source", s->intensity_source, "co2_g", num(s->co2_g),
-                     "price_per_kwh", num(s->price), "cost", num(s->cost), "nodes", s->nodes,
-                     "node_hours", num(s->node_hours), "gpu_hours", num(s->gpu_hours));
+                     s->intensity, "carbon_source", jstr(s->intensity_source), "co2_g",
+                     num(s->co2_g), "price_per_kwh", num(s->price), "cost", num(s->cost), "nodes",
+                     s->nodes, "node_hours", num(s->node_hours), "gpu_hours", num(s->gpu_hours));
 }
 
 /* A reduced copy of each domain's power over time for plots: every sample
@@ -555,8 +579,8 @@ static json_t *phases_json(const eb_bench *b)
     json_t *arr = json_array();
     const eb__window *w = b->closed_win.v;
     for (size_t i = 0; i < b->closed_win.n && i < 1000; i++)
-        json_array_append_new(
-            arr, json_pack("{s:s, s:f, s:f}", "name", w[i].name, "t0_s", w[i].t0, "t1_s", w[i].t1));
+        json_array_append_new(arr, json_pack("{s:o, s:f, s:f}", "name", jstr(w[i].name), "t0_s",
+                                             w[i].t0, "t1_s", w[i].t1));
     return arr;
 }
 
@@ -597,9 +621,8 @@ static json_t *job_json(const char *host)
 {
     eb_job j;
     eb_job_get(&j);
-    return json_pack("{s:o, s:o, s:s, s:o, s:o}", "id", j.id ? json_string(j.id) : json_null(),
-                     "step", j.step ? json_string(j.step) : json_null(), "node", host, "rank",
-                     j.rank >= 0 ? json_integer(j.rank) : json_null(), "local_rank",
+    return json_pack("{s:o, s:o, s:s, s:o, s:o}", "id", jstr(j.id), "step", jstr(j.step), "node",
+                     host, "rank", j.rank >= 0 ? json_integer(j.rank) : json_null(), "local_rank",
                      j.local_rank >= 0 ? json_integer(j.local_rank) : json_null());
 }
 
@@ -630,7 +653,7 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     if (meta && meta->argv) {
         cmd = json_array();
         for (size_t i = 0; meta->argv[i]; i++)
-            json_array_append_new(cmd, json_string(meta->argv[i]));
+            json_array_append_new(cmd, jstr(meta->argv[i]));
     }
     json_t *root = json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:f, s:s, s:I, s:o, s:o, s:o, "
@@ -653,7 +676,7 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
         "windows", windows_json(b), "unavailable", unav, "warnings", warn);
     json_object_set_new(root, "repetitions", repetitions_json(b, &s));
     json_object_set_new(root, "idle_baseline",
-                        json_string(meta && meta->idle_note ? meta->idle_note : "not measured"));
+                        jstr(meta && meta->idle_note ? meta->idle_note : "not measured"));
     json_object_set_new(root, "steady_state_rule",
                         json_string(s.reps >= 2      ? "not computed for repetitions"
                                     : s.steady_given ? "given with --skip"

@@ -153,7 +153,13 @@ void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s)
      * can exceed the machine's by a tick) */
     s->cmd_cpu_s = meta ? meta->user_s + meta->sys_s : NAN;
     s->machine_cpu_s = meta ? meta->machine_cpu_s : NAN;
-    s->cpu_share = s->machine_cpu_s > 0 && s->cmd_cpu_s >= 0
-                       ? fmin(1.0, s->cmd_cpu_s / s->machine_cpu_s)
-                       : NAN;
+    s->cpu_share = NAN;
+    s->attr_reason = NULL;
+    if (!(s->cmd_cpu_s >= 0) || isnan(s->machine_cpu_s))
+        s->attr_reason = NULL; /* not a command run: nothing to attribute */
+    else if (!(s->machine_cpu_s >= EB__ATTR_MIN_CPU_S))
+        s->attr_reason = "the machine was busy for under 0.05 CPU-s over the run: too little to "
+                         "share out (its busy time is counted in 10 ms ticks)";
+    else
+        s->cpu_share = fmin(1.0, s->cmd_cpu_s / s->machine_cpu_s);
 }

@@ -2,9 +2,9 @@
  * cpumodel.c - the last resort for CPUs: where no CPU energy counter can be
  * read, estimate power as idle + (TDP - idle) x (busy share of all CPUs since
  * the last read, from <procfs>/stat). A machine at rest draws its idle
- * power, not 0 W, so a command that only waits is not charged for the CPU:
- * `ebench run` attributes to it the share of CPU time it used (the report's
- * "attribution"). This is a model, not a measurement: method "model", and
+ * power, not 0 W; `ebench run` charges a command only its share (by CPU
+ * time) of the energy above that (the report's "attribution"), so one that
+ * only waits is charged almost nothing. A model, not a measurement: method "model", and
  * every output says so with its two assumptions. It ignores turbo, the
  * workload's mix and the memory system: an order of magnitude.
  */
@@ -54,6 +54,7 @@ static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
              m->idle_w, ctx->cpu_idle_given ? "" : " (default: a fifth of TDP; set --cpu-idle W)",
              m->tdp_w, ctx->cpu_tdp_given ? "" : " (default; set --cpu-tdp W)");
     d.method = EB_METHOD_MODEL;
+    d.model_idle_w = m->idle_w;
     d.update_period_s = 0.01; /* /proc/stat counts in USER_HZ = 100 ticks/s */
     d.in_total = 1;
     d.power_is_interval_mean = 1;

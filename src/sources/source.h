@@ -49,6 +49,7 @@ typedef struct eb__domain_desc {
     int has_aux;                 /* fills eb__reading.aux */
     double uncertainty_rel;      /* relative uncertainty of the energy (source in the backend) */
     double sensor_window_s;      /* each power reading averages this long; 0: continuous */
+    double model_idle_w;         /* a model's power at rest (the CPU model's idle); 0: none */
 } eb__domain_desc;
 
 /* Readings besides energy that a domain may report each tick (NaN if not). */

@@ -293,16 +293,29 @@ static void render_attribution(FILE *out, json_t *r)
     json_t *a = json_object_get(r, "attribution"), *d;
     if (!json_is_object(a))
         return;
+    if (isnan(num(a, "share"))) {
+        fprintf(out, "\n attribution: not computed: %s\n", str(a, "reason"));
+        return;
+    }
     int reps = json_is_object(json_object_get(r, "repetitions"));
     fprintf(out,
             "\n attribution (the command's share of the machine's busy CPU time%s: %.3f of %.3f "
-            "CPU-s, %.1f%%):\n",
+            "CPU-s, %.1f%%, of the energy above idle):\n",
             reps ? ", per run" : "", num(a, "command_cpu_s"), num(a, "machine_busy_cpu_s"),
             100 * num(a, "share"));
     size_t i;
     json_array_foreach(json_object_get(a, "domains"), i, d)
-        fprintf(out, " %16.3f J    %-16s # of %.3f J for the whole machine\n",
-                num(d, "attributed_j"), str(d, "id"), num(d, "energy_j"));
+    {
+        if (flag(d, "idle_included"))
+            fprintf(out,
+                    " %16.3f J    %-16s # of %.3f J for the whole machine, its idle power "
+                    "included (no baseline: --idle)\n",
+                    num(d, "attributed_j"), str(d, "id"), num(d, "energy_j"));
+        else
+            fprintf(out,
+                    " %16.3f J    %-16s # of %.3f J for the whole machine, %.3f J of it at rest\n",
+                    num(d, "attributed_j"), str(d, "id"), num(d, "energy_j"), num(d, "idle_j"));
+    }
 }
 
 static void render_steady(FILE *out, json_t *r)

@@ -1,0 +1,58 @@
+/*
+ * fuzz_report.c - the readers of saved reports: `ebench report` (table, CSV,
+ * JSON), `compare` and `merge`, whose inputs are files users and other tools
+ * hand them. Each input is written to a file and read through the commands
+ * themselves (make fuzz closes their output: -close_fd_mask=3). A crash, a sanitizer report or
+ * a hang is a finding; an error message and a non-zero exit are the right
+ * answer to garbage.
+ */
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/cli/cli.h"
+
+static char dir[] = "/tmp/eb-fuzz-report.XXXXXX", in[64], out[64];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!mkdtemp(dir))
+        abort();
+    snprintf(in, sizeof in, "%s/in.json", dir);
+    snprintf(out, sizeof out, "%s/job.json", dir);
+    return 0;
+}
+
+static int run(int (*cmd)(int, char **), const char *const *args)
+{
+    char *argv[8];
+    int argc = 0;
+    for (; args[argc]; argc++)
+        argv[argc] = (char *)args[argc];
+    argv[argc] = NULL;
+    return cmd(argc, argv);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    FILE *f = fopen(in, "wb");
+    if (!f)
+        abort();
+    fwrite(data, 1, size, f);
+    fclose(f);
+    run(eb_cmd_report, (const char *[]){"report", in, NULL});
+    run(eb_cmd_report, (const char *[]){"report", "--format", "csv", in, NULL});
+    run(eb_cmd_report, (const char *[]){"report", "--format", "json", in, NULL});
+    run(eb_cmd_compare, (const char *[]){"compare", in, in, NULL});
+    unlink(out);
+    if (run(eb_cmd_merge, (const char *[]){"merge", "--force", in, in, "-o", out, NULL}) == 0)
+        /* what merge wrote is a report too: read it back */
+        run(eb_cmd_report, (const char *[]){"report", out, NULL});
+    return 0;
+}

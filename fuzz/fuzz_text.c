@@ -1,0 +1,175 @@
+/*
+ * fuzz_text.c - the small parsers of outside text: sysfs numbers
+ * (eb__parse_u64), /proc/stat (eb__procstat_read), the CLI's numbers, counts,
+ * GPU lists and output path patterns, and dcgm-exporter's job-mapping files
+ * as `ebench export` turns them into hpc_job labels. The first byte picks
+ * the parser. The exposition written from a mapping file is checked, not
+ * only survived: every line a comment or `name{label="value",...} number`,
+ * every byte valid UTF-8, every job id one label.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../src/cli/cli.h"
+#include "../src/cli/prom.h"
+#include "../src/sources/source.h"
+#include "../src/util/procstat.h"
+
+static char dir[] = "/tmp/eb-fuzz-text.XXXXXX", path[128], map[128];
+static eb_bench *gpu_bench;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!mkdtemp(dir))
+        abort();
+    snprintf(path, sizeof path, "%s/in", dir);
+    snprintf(map, sizeof map, "%s/map", dir);
+    char scenario[160];
+    snprintf(scenario, sizeof scenario, "%s/gpu.json", dir);
+    FILE *f = fopen(scenario, "w");
+    fputs("{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"sensor\": {\"counter_read_ms\": "
+          "0}}]}\n",
+          f);
+    fclose(f);
+    setenv("EBENCH_NVML_LIBRARY", SIM_LIB, 1);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    setenv("EBENCH_SIM_CLOCK", "manual", 1);
+    if (mkdir(map, 0755) != 0)
+        abort();
+    eb_config cfg;
+    eb_config_init(&cfg);
+    cfg.manual = 1;
+    cfg.sources = EB_SOURCE_NVML;
+    if (eb_open(&gpu_bench, &cfg) != EB_OK || eb_domain_count(gpu_bench) != 1)
+        abort();
+    eb_tick(gpu_bench);
+    return 0;
+}
+
+/* One UTF-8 sequence at s (n bytes left): its length, or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (!len || len > n || (s[0] >= 0xf8))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* The exposition format's line grammar, strictly. */
+static void check_exposition(const char *text, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_len((const unsigned char *)text + i, n - i);
+        if (!l)
+            abort(); /* invalid UTF-8 in the page */
+        i += l;
+    }
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        if (!end)
+            abort(); /* every line ends with a newline */
+        if (*line != '#') {
+            const char *p = line;
+            if (!(*p == '_' || *p == ':' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+                abort();
+            while (*p == '_' || *p == ':' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                   (*p >= '0' && *p <= '9'))
+                p++;
+            if (*p == '{') {
+                p++;
+                while (*p != '}') {
+                    while (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                           (*p >= '0' && *p <= '9'))
+                        p++;
+                    if (p[0] != '=' || p[1] != '"')
+                        abort();
+                    p += 2;
+                    for (; *p != '"'; p++) {
+                        if (*p == '\n' || !*p)
+                            abort(); /* a raw newline inside a label value */
+                        if (*p == '\\') {
+                            p++;
+                            if (*p != '\\' && *p != '"' && *p != 'n')
+                                abort();
+                        }
+                    }
+                    p++;
+                    if (*p == ',')
+                        p++;
+                    else if (*p != '}')
+                        abort();
+                }
+                p++;
+            }
+            if (*p != ' ')
+                abort();
+            char *num_end;
+            strtod(p + 1, &num_end);
+            if (num_end == p + 1 || *num_end != '\n')
+                abort();
+        }
+        line = end + 1;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    char *text = malloc(size);
+    memcpy(text, data + 1, size - 1);
+    text[size - 1] = '\0';
+    char why[256], out[4096];
+    unsigned long long u, busy, total;
+    double d;
+    long l;
+    switch (data[0] % 5) {
+    case 0:
+        eb__parse_u64(text, &u, why, sizeof why);
+        break;
+    case 1: {
+        FILE *f = fopen(path, "wb");
+        fwrite(data + 1, 1, size - 1, f);
+        fclose(f);
+        eb__procstat_read(path, &busy, &total, why, sizeof why);
+        break;
+    }
+    case 2:
+        eb_cli_number("--x", text, -1e9, 1e9, &d);
+        eb_cli_count("--n", text, 0, 1000000, &l);
+        eb_cli_check_gpus(text);
+        break;
+    case 3:
+        eb_cli_expand_path("--json", text, out, sizeof out);
+        break;
+    default: { /* a job-mapping file for GPU 0, exported */
+        char file[160];
+        snprintf(file, sizeof file, "%s/0", map);
+        FILE *f = fopen(file, "wb");
+        fwrite(data + 1, 1, size - 1, f);
+        fclose(f);
+        char *page = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&page, &len);
+        eb_prom_opts o = {.dcgm_names = 1, .job_map_dir = map, .hostname = "node\"01\n"};
+        eb_prom_write(m, gpu_bench, &o);
+        fclose(m);
+        check_exposition(page, len);
+        free(page);
+        break;
+    }
+    }
+    free(text);
+    return 0;
+}

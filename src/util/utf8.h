@@ -1,0 +1,14 @@
+/*
+ * utf8.h - text from outside (zone names, command arguments, environment
+ * variables, job-mapping files, window names) made valid UTF-8 before it
+ * reaches a JSON report or a Prometheus page, which must be UTF-8: each byte
+ * that does not belong to a valid sequence becomes '?'. Nothing is dropped,
+ * and the length stays the same. Compiled into the library and the CLI.
+ */
+#ifndef EB_UTIL_UTF8_H
+#define EB_UTIL_UTF8_H
+
+/* In place; returns s. NULL stays NULL. */
+char *eb__utf8_scrub(char *s);
+
+#endif
