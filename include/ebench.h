@@ -444,6 +444,7 @@ typedef struct eb_run_meta {
      * user_s + sys_s of the command: the command is attributed that share of
      * the CPU domains' energy (the report's "attribution"). NaN: unknown. */
     double machine_cpu_s;
+    int partial; /* the run has not ended: a checkpoint (JSON "checkpoint": true) */
 } eb_run_meta;
 
 /* Carbon intensity of a region's electricity (ISO code "FR" or name), in

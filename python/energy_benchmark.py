@@ -115,10 +115,13 @@ class _Window:
         self._bench._call("eb_begin", self._name.encode())
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self._bench._call("eb_end", self._name.encode(), None)
-        for unit, amount in self._work.items():
-            self._bench.add_work(self._name, amount, unit)
+        # a call that raised did not do its work: its energy is counted, its
+        # work is not (efficiency would otherwise count failed calls' work)
+        if exc_type is None:
+            for unit, amount in self._work.items():
+                self._bench.add_work(self._name, amount, unit)
         return False
 
 

@@ -287,6 +287,9 @@ static void test_signal_forwarding(void **state)
     forwarded(SIGTERM, "trap 'exit 42' TERM; echo ready; while :; do sleep 0.01; done", 42);
     forwarded(SIGINT, "trap 'exit 43' INT; echo ready; while :; do sleep 0.01; done", 43);
     forwarded(SIGHUP, "trap 'exit 44' HUP; echo ready; while :; do sleep 0.01; done", 44);
+    /* issue 14: these killed ebench with no report */
+    forwarded(SIGQUIT, "trap 'exit 45' QUIT; echo ready; while :; do sleep 0.01; done", 45);
+    forwarded(SIGUSR1, "trap 'exit 46' USR1; echo ready; while :; do sleep 0.01; done", 46);
     /* Without a trap CMD dies of the signal and ebench reports 128+N. */
     forwarded(SIGTERM, "echo ready; exec sleep 30", 128 + SIGTERM);
 }
@@ -325,6 +328,60 @@ static int terminated_after(const char *const *args, double delay, double *took)
     waitpid(pid, NULL, 0);
     *took = INFINITY;
     return -1;
+}
+
+/* A run killed where it cannot write its report (SIGKILL, a job's time limit)
+ * keeps what was measured: --checkpoint writes the files as it goes, each
+ * whole; temporary files of dead writers are cleaned by the next run that
+ * writes the same path (issue 14: SIGKILL left only an empty .tmp file). */
+static void test_checkpoint_survives_sigkill(void **state)
+{
+    (void)state;
+    fake fk;
+    char json[PATH_MAX], stale[PATH_MAX + 32];
+    tree(&fk);
+    setenv("EBENCH_SYSFS_ROOT", fk.sysfs, 1);
+    setenv("EBENCH_PROCFS_ROOT", fk.procfs, 1);
+    setenv("EBENCH_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
+    snprintf(json, sizeof json, "%s/ck.json", fk.root);
+    snprintf(stale, sizeof stale, "%s.tmp.2147480000.AbCdEf", json); /* no such process */
+    fake_write(fk.root, "ck.json.tmp.2147480000.AbCdEf", "half a report");
+    const char *argv[] = {EBENCH_BIN, "run", "-q",    "--json", json, "--checkpoint",
+                          "0.2",      "--",  "sleep", "10",     NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, EBENCH_BIN, NULL, NULL, (char **)argv, environ), 0);
+    /* the first checkpoint, within 5 s */
+    json_t *root = NULL;
+    json_error_t e;
+    for (int i = 0; i < 500 && !root; i++) {
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+        root = json_load_file(json, 0, &e);
+    }
+    assert_non_null(root);
+    json_decref(root);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    root = json_load_file(json, 0, &e);
+    assert_non_null(root); /* whole, not half-written */
+    assert_true(json_is_true(json_object_get(root, "checkpoint")));
+    assert_true(json_real_value(json_object_get(root, "duration_s")) > 0.1);
+    assert_int_equal(json_array_size(json_object_get(root, "domains")), 4);
+    json_decref(root);
+    assert_int_equal(access(stale, F_OK), -1); /* a dead writer's: removed */
+    /* the next run writing there: final, and the killed run's temporary gone */
+    out r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", json, "--", "true", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    root = json_load_file(json, 0, &e);
+    assert_non_null(root);
+    assert_false(json_is_true(json_object_get(root, "checkpoint")));
+    json_decref(root);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--", "sh", "-c", "ls \"$0\" | grep -c tmp",
+                                         fk.root, NULL});
+    assert_string_equal(r.out, "0\n");
+    out_free(&r);
+    fake_free(&fk);
 }
 
 /* A signal at any phase ends the run promptly, with the report of what was
@@ -1519,6 +1576,7 @@ int main(void)
         cmocka_unit_test(test_csv_marks_the_runs),
         cmocka_unit_test(test_outputs_not_regular_files),
         cmocka_unit_test(test_output_modes_and_paths),
+        cmocka_unit_test(test_checkpoint_survives_sigkill),
         cmocka_unit_test(test_monitor_and_progress),
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_phase_markers),

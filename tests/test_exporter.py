@@ -119,6 +119,52 @@ class Exporter(unittest.TestCase):
         status, _, body = get(self.base + "/metrics", method="HEAD")
         self.assertEqual((status, body), (200, ""))
 
+    def test_2b_slow_clients_do_not_starve_scrapes(self):
+        # issue 14: 70 connections each sending a header line every 4 s got 0
+        # of 10 scrapes answered over 40 s. A bounded local flood from another
+        # loopback address (127.0.0.2: its own per-client limit), trickling a
+        # header line every second, and a scraper on 127.0.0.1: every scrape
+        # is answered at once, and the trickling connections are cut once
+        # their request is 5 s late (not kept alive by the trickle).
+        flood = []
+        for _ in range(70):
+            c = socket.socket()
+            c.settimeout(2)
+            c.bind(("127.0.0.2", 0))
+            try:
+                c.connect(("127.0.0.1", self.port))
+                c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+                flood.append(c)
+            except OSError:
+                c.close()  # refused or reset: over the per-client limit
+        self.assertGreater(len(flood), 0)
+        t0 = time.monotonic()
+        slowest = 0.0
+        closed = 0
+        while time.monotonic() - t0 < 8:
+            for c in flood:
+                try:
+                    c.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    pass
+            t = time.monotonic()
+            status, _, body = get(self.base + "/metrics")
+            slowest = max(slowest, time.monotonic() - t)
+            self.assertEqual(status, 200)
+            self.assertIn("ebench_energy_joules_total", body)
+            time.sleep(1)
+        for c in flood:  # cut by the server: reading gives EOF or a reset
+            try:
+                c.settimeout(0.5)
+                closed += c.recv(1) == b""
+            except (ConnectionResetError, BrokenPipeError):
+                closed += 1
+            except socket.timeout:
+                pass
+            c.close()
+        self.assertLess(slowest, 2.0)
+        self.assertEqual(closed, len(flood))
+
     def test_3_busy_port(self):
         p = subprocess.run([EBENCH, "export", "--listen", f"127.0.0.1:{self.port}"],
                            env=self.env, capture_output=True, text=True, timeout=30)

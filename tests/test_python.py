@@ -109,6 +109,50 @@ sim.ebsim_forget(cfg)
         self.assertTrue(saved["domains"][0]["simulated"])
 
 
+class Failures(unittest.TestCase):
+    def test_work_only_for_calls_that_returned(self):
+        # issue 14: @measure(work=...) with 3 failing calls of 4 recorded 4x
+        # the work; and a fork() while the sampler runs leaves the child a
+        # clear error, not a hang
+        code = '''
+import json, os, sys
+from energy_benchmark import EnergyBenchmark, EbenchError
+bench = EnergyBenchmark()
+
+@bench.measure(work={"sample": 10})
+def step(fail):
+    if fail:
+        raise ValueError("bad batch")
+
+for fail in (True, False, True, True):
+    try:
+        step(fail)
+    except ValueError:
+        pass
+bench.save_json(sys.argv[1])
+pid = os.fork()
+if pid == 0:
+    try:
+        with bench.window("child"):
+            pass
+        os._exit(3)
+    except EbenchError as e:
+        os._exit(0 if "opened before fork()" in str(e) else 4)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+'''
+        with tempfile.TemporaryDirectory() as tmp:
+            report = os.path.join(tmp, "r.json")
+            p = subprocess.run(["/usr/bin/python3", "-c", code, report], env=env(tmp),
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout.strip(), "0")
+            with open(report) as fh:
+                step = [w for w in json.load(fh)["windows"] if w["name"] == "step"][0]
+        self.assertEqual(step["calls"], 4)  # every call measured
+        self.assertEqual(step["work"][0]["amount"], 10)  # the one that returned
+
+
 class PhaseMarkers(unittest.TestCase):
     def test_windows_reach_the_parent(self):
         code = ('from energy_benchmark import EnergyBenchmark\n'

@@ -4,7 +4,12 @@
  * generous deadline, and timing bounds are wide and explained.
  */
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "lib/internal.h"
@@ -101,12 +106,71 @@ static void test_windows_with_thread(void **state)
     fake_free(&fk);
 }
 
+/* fork() while other threads are inside the bench (its sampler at 1 kHz,
+ * a thread opening and closing windows): the child never hangs on a lock
+ * copied held; it reads what was measured and is told plainly that it
+ * cannot measure with the parent's bench (issue 14: 2 of 40 forks hung). */
+static volatile int churn_stop;
+
+static void *churn(void *arg)
+{
+    eb_bench *b = arg;
+    eb_result r;
+    while (!churn_stop) {
+        eb_begin(b, "busy");
+        eb_end(b, "busy", &r);
+    }
+    return NULL;
+}
+
+static void test_fork_while_busy(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_bench *b = open_thread(&fk, 1.0);
+    assert_int_equal(eb_begin(b, "before"), EB_OK);
+    assert_int_equal(eb_end(b, "before", NULL), EB_OK);
+    pthread_t th;
+    churn_stop = 0;
+    assert_int_equal(pthread_create(&th, NULL, churn, b), 0);
+    for (int i = 0; i < 40; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            eb_result r;
+            int ok = eb_begin(b, "child") == EB_EMODE &&
+                     strstr(eb_last_detail(b), "opened before fork()") != NULL &&
+                     eb_window_result(b, "before", 0, &r) == EB_OK;
+            eb_close(b);
+            _exit(ok ? 0 : 1);
+        }
+        /* the child answers within seconds, or it hung: kill it and fail */
+        int status = -1;
+        double deadline = mono() + 10;
+        while (waitpid(pid, &status, WNOHANG) == 0 && mono() < deadline) {
+            struct timespec nap = {0, 1000000};
+            nanosleep(&nap, NULL);
+        }
+        if (mono() >= deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("fork %d: the child hung", i);
+        }
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    churn_stop = 1;
+    pthread_join(th, NULL);
+    eb_close(b);
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thread_ticks_on_deadlines),
         cmocka_unit_test(test_stop_is_prompt),
         cmocka_unit_test(test_windows_with_thread),
+        cmocka_unit_test(test_fork_while_busy),
     };
     return cmocka_run_group_tests_name("sampler", tests, NULL, NULL);
 }

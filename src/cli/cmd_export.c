@@ -4,9 +4,11 @@
  *
  * The sampler thread takes the readings; a scrape only formats the latest
  * ones (cached until the next sample), so any number of scrapers never
- * touches the driver. Listens on loopback unless told otherwise; a cap on
- * connections and a per-connection timeout keep slow clients from starving
- * scrapes.
+ * touches the driver. Listens on loopback unless told otherwise. Slow or
+ * idle clients cannot starve scrapes: a cap on connections in all and per
+ * client address, an idle timeout, and a deadline for receiving a whole
+ * request (a watchdog shuts down a connection whose request has not arrived
+ * within REQUEST_DEADLINE_S, however steadily it trickles in).
  */
 #include "cli.h"
 #include <stdio.h>
@@ -33,8 +35,10 @@ int eb_cmd_export(int argc, char **argv)
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../util/mono.h"
 #include "cli.h"
 #include "prom.h"
 
@@ -57,7 +61,23 @@ static const char export_usage[] =
     "  --hpc-job-mapping-dir DIR hpc_job label from DIR/<gpu index> (job ids, one per\n"
     "                            line), as dcgm-exporter does\n"
     "  --tls-cert FILE, --tls-key FILE   serve HTTPS\n"
-    "  --max-connections N       at most N clients at once (default 64)\n";
+    "  --max-connections N       at most N connections at once (default 64)\n"
+    "  --max-connections-per-client N   at most N from one address (default 8)\n"
+    "\n"
+    "A client has 5 s to send a whole request (line and headers), and a kept-alive\n"
+    "connection may idle 5 s between requests: slow or idle clients cannot starve\n"
+    "the scrapes of others.\n";
+
+#define REQUEST_DEADLINE_S 5.0 /* to receive a request's line and headers */
+#define IDLE_TIMEOUT_S 5u      /* between requests on a kept-alive connection */
+
+/* One connection, for the watchdog: when its current request began. */
+typedef struct conn {
+    int fd;
+    double since; /* NaN: its request has arrived, being answered */
+    int shut;
+    struct conn *prev, *next;
+} conn;
 
 typedef struct server {
     eb_bench *b;
@@ -66,6 +86,10 @@ typedef struct server {
     char *page; /* the cached exposition */
     size_t page_len;
     double page_t; /* latest sample time it was made from */
+    pthread_mutex_t conns_lock;
+    conn *conns;
+    size_t n_shut; /* connections cut for being too slow */
+    int stop;      /* __atomic: the watchdog ends */
 } server;
 
 static double latest_t(eb_bench *b)
@@ -127,6 +151,89 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
     return rc;
 }
 
+/* The watchdog's record of c (NULL before it is known). */
+static conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
+
+static void set_since(server *s, struct MHD_Connection *c, double t)
+{
+    conn *k = conn_of(c);
+    pthread_mutex_lock(&s->conns_lock);
+    if (k)
+        k->since = t;
+    pthread_mutex_unlock(&s->conns_lock);
+}
+
+static void notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                   enum MHD_ConnectionNotificationCode code)
+{
+    server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *i =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn *k = calloc(1, sizeof *k);
+        if (!k || !i) {
+            free(k);
+            return;
+        }
+        k->fd = i->connect_fd;
+        k->since = eb__mono_s();
+        pthread_mutex_lock(&s->conns_lock);
+        k->next = s->conns;
+        if (s->conns)
+            s->conns->prev = k;
+        s->conns = k;
+        pthread_mutex_unlock(&s->conns_lock);
+        *socket_context = k;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        conn *k = *socket_context;
+        pthread_mutex_lock(&s->conns_lock);
+        if (k->prev)
+            k->prev->next = k->next;
+        else
+            s->conns = k->next;
+        if (k->next)
+            k->next->prev = k->prev;
+        pthread_mutex_unlock(&s->conns_lock);
+        free(k);
+        *socket_context = NULL;
+    }
+}
+
+/* A request answered: the connection's next one has its own deadline. */
+static void completed(void *cls, struct MHD_Connection *c, void **req,
+                      enum MHD_RequestTerminationCode code)
+{
+    (void)req;
+    (void)code;
+    set_since(cls, c, eb__mono_s());
+}
+
+/* Every 0.25 s: a connection whose request has not arrived within the
+ * deadline is shut down (libmicrohttpd then closes it on its own thread). */
+static void *watchdog(void *arg)
+{
+    server *s = arg;
+    struct timespec nap = {0, 250000000};
+    while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+        nanosleep(&nap, NULL);
+        double now = eb__mono_s();
+        pthread_mutex_lock(&s->conns_lock);
+        for (conn *k = s->conns; k; k = k->next)
+            if (!k->shut && now - k->since > REQUEST_DEADLINE_S) {
+                shutdown(k->fd, SHUT_RDWR);
+                k->shut = 1;
+                s->n_shut++;
+            }
+        pthread_mutex_unlock(&s->conns_lock);
+    }
+    return NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **req)
@@ -136,6 +243,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)upload;
     if (!*req) { /* first call for this request: wait for the body, if any */
         *req = (void *)1;
+        set_since(s, c, NAN); /* its line and headers arrived in time */
         return MHD_YES;
     }
     if (*upload_size) {
@@ -221,11 +329,12 @@ int eb_cmd_export(int argc, char **argv)
         {"tls-cert", required_argument, NULL, 'c'},
         {"tls-key", required_argument, NULL, 'k'},
         {"max-connections", required_argument, NULL, 'n'},
+        {"max-connections-per-client", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *listen_spec = "127.0.0.1:9400", *cert = NULL, *key = NULL;
-    double max_conn = 64;
+    double max_conn = 64, per_client = 8;
     server s;
     eb_config cfg;
     int c;
@@ -262,6 +371,10 @@ int eb_cmd_export(int argc, char **argv)
             break;
         case 'n':
             if (eb_cli_number("--max-connections", optarg, 1, 100000, &max_conn) < 0)
+                return EB_EXIT_USAGE;
+            break;
+        case 'p':
+            if (eb_cli_number("--max-connections-per-client", optarg, 1, 100000, &per_client) < 0)
                 return EB_EXIT_USAGE;
             break;
         case 'h':
@@ -311,23 +424,34 @@ int eb_cmd_export(int argc, char **argv)
     eb_hostname(host, sizeof host);
     s.prom.hostname = host;
     pthread_mutex_init(&s.lock, NULL);
+    pthread_mutex_init(&s.conns_lock, NULL);
+    pthread_t dog;
+    int have_dog = pthread_create(&dog, NULL, watchdog, &s) == 0;
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
     if (cert_pem)
         flags |= MHD_USE_TLS;
     struct MHD_Daemon *d;
     if (cert_pem)
-        d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, fd,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
-                             MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_HTTPS_MEM_CERT,
-                             cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+        d = MHD_start_daemon(
+            flags, 0, NULL, NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, fd,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned)per_client, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+            MHD_OPTION_NOTIFY_CONNECTION, notify, &s, MHD_OPTION_NOTIFY_COMPLETED, completed, &s,
+            MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
     else
         d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, fd,
                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
-                             MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_client,
+                             MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+                             MHD_OPTION_NOTIFY_CONNECTION, notify, &s, MHD_OPTION_NOTIFY_COMPLETED,
+                             completed, &s, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "ebench export: cannot start the HTTP server%s\n",
                 cert_pem ? " (is the certificate and key a valid PEM pair?)" : "");
+        __atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+        if (have_dog)
+            pthread_join(dog, NULL);
         eb_close(s.b);
         close(fd);
         free(cert_pem);
@@ -341,6 +465,13 @@ int eb_cmd_export(int argc, char **argv)
     sigwait(&stop, &sig);
     fprintf(stderr, "ebench export: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     MHD_stop_daemon(d);
+    __atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+    if (have_dog)
+        pthread_join(dog, NULL);
+    if (s.n_shut)
+        fprintf(stderr,
+                "ebench export: %zu connection%s cut for not sending a request within %g s\n",
+                s.n_shut, s.n_shut == 1 ? "" : "s", REQUEST_DEADLINE_S);
     close(fd);
     eb_close(s.b);
     pthread_mutex_destroy(&s.lock);
@@ -349,4 +480,4 @@ int eb_cmd_export(int argc, char **argv)
     free(key_pem);
     return 0;
 }
-#endif /* EBENCH_HAVE_MHD */
+#endif                         /* EBENCH_HAVE_MHD */

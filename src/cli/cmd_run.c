@@ -36,9 +36,10 @@ static const char run_usage[] =
     "how it was measured, the total, elapsed, user and sys time, then the idle baseline,\n"
     "steady state, efficiency, carbon, cost and allocation, on stderr (CMD's stdout\n"
     "stays clean). Exits with CMD's exit status, or 128+N if CMD was killed by\n"
-    "signal N. SIGINT, SIGTERM and SIGHUP sent to ebench are passed on to CMD, and end\n"
-    "the idle baseline, warm-ups and repetitions at once with the report of what was\n"
-    "measured (exit 128+N unless CMD exited otherwise).\n"
+    "signal N. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to ebench are\n"
+    "passed on to CMD, and end the idle baseline, warm-ups and repetitions at once with\n"
+    "the report of what was measured (exit 128+N unless CMD exited otherwise). Against\n"
+    "SIGKILL, --checkpoint keeps the files written as the run goes.\n"
     "\n"
     "Measuring:\n"
     "  -i, --interval MS       sampling interval in milliseconds (default 100; 1 to 3600000)\n"
@@ -67,6 +68,9 @@ static const char run_usage[] =
     "  -j, -o, --json FILE     write the report as JSON (docs/report.schema.json)\n"
     "  -c, --csv FILE          write the timeline: t_s,domain,power_w,energy_j per sample,\n"
     "                          '#' lines saying where the idle baseline and each run lie\n"
+    "      --checkpoint S      while CMD runs, write those files with what was measured so\n"
+    "                          far every S seconds (default 60; 0: never), so a run killed\n"
+    "                          before it can write (SIGKILL, a time limit) keeps them\n"
     "  -q, --quiet             no progress line and no table (files are still written)\n"
     "  -h, --help              this text\n"
     "\n"
@@ -98,10 +102,15 @@ static void forward(int sig, siginfo_t *info, void *ctx)
         kill((pid_t)child_pid, sig);
 }
 
+/* The signals passed on to CMD, each ending the run with its report (a
+ * SIGKILL cannot be caught: --checkpoint is for that). */
+static const int forwarded_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+#define N_FORWARDED (sizeof forwarded_sigs / sizeof *forwarded_sigs)
+
 static void install_forwarding(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+    const int *sigs = forwarded_sigs;
+    for (size_t i = 0; i < N_FORWARDED; i++) {
         struct sigaction old, sa;
         sigaction(sigs[i], NULL, &old);
         if (old.sa_handler == SIG_IGN)
@@ -120,6 +129,7 @@ typedef struct run_opts {
     eb_config cfg;
     eb_run_meta meta;
     const char *json, *csv;
+    double checkpoint_s; /* 0: none */
     int quiet, all_ranks;
     char **cmd;
     long repeat, warmup;
@@ -199,6 +209,7 @@ static int parse_region(run_opts *o, const char *code)
 enum {
     OPT_CPU_TDP = 256,
     OPT_CPU_IDLE,
+    OPT_CHECKPOINT,
     OPT_WARMUP,
     OPT_IDLE,
     OPT_IDLE_POWER,
@@ -234,6 +245,12 @@ static int parse_one(run_opts *o, int c)
         return eb_cli_check_gpus(optarg);
     case OPT_CPU_TDP:
         return eb_cli_number("--cpu-tdp", optarg, 0.1, 100000, &o->cfg.cpu_tdp_w);
+    case OPT_CHECKPOINT:
+        if (strcmp(optarg, "0") == 0) {
+            o->checkpoint_s = 0;
+            return 0;
+        }
+        return eb_cli_number("--checkpoint", optarg, 0.1, 86400, &o->checkpoint_s);
     case OPT_CPU_IDLE:
         return eb_cli_number("--cpu-idle", optarg, 0, 100000, &o->cfg.cpu_idle_w);
     case 'r':
@@ -277,6 +294,7 @@ static int parse(int argc, char **argv, run_opts *o)
         {"gpus", required_argument, NULL, 'g'},
         {"cpu-tdp", required_argument, NULL, OPT_CPU_TDP},
         {"cpu-idle", required_argument, NULL, OPT_CPU_IDLE},
+        {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
         {"repeat", required_argument, NULL, 'r'},
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"idle", required_argument, NULL, OPT_IDLE},
@@ -297,6 +315,7 @@ static int parse(int argc, char **argv, run_opts *o)
     eb_config_init(&o->cfg);
     eb_run_meta_init(&o->meta);
     o->repeat = 1;
+    o->checkpoint_s = 60;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+i:j:o:c:qg:r:w:h", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -363,9 +382,8 @@ static int spawn(char **cmd, pid_t *pid)
     /* Handlers installed before CMD exists would have no one to forward to;
      * hold the signals until child_pid is set. */
     sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
+    for (size_t i = 0; i < N_FORWARDED; i++)
+        sigaddset(&block, forwarded_sigs[i]);
     sigprocmask(SIG_BLOCK, &block, &old);
     posix_spawnattr_init(&attr);
     posix_spawnattr_setsigmask(&attr, &old);
@@ -416,14 +434,35 @@ static int write_output(const char *opt, eb__afile *a, eb_bench *b, const eb_run
     return rc < 0 ? -1 : 0;
 }
 
-/* The progress line on a terminal: elapsed, total power, joules so far. */
+/* A thread beside the command: the progress line on a terminal (elapsed,
+ * total power, joules so far), and checkpoints: every checkpoint_s the
+ * report and timeline so far are written to the --json/--csv files (each
+ * whole: a temporary file renamed over it), so a run killed where it cannot
+ * write its report (SIGKILL, a job's time limit) keeps what was measured. */
 typedef struct progress {
     eb_bench *b;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    int stop, shown;
+    int stop, shown, show;
+    const char *json, *csv; /* regular files to checkpoint; NULL: none */
+    double checkpoint_s, next_s;
+    const char *const *argv;
 } progress;
+
+static void checkpoint(progress *p)
+{
+    eb_run_meta m;
+    eb_run_meta_init(&m);
+    m.argv = p->argv;
+    m.partial = 1;
+    m.elapsed_s = eb_now(p->b);
+    /* a failure here is said once, at the end, by the final write */
+    if (p->json)
+        eb_save_json(p->b, p->json, &m);
+    if (p->csv)
+        eb_save_csv(p->b, p->csv);
+}
 
 static void *progress_main(void *arg)
 {
@@ -435,6 +474,12 @@ static void *progress_main(void *arg)
         next.tv_sec += (next.tv_nsec + 500000000L) / 1000000000L;
         next.tv_nsec = (next.tv_nsec + 500000000L) % 1000000000L;
         if (pthread_cond_timedwait(&p->wake, &p->lock, &next) != ETIMEDOUT || p->stop)
+            continue;
+        if (p->checkpoint_s > 0 && eb_now(p->b) >= p->next_s) {
+            checkpoint(p);
+            p->next_s = eb_now(p->b) + p->checkpoint_s;
+        }
+        if (!p->show)
             continue;
         double w = 0, j = 0, t = eb_now(p->b);
         for (size_t i = 0; i < eb_domain_count(p->b); i++) {
@@ -453,11 +498,20 @@ static void *progress_main(void *arg)
     return NULL;
 }
 
-static int progress_start(progress *p, eb_bench *b)
+static int progress_start(progress *p, eb_bench *b, int show, const run_opts *o,
+                          const eb__afile *json, const eb__afile *csv)
 {
     pthread_condattr_t ca;
     memset(p, 0, sizeof *p);
     p->b = b;
+    p->show = show;
+    p->checkpoint_s = o->checkpoint_s;
+    p->next_s = eb_now(b) + o->checkpoint_s;
+    p->json = json->tmp ? json->path : NULL; /* regular files only */
+    p->csv = csv->tmp ? csv->path : NULL;
+    p->argv = (const char *const *)o->cmd;
+    if (!show && (!(p->checkpoint_s > 0) || (!p->json && !p->csv)))
+        return -1; /* nothing to do */
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -596,7 +650,8 @@ int eb_cmd_run(int argc, char **argv)
     eb_marker_server *marks = NULL;
     eb_markers_serve(b, &marks);
     progress prog;
-    int show_progress = !o.quiet && isatty(STDERR_FILENO) && progress_start(&prog, b) == 0;
+    int show_progress =
+        progress_start(&prog, b, !o.quiet && isatty(STDERR_FILENO), &o, &json, &csv) == 0;
 
     int exit_status = 0;
     double user = 0, sys = 0, wall = 0, machine = 0;

@@ -59,6 +59,91 @@ void eb__warn(eb_bench *b, const char *fmt, ...)
         free(s);
 }
 
+/* ---- fork() ----------------------------------------------------------- */
+
+/* Every open bench. Around a fork each one's lock is taken, so the child
+ * never inherits a lock another thread held (its sampler, an eb_end): it
+ * gets each bench unlocked, and one with a sampler thread marked `forked`,
+ * since that thread did not come along. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static eb_bench *registry;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (eb_bench *b = registry; b; b = b->reg_next)
+        pthread_mutex_lock(&b->lock);
+}
+
+static void fork_parent(void)
+{
+    for (eb_bench *b = registry; b; b = b->reg_next)
+        pthread_mutex_unlock(&b->lock);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void fork_child(void)
+{
+    for (eb_bench *b = registry; b; b = b->reg_next) {
+        if (b->thread_running) {
+            /* its sampler is the parent's: here it stopped at the fork */
+            b->forked = 1;
+            b->thread_running = 0;
+            if (!b->stopped) {
+                b->t_stop = eb__clock_now(b);
+                b->stopped = 1;
+            }
+        }
+        for (size_t i = 0; i < b->n_dom; i++)
+            b->dom[i].reading = 0; /* a read in flight was the parent's */
+        /* the condition variable may count the parent's sampler as a waiter:
+         * made anew, or destroying it would wait for a thread not here */
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&b->wake, &ca);
+        pthread_condattr_destroy(&ca);
+        pthread_mutex_unlock(&b->lock);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void install_atfork(void)
+{
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+static void registry_add(eb_bench *b)
+{
+    pthread_once(&atfork_once, install_atfork);
+    pthread_mutex_lock(&registry_lock);
+    b->reg_next = registry;
+    registry = b;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_remove(eb_bench *b)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (eb_bench **p = &registry; *p; p = &(*p)->reg_next)
+        if (*p == b) {
+            *p = b->reg_next;
+            break;
+        }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+int eb__forked(eb_bench *b)
+{
+    if (!b->forked)
+        return 0;
+    return eb__fail(b, EB_EMODE,
+                    "this bench was opened before fork() and its sampler stayed in the parent "
+                    "process: what it measured can be read here, but open a new bench to measure "
+                    "in this process");
+}
+
 static double monotonic_s(void *ctx)
 {
     (void)ctx;
@@ -236,6 +321,7 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&b->wake, &ca);
     pthread_condattr_destroy(&ca);
+    registry_add(b);
     if (!b->sysfs_root || !b->procfs_root) {
         eb_close(b);
         return EB_ENOMEM;
@@ -387,6 +473,7 @@ EB_EXPORT void eb_close(eb_bench *b)
     if (!b)
         return;
     eb__sampler_stop(b);
+    registry_remove(b);
     for (size_t i = 0; i < b->n_src; i++) {
         b->src[i].ops->close(b->src[i].priv);
         free(b->src[i].priv);
@@ -537,6 +624,8 @@ EB_EXPORT int eb_begin(eb_bench *b, const char *name)
 {
     if (!b || !name)
         return EB_EINVAL;
+    if (eb__forked(b))
+        return EB_EMODE;
     eb__window w = {.name = strdup(name)};
     if (!w.name)
         return eb__fail(b, EB_ENOMEM, "no memory for window '%s'", name);
@@ -556,6 +645,8 @@ EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result)
 {
     if (!b || !name)
         return EB_EINVAL;
+    if (eb__forked(b))
+        return EB_EMODE;
     pthread_mutex_lock(&b->lock);
     eb__window *open = b->open_win.v;
     size_t i = b->open_win.n;

@@ -91,6 +91,13 @@ struct eb_bench {
     long marker_parent;
     unsigned marker_seq;
 
+    /* fork(): benches are registered so that a fork never copies a held lock
+     * into the child (pthread_atfork, bench.c); in the child a bench whose
+     * sampler thread stayed in the parent is `forked`: what it measured can
+     * be read, nothing new can be measured. */
+    struct eb_bench *reg_next;
+    int forked;
+
     char detail[512];
 };
 
@@ -119,6 +126,9 @@ int eb__settled_locked(const eb_bench *b, double t);
 /* Fills d->info from d->desc (info.source left NULL). */
 void eb__fill_info(eb__domain *d);
 
+/* EB_EMODE (with the reason) for a bench the process got by fork() from one
+ * whose sampler stayed in the parent; 0 otherwise. */
+int eb__forked(eb_bench *b);
 /* Records why the last call failed; returns err. */
 int eb__fail(eb_bench *b, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void eb__warn(eb_bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

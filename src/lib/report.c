@@ -687,6 +687,7 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     json_object_set_new(root, "attribution", attribution_json(b, &s));
     json_object_set_new(root, "span_t0_s", num(s.reps >= 2 ? NAN : s.t0));
     json_object_set_new(root, "span", str_or_null(meta ? meta->span : NULL));
+    json_object_set_new(root, "checkpoint", json_boolean(meta && meta->partial));
     char note[512];
     json_object_set_new(root, "energy_note", str_or_null(energy_note(b, note, sizeof note)));
     json_object_set_new(root, "phases", phases_json(b));

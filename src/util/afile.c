@@ -1,6 +1,9 @@
 /* afile.c - see afile.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -39,6 +42,39 @@ static int create_tmp(char *tmpl, mode_t mode)
     return -1;
 }
 
+/* Temporary files of path left by writers that died before renaming them
+ * (SIGKILL, a node's crash): "<path>.tmp.<pid>.XXXXXX" whose process is gone
+ * is removed; another live writer's is left alone. */
+static void clean_stale(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    char *slash = strrchr(copy, '/');
+    const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
+    const char *base = slash ? slash + 1 : copy;
+    if (slash)
+        *slash = '\0';
+    size_t blen = strlen(base);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char *end;
+        if (strncmp(e->d_name, base, blen) != 0 || strncmp(e->d_name + blen, ".tmp.", 5) != 0)
+            continue;
+        long pid = strtol(e->d_name + blen + 5, &end, 10);
+        if (end == e->d_name + blen + 5 || *end != '.' || strlen(end + 1) != 6 || pid <= 0)
+            continue; /* not a temporary file of ours */
+        if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+            continue; /* its writer is still there (perhaps another user's) */
+        char full[4096];
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        unlink(full);
+    }
+    if (d)
+        closedir(d);
+    free(copy);
+}
+
 int eb__afile_open(eb__afile *a, const char *path)
 {
     size_t n = strlen(path);
@@ -52,13 +88,13 @@ int eb__afile_open(eb__afile *a, const char *path)
     if (kind > 0) /* renaming a file over a device or a FIFO would replace it */
         return -ENOTSUP;
     a->path = strdup(path);
-    a->tmp = malloc(n + sizeof ".tmp.XXXXXX");
+    a->tmp = malloc(n + 48);
     if (!a->path || !a->tmp) {
         eb__afile_abort(a);
         return -ENOMEM;
     }
-    memcpy(a->tmp, path, n);
-    memcpy(a->tmp + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    clean_stale(path);
+    snprintf(a->tmp, n + 48, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
     /* a file that is there keeps its mode; a new one gets 0666 less the umask */
     struct stat st;
     int keep = stat(path, &st) == 0;
