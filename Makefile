@@ -1,7 +1,9 @@
 # The short commands; CMake does the building.
-#   make            build (build/)
+#   make            build (build/) with what is installed; CMake says what is missing
+#   make deps       install the Debian packages the tests and demo use (as root)
 #   make demo       measure a short CPU workload with what this machine has
-#   make test       every test, then again under AddressSanitizer + UBSan
+#   make test       deps, every test, again under AddressSanitizer + UBSan, then
+#                   each fuzzer for 10 s (make fuzz FUZZ_SECONDS=N: longer)
 #   make install PREFIX=/usr/local
 #   make bench      the sampler overhead benchmark (docs/BENCHMARKS.md)
 
@@ -24,14 +26,16 @@ deps:
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-build: deps $(BUILD)/CMakeCache.txt
+# `make` builds with what is installed (CMake says what is missing); the
+# targets that need the test and demo tools install them first (as root).
+build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The simulated driver stands in for NVIDIA's: ebench loads it as it loads the real one.
 SIM_ENV = EBENCH_NVML_LIBRARY=$(BUILD)/sim/libnvidia-ml.so.1 EBENCH_SIM_CONFIG=sim/scenarios/demo.json
 DEMO_STEPS = idle:1 light:1 medium:1 heavy:1 tdp:1
 
-demo: build
+demo: deps build
 	@mkdir -p demo-out
 	@echo "== ebench info   (GPUs: two SIMULATED A100s, sim/scenarios/demo.json)"
 	@$(SIM_ENV) $(BUILD)/ebench info
@@ -45,7 +49,7 @@ demo: build
 	@echo "61 TFLOP (0 + 8 + 15 + 19 + 19), so 0.049 TFLOP/J for the GPUs"
 	@echo "wrote demo-out/report.json and demo-out/timeline.csv"
 
-test: build
+test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)

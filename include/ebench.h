@@ -17,6 +17,16 @@
  *
  * Conventions: every function returns 0 (EB_OK) or a negative eb_error;
  * eb_strerror() names it and eb_last_detail() says why, for that handle.
+ *
+ * Threads: any function may be called from any thread, and several threads
+ * may use one bench at once (windows from many threads, a report while the
+ * sampler runs): the bench's lock makes each call whole. Except: nothing may
+ * run on a bench during or after its eb_close(). Strings and structs a bench
+ * returns (eb_domain(), eb_warning(), eb_unavailable_get()) are its own,
+ * stable until eb_close(). eb_last_detail() is per thread. After fork(), a
+ * bench whose sampler thread stayed in the parent reads what it measured and
+ * refuses new windows (EB_EMODE). The library starts one sampler thread per
+ * bench (none in manual mode), with every signal blocked.
  * Quantities carry their unit in their name (energy_j, power_w, interval_ms).
  * A value that could not be measured is NaN (JSON null, "<not supported>" in
  * tables), never 0. The library only reads sensors; it never changes clocks,
@@ -142,7 +152,8 @@ EB_EXPORT void eb_close(eb_bench *b);
 EB_EXPORT int eb_stop(eb_bench *b);
 /* Manual mode only: takes one sample of every domain now. */
 EB_EXPORT int eb_tick(eb_bench *b);
-/* What went wrong last on this handle, in words ("" if nothing). */
+/* Why the calling thread's last failed call on this handle failed, in words
+ * ("" if none): kept per thread, valid until that thread's next call. */
 EB_EXPORT const char *eb_last_detail(const eb_bench *b);
 
 /* One measured domain: a GPU, a CPU package, DRAM, a RAPL subzone. */

@@ -1,4 +1,7 @@
 /* test_errors.c - the error list, its messages and names. */
+#include <pthread.h>
+#include <stdio.h>
+
 #include "helpers.h"
 
 static void test_messages(void **state)
@@ -41,6 +44,13 @@ static void test_bad_config(void **state)
     eb_close(NULL);
 }
 
+static void *detail_elsewhere(void *arg)
+{
+    void **a = arg;
+    snprintf(a[1], 512, "%s", eb_last_detail(a[0]));
+    return NULL;
+}
+
 static void test_tick_needs_manual(void **state)
 {
     (void)state;
@@ -54,6 +64,13 @@ static void test_tick_needs_manual(void **state)
     cfg.sources = EB_SOURCE_POWERCAP;
     assert_int_equal(eb_open(&b, &cfg), EB_OK);
     assert_int_equal(eb_tick(b), EB_EMODE);
+    assert_contains(eb_last_detail(b), "cfg.manual");
+    /* the detail is the calling thread's: another thread's is its own */
+    pthread_t th;
+    char other[512] = "unset";
+    assert_int_equal(pthread_create(&th, NULL, detail_elsewhere, (void *[]){b, other}), 0);
+    pthread_join(th, NULL);
+    assert_string_equal(other, "");
     assert_contains(eb_last_detail(b), "cfg.manual");
     eb_close(b);
     fake_free(&fk);

@@ -21,13 +21,20 @@ EB_EXPORT void eb_config_init(eb_config *cfg)
     cfg->cpu_idle_w = -1; /* EB_DEFAULT_CPU_IDLE_SHARE x TDP */
 }
 
+/* Why the calling thread's last call failed, and on which bench: per
+ * thread, so two threads failing on one bench never write one buffer while
+ * another reads it. */
+static _Thread_local char detail[512];
+static _Thread_local const eb_bench *detail_bench;
+
 int eb__fail(eb_bench *b, int err, const char *fmt, ...)
 {
     if (b) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(b->detail, sizeof b->detail, fmt, ap);
+        vsnprintf(detail, sizeof detail, fmt, ap);
         va_end(ap);
+        detail_bench = b;
     }
     return err;
 }
@@ -504,7 +511,7 @@ EB_EXPORT void eb_close(eb_bench *b)
 
 EB_EXPORT const char *eb_last_detail(const eb_bench *b)
 {
-    return b ? b->detail : "";
+    return b && b == detail_bench ? detail : "";
 }
 
 EB_EXPORT size_t eb_domain_count(const eb_bench *b)

@@ -97,8 +97,6 @@ struct eb_bench {
      * be read, nothing new can be measured. */
     struct eb_bench *reg_next;
     int forked;
-
-    char detail[512];
 };
 
 /* Phase markers (markers.c). */
