@@ -160,6 +160,22 @@ class ReportSchema(unittest.TestCase):
             a2["domains"][0].pop("metrics")
             a2["domains"][0]["counter_tracking"] = {"state": 3}
             self.assertValid(self.merge(tmp, [a2, b]))
+            # what the schema limits beyond types (a helper's review): made
+            # valid where it can be, refused where it cannot
+            for change in (
+                    lambda r: [d.update(metrics={"gpu_utilization_avg": 5}) for d in r["domains"]],
+                    lambda r: r.update(unavailable=[{"source": "x", "what": "y", "reason": "z",
+                                                     "extra": 1}]),
+                    lambda r: r.update(unavailable=[{"source": "x", "what": "y", "reason": ""}]),
+                    lambda r: r["domains"][0].update(id="a b"),
+                    lambda r: r.update(warnings=["\u00e9" * 600]),
+                    lambda r: r.update(efficiency=[{"unit": "a" * 30 + "\u00e9", "amount": 1}])):
+                a2 = copy.deepcopy(a)
+                change(a2)
+                merged = self.merge(tmp, [a2, b])
+                self.assertValid(merged)
+                self.assertEqual(len(merged["warnings"]),
+                                 len(a2["warnings"]) + len(b["warnings"]))  # none dropped
             # refused, naming the file and the field
             for breakage, field in (
                     (lambda r: r.update(ticks=2**63 - 1), "'ticks'"),
@@ -169,11 +185,19 @@ class ReportSchema(unittest.TestCase):
                     (lambda r: r["unavailable"].append({"source": 1}), "'source'"),
                     (lambda r: r.update(command=["x", None]), "command[1]"),
                     (lambda r: r["domains"].append("gpu9"), "domains[3]"),
-                    (lambda r: r.update(interval_ms=-1), "'interval_ms'")):
+                    (lambda r: r.update(interval_ms=-1), "'interval_ms'"),
+                    (lambda r: r.update(command=[]), "'command' is empty"),
+                    (lambda r: r.update(exit_status=1000), "'exit_status' above 255"),
+                    (lambda r: r["domains"][0].update(energy_j=-5.0), "'energy_j'"),
+                    (lambda r: r["total"].update(energy_j=-5.0), "'energy_j'"),
+                    (lambda r: r.update(efficiency=[{"unit": "tok", "amount": 1.7e308}]),
+                     "adds up beyond")):
                 a2 = copy.deepcopy(a)
                 breakage(a2)
-                err = self.merge(tmp, [a2, b], expect=2)
-                self.assertIn("n0.json", err)
+                # twice the same report (merge --force): sums can overflow
+                err = self.merge(tmp, [a2, a2 if "beyond" in field else b], expect=2)
+                if "beyond" not in field:  # a sum names no single file
+                    self.assertIn("n0.json", err)
                 self.assertIn(field, err)
 
     def test_schema_rejects_broken_reports(self):

@@ -126,14 +126,17 @@ class Exporter(unittest.TestCase):
         # header line every second, and a scraper on 127.0.0.1: every scrape
         # is answered at once, and the trickling connections are cut once
         # their request is 5 s late (not kept alive by the trickle).
+        # half trickle their headers, half a body they announced (which the
+        # first version of the deadline let through: it stopped at the headers)
         flood = []
-        for _ in range(70):
+        for i in range(70):
             c = socket.socket()
             c.settimeout(2)
-            c.bind(("127.0.0.2", 0))
+            c.bind(("127.0.0.2" if i % 2 else "127.0.0.3", 0))
             try:
                 c.connect(("127.0.0.1", self.port))
-                c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+                c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n" +
+                          (b"Content-Length: 100000000\r\n\r\n" if i % 2 else b""))
                 flood.append(c)
             except OSError:
                 c.close()  # refused or reset: over the per-client limit
@@ -144,7 +147,7 @@ class Exporter(unittest.TestCase):
         while time.monotonic() - t0 < 8:
             for c in flood:
                 try:
-                    c.sendall(b"X-Slow: 1\r\n")
+                    c.sendall(b"X-Slow: 1\r\n")  # a header line, or 11 bytes of body
                 except OSError:
                     pass
             t = time.monotonic()

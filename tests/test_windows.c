@@ -270,12 +270,43 @@ static void test_unknown_value_is_not_zero(void **state)
     fake_free(&fk);
 }
 
+/* A work unit that is not UTF-8 is written with '?' for its bad bytes, in
+ * the window's work and in the efficiency, not dropped (issue 14's review). */
+static void test_work_unit_not_utf8(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_bench *b = open_linear(&fk);
+    fk.now = 1;
+    EB_MEASURE(b, "w")
+    {
+        fk.now = 2;
+    }
+    assert_int_equal(eb_add_work(b, "w", 10,
+                                 "tok\xff"
+                                 "en"),
+                     EB_OK);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    eb_run_meta meta;
+    eb_run_meta_init(&meta);
+    meta.span = "w";
+    assert_int_equal(eb_write_json(b, f, &meta), EB_OK);
+    fclose(f);
+    assert_contains(buf, "\"unit\": \"tok?en\"");
+    assert_contains(buf, "\"per_joule_unit\": \"tok?en/J\"");
+    free(buf);
+    eb_close(b);
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nested_and_overlapping),    cmocka_unit_test(test_same_name_nested),
         cmocka_unit_test(test_measure_and_macro),         cmocka_unit_test(test_printed_text),
-        cmocka_unit_test(test_unknown_value_is_not_zero),
+        cmocka_unit_test(test_unknown_value_is_not_zero), cmocka_unit_test(test_work_unit_not_utf8),
     };
     return cmocka_run_group_tests_name("windows", tests, NULL, NULL);
 }

@@ -210,7 +210,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **req,
 {
     (void)req;
     (void)code;
-    set_since(cls, c, eb__mono_s());
+    /* a kept-alive connection may idle (IDLE_TIMEOUT_S, libmicrohttpd's own
+     * timer) and then has the whole deadline for its next request */
+    set_since(cls, c, eb__mono_s() + IDLE_TIMEOUT_S);
 }
 
 /* Every 0.25 s: a connection whose request has not arrived within the
@@ -243,13 +245,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)upload;
     if (!*req) { /* first call for this request: wait for the body, if any */
         *req = (void *)1;
-        set_since(s, c, NAN); /* its line and headers arrived in time */
         return MHD_YES;
     }
     if (*upload_size) {
-        *upload_size = 0; /* a body is never wanted */
+        *upload_size = 0; /* a body is never wanted: still inside the deadline */
         return MHD_YES;
     }
+    /* the whole request arrived in time: the answer is not on the clock (a
+     * body trickled in slowly was, until here) */
+    set_since(s, c, NAN);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "405 method not allowed\n");
     if (strcmp(url, "/") == 0)
@@ -464,7 +468,7 @@ int eb_cmd_export(int argc, char **argv)
     int sig;
     sigwait(&stop, &sig);
     fprintf(stderr, "ebench export: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    MHD_stop_daemon(d);
+    MHD_stop_daemon(d); /* it closes the listening socket too */
     __atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
     if (have_dog)
         pthread_join(dog, NULL);
@@ -472,7 +476,6 @@ int eb_cmd_export(int argc, char **argv)
         fprintf(stderr,
                 "ebench export: %zu connection%s cut for not sending a request within %g s\n",
                 s.n_shut, s.n_shut == 1 ? "" : "s", REQUEST_DEADLINE_S);
-    close(fd);
     eb_close(s.b);
     pthread_mutex_destroy(&s.lock);
     free(s.page);

@@ -4,6 +4,7 @@
  * elapsed time, a per-node table, efficiency over the job's total work. The
  * result is an ebench-report/1 too, so report, compare and plot read it.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "../util/afile.h"
+#include "../util/utf8.h"
 #include "cli.h"
 #include "report_file.h"
 
@@ -87,9 +89,9 @@ static const field domain_fields[] = {
     {"part_of", "s?"},
     {"note", "s?"},
     {"update_period_s", "n+"},
-    {"energy_j", "n?"},
-    {"avg_power_w", "n?"},
-    {"peak_power_w", "n?"},
+    {"energy_j", "n0?"},
+    {"avg_power_w", "n0?"},
+    {"peak_power_w", "n0?"},
     {"covered_s", "n0"},
     {"samples", "i"},
     {"bad_samples", "i"},
@@ -100,9 +102,13 @@ static const field domain_fields[] = {
     {"readings", "s?"},
     {"lost_at_s", "n0?"},
     {"uncertainty_j", "n0?"},
-    {"idle_power_w", "n?"},
+    {"idle_power_w", "n0?"},
     {"net_energy_j", "n?"},
     {"unreliable", "b"},
+    /* optional in older reports; checked where present */
+    {"peak_power_span_s", "n+?"},
+    {"uncertainty_rel", "n0?"},
+    {"provisional", "b?"},
 };
 
 static const field report_fields[] = {
@@ -161,12 +167,21 @@ static int check_fields(const json_t *o, const field *f, size_t n, const char *f
     for (size_t i = 0; i < n; i++) {
         if (type_ok(json_object_get(o, f[i].key), f[i].type))
             continue;
+        const char *t = f[i].type, *want = t[0] == 's'   ? "a string"
+                                           : t[0] == 'b' ? "true or false"
+                                           : t[0] == 'o' ? "an object"
+                                           : t[0] == 'a' ? "an array"
+                                           : t[0] == 'i' ? "a whole number >= 0"
+                                           : t[1] == '+' ? "a number above 0"
+                                           : t[1] == '0' ? "a number >= 0"
+                                           : t[0] == 'n' ? "a number"
+                                                         : "one of ";
         fprintf(stderr,
-                "ebench merge: %s: %s%s'%s' is %s where the schema wants %s (a damaged or "
+                "ebench merge: %s: %s%s'%s' is %s where the schema wants %s%s%s (a damaged or "
                 "hand-edited report?)\n",
                 file, where, *where ? " " : "", f[i].key,
                 json_object_get(o, f[i].key) ? "of the wrong type or out of range" : "missing",
-                f[i].type[0] == 'e' ? f[i].type + 2 : f[i].type);
+                want, t[0] == 'e' ? t + 2 : "", strchr(t, '?') ? " or null" : "");
         return -1;
     }
     return 0;
@@ -191,7 +206,16 @@ static int check_report(json_t *r, const char *file)
             return -1;
         }
     }
-    static const field total[] = {{"energy_j", "n?"},
+    json_t *cmd = json_object_get(r, "command"), *st = json_object_get(r, "exit_status");
+    if ((json_is_array(cmd) && json_array_size(cmd) == 0) ||
+        (json_is_integer(st) && json_integer_value(st) > 255)) {
+        fprintf(stderr, "ebench merge: %s: %s\n", file,
+                json_is_integer(st) && json_integer_value(st) > 255
+                    ? "'exit_status' above 255 is no shell's status"
+                    : "'command' is empty where the schema wants at least the program");
+        return -1;
+    }
+    static const field total[] = {{"energy_j", "n0?"},
                                   {"uncertainty_j", "n0?"},
                                   {"net_energy_j", "n?"},
                                   {"estimate", "b"},
@@ -265,14 +289,24 @@ static json_t *merged_efficiency(json_t **r, size_t n, double energy_j, double u
             size_t j = 0;
             while (j < nw && strcmp(w[j].unit, unit) != 0)
                 j++;
-            if (j == nw && nw < 16)
-                snprintf(w[nw].unit, sizeof w[0].unit, "%s", unit), w[nw++].amount = 0;
+            if (j == nw && nw < 16) {
+                snprintf(w[nw].unit, sizeof w[0].unit, "%s", unit);
+                eb__utf8_scrub(w[nw].unit); /* a character cut at the end */
+                w[nw++].amount = 0;
+            }
             if (j < nw)
                 w[j].amount += eb_cli_num(e, "amount");
         }
     }
     json_t *arr = json_array();
     for (size_t j = 0; j < nw; j++) {
+        if (!isfinite(w[j].amount)) {
+            fprintf(stderr,
+                    "ebench merge: the reports' work in '%s' adds up beyond what a number holds\n",
+                    w[j].unit);
+            json_decref(arr);
+            return NULL;
+        }
         int flop = strcmp(w[j].unit, "flop") == 0;
         double per_j = energy_j > 0 ? w[j].amount / energy_j / (flop ? 1e12 : 1) : NAN;
         char per_unit[48];
@@ -298,8 +332,37 @@ static void prefixed(json_t *to, json_t *from, const char *key, const char *node
         json_t *c = json_deep_copy(d);
         char v[512];
         snprintf(v, sizeof v, "%s%s%s", node, sep, str(d, key, ""));
-        json_object_set_new(c, key, json_string(v));
+        if (strcmp(key, "id") == 0) /* the schema's id: letters, digits and _./:- */
+            for (char *p = v; *p; p++)
+                if (!isalnum((unsigned char)*p) || (unsigned char)*p > 127)
+                    *p = p > v && strchr("_./:-", *p) ? *p : '_';
+        json_object_set_new(c, key, json_string(eb__utf8_scrub(v)));
         json_array_append_new(to, c);
+    }
+}
+
+/* An input's file name for the report: UTF-8, as every string in it. */
+static const char *file_name(const char *path)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    return eb__utf8_scrub(buf);
+}
+
+/* What cannot be measured, as the schema has it: the three strings only,
+ * the reason never empty. */
+static void unavailable_of(json_t *to, json_t *from, const char *node)
+{
+    json_t *u;
+    size_t i;
+    json_array_foreach(from, i, u)
+    {
+        char what[512];
+        snprintf(what, sizeof what, "%s: %s", node, str(u, "what", ""));
+        const char *reason = str(u, "reason", "");
+        json_array_append_new(to, json_pack("{s:s, s:s, s:s}", "source", str(u, "source", ""),
+                                            "what", eb__utf8_scrub(what), "reason",
+                                            *reason ? reason : "not given"));
     }
 }
 
@@ -325,9 +388,9 @@ static void merged_domains_clean(json_t *doms)
             clean = json_object();
             for (size_t k = 0; k < sizeof metric_keys / sizeof *metric_keys; k++) {
                 json_t *v = json_object_get(m, metric_keys[k]);
-                json_object_set_new(clean, metric_keys[k],
-                                    type_ok(v, "n0?") ? (v ? json_incref(v) : json_null())
-                                                      : json_null());
+                int ratio = strstr(metric_keys[k], "utilization") != NULL; /* 0..1 */
+                int ok = type_ok(v, "n0?") && !(ratio && json_number_value(v) > 1);
+                json_object_set_new(clean, metric_keys[k], ok && v ? json_incref(v) : json_null());
             }
         }
         json_object_set_new(d, "metrics", clean);
@@ -376,17 +439,18 @@ static json_t *merge(json_t **r, const char **files, size_t n)
         add(&gpu_h, eb_cli_num(acc, "gpu_hours"));
         prefixed(doms, json_object_get(r[k], "domains"), "id", node, "/");
         merged_domains_clean(doms);
-        prefixed(unav, json_object_get(r[k], "unavailable"), "what", node, ": ");
+        unavailable_of(unav, json_object_get(r[k], "unavailable"), node);
         json_array_foreach(json_object_get(r[k], "warnings"), i, d)
         {
             char w[1024];
             snprintf(w, sizeof w, "%s: %s", node, json_string_value(d));
-            json_array_append_new(warn, json_string(w));
+            json_array_append_new(warn, json_string(eb__utf8_scrub(w))); /* a cut character */
         }
         json_t *rank = json_object_get(json_object_get(r[k], "job"), "rank");
         json_array_append_new(nodes, json_pack("{s:s, s:O, s:s, s:o, s:o}", "node", node, "rank",
                                                json_is_integer(rank) ? rank : json_null(), "file",
-                                               files[k], "energy_j", num(e), "elapsed_s", num(el)));
+                                               file_name(files[k]), "energy_j", num(e), "elapsed_s",
+                                               num(el)));
     }
 
     char host[64];
@@ -422,8 +486,13 @@ static json_t *merge(json_t **r, const char **files, size_t n)
     json_object_set_new(out, "idle_baseline",
                         first_ok(r, n, NULL, "idle_baseline", "s", json_string("not measured")));
     json_object_set_new(out, "steady_state_rule", json_string("not computed for merged reports"));
-    json_object_set_new(out, "efficiency",
-                        merged_efficiency(r, n, energy, energy > 0 ? unc / energy : NAN));
+    json_t *eff = merged_efficiency(r, n, energy, energy > 0 ? unc / energy : NAN);
+    if (!eff) {
+        json_decref(out); /* with the domains, warnings and unavailable it holds */
+        json_decref(nodes);
+        return NULL;
+    }
+    json_object_set_new(out, "efficiency", eff);
     json_object_set_new(out, "edp_j_s", num(energy * span));
     /* the first report that says; a PUE below 1 is no PUE (assumed 1.0) */
     double pue = NAN;
@@ -520,6 +589,10 @@ int eb_cmd_merge(int argc, char **argv)
             rc = EB_EXIT_USAGE;
     if (rc == 0) {
         json_t *m = merge(r, files, n);
+        if (!m) {
+            rc = EB_EXIT_USAGE;
+            goto done;
+        }
         eb__afile af;
         int e = eb__afile_open_stream(&af, out);
         if (e < 0) {
@@ -546,6 +619,7 @@ int eb_cmd_merge(int argc, char **argv)
         }
         json_decref(m);
     }
+done:
     for (size_t k = 0; k < n; k++)
         json_decref(r[k]);
     free(r);

@@ -448,8 +448,11 @@ typedef struct progress {
     const char *json, *csv; /* regular files to checkpoint; NULL: none */
     double checkpoint_s, next_s;
     const char *const *argv;
-    int have_prev; /* each domain's energy at the previous line */
-    double prev_t[EB_MAX_DOMAINS], prev_j[EB_MAX_DOMAINS];
+    /* each domain's energy at the last PROGRESS_KEEP lines (the oldest first
+     * at `oldest`), so a line's power is over up to 2 s */
+#define PROGRESS_KEEP 4
+    size_t kept, oldest;
+    double kept_t[PROGRESS_KEEP][EB_MAX_DOMAINS], kept_j[PROGRESS_KEEP][EB_MAX_DOMAINS];
 } progress;
 
 static void checkpoint(progress *p)
@@ -483,27 +486,33 @@ static void *progress_main(void *arg)
         }
         if (!p->show)
             continue;
-        /* power: each domain's energy since the previous line over the time
-         * between them (~0.5 s), not its last sample's: a counter that moves
-         * every 100 ms with moves placed within a few ms would make the last
-         * interval's power jitter by several percent */
+        /* power: each domain's energy over the last lines (up to 2 s), not its
+         * last sample's: a counter that moves every 100 ms, its moves placed
+         * within a few ms (more on a busy machine), would make one interval's
+         * power jitter by several percent */
         double w = 0, j = 0, t = eb_now(p->b);
-        for (size_t i = 0; i < eb_domain_count(p->b) && i < EB_MAX_DOMAINS; i++) {
-            eb_reading r;
-            if (!eb_domain(p->b, i)->in_total || eb_latest(p->b, i, &r) < 0)
-                continue;
-            double dt = r.t_s - p->prev_t[i];
-            if (p->have_prev && dt > 0.2 && !isnan(r.energy_j) && !isnan(p->prev_j[i]))
-                w += (r.energy_j - p->prev_j[i]) / dt;
-            else
-                w += isnan(r.power_w) ? 0 : r.power_w;
-            j += isnan(r.energy_j) ? 0 : r.energy_j;
-            if (!p->have_prev || dt > 0.2) {
-                p->prev_t[i] = r.t_s;
-                p->prev_j[i] = r.energy_j;
-            }
+        size_t n = eb_domain_count(p->b) < EB_MAX_DOMAINS ? eb_domain_count(p->b) : EB_MAX_DOMAINS;
+        size_t slot = (p->oldest + p->kept) % PROGRESS_KEEP;
+        if (p->kept == PROGRESS_KEEP) { /* the oldest makes way */
+            slot = p->oldest;
+            p->oldest = (p->oldest + 1) % PROGRESS_KEEP;
+            p->kept--;
         }
-        p->have_prev = 1;
+        for (size_t i = 0; i < n; i++) {
+            eb_reading r;
+            eb_latest(p->b, i, &r);
+            double t0 = p->kept_t[p->oldest][i], j0 = p->kept_j[p->oldest][i];
+            if (eb_domain(p->b, i)->in_total) {
+                if (p->kept && r.t_s - t0 > 0.2 && !isnan(r.energy_j) && !isnan(j0))
+                    w += (r.energy_j - j0) / (r.t_s - t0);
+                else
+                    w += isnan(r.power_w) ? 0 : r.power_w;
+                j += isnan(r.energy_j) ? 0 : r.energy_j;
+            }
+            p->kept_t[slot][i] = r.t_s;
+            p->kept_j[slot][i] = r.energy_j;
+        }
+        p->kept++;
         fprintf(stderr, "\r ebench: %8.1f s  %9.1f W  %12.1f J so far ", t, w, j);
         p->shown = 1;
     }
@@ -530,10 +539,10 @@ static int progress_start(progress *p, eb_bench *b, int show, const run_opts *o,
     for (size_t i = 0; i < eb_domain_count(b) && i < EB_MAX_DOMAINS; i++) {
         eb_reading r;
         eb_latest(b, i, &r);
-        p->prev_t[i] = r.t_s;
-        p->prev_j[i] = r.energy_j;
+        p->kept_t[0][i] = r.t_s;
+        p->kept_j[0][i] = r.energy_j;
     }
-    p->have_prev = 1; /* the first line's power is over its first half second too */
+    p->kept = 1; /* the first line's power is over its first half second too */
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -79,8 +79,13 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static void fork_prepare(void)
 {
     pthread_mutex_lock(&registry_lock);
-    for (eb_bench *b = registry; b; b = b->reg_next)
+    /* no read may be in flight either: a driver's own lock (the simulator's,
+     * NVML's) held by a reading thread would be copied held into the child;
+     * a read starts only under the bench's lock, so none starts after this */
+    for (eb_bench *b = registry; b; b = b->reg_next) {
         pthread_mutex_lock(&b->lock);
+        eb__reads_drain_locked(b);
+    }
 }
 
 static void fork_parent(void)
@@ -191,16 +196,24 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
     dom->idle_power_w = NAN;
     dom->source = b->n_src;
     dom->local = local;
-    /* Ids are keys in every output: two zones with one name (multi-die
-     * packages) get -2, -3, ... */
     /* what sensors call themselves goes into reports, which are UTF-8 */
     eb__domain_desc *t = &dom->desc;
-    char *text[] = {t->id,   t->kind, t->vendor,     t->name,       t->location, t->part_of,
-                    t->note, t->uuid, t->pci_bus_id, t->cuda_entry, t->readings};
+    char *text[] = {t->kind, t->vendor, t->name,       t->location,   t->part_of,
+                    t->note, t->uuid,   t->pci_bus_id, t->cuda_entry, t->readings};
     for (size_t i = 0; i < sizeof text / sizeof *text; i++)
         eb__utf8_scrub(text[i]);
+    /* Ids are keys in every output (and in --idle-power, Prometheus labels):
+     * letters, digits and _.:- only (what a zone's name brings otherwise
+     * becomes '_'), and unique: two zones with one name (multi-die packages)
+     * get -2, -3, ... */
+    for (char *c = t->id; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              (c > t->id && strchr("_.:-", *c))))
+            *c = '_';
+    char base[EB__ID_LEN];
+    snprintf(base, sizeof base, "%s", t->id);
     for (int k = 2; find_domain(b, dom->desc.id) >= 0; k++)
-        snprintf(dom->desc.id, sizeof dom->desc.id, "%.20s-%d", d->id, k);
+        snprintf(dom->desc.id, sizeof dom->desc.id, "%.20s-%d", base, k);
     return (int)b->n_dom++;
 }
 
@@ -328,7 +341,6 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&b->wake, &ca);
     pthread_condattr_destroy(&ca);
-    registry_add(b);
     if (!b->sysfs_root || !b->procfs_root) {
         eb_close(b);
         return EB_ENOMEM;
@@ -354,6 +366,7 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     eb__tick_at_locked(b, 0.0); /* the timeline starts at 0 */
     pthread_mutex_unlock(&b->lock);
 
+    registry_add(b); /* for fork(), once whole (locks: the registry's, then a bench's) */
     if (!cfg->manual && b->marker_fd < 0 && (rc = eb__sampler_start(b)) < 0) {
         eb_close(b);
         return rc;

@@ -474,8 +474,8 @@ static json_t *efficiency_json(const eb_bench *b, const eb__summary *s)
         snprintf(per_unit, sizeof per_unit, "%s/J", flop ? "TFLOP" : w->unit);
         json_array_append_new(
             arr, json_pack(
-                     "{s:o, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "unit", jstr(w->unit),
-                     "amount", w->amount, "per_joule_unit", per_unit, "per_joule", num(per_j),
+                     "{s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "unit", jstr(w->unit),
+                     "amount", w->amount, "per_joule_unit", jstr(per_unit), "per_joule", num(per_j),
                      "joules_per_unit", num(per_j > 0 ? s->r.total_energy_j / w->amount : NAN),
                      "uncertainty_rel", num(s->r.total_uncertainty_j / s->r.total_energy_j),
                      "gpus_per_joule", num(s->n_gpus ? gpu_per_j : NAN), "per_gpu", per_gpu,

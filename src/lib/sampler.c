@@ -335,11 +335,14 @@ int eb__sampler_start(eb_bench *b)
     /* The thread takes no signals: they belong to the application. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* under the lock, as fork() sees it: a thread that exists is known */
+    pthread_mutex_lock(&b->lock);
     int rc = pthread_create(&b->thread, NULL, sampler_main, b);
+    b->thread_running = rc == 0;
+    pthread_mutex_unlock(&b->lock);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0)
         return eb__fail(b, EB_ETHREAD, "pthread_create: %s", strerror(rc));
-    b->thread_running = 1;
     return EB_OK;
 }
 

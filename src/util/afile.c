@@ -42,10 +42,29 @@ static int create_tmp(char *tmpl, mode_t mode)
     return -1;
 }
 
+/* Which process table a pid belongs to: this host and its pid namespace (a
+ * container), as 8 hex digits. A temporary file of another host (a shared
+ * file system) or another container names a pid this one cannot check. */
+static unsigned long pid_space(void)
+{
+    char host[256] = "", ns[64] = "";
+    gethostname(host, sizeof host - 1);
+    ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+    if (n > 0)
+        ns[n] = '\0';
+    unsigned long h = 2166136261u; /* FNV-1a */
+    for (const char *p = host; *p; p++)
+        h = ((h ^ (unsigned char)*p) * 16777619u) & 0xffffffffu;
+    for (const char *p = ns; *p; p++)
+        h = ((h ^ (unsigned char)*p) * 16777619u) & 0xffffffffu;
+    return h;
+}
+
 /* Temporary files of path left by writers that died before renaming them
- * (SIGKILL, a node's crash): "<path>.tmp.<pid>.XXXXXX" whose process is gone
- * is removed; another live writer's is left alone. */
-static void clean_stale(const char *path)
+ * (SIGKILL, a node's crash): "<path>.tmp.<space>.<pid>.XXXXXX" of this host
+ * and pid namespace whose process is gone is removed; a live writer's, or
+ * one from elsewhere, is left alone. */
+static void clean_stale(const char *path, unsigned long space)
 {
     char *copy = strdup(path);
     if (!copy)
@@ -61,9 +80,14 @@ static void clean_stale(const char *path)
         char *end;
         if (strncmp(e->d_name, base, blen) != 0 || strncmp(e->d_name + blen, ".tmp.", 5) != 0)
             continue;
-        long pid = strtol(e->d_name + blen + 5, &end, 10);
-        if (end == e->d_name + blen + 5 || *end != '.' || strlen(end + 1) != 6 || pid <= 0)
-            continue; /* not a temporary file of ours */
+        const char *rest = e->d_name + blen + 5;
+        unsigned long sp = strtoul(rest, &end, 16);
+        if (end != rest + 8 || *end != '.' || sp != space)
+            continue; /* not ours, or another host's or container's */
+        rest = end + 1;
+        long pid = strtol(rest, &end, 10);
+        if (end == rest || *end != '.' || strlen(end + 1) != 6 || pid <= 0)
+            continue;
         if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
             continue; /* its writer is still there (perhaps another user's) */
         char full[4096];
@@ -93,8 +117,9 @@ int eb__afile_open(eb__afile *a, const char *path)
         eb__afile_abort(a);
         return -ENOMEM;
     }
-    clean_stale(path);
-    snprintf(a->tmp, n + 48, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
+    unsigned long space = pid_space();
+    clean_stale(path, space);
+    snprintf(a->tmp, n + 48, "%s.tmp.%08lx.%ld.XXXXXX", path, space, (long)getpid());
     /* a file that is there keeps its mode; a new one gets 0666 less the umask */
     struct stat st;
     int keep = stat(path, &st) == 0;
