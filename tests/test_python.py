@@ -183,6 +183,31 @@ class PhaseMarkers(unittest.TestCase):
                          sorted(d["id"] for d in windows["py-phase"]["domains"]))
 
 
+class ReservedNames(unittest.TestCase):
+    def test_program_window_named_run(self):
+        # issue 15: a program's own window called "run" joined ebench run's
+        # (one run printed as "(2 runs)", +-904%); it is kept apart
+        code = ('from energy_benchmark import EnergyBenchmark\n'
+                'import time\n'
+                'bench = EnergyBenchmark()\n'
+                'with bench.window("run", work={"sample": 3}):\n'
+                '    time.sleep(0.1)\n')
+        with tempfile.TemporaryDirectory() as tmp:
+            report = os.path.join(tmp, "r.json")
+            p = subprocess.run([EBENCH, "run", "-q", "--json", report, "--",
+                                "/usr/bin/python3", "-c", code], env=env(tmp),
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(report) as fh:
+                r = json.load(fh)
+        names = [w["name"] for w in r["windows"]]
+        self.assertIn("run (program)", names)
+        self.assertEqual(names.count("run"), 1)
+        self.assertIsNone(r["repetitions"])
+        mine = [w for w in r["windows"] if w["name"] == "run (program)"][0]
+        self.assertEqual(mine["work"][0]["unit"], "sample")
+
+
 class MissingLibrary(unittest.TestCase):
     def test_explicit_path(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -556,6 +556,20 @@ static char *answer_message(eb_bench *b, unsigned long seq, double t0, double t1
     return msg;
 }
 
+/* The names `ebench run` gives its own windows: a program's window of one of
+ * these names is kept as "<name> (program)", so it never joins the run's
+ * (one run once showed as "2 runs, +-904%"). */
+static const char *program_name(const char *name, char *buf, size_t len)
+{
+    static const char *const reserved[] = {"run", "run (warmup)", "idle"};
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        if (strcmp(name, reserved[i]) == 0) {
+            snprintf(buf, len, "%s (program)", name);
+            return buf;
+        }
+    return name;
+}
+
 /* One line from a program; fd is where an answer goes. */
 static void serve_line(eb_marker_server *s, int fd, char *line)
 {
@@ -568,7 +582,8 @@ static void serve_line(eb_marker_server *s, int fd, char *line)
         if (*end != ' ' || !sp)
             return;
         *sp = '\0';
-        eb_add_work(s->b, sp + 1, amount, unit);
+        char own[300];
+        eb_add_work(s->b, program_name(sp + 1, own, sizeof own), amount, unit);
         return;
     }
     if (kind == 'Q') {
@@ -600,7 +615,9 @@ static void serve_line(eb_marker_server *s, int fd, char *line)
             if (s->open[i - 1].fd != fd || strcmp(s->open[i - 1].name, name) != 0)
                 continue;
             /* a window shorter than the clocks' resolution is kept, not dropped */
-            eb_add_window(s->b, name, s->open[i - 1].t0, fmax(t, s->open[i - 1].t0));
+            char own[300];
+            eb_add_window(s->b, program_name(name, own, sizeof own), s->open[i - 1].t0,
+                          fmax(t, s->open[i - 1].t0));
             memmove(&s->open[i - 1], &s->open[i], (s->n_open - i) * sizeof s->open[0]);
             s->n_open--;
             break;
