@@ -39,9 +39,18 @@ int main(void)
         fprintf(stderr, "kernels: cannot open a bench\n");
         return 1;
     }
-    EB_MEASURE(b, "light kernel") { launch(100.0 / 350, 1.0); }  /* 150 W on the sim */
-    EB_MEASURE(b, "medium kernel") { launch(200.0 / 350, 1.0); } /* 250 W */
-    EB_MEASURE(b, "heavy kernel") { launch(1.0, 2.0); }          /* 400 W */
+    EB_MEASURE(b, "light kernel")
+    {
+        launch(100.0 / 350, 1.0);
+    } /* 150 W on the sim */
+    EB_MEASURE(b, "medium kernel")
+    {
+        launch(200.0 / 350, 1.0);
+    } /* 250 W */
+    EB_MEASURE(b, "heavy kernel")
+    {
+        launch(1.0, 2.0);
+    } /* 400 W */
     eb_add_work(b, "heavy kernel", 38e12, "flop");
     eb_print_results(b, stdout);
     eb_close(b);
