@@ -18,29 +18,19 @@ import sys
 import tempfile
 import time
 import unittest
+
+from eb_skip import skip_unless
 import urllib.error
 import urllib.parse
 import urllib.request
 
 EBENCH, SIM_LIB = sys.argv[1], sys.argv[2]
 del sys.argv[1:3]
-
-def skip_unless(ok, why):
-    """Exits 77 (ctest's SKIP_RETURN_CODE) with the reason when a server or library
-    this test needs is absent; under CI (where `make deps` installed everything) a
-    missing dependency is a failure, not a skip."""
-    if ok:
-        return
-    if os.environ.get("CI"):
-        sys.exit(f"FAIL: {why} (CI installs every dependency: make deps)")
-    print(f"SKIP: {why}")
-    sys.exit(77)
-
-
 _probe = subprocess.run([EBENCH, "export", "--help"], capture_output=True, text=True)
 skip_unless(_probe.returncode == 0, "ebench was built without libmicrohttpd (apt-get install "
             "libmicrohttpd-dev, then rebuild)")
 skip_unless(shutil.which("promtool") is not None, "no promtool (apt-get install prometheus)")
+
 POWER_W = 300.0
 
 

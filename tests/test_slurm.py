@@ -21,23 +21,12 @@ import tempfile
 import time
 import unittest
 
+from eb_skip import skip_unless
+
 EBENCH, SIM_LIB = sys.argv[1], sys.argv[2]
-
-def skip_unless(ok, why):
-    """Exits 77 (ctest's SKIP_RETURN_CODE) with the reason when a server or library
-    this test needs is absent; under CI (where `make deps` installed everything) a
-    missing dependency is a failure, not a skip."""
-    if ok:
-        return
-    if os.environ.get("CI"):
-        sys.exit(f"FAIL: {why} (CI installs every dependency: make deps)")
-    print(f"SKIP: {why}")
-    sys.exit(77)
-
-
+del sys.argv[1:3]
 skip_unless(all(shutil.which(p) for p in ("munged", "slurmctld", "slurmd", "srun")),
             "no Slurm here (apt-get install slurm-wlm munge)")
-del sys.argv[1:3]
 
 
 def free_port():
