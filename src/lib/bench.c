@@ -517,8 +517,7 @@ EB_EXPORT void eb_close(eb_bench *b)
     pthread_mutex_destroy(&b->lock);
     free(b->sysfs_root);
     free(b->procfs_root);
-    if (b->marker_conn >= 0)
-        close(b->marker_conn);
+    eb__marker_disconnect(b);
     free(b);
 }
 

@@ -104,6 +104,8 @@ int eb__marker_fd_from_env(unsigned long long *ino);
 /* Makes this process's connection to the parent and mirrors its domains,
  * where the descriptor is a socket (a pipe: markers only). */
 void eb__marker_connect(eb_bench *b);
+/* Closes this process's connection to the parent, if it is still ours. */
+void eb__marker_disconnect(eb_bench *b);
 /* Whether b's domains are the parent's mirrors (nothing to read here). */
 int eb__marker_mirror(const eb_bench *b);
 /* Sends one marker; t_mono NaN: now. */

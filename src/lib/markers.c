@@ -278,6 +278,15 @@ static int conn_of(eb_bench *b)
     return b->marker_conn;
 }
 
+void eb__marker_disconnect(eb_bench *b)
+{
+    /* closed only if it is still ours: the program may have closed it and
+     * reused the number for a file of its own */
+    if (b->marker_conn >= 0 && fd_is(b->marker_conn, b->marker_conn_ino))
+        close(b->marker_conn);
+    b->marker_conn = b->marker_conn == -1 ? -1 : -2;
+}
+
 int eb__marker_mirror(const eb_bench *b)
 {
     return b->marker_conn != -1;
