@@ -1,7 +1,7 @@
 # The short commands; CMake does the building.
 #   make            build (build/) with what is installed; CMake says what is missing
 #   make deps       install the Debian packages the tests and demo use (as root)
-#   make demo       measure a short CPU workload with what this machine has
+#   make demo       deps, then measure a workload on two simulated GPUs and the CPU
 #   make test       deps, every test, again under AddressSanitizer + UBSan, then
 #                   each fuzzer for 10 s (make fuzz FUZZ_SECONDS=N: longer)
 #   make install PREFIX=/usr/local

@@ -455,7 +455,8 @@ typedef struct eb_run_meta {
      * user_s + sys_s of the command: the command is attributed that share of
      * the CPU domains' energy (the report's "attribution"). NaN: unknown. */
     double machine_cpu_s;
-    int partial; /* the run has not ended: a checkpoint (JSON "checkpoint": true) */
+    int partial;         /* the run has not ended: a checkpoint (JSON "checkpoint": true) */
+    const char *warning; /* said with the report's warnings (a signal cut the run short); NULL */
 } eb_run_meta;
 
 /* Carbon intensity of a region's electricity (ISO code "FR" or name), in

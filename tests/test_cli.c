@@ -375,6 +375,10 @@ static void test_checkpoint_survives_sigkill(void **state)
     assert_int_equal(json_array_size(json_object_get(root, "domains")), 4);
     json_decref(root);
     assert_int_equal(access(stale, F_OK), 0);
+    out rep = run_ebench(&fk, (const char *[]){"report", json, NULL});
+    assert_int_equal(rep.status, 0);
+    assert_contains(rep.out, " CHECKPOINT: written while the run was going, not at its end");
+    out_free(&rep);
     /* the next run writing there: final, and the killed run's temporary gone */
     out r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", json, "--", "true", NULL});
     assert_int_equal(r.status, 0);
@@ -428,6 +432,26 @@ static void test_signal_at_every_phase(void **state)
     const char *idle = json_string_value(json_object_get(root, "idle_baseline"));
     assert_non_null(idle);
     assert_non_null(strstr(idle, "a signal cut it short"));
+    /* the saved report says the command never ran (a user read the idle
+     * baseline's joules as the command's) */
+    json_t *w = json_object_get(root, "warnings");
+    const char *said = json_string_value(json_array_get(w, json_array_size(w) - 1));
+    assert_non_null(said);
+    assert_non_null(strstr(said, "the command did not run: Terminated arrived before it started"));
+    json_decref(root);
+
+    /* a signal in the middle of a run: the report says that run was cut */
+    snprintf(json, sizeof json, "%s/cut.json", fk.root);
+    rc = terminated_after(
+        (const char *[]){"run", "-q", "--json", json, "-r", "3", "--", "sleep", "5", NULL}, 0.8,
+        &took);
+    assert_int_equal(rc, 128 + SIGTERM);
+    root = json_load_file(json, 0, &e);
+    assert_non_null(root);
+    w = json_object_get(root, "warnings");
+    said = json_string_value(json_array_get(w, json_array_size(w) - 1));
+    assert_non_null(said);
+    assert_non_null(strstr(said, "run 1 of 3 was cut short by Terminated"));
     json_decref(root);
     fake_free(&fk);
 }
@@ -969,9 +993,10 @@ static void test_report_and_compare(void **state)
     assert_contains(r.out, "  C  nowork.json ");
     assert_contains(r.out, "   work per joule: B is 1.12x as energy-efficient (0.045 against 0.04 "
                            "TFLOP/J)\n");
-    assert_contains(r.out, "   work per joule: not compared (the reports carry no common work; "
-                           "`ebench run --work`); for the same work C would be 1.25x as "
-                           "energy-efficient\n");
+    assert_contains(r.out,
+                    "   work per joule: not compared (the reports carry no common work; "
+                    "`ebench run --work`); only if they did the same work would C be 1.25x as "
+                    "energy-efficient\n");
     out_free(&r);
     /* a domain whose id is not a string (hostile input): refused, no crash */
     fake_write(fk.root, "noid.json",

@@ -90,8 +90,11 @@ size_t eb__outliers(const double *x, size_t n, size_t *idx, size_t max_idx)
     free(v);
     size_t k = 0;
     for (size_t i = 0; i < n && k < max_idx; i++) {
-        /* with MAD 0 (most values equal), any value off the median stands out */
+        /* with MAD 0 (most values equal), any value off the median stands out;
+         * but never one within 2% of the median: with three runs the MAD is
+         * tiny, and a 0.85% difference was called an outlier */
         int out = mad > 0 ? fabs(0.6745 * (x[i] - med) / mad) > 3.5 : x[i] != med;
+        out = out && fabs(x[i] - med) > 0.02 * fabs(med);
         if (out)
             idx[k++] = i;
     }

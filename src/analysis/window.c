@@ -50,6 +50,18 @@ double eb__energy_at(const eb__sample *v, size_t n, double t_s)
     return a->energy_j + (b->energy_j - a->energy_j) * (t_s - a->t_s) / span;
 }
 
+/* Whether sample i's power is a measured mean over its own interval. */
+static int resolved(const eb__sample *v, size_t i)
+{
+    return !(isnan(v[i].span_s) || isnan(v[i].power_w) || (v[i].span_s <= 0 && i == 0));
+}
+
+/* Where sample i's interval begins. */
+static double start_of(const eb__sample *v, size_t i)
+{
+    return v[i].span_s > 0 ? v[i].t_s - v[i].span_s : v[i - 1].t_s;
+}
+
 void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, double min_span_s,
                        eb_domain_energy *out)
 {
@@ -71,30 +83,46 @@ void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, doub
     out->samples = upper(v, n, t1) - lower(v, n, t0);
 
     /* The peak: the highest mean power over an interval the sensor resolves
-     * (at least min_span_s, short intervals merged with the next) and that
+     * (at least min_span_s: for each measured interval's end, the shortest
+     * run of intervals ending there that spans that long, sliding) and that
      * lies inside the window. Points on the line between two measured
-     * instants (span NaN) resolve nothing finer than that line. */
+     * instants (span NaN) resolve nothing finer than that line; a hole as
+     * long as min_span_s (a lost device, a gap in sampling) starts a new run,
+     * a shorter one (moves placed by prediction) does not: the energy across
+     * it is in the cumulative figures, so a run's mean stays exact. */
     const double eps = 1e-9;
-    double from = NAN, last_end = NAN;
+    size_t j = (size_t)-1; /* the run's first interval */
+    double last_end = NAN;
     for (size_t i = upper(v, n, t0); i < n && v[i].t_s <= t1 + eps; i++) {
-        if (isnan(v[i].span_s) || isnan(v[i].power_w) || (v[i].span_s <= 0 && i == 0))
+        if (!resolved(v, i) || start_of(v, i) < t0 - eps)
             continue;
-        double start = v[i].span_s > 0 ? v[i].t_s - v[i].span_s : v[i - 1].t_s;
-        if (start < t0 - eps)
-            continue;
-        if (isnan(from) || !(start <= last_end + eps)) /* not contiguous: start again */
-            from = start;
+        if (j == (size_t)-1 || start_of(v, i) > last_end + fmax(eps, min_span_s))
+            j = i;
         last_end = v[i].t_s;
-        double len = last_end - from;
+        for (size_t k = j + 1; k <= i; k++) { /* slide the start while it still spans */
+            if (!resolved(v, k) || start_of(v, k) < t0 - eps)
+                continue;
+            if (v[i].t_s - start_of(v, k) < min_span_s - eps)
+                break;
+            j = k;
+        }
+        double from = start_of(v, j), len = v[i].t_s - from;
         if (len < min_span_s - eps || len <= 0)
             continue;
         /* one interval: its own figure (the instant reading for trapezoid
-         * domains); merged ones: their mean */
-        double p = from == start ? v[i].power_w : (v[i].energy_j - eb__energy_at(v, n, from)) / len;
+         * domains); several: their mean */
+        double p = j == i ? v[i].power_w : (v[i].energy_j - eb__energy_at(v, n, from)) / len;
         if (!(p <= out->peak_power_w)) {
             out->peak_power_w = p;
             out->peak_span_s = len;
         }
-        from = NAN;
+    }
+    /* the window as a whole is one such interval too: a peak is never below
+     * the window's own mean power (blocks cut across a step could miss it) */
+    if (out->covered_s >= min_span_s - eps && out->covered_s > 0 &&
+        !(out->avg_power_w <= out->peak_power_w) && !isnan(out->avg_power_w) &&
+        !isnan(out->peak_power_w)) {
+        out->peak_power_w = out->avg_power_w;
+        out->peak_span_s = out->covered_s;
     }
 }

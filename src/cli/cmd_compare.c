@@ -230,7 +230,8 @@ int eb_cmd_compare(int argc, char **argv)
         } else {
             double ratio = e[0].energy_j / e[k].energy_j;
             printf("   work per joule: not compared (the reports carry no common work; `ebench "
-                   "run --work`); for the same work %c would be %.2fx as energy-efficient\n",
+                   "run --work`); only if they did the same work would %c be %.2fx as "
+                   "energy-efficient\n",
                    ratio > 1 ? (char)('A' + k) : 'A', ratio > 1 ? ratio : 1 / ratio);
         }
     }

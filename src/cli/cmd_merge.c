@@ -357,8 +357,11 @@ static void unavailable_of(json_t *to, json_t *from, const char *node)
     size_t i;
     json_array_foreach(from, i, u)
     {
-        char what[512];
-        snprintf(what, sizeof what, "%s: %s", node, str(u, "what", ""));
+        char what[512]; /* a backend's own line ("powercap: ...") names just the node */
+        if (strcmp(str(u, "what", ""), str(u, "source", "")) == 0)
+            snprintf(what, sizeof what, "%s", node);
+        else
+            snprintf(what, sizeof what, "%s: %s", node, str(u, "what", ""));
         const char *reason = str(u, "reason", "");
         json_array_append_new(to, json_pack("{s:s, s:s, s:s}", "source", str(u, "source", ""),
                                             "what", eb__utf8_scrub(what), "reason",
@@ -563,6 +566,14 @@ int eb_cmd_merge(int argc, char **argv)
     for (size_t k = 0; k < n && rc == 0; k++)
         if (!(r[k] = eb_cli_load_report(files[k])))
             rc = EB_EXIT_USAGE;
+    for (size_t k = 0; k < n && rc == 0; k++)
+        if (json_is_array(json_object_get(r[k], "nodes"))) {
+            fprintf(stderr,
+                    "ebench merge: %s is a merged job report already: merging it again would "
+                    "count its nodes twice; merge the nodes' own reports\n",
+                    files[k]);
+            rc = EB_EXIT_USAGE;
+        }
     for (size_t a = 0; a < n && rc == 0 && !force; a++) {
         for (size_t b = a + 1; b < n && rc == 0; b++) {
             if (strcmp(node_of(r[a]), node_of(r[b])) == 0) {

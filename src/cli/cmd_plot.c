@@ -212,6 +212,19 @@ int eb_cmd_plot(int argc, char **argv)
         json_decref(r);
         return EB_EXIT_USAGE;
     }
+    json_t *tl0 = json_object_get(r, "timeline"), *td;
+    size_t ti, points = 0;
+    json_array_foreach(tl0, ti, td) points += json_array_size(json_object_get(td, "t_s"));
+    if (json_is_array(tl0) && points < 2) {
+        const char *sampling = json_string_value(json_object_get(r, "sampling"));
+        fprintf(stderr, "ebench plot: %s has no timeline to draw%s\n", argv[optind],
+                sampling && strcmp(sampling, "parent") == 0
+                    ? ": it was saved by a program under `ebench run`, whose own report (run "
+                      "--json) has the timeline"
+                    : " (fewer than two samples)");
+        json_decref(r);
+        return EB_EXIT_USAGE;
+    }
     if (!json_is_array(json_object_get(r, "timeline"))) {
         fprintf(stderr, "ebench plot: %s has no timeline (saved by an older ebench?)\n",
                 argv[optind]);

@@ -24,7 +24,10 @@ json_t *eb_cli_load_report(const char *path)
     json_error_t err;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
-        fprintf(stderr, "ebench: %s:%d:%d: %s\n", path, err.line, err.column, err.text);
+        if (err.line < 1) /* not read at all: no line to point at */
+            fprintf(stderr, "ebench: %s: %s\n", path, err.text);
+        else
+            fprintf(stderr, "ebench: %s:%d:%d: %s\n", path, err.line, err.column, err.text);
         return NULL;
     }
     const char *schema = json_string_value(json_object_get(root, "schema"));

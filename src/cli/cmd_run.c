@@ -685,6 +685,7 @@ int eb_cmd_run(int argc, char **argv)
         progress_start(&prog, b, !o.quiet && isatty(STDERR_FILENO), &o, &json, &csv) == 0;
 
     int exit_status = 0;
+    long cut_run = 0; /* the run a signal ended early, if any */
     double user = 0, sys = 0, wall = 0, machine = 0;
     long measured = 0;
     for (long i = 0; i < o.warmup + o.repeat && !stop_sig; i++) {
@@ -692,7 +693,10 @@ int eb_cmd_run(int argc, char **argv)
         int warm = i < o.warmup;
         double t0 = eb__mono_s(), busy0 = machine_busy_s(&o);
         int not_started = 127;
+        int sig_before = stop_sig;
         exit_status = run_once(&o, b, warm ? "run (warmup)" : "run", &ru, &not_started);
+        if (!warm && stop_sig && !sig_before)
+            cut_run = measured + 1; /* the signal came while this run went */
         if (exit_status < 0) {
             if (show_progress)
                 progress_stop(&prog);
@@ -725,6 +729,23 @@ int eb_cmd_run(int argc, char **argv)
                 measured, o.repeat, o.repeat == 1 ? "" : "s");
         if (exit_status == 0)
             exit_status = 128 + stop_sig;
+        /* said in the report too, not only here: a saved report must not
+         * pass for a whole run */
+        static char said[256];
+        if (measured == 0)
+            snprintf(said, sizeof said,
+                     "the command did not run: %s arrived before it started; these figures are "
+                     "the idle baseline's",
+                     strsignal(stop_sig));
+        else if (cut_run)
+            snprintf(said, sizeof said,
+                     "run %ld of %ld was cut short by %s (CMD got the signal): its figures are "
+                     "in the report as measured",
+                     cut_run, o.repeat, strsignal(stop_sig));
+        else
+            snprintf(said, sizeof said, "%s ended the repetitions after %ld of %ld runs",
+                     strsignal(stop_sig), measured, o.repeat);
+        o.meta.warning = said;
     }
     eb_markers_close(marks);
     eb_stop(b);

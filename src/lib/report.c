@@ -648,6 +648,8 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
                                               u[i].what, "reason", u[i].reason));
     for (size_t i = 0; i < b->warnings.n; i++)
         json_array_append_new(warn, json_string(((char **)b->warnings.v)[i]));
+    if (meta && meta->warning)
+        json_array_append_new(warn, jstr(meta->warning));
 
     json_t *cmd = json_null();
     if (meta && meta->argv) {

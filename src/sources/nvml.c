@@ -396,8 +396,13 @@ static void nvml_probe(void *priv, eb__probe_ctx *ctx)
         return;
     }
     if ((rc = n->f.init()) != NVML_SUCCESS) {
+        /* the project's simulated driver (sim/) fails to start without its
+         * scenario: say that, not "is the kernel driver loaded?" */
+        int sim = dlsym(n->lib, "ebsim_version") != NULL;
         ctx->unavailable(ctx, "NVIDIA", "nvmlInit failed: %s%s", err(n, rc),
-                         rc == NVML_ERROR_DRIVER_NOT_LOADED
+                         sim ? " (the simulated driver: set EBENCH_SIM_CONFIG to a scenario, "
+                               "e.g. sim/scenarios/demo.json; docs/SIMULATOR.md)"
+                         : rc == NVML_ERROR_DRIVER_NOT_LOADED
                              ? " (is the NVIDIA kernel driver loaded?)"
                          : rc == NVML_ERROR_NO_PERMISSION ? " (check access to /dev/nvidia*)"
                                                           : "");

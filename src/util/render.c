@@ -148,6 +148,11 @@ static void render_title(FILE *out, json_t *r, const char *from)
     }
     if (from)
         fprintf(out, " (from %s: %s, %s)\n", from, str(r, "hostname"), str(r, "start_time"));
+    if (flag(r, "checkpoint")) /* written as the run went: it may have been killed */
+        fprintf(out,
+                " CHECKPOINT: written while the run was going, not at its end (it was killed, "
+                "or is still running): the figures cover its first %.1f s\n",
+                num(r, "duration_s"));
     fprintf(out, "\n");
 }
 
