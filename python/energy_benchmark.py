@@ -195,15 +195,22 @@ class EnergyBenchmark:
 
     @property
     def results(self):
-        """{window name: {"calls", "duration_s", "energy_j", "domains": {id: J}}}."""
+        """{window name: {"calls", "duration_s", "energy_j", "domains": {id: J},
+        "simulated": [ids], "estimated": [ids]}}: the last two name the domains
+        whose joules are not a measurement (the simulated driver, the CPU model)."""
+        report = self.report
+        sim = [d["id"] for d in report["domains"] if d.get("simulated")]
+        est = [d["id"] for d in report["domains"] if d.get("estimate")]
         return {
             w["name"]: {
                 "calls": w["calls"],
                 "duration_s": w["duration_s"],
                 "energy_j": w["energy_j"],
                 "domains": {d["id"]: d["energy_j"] for d in w["domains"]},
+                "simulated": sim,
+                "estimated": est,
             }
-            for w in self.report["windows"]
+            for w in report["windows"]
         }
 
     def close(self):

@@ -1412,6 +1412,11 @@ static void test_report_reprints_run(void **state)
         out_free(&rep);
         out_free(&r);
     }
+    /* compare says what is simulated or estimated, as every other output does */
+    out c = run_ebench(&fk, (const char *[]){"compare", json, json, NULL});
+    assert_int_equal(c.status, 0);
+    assert_contains(c.out, "  A: SIMULATED, not measured: gpu0\n");
+    out_free(&c);
     drop_sim(&fk);
     fake_free(&fk);
 }

@@ -181,6 +181,7 @@ class PhaseMarkers(unittest.TestCase):
                                delta=1e-6 + 1e-3 * windows["py-phase"]["energy_j"])
         self.assertEqual(sorted(mine["domains"]),
                          sorted(d["id"] for d in windows["py-phase"]["domains"]))
+        self.assertEqual(mine["estimated"], ["cpu"])  # the CPU model says it is one
 
 
 class ReservedNames(unittest.TestCase):

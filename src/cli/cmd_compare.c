@@ -202,6 +202,25 @@ int eb_cmd_compare(int argc, char **argv)
                e[k].time_s > 0 ? e[k].energy_j / e[k].time_s : NAN, eff,
                e[k].energy_j / e[0].energy_j);
     }
+    /* what is not a measurement says so here too */
+    for (size_t k = 0; k < n; k++) {
+        json_t *d;
+        size_t i;
+        char sim[256] = "", est[256] = "";
+        json_array_foreach(json_object_get(e[k].r, "domains"), i, d)
+        {
+            const char *id = json_string_value(json_object_get(d, "id"));
+            char *to = json_is_true(json_object_get(d, "simulated"))  ? sim
+                       : json_is_true(json_object_get(d, "estimate")) ? est
+                                                                      : NULL;
+            if (to && id && strlen(to) + strlen(id) + 3 < sizeof sim)
+                snprintf(to + strlen(to), sizeof sim - strlen(to), "%s%s", *to ? ", " : "", id);
+        }
+        if (*sim)
+            printf("  %c: SIMULATED, not measured: %s\n", (int)('A' + k), sim);
+        if (*est)
+            printf("  %c: an estimate, not a measurement: %s\n", (int)('A' + k), est);
+    }
     printf("\n");
     for (size_t k = 1; k < n; k++) {
         double diff = e[k].energy_j - e[0].energy_j, rel = diff / e[0].energy_j;
