@@ -110,13 +110,13 @@ static void test_windows_with_thread(void **state)
  * a thread opening and closing windows): the child never hangs on a lock
  * copied held; it reads what was measured and is told plainly that it
  * cannot measure with the parent's bench (issue 14: 2 of 40 forks hung). */
-static volatile int churn_stop;
+static int churn_stop; /* __atomic: the churn thread reads it */
 
 static void *churn(void *arg)
 {
     eb_bench *b = arg;
     eb_result r;
-    while (!churn_stop) {
+    while (!__atomic_load_n(&churn_stop, __ATOMIC_ACQUIRE)) {
         eb_begin(b, "busy");
         eb_end(b, "busy", &r);
     }
@@ -131,7 +131,7 @@ static void test_fork_while_busy(void **state)
     assert_int_equal(eb_begin(b, "before"), EB_OK);
     assert_int_equal(eb_end(b, "before", NULL), EB_OK);
     pthread_t th;
-    churn_stop = 0;
+    __atomic_store_n(&churn_stop, 0, __ATOMIC_RELEASE);
     assert_int_equal(pthread_create(&th, NULL, churn, b), 0);
     for (int i = 0; i < 40; i++) {
         pid_t pid = fork();
@@ -158,7 +158,7 @@ static void test_fork_while_busy(void **state)
         }
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    churn_stop = 1;
+    __atomic_store_n(&churn_stop, 1, __ATOMIC_RELEASE);
     pthread_join(th, NULL);
     eb_close(b);
     fake_free(&fk);

@@ -64,9 +64,10 @@ static const char export_usage[] =
     "  --max-connections N       at most N connections at once (default 64)\n"
     "  --max-connections-per-client N   at most N from one address (default 8)\n"
     "\n"
-    "A client has 5 s to send a whole request (line and headers), and a kept-alive\n"
-    "connection may idle 5 s between requests: slow or idle clients cannot starve\n"
-    "the scrapes of others.\n";
+    "A client has 5 s to send a whole request (line, headers, any body), and a\n"
+    "kept-alive connection may idle 5 s between requests; 8 of the connections are\n"
+    "kept for this host's own scraper (127.0.0.1, ::1): slow, idle or many clients\n"
+    "cannot starve the scrapes.\n";
 
 #define REQUEST_DEADLINE_S 5.0 /* to receive a request's line and headers */
 #define IDLE_TIMEOUT_S 5u      /* between requests on a kept-alive connection */
@@ -74,6 +75,7 @@ static const char export_usage[] =
 /* One connection, for the watchdog: when its current request began. */
 typedef struct conn {
     int fd;
+    int other;    /* not from this host's own scraper address (127.0.0.1, ::1) */
     double since; /* NaN: its request has arrived, being answered */
     int shut;
     struct conn *prev, *next;
@@ -88,8 +90,10 @@ typedef struct server {
     double page_t; /* latest sample time it was made from */
     pthread_mutex_t conns_lock;
     conn *conns;
-    size_t n_shut; /* connections cut for being too slow */
-    int stop;      /* __atomic: the watchdog ends */
+    size_t n_shut;  /* connections cut for being too slow */
+    size_t n_other; /* open connections not from 127.0.0.1 / ::1 */
+    size_t max_other;
+    int stop; /* __atomic: the watchdog ends */
 } server;
 
 static double latest_t(eb_bench *b)
@@ -168,6 +172,32 @@ static void set_since(server *s, struct MHD_Connection *c, double t)
     pthread_mutex_unlock(&s->conns_lock);
 }
 
+/* This host's own scraper: 127.0.0.1 or ::1 (a Prometheus beside the
+ * exporter). Other addresses, loopback aliases included, share what is left
+ * of the connection cap once RESERVED_FOR_LOCAL slots are kept for it. */
+#define RESERVED_FOR_LOCAL 8
+
+static int own_scraper(const struct sockaddr *a)
+{
+    if (a && a->sa_family == AF_INET)
+        return ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) == INADDR_LOOPBACK;
+    if (a && a->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+    return 0;
+}
+
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    server *s = cls;
+    (void)len;
+    if (own_scraper(addr))
+        return MHD_YES;
+    pthread_mutex_lock(&s->conns_lock);
+    int room = s->n_other < s->max_other;
+    pthread_mutex_unlock(&s->conns_lock);
+    return room ? MHD_YES : MHD_NO;
+}
+
 static void notify(void *cls, struct MHD_Connection *c, void **socket_context,
                    enum MHD_ConnectionNotificationCode code)
 {
@@ -182,7 +212,11 @@ static void notify(void *cls, struct MHD_Connection *c, void **socket_context,
         }
         k->fd = i->connect_fd;
         k->since = eb__mono_s();
+        const union MHD_ConnectionInfo *a =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        k->other = !(a && own_scraper(a->client_addr));
         pthread_mutex_lock(&s->conns_lock);
+        s->n_other += k->other;
         k->next = s->conns;
         if (s->conns)
             s->conns->prev = k;
@@ -192,6 +226,7 @@ static void notify(void *cls, struct MHD_Connection *c, void **socket_context,
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
         conn *k = *socket_context;
         pthread_mutex_lock(&s->conns_lock);
+        s->n_other -= k->other;
         if (k->prev)
             k->prev->next = k->next;
         else
@@ -429,6 +464,7 @@ int eb_cmd_export(int argc, char **argv)
     s.prom.hostname = host;
     pthread_mutex_init(&s.lock, NULL);
     pthread_mutex_init(&s.conns_lock, NULL);
+    s.max_other = max_conn > RESERVED_FOR_LOCAL ? (size_t)max_conn - RESERVED_FOR_LOCAL : 1;
     pthread_t dog;
     int have_dog = pthread_create(&dog, NULL, watchdog, &s) == 0;
 
@@ -438,13 +474,13 @@ int eb_cmd_export(int argc, char **argv)
     struct MHD_Daemon *d;
     if (cert_pem)
         d = MHD_start_daemon(
-            flags, 0, NULL, NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, fd,
+            flags, 0, accept_policy, &s, handle, &s, MHD_OPTION_LISTEN_SOCKET, fd,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             (unsigned)per_client, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
             MHD_OPTION_NOTIFY_CONNECTION, notify, &s, MHD_OPTION_NOTIFY_COMPLETED, completed, &s,
             MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
     else
-        d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, fd,
+        d = MHD_start_daemon(flags, 0, accept_policy, &s, handle, &s, MHD_OPTION_LISTEN_SOCKET, fd,
                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_client,
                              MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
@@ -483,4 +519,4 @@ int eb_cmd_export(int argc, char **argv)
     free(key_pem);
     return 0;
 }
-#endif                         /* EBENCH_HAVE_MHD */
+#endif /* EBENCH_HAVE_MHD */
