@@ -323,6 +323,9 @@ EB_EXPORT int eb_latest(eb_bench *b, size_t i, eb_reading *out);
  */
 EB_EXPORT int eb_is_marker(const eb_bench *b);
 EB_EXPORT int eb_add_window(eb_bench *b, const char *name, double t0_s, double t1_s);
+/* Forgets the last closed window called name (a repetition a signal cut
+ * short, which must not join the mean). EB_ENOTOPEN if there is none. */
+EB_EXPORT int eb_drop_last_window(eb_bench *b, const char *name);
 
 /*
  * The parent's side (what `ebench run` does): eb_markers_serve() sets

@@ -453,6 +453,26 @@ static void test_signal_at_every_phase(void **state)
     assert_non_null(said);
     assert_non_null(strstr(said, "run 1 of 3 was cut short by Terminated"));
     json_decref(root);
+
+    /* a later repetition cut short leaves the mean: every run in it is whole
+     * (a user saw a 0.57 s run averaged in with 1 s ones, +-349%) */
+    snprintf(json, sizeof json, "%s/cut2.json", fk.root);
+    rc = terminated_after(
+        (const char *[]){"run", "-q", "--json", json, "-r", "6", "--", "sleep", "0.3", NULL}, 1.0,
+        &took);
+    assert_int_equal(rc, 128 + SIGTERM);
+    root = json_load_file(json, 0, &e);
+    assert_non_null(root);
+    json_t *reps = json_object_get(root, "repetitions");
+    if (json_is_object(reps)) /* two whole runs or more before the signal */
+        assert_true(json_real_value(json_object_get(json_object_get(reps, "duration_s"), "min")) >=
+                    0.29);
+    w = json_object_get(root, "warnings");
+    said = json_string_value(json_array_get(w, json_array_size(w) - 1));
+    assert_non_null(said);
+    if (strstr(said, "was cut short") && !strstr(said, "run 1 of"))
+        assert_non_null(strstr(said, "and is left out: the figures are the"));
+    json_decref(root);
     fake_free(&fk);
 }
 

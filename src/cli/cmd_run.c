@@ -695,8 +695,16 @@ int eb_cmd_run(int argc, char **argv)
         int not_started = 127;
         int sig_before = stop_sig;
         exit_status = run_once(&o, b, warm ? "run (warmup)" : "run", &ru, &not_started);
-        if (!warm && stop_sig && !sig_before)
+        if (!warm && stop_sig && !sig_before) {
             cut_run = measured + 1; /* the signal came while this run went */
+            if (measured >= 1) {
+                /* a repetition cut short is not one run of the command: it
+                 * leaves the mean (the whole ones stay); a single run stays,
+                 * with the warning, as what was measured */
+                eb_drop_last_window(b, "run");
+                break;
+            }
+        }
         if (exit_status < 0) {
             if (show_progress)
                 progress_stop(&prog);
@@ -737,6 +745,11 @@ int eb_cmd_run(int argc, char **argv)
                      "the command did not run: %s arrived before it started; these figures are "
                      "the idle baseline's",
                      strsignal(stop_sig));
+        else if (cut_run && cut_run > measured)
+            snprintf(said, sizeof said,
+                     "run %ld of %ld was cut short by %s (CMD got the signal) and is left out: "
+                     "the figures are the %ld whole run%s",
+                     cut_run, o.repeat, strsignal(stop_sig), measured, measured == 1 ? "" : "s");
         else if (cut_run)
             snprintf(said, sizeof said,
                      "run %ld of %ld was cut short by %s (CMD got the signal): its figures are "

@@ -432,6 +432,26 @@ EB_EXPORT int eb_is_marker(const eb_bench *b)
     return b && b->marker_fd >= 0;
 }
 
+EB_EXPORT int eb_drop_last_window(eb_bench *b, const char *name)
+{
+    if (!b || !name)
+        return EB_EINVAL;
+    pthread_mutex_lock(&b->lock);
+    eb__window *w = b->closed_win.v;
+    for (size_t i = b->closed_win.n; i > 0; i--) {
+        if (strcmp(w[i - 1].name, name) != 0)
+            continue;
+        free(w[i - 1].name);
+        free(w[i - 1].work);
+        memmove(&w[i - 1], &w[i], (b->closed_win.n - i) * sizeof *w);
+        b->closed_win.n--;
+        pthread_mutex_unlock(&b->lock);
+        return EB_OK;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return eb__fail(b, EB_ENOTOPEN, "no closed window '%s' to drop", name);
+}
+
 EB_EXPORT int eb_add_window(eb_bench *b, const char *name, double t0_s, double t1_s)
 {
     if (!b || !name || !(t1_s >= t0_s) || isinf(t0_s) || isinf(t1_s))
