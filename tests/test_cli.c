@@ -677,6 +677,10 @@ static void test_method_bad_input(void **state)
         {"--skip", "-2", "ebench: --skip '-2': expected a number from 0"},
         {"--carbon-intensity", "-10", "ebench: --carbon-intensity '-10': expected a number"},
         {"--nodes", "0", "ebench: --nodes '0': expected a number from 1"},
+        {"--checkpoint", "0.01", "ebench: --checkpoint '0.01': expected a number from 0.1"},
+        {"--checkpoint", "soon", "ebench: --checkpoint 'soon': expected a number"},
+        {"--cpu-idle", "-1", "ebench: --cpu-idle '-1': expected a number from 0"},
+        {"--cpu-idle", "150", "ebench: --cpu-idle 150 W is above the TDP the CPU model assumes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         out r = run_ebench(&fk, (const char *[]){"run", cases[i].opt, cases[i].value, "--", "sh",

@@ -186,6 +186,10 @@ class Exporter(unittest.TestCase):
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 2)
         self.assertIn("expected ADDR:PORT", p.stderr)
+        p = subprocess.run([EBENCH, "export", "--max-connections-per-client", "0"],
+                           env=self.env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--max-connections-per-client '0': expected a number from 1", p.stderr)
 
     def test_4_real_prometheus(self):
         prom_port = free_port()

@@ -153,6 +153,18 @@ print(os.waitstatus_to_exitcode(status))
         self.assertEqual(step["work"][0]["amount"], 10)  # the one that returned
 
 
+def under_ebench_run(test, code):
+    """The script code run by `ebench run --json`: its process and the report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "r.json")
+        p = subprocess.run([EBENCH, "run", "-q", "--json", report, "--",
+                            "/usr/bin/python3", "-c", code], env=env(tmp),
+                           capture_output=True, text=True, timeout=60)
+        test.assertEqual(p.returncode, 0, p.stderr)
+        with open(report) as fh:
+            return p, json.load(fh)
+
+
 class PhaseMarkers(unittest.TestCase):
     def test_windows_reach_the_parent(self):
         code = ('from energy_benchmark import EnergyBenchmark\n'
@@ -162,14 +174,8 @@ class PhaseMarkers(unittest.TestCase):
                 'with bench.window("py-phase", work={"token": 4096}):\n'
                 '    time.sleep(0.2)\n'
                 'print(json.dumps(bench.results["py-phase"]))\n')
-        with tempfile.TemporaryDirectory() as tmp:
-            report = os.path.join(tmp, "r.json")
-            p = subprocess.run([EBENCH, "run", "-q", "--json", report, "--",
-                                "/usr/bin/python3", "-c", code], env=env(tmp),
-                               capture_output=True, text=True, timeout=60)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            with open(report) as fh:
-                windows = {w["name"]: w for w in json.load(fh)["windows"]}
+        p, r = under_ebench_run(self, code)
+        windows = {w["name"]: w for w in r["windows"]}
         self.assertIn("py-phase", windows)
         self.assertAlmostEqual(windows["py-phase"]["duration_s"], 0.2, delta=0.1)
         self.assertEqual(windows["py-phase"]["work"][0]["unit"], "token")
@@ -193,14 +199,7 @@ class ReservedNames(unittest.TestCase):
                 'bench = EnergyBenchmark()\n'
                 'with bench.window("run", work={"sample": 3}):\n'
                 '    time.sleep(0.1)\n')
-        with tempfile.TemporaryDirectory() as tmp:
-            report = os.path.join(tmp, "r.json")
-            p = subprocess.run([EBENCH, "run", "-q", "--json", report, "--",
-                                "/usr/bin/python3", "-c", code], env=env(tmp),
-                               capture_output=True, text=True, timeout=60)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            with open(report) as fh:
-                r = json.load(fh)
+        _, r = under_ebench_run(self, code)
         names = [w["name"] for w in r["windows"]]
         self.assertIn("run (program)", names)
         self.assertEqual(names.count("run"), 1)

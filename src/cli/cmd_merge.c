@@ -54,16 +54,8 @@ static const char *node_of(json_t *r)
     static int k;
     char *b = buf[k++ % 8];
     const char *n = str(json_object_get(r, "job"), "node", str(r, "hostname", "node"));
-    size_t i = 0;
-    for (; n[i] && i + 1 < sizeof buf[0]; i++) {
-        char c = n[i];
-        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        b[i] = alnum || (i > 0 && strchr("_.:-", c)) ? c : '_';
-    }
-    b[i] = '\0';
-    if (i == 0)
-        snprintf(b, sizeof buf[0], "node");
-    return b;
+    snprintf(b, sizeof buf[0], "%s", *n ? n : "node");
+    return eb__id_scrub(b, "_.:-"); /* '/' separates node and id */
 }
 
 /* ---- what merge reads, checked (its output must pass the schema) ----- */
@@ -187,25 +179,35 @@ static int check_fields(const json_t *o, const field *f, size_t n, const char *f
     return 0;
 }
 
+/* Each item of the array r[key] checked: objects with fields f, or strings
+ * (f NULL); -1 with the message. */
+static int check_items(json_t *r, const char *key, const field *f, size_t n, const char *file)
+{
+    json_t *v;
+    size_t i;
+    char where[64];
+    json_array_foreach(json_object_get(r, key), i, v)
+    {
+        snprintf(where, sizeof where, "%s[%zu]:", key, i);
+        if (f ? !json_is_object(v) : !json_is_string(v)) {
+            fprintf(stderr, "ebench merge: %s: %s not %s\n", file, where,
+                    f ? "an object" : "a string");
+            return -1;
+        }
+        if (f && check_fields(v, f, n, file, where) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Everything merge takes from a report, checked; -1 with the message. */
 static int check_report(json_t *r, const char *file)
 {
-    json_t *d, *v;
-    size_t i;
-    char where[64];
-    if (check_fields(r, report_fields, sizeof report_fields / sizeof *report_fields, file, "") < 0)
+    if (check_fields(r, report_fields, sizeof report_fields / sizeof *report_fields, file, "") <
+            0 ||
+        check_items(r, "domains", domain_fields, sizeof domain_fields / sizeof *domain_fields,
+                    file) < 0)
         return -1;
-    json_array_foreach(json_object_get(r, "domains"), i, d)
-    {
-        snprintf(where, sizeof where, "domains[%zu]:", i);
-        if (!json_is_object(d) ||
-            check_fields(d, domain_fields, sizeof domain_fields / sizeof *domain_fields, file,
-                         where) < 0) {
-            if (!json_is_object(d))
-                fprintf(stderr, "ebench merge: %s: %s not an object\n", file, where);
-            return -1;
-        }
-    }
     json_t *cmd = json_object_get(r, "command"), *st = json_object_get(r, "exit_status");
     if ((json_is_array(cmd) && json_array_size(cmd) == 0) ||
         (json_is_integer(st) && json_integer_value(st) > 255)) {
@@ -223,29 +225,12 @@ static int check_report(json_t *r, const char *file)
     if (check_fields(json_object_get(r, "total"), total, 5, file, "total:") < 0)
         return -1;
     static const field unav[] = {{"source", "s"}, {"what", "s"}, {"reason", "s"}};
-    json_array_foreach(json_object_get(r, "unavailable"), i, v)
-    {
-        snprintf(where, sizeof where, "unavailable[%zu]:", i);
-        if (check_fields(v, unav, 3, file, where) < 0)
-            return -1;
-    }
-    json_array_foreach(json_object_get(r, "warnings"), i, v) if (!json_is_string(v))
-    {
-        fprintf(stderr, "ebench merge: %s: warnings[%zu] is not a string\n", file, i);
-        return -1;
-    }
     static const field eff[] = {{"unit", "s"}, {"amount", "n0"}};
-    json_array_foreach(json_object_get(r, "efficiency"), i, v)
-    {
-        snprintf(where, sizeof where, "efficiency[%zu]:", i);
-        if (check_fields(v, eff, 2, file, where) < 0)
-            return -1;
-    }
-    json_array_foreach(json_object_get(r, "command"), i, v) if (!json_is_string(v))
-    {
-        fprintf(stderr, "ebench merge: %s: command[%zu] is not a string\n", file, i);
+    if (check_items(r, "unavailable", unav, 3, file) < 0 ||
+        check_items(r, "efficiency", eff, 2, file) < 0 ||
+        check_items(r, "warnings", NULL, 0, file) < 0 ||
+        check_items(r, "command", NULL, 0, file) < 0)
         return -1;
-    }
     static const field acc[] = {{"energy_kwh", "n0?"},    {"pue", "n?"},
                                 {"pue_assumed", "b?"},    {"carbon_g_per_kwh", "n0?"},
                                 {"carbon_source", "s?"},  {"co2_g", "n0?"},
@@ -332,10 +317,8 @@ static void prefixed(json_t *to, json_t *from, const char *key, const char *node
         json_t *c = json_deep_copy(d);
         char v[512];
         snprintf(v, sizeof v, "%s%s%s", node, sep, str(d, key, ""));
-        if (strcmp(key, "id") == 0) /* the schema's id: letters, digits and _./:- */
-            for (char *p = v; *p; p++)
-                if (!isalnum((unsigned char)*p) || (unsigned char)*p > 127)
-                    *p = p > v && strchr("_./:-", *p) ? *p : '_';
+        if (strcmp(key, "id") == 0)
+            eb__id_scrub(v, "_./:-");
         json_object_set_new(c, key, json_string(eb__utf8_scrub(v)));
         json_array_append_new(to, c);
     }

@@ -206,10 +206,7 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
      * letters, digits and _.:- only (what a zone's name brings otherwise
      * becomes '_'), and unique: two zones with one name (multi-die packages)
      * get -2, -3, ... */
-    for (char *c = t->id; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              (c > t->id && strchr("_.:-", *c))))
-            *c = '_';
+    eb__id_scrub(t->id, "_.:-");
     char base[EB__ID_LEN];
     snprintf(base, sizeof base, "%s", t->id);
     for (int k = 2; find_domain(b, dom->desc.id) >= 0; k++)

@@ -2,6 +2,7 @@
 #include "utf8.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* The length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
  * surrogates, nothing above U+10FFFF), or 0. */
@@ -21,6 +22,17 @@ static size_t valid_at(const unsigned char *s)
         (c == 0xf4 && s[1] > 0x8f))
         return 0;
     return n;
+}
+
+char *eb__id_scrub(char *s, const char *punct)
+{
+    for (char *p = s; p && *p; p++) {
+        int alnum =
+            (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9');
+        if (!alnum && !(p > s && strchr(punct, *p)))
+            *p = '_';
+    }
+    return s;
 }
 
 char *eb__utf8_scrub(char *s)

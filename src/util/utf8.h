@@ -11,4 +11,8 @@
 /* In place; returns s. NULL stays NULL. */
 char *eb__utf8_scrub(char *s);
 
+/* Made an id as reports' schema has them (^[A-Za-z0-9][A-Za-z0-9<punct>]*,
+ * punct a subset of "_./:-"): any other byte becomes '_'. In place. */
+char *eb__id_scrub(char *s, const char *punct);
+
 #endif
