@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../src/lib/internal.h"
+#include "fuzz_common.h"
 
 static eb_bench *parent;
 static eb_marker_server *server;
@@ -21,11 +22,12 @@ static int answers[2];
 static const eb_config *parent_cfg;
 
 /* The parent keeps every window it is sent (as ebench run does): a new one
- * every 20,000 inputs keeps a long run's memory bounded. */
+ * every 200 inputs keeps its memory and its timeline (which every question
+ * scans) small. */
 static void renew_parent(void)
 {
     static unsigned long n;
-    if (++n % 20000)
+    if (++n % 200)
         return;
     eb__markers_free(server);
     eb_close(parent);
@@ -37,12 +39,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    static char procfs[] = "/tmp/eb-fuzz-markers.XXXXXX";
-    char stat[128];
-    if (!mkdtemp(procfs))
-        abort();
-    snprintf(stat, sizeof stat, "%s/stat", procfs);
-    FILE *f = fopen(stat, "w");
+    static char procfs[4096];
+    char stat_file[4200];
+    fuzz_scratch_dir("markers", procfs, sizeof procfs);
+    snprintf(stat_file, sizeof stat_file, "%s/stat", procfs);
+    FILE *f = fopen(stat_file, "w");
     fputs("cpu  100 0 100 800 0 0 0 0 0 0\n", f);
     fclose(f);
     eb_config cfg;

@@ -15,15 +15,15 @@
 #include <unistd.h>
 
 #include "../src/cli/cli.h"
+#include "fuzz_common.h"
 
-static char dir[] = "/tmp/eb-fuzz-report.XXXXXX", in[64], out[64];
+static char dir[4096], in[4200], out[4200];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (!mkdtemp(dir))
-        abort();
+    fuzz_scratch_dir("report", dir, sizeof dir);
     snprintf(in, sizeof in, "%s/in.json", dir);
     snprintf(out, sizeof out, "%s/job.json", dir);
     return 0;

@@ -13,6 +13,7 @@
 
 #include "../sim/ebsim.h"
 #include "../src/sources/nvml_abi.h"
+#include "fuzz_common.h"
 
 nvmlReturn_t nvmlInit_v2(void);
 nvmlReturn_t nvmlShutdown(void);
@@ -24,14 +25,13 @@ nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t dev, int count, nvmlFieldValu
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization_t *u);
 nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, int sensor, unsigned *c);
 
-static char dir[] = "/tmp/eb-fuzz-scenario.XXXXXX", path[128];
+static char dir[4096], path[4200];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (!mkdtemp(dir))
-        abort();
+    fuzz_scratch_dir("scenario", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/s.json", dir);
     setenv("EBENCH_SIM_CONFIG", path, 1);
     setenv("EBENCH_SIM_CLOCK", "manual", 1);

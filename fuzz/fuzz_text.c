@@ -18,19 +18,19 @@
 #include "../src/cli/prom.h"
 #include "../src/sources/source.h"
 #include "../src/util/procstat.h"
+#include "fuzz_common.h"
 
-static char dir[] = "/tmp/eb-fuzz-text.XXXXXX", path[128], map[128];
+static char dir[4096], path[4200], map[4200];
 static eb_bench *gpu_bench;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (!mkdtemp(dir))
-        abort();
+    fuzz_scratch_dir("text", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/in", dir);
     snprintf(map, sizeof map, "%s/map", dir);
-    char scenario[160];
+    char scenario[4200];
     snprintf(scenario, sizeof scenario, "%s/gpu.json", dir);
     FILE *f = fopen(scenario, "w");
     fputs("{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"sensor\": {\"counter_read_ms\": "
@@ -53,7 +53,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* One UTF-8 sequence at s (n bytes left): its length, or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+__attribute__((noinline)) static size_t utf8_len(const unsigned char *s, size_t n)
 {
     if (s[0] < 0x80)
         return 1;
@@ -67,7 +67,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 }
 
 /* The exposition format's line grammar, strictly. */
-static void check_exposition(const char *text, size_t n)
+__attribute__((noinline)) static void check_exposition(const char *text, size_t n)
 {
     for (size_t i = 0; i < n;) {
         size_t l = utf8_len((const unsigned char *)text + i, n - i);
@@ -154,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         eb_cli_expand_path("--json", text, out, sizeof out);
         break;
     default: { /* a job-mapping file for GPU 0, exported */
-        char file[160];
+        char file[4300];
         snprintf(file, sizeof file, "%s/0", map);
         FILE *f = fopen(file, "wb");
         fwrite(data + 1, 1, size - 1, f);
