@@ -16,7 +16,7 @@ CC         ?= cc
 # The sanitizer build uses clang where there is one, so both compilers build it.
 ASAN_CC    ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo $(CC))
 
-.PHONY: all build deps demo test test-asan test-tsan fuzz install bench format format-check clean
+.PHONY: all build deps demo test test-asan test-tsan fuzz install bench format format-check analyze abi-check abi-update clean
 
 all: build
 
@@ -101,6 +101,34 @@ fuzz: deps
 			echo FAILED; tail -n 40 $(FUZZ_BUILD)/$$f.log; exit 1; \
 		fi; \
 	done
+
+# cppcheck over every C file, zero findings (warning, portability and
+# performance checks; a false positive is annotated where it stands, with why).
+# readdir is safe per DIR stream; the readdir_r cppcheck suggests is deprecated.
+analyze:
+	cppcheck --quiet --enable=warning,portability,performance --std=c11 --inline-suppr \
+		-D_GNU_SOURCE -Iinclude --library=posix --library=tools/cppcheck-jansson.cfg \
+		--suppress=readdirCalled --error-exitcode=1 -j $(JOBS) src sim fuzz tests examples bench
+	@echo "analyze: cppcheck found nothing"
+
+# The library's ABI against the baseline in abi/ (Debian's abigail-tools):
+# any change fails. A deliberate one updates the baseline with make abi-update
+# and bumps the version as docs/API.md ("ABI rules") says.
+ABI_BASE = abi/libebench.so.2.abi
+ABI_LIB  = $(BUILD)/libebench.so.2
+ABI_OPTS = --headers-dir include --drop-private-types
+abi-check: build
+	@if abidiff $(ABI_OPTS:--headers-dir=--headers-dir2) $(ABI_BASE) $(ABI_LIB) > $(BUILD)/abi.diff; then \
+		echo "abi-check: libebench's ABI is the one in $(ABI_BASE)"; \
+	else \
+		cat $(BUILD)/abi.diff; \
+		echo "abi-check: the ABI changed against $(ABI_BASE). If that is deliberate, follow docs/API.md"; \
+		echo "(ABI rules): bump the version, then make abi-update and commit the new baseline."; \
+		exit 1; \
+	fi
+
+abi-update: build
+	abidw $(ABI_OPTS) --no-corpus-path --no-comp-dir-path --short-locs --out-file $(ABI_BASE) $(ABI_LIB)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -137,7 +137,8 @@ static void row(const char *name, const char *method, double truth, double ebenc
 /* A whole run, as `ebench run` measures it, against the naive poll. */
 static void whole_run(const char *name, const char *gpu, void (*workload)(void))
 {
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     open_scenario(gpu);
     eb_begin(bench, "run");
     double t0 = now_s;
@@ -181,7 +182,8 @@ static void kernel_fn(void *arg)
 /* One 10 ms kernel's energy, measured by repetition. */
 static void short_kernel(const char *name, const char *gpu, int phase_shift)
 {
-    eb_result per;
+    eb_domain_energy per_d[EB_MAX_DOMAINS];
+    eb_result per = EB_RESULT_INIT(per_d);
     eb_repeat_opts o;
     size_t reps;
     open_scenario(gpu);

@@ -191,7 +191,8 @@ static void windows_run(const char *load, const char *timing, const char *gpu, d
         snprintf(name, sizeof name, "w%g", lengths[i]);
         errs e_eb = {0}, e_line = {0}, e_ends = {0}, e_poll = {0};
         for (int k = 0; k < stream[i].n; k++) {
-            eb_result r;
+            eb_domain_energy r_d[EB_MAX_DOMAINS];
+            eb_result r = EB_RESULT_INIT(r_d);
             if (eb_window_result(bench, name, (size_t)k, &r) != EB_OK)
                 continue;
             double t = truth(r.t_begin_s, r.t_end_s);
@@ -232,7 +233,8 @@ static void whole_run(const char *timing, const char *gpu, double interval_ms, d
     stop = 1;
     pthread_join(pt, NULL);
     eb_stop(bench);
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     eb_total(bench, &r);
     double ends = counter_j() - a;
     double t = truth(0, r.t_end_s);

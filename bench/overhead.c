@@ -138,7 +138,8 @@ static void bench_cpu(double seconds)
     for (size_t i = 0; i < 3; i++) {
         eb_bench *b = open_bench(0, 1000.0 / hz[i]);
         double cpu, wall, share = sampler_share(seconds, &cpu, &wall);
-        eb_result r;
+        eb_domain_energy r_d[EB_MAX_DOMAINS];
+        eb_result r = EB_RESULT_INIT(r_d);
         eb_total(b, &r);
         printf("cpu: %5.0f Hz: sampler used %.4f%% of one core (%.1f ms CPU in %.2f s, %zu "
                "samples)\n",
@@ -249,7 +250,8 @@ static void bench_gpus(const char *sim_lib)
     for (size_t i = 0; i < sizeof rates / sizeof *rates; i++) {
         b = open_gpus(0, 1000.0 / rates[i]);
         sleep_s(1);
-        eb_result r;
+        eb_domain_energy r_d[EB_MAX_DOMAINS];
+        eb_result r = EB_RESULT_INIT(r_d);
         eb_total(b, &r);
         double got = (double)r.domains[0].samples / (r.duration_s * rates[i]);
         printf("gpus: %6.0f Hz asked: %5.1f%% of the ticks arrived\n", rates[i], got * 100);

@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     default: { /* a program: an answer, for as many domains as it mirrors */
-        static eb_result r;
+        static eb__result r;
         memset(&r, 0, sizeof r);
         r.n_domains = (size_t)(size % (EB_MAX_DOMAINS + 1));
         eb__marker_result_json(msg, &r);

@@ -12,18 +12,8 @@
 #include <unistd.h>
 
 #include "../sim/ebsim.h"
-#include "../src/sources/nvml_abi.h"
+#include "../sim/nvml_api.h"
 #include "fuzz_common.h"
-
-nvmlReturn_t nvmlInit_v2(void);
-nvmlReturn_t nvmlShutdown(void);
-nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *count);
-nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned i, nvmlDevice_t *dev);
-nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t dev, char *name, unsigned len);
-nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned *mw);
-nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t dev, int count, nvmlFieldValue_t *v);
-nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization_t *u);
-nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, int sensor, unsigned *c);
 
 static char dir[4096], path[4200];
 

@@ -22,7 +22,7 @@
  * may use one bench at once (windows from many threads, a report while the
  * sampler runs): the bench's lock makes each call whole. Except: nothing may
  * run on a bench during or after its eb_close(). Strings and structs a bench
- * returns (eb_domain(), eb_warning(), eb_unavailable_get()) are its own,
+ * returns (eb_domain_get(), eb_warning_get(), eb_unavailable_get()) are its own,
  * stable until eb_close(). eb_last_detail() is per thread. After fork(), a
  * bench whose sampler thread stayed in the parent reads what it measured and
  * refuses new windows (EB_EMODE). The library starts one sampler thread per
@@ -48,12 +48,22 @@ extern "C" {
 #define EB_EXPORT
 #endif
 
-#define EB_VERSION_MAJOR 0
-#define EB_VERSION_MINOR 1
+/* The version of this header. A program checks the library it loaded with
+ * eb_version_number() (the ABI rules are in docs/API.md: structs a caller
+ * fills or allocates carry their size, results take the caller's array). */
+#define EB_VERSION_MAJOR 2
+#define EB_VERSION_MINOR 0
 #define EB_VERSION_PATCH 0
-#define EB_VERSION_STRING "0.1.0"
+#define EB_VERSION_STRING "2.0.0"
+#define EB_VERSION_NUMBER ((EB_VERSION_MAJOR << 16) | (EB_VERSION_MINOR << 8) | EB_VERSION_PATCH)
 
-/* The most domains one bench measures (GPUs, packages, DRAM, subzones). */
+/* The library's version ("2.0.0") and its number (0x020000), which may be
+ * newer than the header the program was built with, never older in major. */
+EB_EXPORT const char *eb_version(void);
+EB_EXPORT unsigned eb_version_number(void);
+
+/* The most domains one bench measures (GPUs, packages, DRAM, subzones) in
+ * this version: not part of the ABI (results take the caller's array). */
 #define EB_MAX_DOMAINS 64
 
 /*
@@ -110,7 +120,15 @@ EB_EXPORT const char *eb_method_name(eb_method m);
 /* Seconds on the bench's clock; used to replace CLOCK_MONOTONIC in tests. */
 typedef double (*eb_clock_fn)(void *ctx);
 
+/*
+ * Option structs (eb_config, eb_repeat_opts, eb_run_meta) begin with their
+ * size as the program was built: fill them with their _init function, which
+ * sets it. Fields are only ever added at the end; a library reads what the
+ * program's size covers and takes the defaults for the rest, and refuses a
+ * size it does not know (a program built against a newer header).
+ */
 typedef struct eb_config {
+    size_t size;             /* sizeof(eb_config) as built: set by eb_config_init() */
     double interval_ms;      /* sampling interval; default 100 ms */
     unsigned sources;        /* eb_source_flags; default EB_SOURCE_ALL */
     int manual;              /* nonzero: no thread, each eb_tick() is one tick */
@@ -134,8 +152,13 @@ typedef struct eb_config {
 #define EB_DEFAULT_CPU_IDLE_SHARE 0.2
 #define EB_DEFAULT_INTERVAL_MS 100.0
 
-/* Fills cfg with the defaults. */
-EB_EXPORT void eb_config_init(eb_config *cfg);
+/* Fills cfg (size bytes: sizeof(eb_config) as the caller was built) with
+ * the defaults. Bindings call this; C and C++ call eb_config_init(). */
+EB_EXPORT void eb_config_init_size(eb_config *cfg, size_t size);
+static inline void eb_config_init(eb_config *cfg)
+{
+    eb_config_init_size(cfg, sizeof *cfg);
+}
 
 typedef struct eb_bench eb_bench;
 
@@ -179,9 +202,12 @@ typedef struct eb_domain_info {
                                every 100 ms); 0: continuous or a counter */
 } eb_domain_info;
 
+/* Lists are read as eb_<noun>_count() and eb_<noun>_get(b, i); what _get
+ * returns is owned by the bench (structs the library allocates may grow at
+ * their end: read them through the pointer, never copy them by value). */
 EB_EXPORT size_t eb_domain_count(const eb_bench *b);
 /* Domain i (0 <= i < eb_domain_count), owned by the bench; NULL if out of range. */
-EB_EXPORT const eb_domain_info *eb_domain(const eb_bench *b, size_t i);
+EB_EXPORT const eb_domain_info *eb_domain_get(const eb_bench *b, size_t i);
 
 /* A source, zone or domain that cannot be measured, and why. */
 typedef struct eb_unavailable {
@@ -196,7 +222,7 @@ EB_EXPORT const eb_unavailable *eb_unavailable_get(const eb_bench *b, size_t i);
 /* Things the user should know about the measurement (bad readings, risk of
  * missed counter wraps). Stable until the bench is closed. */
 EB_EXPORT size_t eb_warning_count(const eb_bench *b);
-EB_EXPORT const char *eb_warning(const eb_bench *b, size_t i);
+EB_EXPORT const char *eb_warning_get(const eb_bench *b, size_t i);
 
 /* Energy of one domain over a window. NaN marks what could not be measured. */
 typedef struct eb_domain_energy {
@@ -206,7 +232,7 @@ typedef struct eb_domain_energy {
     size_t samples;       /* samples inside the window, boundaries included */
     double covered_s;     /* how much of the window the samples cover; less than
                              the duration when the domain stopped answering */
-    eb_method method;     /* how it was measured (as eb_domain(b, i)->method) */
+    eb_method method;     /* how it was measured (as eb_domain_get(b, i)->method) */
     double lost_at_s;     /* when the device stopped answering; NaN if it did not */
     double uncertainty_j; /* energy_j x the domain's relative uncertainty */
     double idle_power_w;  /* the idle baseline; NaN if none was measured or given */
@@ -219,7 +245,15 @@ typedef struct eb_domain_energy {
                              once it moves (reports made after eb_stop are final) */
 } eb_domain_energy;
 
+/*
+ * A window's result. The per-domain figures go to an array the caller gives,
+ * of any length: eb_result_init(&r, domains, n), or EB_RESULT_INIT(array)
+ * for an array in scope (EB_RESULT_TOTALS: totals only). The library writes
+ * min(n_domains, capacity) entries of domain_size bytes each, so both structs
+ * may grow at their end without breaking programs built before.
+ */
 typedef struct eb_result {
+    size_t size;      /* sizeof(eb_result) as the caller was built */
     double t_begin_s; /* on the bench clock, seconds since eb_open */
     double t_end_s;
     double duration_s;
@@ -227,15 +261,38 @@ typedef struct eb_result {
     size_t total_incomplete;    /* in_total domains missing or partly covered */
     double total_uncertainty_j; /* root-sum-square of the domains' (independent sensors) */
     double total_net_energy_j;  /* above idle; NaN unless every in-total domain has a baseline */
-    size_t n_domains;           /* == eb_domain_count() */
-    eb_domain_energy domains[EB_MAX_DOMAINS]; /* indexed like eb_domain() */
+    size_t n_domains;           /* == eb_domain_count(); may exceed capacity */
+    eb_domain_energy *domains;  /* the caller's array, indexed like eb_domain_get(); or NULL */
+    size_t capacity;            /* entries in domains (those past it are not written) */
+    size_t domain_size;         /* sizeof(eb_domain_energy) as the caller was built */
 } eb_result;
+
+static inline void eb_result_init(eb_result *r, eb_domain_energy *domains, size_t capacity)
+{
+    *r = (eb_result){0};
+    r->size = sizeof *r;
+    r->domains = domains;
+    r->capacity = domains ? capacity : 0;
+    r->domain_size = sizeof *domains;
+}
+/* An initializer for `eb_result r = EB_RESULT_INIT(d);` with d an array (not
+ * a pointer) of eb_domain_energy; EB_RESULT_TOTALS keeps no domain figures. */
+#define EB_RESULT_INIT(array)                                                                      \
+    {                                                                                              \
+        .size = sizeof(eb_result), .domains = (array),                                             \
+        .capacity = sizeof(array) / sizeof((array)[0]), .domain_size = sizeof((array)[0])          \
+    }
+#define EB_RESULT_TOTALS                                                                           \
+    {                                                                                              \
+        .size = sizeof(eb_result), .domain_size = sizeof(eb_domain_energy)                         \
+    }
 
 /*
  * Named windows. eb_begin() opens a window and eb_end() closes the most
  * recently opened window of that name; windows may nest and overlap. Both
  * take a sample of every domain at the boundary. result may be NULL; every
- * closed window is also kept for eb_print_results().
+ * closed window is also kept for eb_print_results(). A result whose size or
+ * domain_size this library does not know is refused (EB_EINVAL).
  */
 EB_EXPORT int eb_begin(eb_bench *b, const char *name);
 EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result);
@@ -387,16 +444,40 @@ typedef struct eb_stat {
     double mean, stddev, ci95, min, max;
 } eb_stat;
 
+/* Like eb_result: the per-domain statistics go to the caller's array
+ * (eb_stats_init, EB_STATS_INIT(array), EB_STATS_TOTALS). */
 #define EB_MAX_OUTLIERS 16
 typedef struct eb_stats {
-    size_t n; /* closed instances of the window */
+    size_t size; /* sizeof(eb_stats) as the caller was built */
+    size_t n;    /* closed instances of the window */
     eb_stat duration_s;
     eb_stat total_energy_j;
-    eb_stat energy_j[EB_MAX_DOMAINS]; /* indexed like eb_domain() */
     /* instances whose total energy is an outlier (modified z-score > 3.5) */
     size_t n_outliers;
     size_t outliers[EB_MAX_OUTLIERS];
+    size_t n_domains;  /* == eb_domain_count(); may exceed capacity */
+    eb_stat *energy_j; /* the caller's array, indexed like eb_domain_get(); or NULL */
+    size_t capacity;   /* entries in energy_j */
+    size_t stat_size;  /* sizeof(eb_stat) as the caller was built */
 } eb_stats;
+
+static inline void eb_stats_init(eb_stats *s, eb_stat *energy_j, size_t capacity)
+{
+    *s = (eb_stats){0};
+    s->size = sizeof *s;
+    s->energy_j = energy_j;
+    s->capacity = energy_j ? capacity : 0;
+    s->stat_size = sizeof *energy_j;
+}
+#define EB_STATS_INIT(array)                                                                       \
+    {                                                                                              \
+        .size = sizeof(eb_stats), .energy_j = (array),                                             \
+        .capacity = sizeof(array) / sizeof((array)[0]), .stat_size = sizeof((array)[0])            \
+    }
+#define EB_STATS_TOTALS                                                                            \
+    {                                                                                              \
+        .size = sizeof(eb_stats), .stat_size = sizeof(eb_stat)                                     \
+    }
 
 /* Statistics over every closed instance of a window. */
 EB_EXPORT int eb_window_stats(eb_bench *b, const char *window, eb_stats *out);
@@ -417,6 +498,7 @@ EB_EXPORT int eb_repeat(eb_bench *b, const char *name, void (*fn)(void *), void 
  * first where none is set).
  */
 typedef struct eb_repeat_opts {
+    size_t size;        /* sizeof(eb_repeat_opts) as built: set by eb_repeat_opts_init() */
     double min_seconds; /* default 5 */
     size_t min_reps;    /* default 32 */
     size_t max_reps;    /* default 1000000 */
@@ -427,7 +509,11 @@ typedef struct eb_repeat_opts {
     void *delay_ctx;
 } eb_repeat_opts;
 
-EB_EXPORT void eb_repeat_opts_init(eb_repeat_opts *o);
+EB_EXPORT void eb_repeat_opts_init_size(eb_repeat_opts *o, size_t size);
+static inline void eb_repeat_opts_init(eb_repeat_opts *o)
+{
+    eb_repeat_opts_init_size(o, sizeof *o);
+}
 /* per_rep: energy and time of one repetition; reps: how many ran. Either
  * may be NULL. opts may be NULL for the defaults. */
 EB_EXPORT int eb_measure_repeated(eb_bench *b, const char *name, void (*fn)(void *), void *arg,
@@ -438,6 +524,7 @@ EB_EXPORT int eb_print_results(eb_bench *b, FILE *out);
 
 /* What the command-line tool knows about a run, for the reports below. */
 typedef struct eb_run_meta {
+    size_t size;             /* sizeof(eb_run_meta) as built: set by eb_run_meta_init() */
     const char *const *argv; /* the command measured, NULL-terminated; may be NULL */
     int exit_status;         /* as a shell reports it; -1 if unknown */
     double elapsed_s;        /* wall time of the command; NaN if unknown */
@@ -469,7 +556,11 @@ EB_EXPORT int eb_region_carbon(const char *region, double *g_per_kwh, const char
                                char *near, size_t near_len);
 
 /* Fills meta with "nothing known". */
-EB_EXPORT void eb_run_meta_init(eb_run_meta *meta);
+EB_EXPORT void eb_run_meta_init_size(eb_run_meta *meta, size_t size);
+static inline void eb_run_meta_init(eb_run_meta *meta)
+{
+    eb_run_meta_init_size(meta, sizeof *meta);
+}
 
 /* The perf-stat-like table of the whole timeline. meta may be NULL. */
 EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta);

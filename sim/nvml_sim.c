@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/sources/nvml_abi.h"
 #include "ebsim.h"
+#include "nvml_api.h"
 #include "shm.h"
 
 #define API __attribute__((visibility("default")))
@@ -383,8 +383,8 @@ static void sensor_timing(gpu *g, json_t *sensor)
         if (!S.manual && !given)
             *period *= 1 + 0.01 * draw(i, w, -1, 1);
         double p = *period;
-        double phase = S.manual ? 0.55 * p : p * (0.5 + 0.5 * draw(i, w, -1, 2));
-        g->phase_s[w] = num(sensor, key[w][1], phase * 1e3) / 1e3;
+        double first = S.manual ? 0.55 * p : p * (0.5 + 0.5 * draw(i, w, -1, 2));
+        g->phase_s[w] = num(sensor, key[w][1], first * 1e3) / 1e3;
         g->jitter_s[w] = num(sensor, key[w][2], S.manual ? 0 : 0.5) / 1e3;
         g->drift_s[w] = num(sensor, key[w][3], S.manual ? 0 : 1.0) / 1e3;
         /* the instants must keep their order */

@@ -49,7 +49,8 @@ static inline void fake_mkdirs(const char *path)
 }
 
 /* Writes text to root/rel, creating folders. */
-static inline void fake_write(const char *root, const char *rel, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static inline void
+fake_write(const char *root, const char *rel, const char *fmt, ...)
 {
     char path[PATH_MAX], dir[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", root, rel);
@@ -92,7 +93,8 @@ static inline void fake_zone(fake *fk, const char *dir, const char *name,
 }
 
 /* Sets a zone's counter (or any text) the way the kernel would present it. */
-static inline void fake_set(fake *fk, const char *dir, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static inline void fake_set(fake *fk, const char *dir,
+                                                                  const char *fmt, ...)
 {
     char path[PATH_MAX], text[128];
     va_list ap;
@@ -142,7 +144,7 @@ static inline eb_bench *fake_open(fake *fk, unsigned sources)
 static inline int dom_index(eb_bench *b, const char *id)
 {
     for (size_t i = 0; i < eb_domain_count(b); i++)
-        if (strcmp(eb_domain(b, i)->id, id) == 0)
+        if (strcmp(eb_domain_get(b, i)->id, id) == 0)
             return (int)i;
     return -1;
 }

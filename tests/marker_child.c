@@ -33,7 +33,8 @@ int main(void)
     {
         sleep_s(0.3);
     }
-    static eb_result r;
+    static eb_domain_energy r_d[EB_MAX_DOMAINS];
+    static eb_result r = EB_RESULT_INIT(r_d);
     eb_begin(b, "compute");
     if (set)
         set(cfg, 0, 1.0);
@@ -49,7 +50,7 @@ int main(void)
         const char *name = i ? "compute" : "prepare";
         if (eb_window_result(b, name, 0, &r) == EB_OK)
             printf("result: %s %.3f J, %s %.3f J, provisional %d\n", name, r.total_energy_j,
-                   r.n_domains ? eb_domain(b, 0)->id : "-",
+                   r.n_domains ? eb_domain_get(b, 0)->id : "-",
                    r.n_domains ? r.domains[0].energy_j : 0.0,
                    r.n_domains ? r.domains[0].provisional : 0);
     }

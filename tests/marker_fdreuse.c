@@ -23,7 +23,8 @@ int main(int argc, char **argv)
         return 2;
     int fd = atoi(v), sv[2];
     eb_bench *b;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     if (strcmp(argv[1], "before") == 0) {
         close(fd);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)

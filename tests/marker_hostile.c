@@ -97,7 +97,8 @@ int main(void)
 
     /* and one that behaves */
     eb_bench *b;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     if (eb_open(&b, NULL) != EB_OK)
         return 1;
     eb_begin(b, "fine");

@@ -10,7 +10,8 @@ static void test_estimate_exact(void **state)
     fake fk;
     eb_config cfg;
     eb_bench *b;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     fake_init(&fk); /* no powercap tree */
     eb_config_init(&cfg);
     cfg.manual = 1;
@@ -22,7 +23,7 @@ static void test_estimate_exact(void **state)
     cfg.cpu_idle_w = 50;
     assert_int_equal(eb_open(&b, &cfg), EB_OK);
     assert_int_equal(eb_domain_count(b), 1);
-    const eb_domain_info *d = eb_domain(b, 0);
+    const eb_domain_info *d = eb_domain_get(b, 0);
     assert_string_equal(d->id, "cpu");
     assert_int_equal(d->method, EB_METHOD_MODEL);
     assert_string_equal(d->vendor, "intel");
@@ -84,7 +85,7 @@ static void test_default_tdp_is_stated(void **state)
     fake fk;
     fake_init(&fk);
     eb_bench *b = fake_open(&fk, 0);
-    assert_contains(eb_domain(b, 0)->note,
+    assert_contains(eb_domain_get(b, 0)->note,
                     "idle 20 W (default: a fifth of TDP; set --cpu-idle W) + CPU utilization x "
                     "(TDP 100 W (default; set --cpu-tdp W) - idle)");
     eb_close(b);

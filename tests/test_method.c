@@ -119,7 +119,8 @@ static void test_idle_baseline(void **state)
 {
     (void)state;
     fake fk;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     eb_bench *b = open_rest_then_work(&fk);
     assert_int_equal(eb_set_idle_from_window(b, "idle"), EB_OK);
     assert_int_equal(eb_begin(b, "work"), EB_OK);
@@ -258,7 +259,8 @@ static void test_repetitions(void **state)
 {
     (void)state;
     fake fk;
-    eb_stats st;
+    eb_stat st_d[EB_MAX_DOMAINS];
+    eb_stats st = EB_STATS_INIT(st_d);
     const double joules[] = {9, 10, 10.5, 9.5, 10, 10, 30}; /* 2 warm-ups, then 5 runs */
     fake_init(&fk);
     fake_zone(&fk, "intel-rapl:0", "package-0", 1000000000000ull, 0);
@@ -275,7 +277,8 @@ static void test_repetitions(void **state)
     assert_near(st.duration_s.mean, 1.0, 1e-12);
     assert_int_equal(st.n_outliers, 1);
     assert_int_equal(st.outliers[0], 4);
-    eb_stats warm;
+    eb_stat warm_d[EB_MAX_DOMAINS];
+    eb_stats warm = EB_STATS_INIT(warm_d);
     assert_int_equal(eb_window_stats(b, "k (warmup)", &warm), EB_OK);
     assert_int_equal(warm.n, 2);
     assert_near(warm.total_energy_j.mean, 9.5, 1e-9);
@@ -289,7 +292,8 @@ static void test_short_window_unreliable(void **state)
 {
     (void)state;
     fake fk;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     fake_init(&fk);
     fake_zone(&fk, "intel-rapl:0", "package-0", 1000000000000ull, 0);
     eb_bench *b = fake_open(&fk, 0);
@@ -318,7 +322,8 @@ static void test_measure_repeated(void **state)
 {
     (void)state;
     fake fk;
-    eb_result per;
+    eb_domain_energy per_d[EB_MAX_DOMAINS];
+    eb_result per = EB_RESULT_INIT(per_d);
     eb_repeat_opts o;
     size_t reps;
     const double joules[] = {2, 2, 2, 2, 2, 2, 2, 2};

@@ -121,7 +121,7 @@ static void test_counter_against_truth(void **state)
     sim *s = *state;
     sim_open(s, TWO_GPUS, NULL);
     assert_int_equal(eb_domain_count(s->b), 2);
-    const eb_domain_info *d = eb_domain(s->b, 0);
+    const eb_domain_info *d = eb_domain_get(s->b, 0);
     assert_string_equal(d->id, "gpu0");
     assert_string_equal(d->kind, "gpu");
     assert_int_equal(d->method, EB_METHOD_COUNTER);
@@ -134,7 +134,10 @@ static void test_counter_against_truth(void **state)
 
     /* Windows of 1 s and more at odd offsets, sampled every 10 ms. */
     static const double windows[][2] = {{0.13, 1.13}, {0.37, 2.07}, {1.01, 4.21}, {2.5, 7.9}};
+    eb_domain_energy r_d[4][EB_MAX_DOMAINS];
     eb_result r[4];
+    for (int w = 0; w < 4; w++)
+        eb_result_init(&r[w], r_d[w], EB_MAX_DOMAINS);
     size_t next_open = 0, next_close = 0;
     for (int k = 1; k <= 800; k++) {
         double t = k * 0.01;
@@ -157,7 +160,8 @@ static void test_counter_against_truth(void **state)
         double total_truth = 0;
         char name[24];
         snprintf(name, sizeof name, "w%d", w);
-        eb_result settled;
+        eb_domain_energy settled_d[EB_MAX_DOMAINS];
+        eb_result settled = EB_RESULT_INIT(settled_d);
         assert_int_equal(eb_window_result(s->b, name, 0, &settled), EB_OK);
         assert_int_equal(eb_window_result(s->b, name, 1, &settled), EB_ENOTOPEN);
         assert_int_equal(eb_window_result(s->b, name, 0, &settled), EB_OK);
@@ -183,7 +187,8 @@ static void test_counter_against_truth(void **state)
 static void test_no_zero_power_between_updates(void **state)
 {
     sim *s = *state;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     sim_open(s, TWO_GPUS, NULL);
     for (int k = 1; k <= 300; k++)
         step(s, k * 0.01);
@@ -210,9 +215,9 @@ static void test_cuda_visible_devices(void **state)
     setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 1);
     sim_open(s, TWO_GPUS, NULL);
     assert_int_equal(eb_domain_count(s->b), 1);
-    assert_string_equal(eb_domain(s->b, 0)->id, "gpu1");
-    assert_string_equal(eb_domain(s->b, 0)->uuid, gpu_b);
-    assert_contains(eb_domain(s->b, 0)->note,
+    assert_string_equal(eb_domain_get(s->b, 0)->id, "gpu1");
+    assert_string_equal(eb_domain_get(s->b, 0)->uuid, gpu_b);
+    assert_contains(eb_domain_get(s->b, 0)->note,
                     "selected: CUDA_VISIBLE_DEVICES=0, entry '0' (the program's cuda:0)");
     assert_contains(unavailable_reason(s->b, "gpu0"), "not selected: CUDA_VISIBLE_DEVICES=0");
     sim_close(s);
@@ -222,7 +227,7 @@ static void test_cuda_visible_devices(void **state)
     setenv("CUDA_VISIBLE_DEVICES", "1,0", 1);
     sim_open(s, TWO_GPUS, NULL);
     assert_int_equal(eb_domain_count(s->b), 2);
-    assert_contains(eb_domain(s->b, 0)->note,
+    assert_contains(eb_domain_get(s->b, 0)->note,
                     "entry '1' (the program's cuda:0); indices taken in PCI bus order");
     sim_close(s);
 
@@ -230,14 +235,14 @@ static void test_cuda_visible_devices(void **state)
     setenv("CUDA_VISIBLE_DEVICES", "GPU-aaaaaaaa", 1);
     sim_open(s, TWO_GPUS, NULL);
     assert_int_equal(eb_domain_count(s->b), 1);
-    assert_string_equal(eb_domain(s->b, 0)->uuid, gpu_a);
+    assert_string_equal(eb_domain_get(s->b, 0)->uuid, gpu_a);
     sim_close(s);
 
     /* An entry that matches nothing ends the list, as in CUDA. */
     setenv("CUDA_VISIBLE_DEVICES", "GPU-bbbbbbbb,7,0", 1);
     sim_open(s, TWO_GPUS, NULL);
     assert_int_equal(eb_domain_count(s->b), 1);
-    assert_string_equal(eb_domain(s->b, 0)->uuid, gpu_b);
+    assert_string_equal(eb_domain_get(s->b, 0)->uuid, gpu_b);
     assert_contains(unavailable_reason(s->b, "NVIDIA"),
                     "'7' matches no GPU; CUDA ignores it and every entry after it");
     sim_close(s);
@@ -252,8 +257,8 @@ static void test_cuda_visible_devices(void **state)
     setenv("CUDA_VISIBLE_DEVICES", "0", 1);
     sim_open(s, TWO_GPUS, "0");
     assert_int_equal(eb_domain_count(s->b), 1);
-    assert_string_equal(eb_domain(s->b, 0)->id, "gpu0");
-    assert_contains(eb_domain(s->b, 0)->note, "selected: --gpus 0");
+    assert_string_equal(eb_domain_get(s->b, 0)->id, "gpu0");
+    assert_contains(eb_domain_get(s->b, 0)->note, "selected: --gpus 0");
     sim_close(s);
 }
 
@@ -268,16 +273,17 @@ static void test_mig_instance(void **state)
              "\"00000000:81:00.0\", \"mig_uuids\": [\"MIG-1234abcd-0000-4000-8000-000000000001\"]}",
              NULL);
     assert_int_equal(eb_domain_count(s->b), 1);
-    assert_string_equal(eb_domain(s->b, 0)->uuid, gpu_b);
-    assert_contains(eb_domain(s->b, 0)->note, ", a MIG instance of it");
-    assert_contains(eb_domain(s->b, 0)->note, "MIG enabled: measured as the whole GPU");
+    assert_string_equal(eb_domain_get(s->b, 0)->uuid, gpu_b);
+    assert_contains(eb_domain_get(s->b, 0)->note, ", a MIG instance of it");
+    assert_contains(eb_domain_get(s->b, 0)->note, "MIG enabled: measured as the whole GPU");
     sim_close(s);
 }
 
 static void test_gpu_lost(void **state)
 {
     sim *s = *state;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     sim_open(s,
              "{\"phases\": [{\"seconds\": 10, \"power_w\": 300}], \"faults\": {\"lost_at_s\": "
              "2.055}}," TWO_GPUS,
@@ -293,8 +299,8 @@ static void test_gpu_lost(void **state)
     /* the others go on */
     assert_near(r.domains[1].energy_j, s->truth(1, 0, 4.0), 0.005 * s->truth(1, 0, 4.0));
     assert_int_equal(r.total_incomplete, 1);
-    assert_contains(eb_warning(s->b, 0), "gpu0: lost at t=2.060 s (GPU is lost); its energy up "
-                                         "to then is kept");
+    assert_contains(eb_warning_get(s->b, 0), "gpu0: lost at t=2.060 s (GPU is lost); its energy up "
+                                             "to then is kept");
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -312,7 +318,8 @@ static void test_gpu_lost(void **state)
 static void test_transient_timeout(void **state)
 {
     sim *s = *state;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     sim_open(s,
              "{\"phases\": [{\"seconds\": 10, \"power_w\": 300}], \"faults\": "
              "{\"timeout_at_s\": 1.0, \"timeout_s\": 0.5}}," TWO_GPUS,
@@ -326,7 +333,7 @@ static void test_transient_timeout(void **state)
     assert_near(r.domains[0].covered_s, 3.0, 1e-9);
     assert_int_equal(r.total_incomplete, 0);
     for (size_t i = 0; i < eb_warning_count(s->b); i++)
-        assert_null(strstr(eb_warning(s->b, i), "lost"));
+        assert_null(strstr(eb_warning_get(s->b, i), "lost"));
     sim_close(s);
 
     /* timeouts that never end: lost once they have lasted 2 s of real time
@@ -359,7 +366,8 @@ static void test_transient_timeout(void **state)
 static void test_fallbacks(void **state)
 {
     sim *s = *state;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     sim_open(s,
              "{\"arch\": \"pascal\", \"model\": \"P100\", \"phases\": [{\"seconds\": 10, "
              "\"power_w\": 200}]},"
@@ -369,10 +377,10 @@ static void test_fallbacks(void **state)
              "\"power_usage\": \"average_1s\"}, \"phases\": [{\"seconds\": 10, \"power_w\": 320}]}",
              NULL);
     assert_int_equal(eb_domain_count(s->b), 3);
-    assert_int_equal(eb_domain(s->b, 0)->method, EB_METHOD_POWER);
-    assert_contains(eb_domain(s->b, 0)->note, "nvmlDeviceGetPowerUsage integrated");
-    assert_contains(eb_domain(s->b, 1)->note, "instant power (field 186) integrated");
-    assert_contains(eb_domain(s->b, 2)->note, "it is a 1 s average on Ampere and later");
+    assert_int_equal(eb_domain_get(s->b, 0)->method, EB_METHOD_POWER);
+    assert_contains(eb_domain_get(s->b, 0)->note, "nvmlDeviceGetPowerUsage integrated");
+    assert_contains(eb_domain_get(s->b, 1)->note, "instant power (field 186) integrated");
+    assert_contains(eb_domain_get(s->b, 2)->note, "it is a 1 s average on Ampere and later");
     step(s, 2.0);
     assert_int_equal(eb_begin(s->b, "w"), EB_OK);
     for (int k = 1; k <= 300; k++)
@@ -395,7 +403,7 @@ static void test_no_permission_is_a_reason(void **state)
              "[\"fields\"]}}",
              NULL);
     assert_int_equal(eb_domain_count(s->b), 1);
-    assert_string_equal(eb_domain(s->b, 0)->id, "gpu1");
+    assert_string_equal(eb_domain_get(s->b, 0)->id, "gpu1");
     assert_contains(unavailable_reason(s->b, "gpu0"),
                     "no energy reading: energy counter: Insufficient Permissions; instant power "
                     "(field 186): Insufficient Permissions; power usage: Insufficient Permissions");
@@ -461,7 +469,10 @@ static void idle_delay(void *arg, double seconds)
 static void test_phase_shifted_repetition(void **state)
 {
     sim *s = *state;
-    eb_result naive, shifted;
+    eb_domain_energy naive_d[EB_MAX_DOMAINS];
+    eb_result naive = EB_RESULT_INIT(naive_d);
+    eb_domain_energy shifted_d[EB_MAX_DOMAINS];
+    eb_result shifted = EB_RESULT_INIT(shifted_d);
     eb_repeat_opts o;
     size_t reps;
     sim_open(s,
@@ -470,8 +481,8 @@ static void test_phase_shifted_repetition(void **state)
              NULL);
     *(void **)&set_util_at = dlsym(s->lib, "ebsim_set_utilization_at");
     assert_non_null(set_util_at);
-    assert_int_equal(eb_domain(s->b, 0)->method, EB_METHOD_POWER);
-    assert_near(eb_domain(s->b, 0)->sensor_window_s, 0.025, 1e-12);
+    assert_int_equal(eb_domain_get(s->b, 0)->method, EB_METHOD_POWER);
+    assert_near(eb_domain_get(s->b, 0)->sensor_window_s, 0.025, 1e-12);
     const double truth = 0.010 * 400 + 0.030 * 50; /* 5.5 J per repetition */
 
     eb_repeat_opts_init(&o);
@@ -502,7 +513,8 @@ static void test_phase_shifted_repetition(void **state)
 static void test_live_segment_half_created(void **state)
 {
     sim *s = *state;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     char name[64];
     sim_open(s, "{\"live\": true, \"pci_bus_id\": \"00000000:07:00.0\"}", NULL);
     void (*shm_name)(const char *, char *, size_t);
@@ -576,15 +588,16 @@ static void test_sim_read_cost_inputs(void **state)
                  bad[i]);
         sim_open(s, gpu, NULL);
         /* a string is no number: the manual clock's own default (0) stands */
-        assert_contains(eb_domain(s->b, 0)->note, i < 2 ? "a counter read takes 2.2 ms or more"
-                                                        : "a counter read takes 0.0 ms or more");
+        assert_contains(eb_domain_get(s->b, 0)->note, i < 2
+                                                          ? "a counter read takes 2.2 ms or more"
+                                                          : "a counter read takes 0.0 ms or more");
         sim_close(s);
     }
     sim_open(s,
              "{\"phases\": [{\"seconds\": 100, \"power_w\": 300}], \"sensor\": "
              "{\"counter_read_ms\": 5}}",
              NULL);
-    assert_contains(eb_domain(s->b, 0)->note, "a counter read takes 5.0 ms or more");
+    assert_contains(eb_domain_get(s->b, 0)->note, "a counter read takes 5.0 ms or more");
     sim_close(s);
 }
 
@@ -593,7 +606,8 @@ static void test_sim_read_cost_inputs(void **state)
 static void test_bounded_memory_with_counter(void **state)
 {
     sim *s = *state;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     sim_open(s, TWO_GPUS, NULL);
     for (size_t i = 0; i < eb_domain_count(s->b); i++)
         s->b->dom[i].series.max_samples = 50;
@@ -662,7 +676,7 @@ static void test_tracking_inputs(void **state)
              "{\"energy_update_ms\": -100}}",
              NULL);
     unsetenv("EBENCH_TRACK");
-    assert_contains(eb_domain(s->b, 0)->note, "energy counter every 100.000 ms");
+    assert_contains(eb_domain_get(s->b, 0)->note, "energy counter every 100.000 ms");
     assert_int_equal(eb_begin(s->b, "w"), EB_OK);
     for (int k = 1; k <= 200; k++)
         step(s, k * 0.01);
@@ -677,7 +691,9 @@ static void test_tracking_inputs(void **state)
     assert_int_equal(eb_domain_tracking(NULL, 0, &t), EB_EINVAL);
     assert_int_equal(eb_domain_tracking(s->b, 0, NULL), EB_EINVAL);
 
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+
+    eb_result r = EB_RESULT_INIT(r_d);
     assert_int_equal(eb_window_result(s->b, "nope", 0, &r), EB_ENOTOPEN);
     assert_contains(eb_last_detail(s->b), "no closed window 'nope'");
     assert_int_equal(eb_window_result(s->b, NULL, 0, &r), EB_EINVAL);

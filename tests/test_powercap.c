@@ -22,8 +22,8 @@ static void test_domains_identity(void **state)
     eb_bench *b = fake_open(&fk, 0);
 
     assert_int_equal(eb_domain_count(b), 4);
-    const eb_domain_info *pkg = eb_domain(b, 0), *core = eb_domain(b, 1), *dram = eb_domain(b, 2),
-                         *psys = eb_domain(b, 3);
+    const eb_domain_info *pkg = eb_domain_get(b, 0), *core = eb_domain_get(b, 1),
+                         *dram = eb_domain_get(b, 2), *psys = eb_domain_get(b, 3);
     assert_string_equal(pkg->id, "cpu0-package");
     assert_string_equal(pkg->kind, "cpu");
     assert_string_equal(pkg->vendor, "intel");
@@ -51,7 +51,8 @@ static void test_energy_exact(void **state)
 {
     (void)state;
     fake fk;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     fake_init(&fk);
     standard_tree(&fk);
     eb_bench *b = fake_open(&fk, 0);
@@ -84,7 +85,8 @@ static void test_several_wraps(void **state)
 {
     (void)state;
     fake fk;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     const unsigned long long range = 1000000; /* 1 J, so 0.4 J steps wrap often */
     unsigned long long counter = 900000, expected_uj = 0;
     fake_init(&fk);
@@ -115,7 +117,8 @@ static void test_reset_is_not_a_wrap(void **state)
 {
     (void)state;
     fake fk;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     const unsigned long long range = 262143999938ull; /* a real package's max_energy_range_uj */
     fake_init(&fk);
     fake_zone(&fk, "intel-rapl:0", "package-0", range, 100000000000ull);
@@ -143,8 +146,8 @@ static void test_reset_is_not_a_wrap(void **state)
     assert_near(r.domains[0].energy_j, 100.0, 1e-6);
     assert_near(r.domains[0].peak_power_w, 50.0, 1e-6);
     assert_int_equal(eb_warning_count(b), 1);
-    assert_contains(eb_warning(b, 0), "cpu0-package: the energy counter went back or jumped at "
-                                      "t=1.100 s");
+    assert_contains(eb_warning_get(b, 0), "cpu0-package: the energy counter went back or jumped at "
+                                          "t=1.100 s");
     eb_close(b);
     fake_free(&fk);
 }
@@ -161,8 +164,8 @@ static void test_wrap_risk_warning(void **state)
     fake_set(&fk, "intel-rapl:0", "900000\n"); /* 0.9 W: wraps every 1.1 s */
     assert_int_equal(eb_tick(b), EB_OK);
     assert_int_equal(eb_warning_count(b), 1);
-    assert_contains(eb_warning(b, 0), "cpu0-package: at 0.9 W the counter wraps every 1.1 s");
-    assert_contains(eb_warning(b, 0), "sample at least every 556 ms");
+    assert_contains(eb_warning_get(b, 0), "cpu0-package: at 0.9 W the counter wraps every 1.1 s");
+    assert_contains(eb_warning_get(b, 0), "sample at least every 556 ms");
     eb_close(b);
     fake_free(&fk);
 }
@@ -178,9 +181,9 @@ static void test_unique_ids(void **state)
     fake_zone(&fk, "intel-rapl:10", "package-1", 1000000, 0);
     eb_bench *b = fake_open(&fk, 0);
     assert_int_equal(eb_domain_count(b), 3);
-    assert_string_equal(eb_domain(b, 0)->id, "cpu0-package");
-    assert_string_equal(eb_domain(b, 1)->id, "cpu0-package-2");
-    assert_string_equal(eb_domain(b, 2)->id, "cpu1-package"); /* 10 sorts after 1 */
+    assert_string_equal(eb_domain_get(b, 0)->id, "cpu0-package");
+    assert_string_equal(eb_domain_get(b, 1)->id, "cpu0-package-2");
+    assert_string_equal(eb_domain_get(b, 2)->id, "cpu1-package"); /* 10 sorts after 1 */
     eb_close(b);
     fake_free(&fk);
 }
@@ -218,7 +221,7 @@ static void test_zone_without_range(void **state)
     assert_int_equal(unlink(path), 0);
     eb_bench *b = fake_open(&fk, 0);
     assert_int_equal(eb_domain_count(b), 1);
-    assert_string_equal(eb_domain(b, 0)->id, "cpu1-package");
+    assert_string_equal(eb_domain_get(b, 0)->id, "cpu1-package");
     assert_contains(unavailable_reason(b, "intel-rapl:0"), "wraps cannot be corrected");
     eb_close(b);
     fake_free(&fk);
@@ -242,7 +245,8 @@ static void test_garbage_at_probe(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         fake fk;
-        eb_result r;
+        eb_domain_energy r_d[EB_MAX_DOMAINS];
+        eb_result r = EB_RESULT_INIT(r_d);
         char rel[128];
         fake_init(&fk);
         fake_zone(&fk, "intel-rapl:0", "package-0", 1000000, 0);
@@ -270,7 +274,8 @@ static void test_garbage_mid_run(void **state)
 {
     (void)state;
     fake fk;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     fake_init(&fk);
     fake_zone(&fk, "intel-rapl:0", "package-0", 1000000000, 0);
     fake_zone(&fk, "intel-rapl:0:0", "dram", 1000000000, 0);
@@ -294,8 +299,8 @@ static void test_garbage_mid_run(void **state)
     assert_near(r.domains[1].energy_j, 0.6, 1e-9);
     assert_int_equal(r.domains[1].samples, 2);
     assert_int_equal(eb_warning_count(b), 1); /* one warning per domain, not per sample */
-    assert_contains(eb_warning(b, 0), "cpu0-dram: unreadable sample at t=1.000 s");
-    assert_contains(eb_warning(b, 0), "'abc' is not a non-negative integer");
+    assert_contains(eb_warning_get(b, 0), "cpu0-dram: unreadable sample at t=1.000 s");
+    assert_contains(eb_warning_get(b, 0), "'abc' is not a non-negative integer");
     eb_close(b);
     fake_free(&fk);
 }

@@ -99,7 +99,7 @@ static void test_dcgm_and_jobs(void **state)
     memset(mapping + strlen(mapping), 'j', 300);
     strcat(mapping, "\n\xff"
                     "42\n");
-    fake_write(fk.root, "jobs/0", mapping);
+    fake_write(fk.root, "jobs/0", "%s", mapping);
     snprintf(scenario, sizeof scenario, "%s/gpu.json", fk.root);
     snprintf(jobs, sizeof jobs, "%s/jobs", fk.root);
     setenv("EBENCH_SIM_CONFIG", scenario, 1);

@@ -62,7 +62,7 @@ static void rt_open(rt *r, const char *gpus_json, double interval_ms)
         }
     }
     /* the seed, so a failure can be repeated (EBENCH_SIM_SEED) */
-    print_message("%s\n", eb_domain(r->b, 0)->note);
+    print_message("%s\n", eb_domain_get(r->b, 0)->note);
 }
 
 static void rt_close(rt *r)
@@ -90,7 +90,7 @@ static int warned(eb_bench *b, const char *text)
 {
     int n = 0;
     for (size_t i = 0; i < eb_warning_count(b); i++)
-        n += strstr(eb_warning(b, i), text) != NULL;
+        n += strstr(eb_warning_get(b, i), text) != NULL;
     return n;
 }
 
@@ -128,7 +128,8 @@ static void test_windows_constant_power(void **state)
         nap(0.01 + 0.2 * rand() / RAND_MAX);
         assert_int_equal(eb_begin(r->b, name), EB_OK);
         nap(0.25 + 0.35 * rand() / RAND_MAX);
-        eb_result res;
+        eb_domain_energy res_d[EB_MAX_DOMAINS];
+        eb_result res = EB_RESULT_INIT(res_d);
         assert_int_equal(eb_end(r->b, name, &res), EB_OK);
     }
     nap(0.2);
@@ -151,7 +152,8 @@ static void test_windows_constant_power(void **state)
     for (int i = 0; i < N; i++) {
         char name[16];
         snprintf(name, sizeof name, "w%d", i);
-        eb_result res;
+        eb_domain_energy res_d[EB_MAX_DOMAINS];
+        eb_result res = EB_RESULT_INIT(res_d);
         assert_int_equal(eb_window_result(r->b, name, 0, &res), EB_OK);
         assert_false(res.domains[0].provisional);
         double t = truth(r, 0, res.t_begin_s, res.t_end_s);
@@ -161,7 +163,8 @@ static void test_windows_constant_power(void **state)
                      res.t_begin_s, res.t_end_s, res.domains[0].energy_j, t, 100 * err / t,
                      237.5 * tol_s + 0.01);
     }
-    eb_result all;
+    eb_domain_energy all_d[EB_MAX_DOMAINS];
+    eb_result all = EB_RESULT_INIT(all_d);
     assert_int_equal(eb_total(r->b, &all), EB_OK);
     double t = truth(r, 0, 0, all.t_end_s);
     if (fabs(all.domains[0].energy_j - t) > 0.003 * t)
@@ -199,7 +202,8 @@ static void test_whole_run_any_interval(void **state)
         rt_open(r, "{\"phases\": [{\"seconds\": 1000, \"power_w\": 312}]}", interval_ms[i]);
         nap(1.3);
         assert_int_equal(eb_stop(r->b), EB_OK);
-        eb_result all;
+        eb_domain_energy all_d[EB_MAX_DOMAINS];
+        eb_result all = EB_RESULT_INIT(all_d);
         assert_int_equal(eb_total(r->b, &all), EB_OK);
         double t = truth(r, 0, 0, all.t_end_s);
         eb_tracking tr;
@@ -220,7 +224,7 @@ static void test_whole_run_any_interval(void **state)
         double allowed = fmax(0.008 * t, 312 * 2 * fmin(tr.uncertainty_max_s, 0.025));
         if (fabs(all.domains[0].energy_j - t) > allowed) {
             for (size_t w = 0; w < eb_warning_count(r->b); w++)
-                print_message("warning: %s\n", eb_warning(r->b, w));
+                print_message("warning: %s\n", eb_warning_get(r->b, w));
             fail_msg("whole run at %.0f ms: %.3f J against %.3f J", interval_ms[i],
                      all.domains[0].energy_j, t);
         }
@@ -243,7 +247,8 @@ static void test_counter_reset_and_jump(void **state)
             100);
     nap(1.6);
     assert_int_equal(eb_stop(r->b), EB_OK);
-    eb_result all;
+    eb_domain_energy all_d[EB_MAX_DOMAINS];
+    eb_result all = EB_RESULT_INIT(all_d);
     assert_int_equal(eb_total(r->b, &all), EB_OK);
     for (unsigned g = 0; g < 2; g++) {
         eb_tracking tr;
@@ -285,7 +290,8 @@ static void test_counter_stuck(void **state)
     double stuck = 0.5 - r->offset;
     if (!(tr.stopped_at_s > stuck + 0.35 && tr.stopped_at_s < stuck + 1.0))
         fail_msg("stopped at %.3f s, noticed at %.3f s", stuck, tr.stopped_at_s);
-    eb_result all;
+    eb_domain_energy all_d[EB_MAX_DOMAINS];
+    eb_result all = EB_RESULT_INIT(all_d);
     assert_int_equal(eb_total(r->b, &all), EB_OK);
     double t = truth(r, 0, 0, all.t_end_s);
     assert_near(all.domains[0].energy_j, t, 0.02 * t); /* the power sensor: a 25 ms window */

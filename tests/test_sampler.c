@@ -94,7 +94,8 @@ static void test_windows_with_thread(void **state)
 {
     (void)state;
     fake fk;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     eb_bench *b = open_thread(&fk, 1.0);
     assert_int_equal(eb_begin(b, "w"), EB_OK);
     fake_set(&fk, "intel-rapl:0", "5000000\n");
@@ -115,7 +116,8 @@ static int churn_stop; /* __atomic: the churn thread reads it */
 static void *churn(void *arg)
 {
     eb_bench *b = arg;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     while (!__atomic_load_n(&churn_stop, __ATOMIC_ACQUIRE)) {
         eb_begin(b, "busy");
         eb_end(b, "busy", &r);
@@ -137,7 +139,8 @@ static void test_fork_while_busy(void **state)
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-            eb_result r;
+            eb_domain_energy r_d[EB_MAX_DOMAINS];
+            eb_result r = EB_RESULT_INIT(r_d);
             int ok = eb_begin(b, "child") == EB_EMODE &&
                      strstr(eb_last_detail(b), "opened before fork()") != NULL &&
                      eb_window_result(b, "before", 0, &r) == EB_OK;

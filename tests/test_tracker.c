@@ -132,7 +132,8 @@ static void test_locks_and_brackets(void **state)
     unsigned long long seed = 12345;
     for (size_t p = 0; p < sizeof periods / sizeof *periods; p++)
         for (int rep = 0; rep < 8; rep++) {
-            counter c = {.period = periods[p], .stop_at = INFINITY, .seed = seed++};
+            counter c = {.period = periods[p], .stop_at = INFINITY, .seed = seed};
+            seed++;
             unsigned long long s = c.seed;
             c.phase = c.period * unit(&s);
             c.jitter = fmin(0.003, 0.05 * c.period) * unit(&s);
@@ -189,7 +190,8 @@ static void test_slow_reads(void **state)
     for (size_t p = 0; p < sizeof periods / sizeof *periods; p++)
         for (size_t l = 0; l < sizeof lats / sizeof *lats; l++)
             for (int rep = 0; rep < 6; rep++) {
-                counter c = {.period = periods[p], .stop_at = INFINITY, .seed = seed++};
+                counter c = {.period = periods[p], .stop_at = INFINITY, .seed = seed};
+                seed++;
                 unsigned long long s = c.seed;
                 c.phase = c.period * unit(&s);
                 c.jitter = 0.0003 * unit(&s);

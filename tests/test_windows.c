@@ -25,7 +25,14 @@ static void test_nested_and_overlapping(void **state)
 {
     (void)state;
     fake fk;
-    eb_result outer, inner, a, bb;
+    eb_domain_energy outer_d[EB_MAX_DOMAINS];
+    eb_result outer = EB_RESULT_INIT(outer_d);
+    eb_domain_energy inner_d[EB_MAX_DOMAINS];
+    eb_result inner = EB_RESULT_INIT(inner_d);
+    eb_domain_energy a_d[EB_MAX_DOMAINS];
+    eb_result a = EB_RESULT_INIT(a_d);
+    eb_domain_energy bb_d[EB_MAX_DOMAINS];
+    eb_result bb = EB_RESULT_INIT(bb_d);
     eb_bench *b = open_linear(&fk);
 
     assert_int_equal(eb_begin(b, "outer"), EB_OK);
@@ -60,7 +67,10 @@ static void test_same_name_nested(void **state)
 {
     (void)state;
     fake fk;
-    eb_result r1, r2;
+    eb_domain_energy r1_d[EB_MAX_DOMAINS];
+    eb_result r1 = EB_RESULT_INIT(r1_d);
+    eb_domain_energy r2_d[EB_MAX_DOMAINS];
+    eb_result r2 = EB_RESULT_INIT(r2_d);
     eb_bench *b = open_linear(&fk);
     assert_int_equal(eb_begin(b, "step"), EB_OK);
     advance(&fk, 1);
@@ -84,7 +94,8 @@ static void test_measure_and_macro(void **state)
 {
     (void)state;
     fake fk;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     double seconds = 2.5;
     eb_bench *b = open_linear(&fk);
     g_fake = &fk;

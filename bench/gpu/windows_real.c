@@ -299,7 +299,8 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "w%g", lengths[i]);
         errs e_eb = {0}, e_ends = {0}, e_poll = {0}, s_eb = {0}, s_ends = {0};
         for (int k = 0; k < stream[i].n; k++) {
-            eb_result r;
+            eb_domain_energy r_d[EB_MAX_DOMAINS];
+            eb_result r = EB_RESULT_INIT(r_d);
             if (eb_window_result(bench, name, (size_t)k, &r) != EB_OK)
                 continue;
             double lin = ref_linear(r.t_end_s) - ref_linear(r.t_begin_s);

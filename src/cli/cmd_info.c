@@ -85,7 +85,7 @@ int eb_cmd_info(int argc, char **argv)
         printf("  %-16s %-9s %-8s %-8s %-8s %s\n", "ID", "KIND", "VENDOR", "METHOD", "UPDATE",
                "READ FROM");
     for (size_t i = 0; i < n; i++) {
-        const eb_domain_info *d = eb_domain(b, i);
+        const eb_domain_info *d = eb_domain_get(b, i);
         char period[32];
         print_period(period, sizeof period, d->update_period_s);
         printf("  %-16s %-9s %-8s %-8s %-8s %s (%s)%s%s%s\n", d->id, d->kind, d->vendor,
@@ -100,7 +100,7 @@ int eb_cmd_info(int argc, char **argv)
     if (n == 0)
         printf("  none: no energy source can be read here (see below)\n");
     for (size_t i = 0, first = 1; i < n; i++) {
-        const eb_domain_info *d = eb_domain(b, i);
+        const eb_domain_info *d = eb_domain_get(b, i);
         if (!d->note)
             continue;
         printf("%s  %s: %s\n", first ? "\nNotes:\n" : "", d->id, d->note);

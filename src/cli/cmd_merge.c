@@ -272,6 +272,7 @@ static json_t *merged_efficiency(json_t **r, size_t n, double energy_j, double u
         {
             const char *unit = str(e, "unit", "");
             size_t j = 0;
+            /* cppcheck-suppress legacyUninitvar ; w[0..nw) are written before this reads them */
             while (j < nw && strcmp(w[j].unit, unit) != 0)
                 j++;
             if (j == nw && nw < 16) {

@@ -30,12 +30,12 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-static void cell(double v, const char *fmt, int width)
+static void cell(double v, int decimals, int width)
 {
     if (isnan(v))
         printf(" %*s", width, "-");
     else
-        printf(fmt, width, v);
+        printf(" %*.*f", width, decimals, v);
 }
 
 static void csv_cell(double v, int decimals)
@@ -59,7 +59,7 @@ static void print_tick(eb_bench *b, int csv, int first)
         for (int pass = 0; pass < 2; pass++) {
             int n = 0;
             for (size_t i = 0; i < eb_domain_count(b); i++) {
-                const eb_domain_info *d = eb_domain(b, i);
+                const eb_domain_info *d = eb_domain_get(b, i);
                 if (pass == 0 ? d->simulated : d->method == EB_METHOD_MODEL)
                     printf("%s%s",
                            n++         ? ", "
@@ -75,7 +75,7 @@ static void print_tick(eb_bench *b, int csv, int first)
     }
     double total_w = 0, total_j = 0;
     for (size_t i = 0; i < eb_domain_count(b); i++) {
-        const eb_domain_info *d = eb_domain(b, i);
+        const eb_domain_info *d = eb_domain_get(b, i);
         eb_reading r;
         eb_latest(b, i, &r);
         /* what the power sensor shows now, as nvidia-smi's power.draw, where
@@ -102,13 +102,13 @@ static void print_tick(eb_bench *b, int csv, int first)
             printf("\n %s  t=%.1f s   %9s %11s %6s %6s %7s %6s %8s\n", stamp, r.t_s, "power W",
                    "energy J", "util%", "mem%", "SM MHz", "temp C", "limit W");
         printf("   %-20s", d->id);
-        cell(r.power_w, " %*.2f", 9);
-        cell(r.energy_j, " %*.1f", 11);
-        cell(r.gpu_util * 100, " %*.0f", 6);
-        cell(r.mem_util * 100, " %*.0f", 6);
-        cell(r.sm_clock_mhz, " %*.0f", 7);
-        cell(r.temperature_c, " %*.0f", 6);
-        cell(r.power_limit_w, " %*.0f", 8);
+        cell(r.power_w, 2, 9);
+        cell(r.energy_j, 1, 11);
+        cell(r.gpu_util * 100, 0, 6);
+        cell(r.mem_util * 100, 0, 6);
+        cell(r.sm_clock_mhz, 0, 7);
+        cell(r.temperature_c, 0, 6);
+        cell(r.power_limit_w, 0, 8);
         printf("%s%s\n", d->method == EB_METHOD_MODEL ? "  (estimate)" : "",
                d->simulated ? "  (simulated)" : "");
     }

@@ -401,7 +401,8 @@ static int spawn(char **cmd, pid_t *pid)
  * energy over a run's interval can be checked against the report's. */
 static void csv_spans(FILE *f, eb_bench *b, const char *span)
 {
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     char warm[64];
     if (eb_window_result(b, "idle", 0, &r) == EB_OK)
         fprintf(f, "# idle baseline: t_s %.6f to %.6f\n", r.t_begin_s, r.t_end_s);
@@ -502,7 +503,7 @@ static void *progress_main(void *arg)
             eb_reading r;
             eb_latest(p->b, i, &r);
             double t0 = p->kept_t[p->oldest][i], j0 = p->kept_j[p->oldest][i];
-            if (eb_domain(p->b, i)->in_total) {
+            if (eb_domain_get(p->b, i)->in_total) {
                 if (p->kept && r.t_s - t0 > 0.2 && !isnan(r.energy_j) && !isnan(j0))
                     w += (r.energy_j - j0) / (r.t_s - t0);
                 else
@@ -582,7 +583,8 @@ static int idle_baseline(run_opts *o, eb_bench *b, char *note, size_t len)
         sleep_s(o->idle_s);
         eb_end(b, "idle", NULL);
         eb_set_idle_from_window(b, "idle");
-        eb_result r;
+        eb_domain_energy r_d[EB_MAX_DOMAINS];
+        eb_result r = EB_RESULT_INIT(r_d);
         if (stop_sig && eb_window_result(b, "idle", 0, &r) == EB_OK)
             snprintf(note, len,
                      "measured at rest over %.3g s before the command (of %g s: a "

@@ -93,11 +93,11 @@ int eb_cli_count(const char *opt, const char *text, long min, long max, long *ou
     return 0;
 }
 
-int eb_cli_no_operands(const char *cmd, int argc, char **argv, const char *usage)
+int eb_cli_no_operands(const char *cmd, int argc, char **argv, const char *cmd_usage)
 {
     if (optind >= argc)
         return 0;
-    fprintf(stderr, "ebench %s: unexpected argument '%s'\n%s", cmd, argv[optind], usage);
+    fprintf(stderr, "ebench %s: unexpected argument '%s'\n%s", cmd, argv[optind], cmd_usage);
     return EB_EXIT_USAGE;
 }
 

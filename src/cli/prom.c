@@ -169,7 +169,7 @@ static void dcgm_series(FILE *f, eb_bench *b, const eb_prom_opts *o, const dcgm 
                         const eb_reading *r)
 {
     for (size_t i = 0; i < eb_domain_count(b); i++) {
-        const eb_domain_info *d = eb_domain(b, i);
+        const eb_domain_info *d = eb_domain_get(b, i);
         double v = m->value(&r[i]);
         if (strcmp(d->kind, "gpu") != 0 || isnan(v))
             continue;
@@ -212,7 +212,7 @@ int eb_prom_write(FILE *f, eb_bench *b, const eb_prom_opts *o)
         const metric *m = &metrics[k];
         int header = 0;
         for (size_t i = 0; i < n; i++) {
-            const eb_domain_info *d = eb_domain(b, i);
+            const eb_domain_info *d = eb_domain_get(b, i);
             double v = m->value(&r[i]);
             if ((m->gpu_only && strcmp(d->kind, "gpu") != 0) || isnan(v))
                 continue;
@@ -239,7 +239,7 @@ int eb_prom_write(FILE *f, eb_bench *b, const eb_prom_opts *o)
         for (size_t k = 0; k < sizeof dcgm_metrics / sizeof *dcgm_metrics; k++) {
             int any = 0;
             for (size_t i = 0; i < n; i++)
-                any |= strcmp(eb_domain(b, i)->kind, "gpu") == 0 &&
+                any |= strcmp(eb_domain_get(b, i)->kind, "gpu") == 0 &&
                        !isnan(dcgm_metrics[k].value(&r[i]));
             if (!any)
                 continue;

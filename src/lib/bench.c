@@ -13,12 +13,23 @@
 #include "../util/utf8.h"
 #include "internal.h"
 
-EB_EXPORT void eb_config_init(eb_config *cfg)
+static void config_defaults(eb_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
+    cfg->size = sizeof *cfg;
     cfg->interval_ms = EB_DEFAULT_INTERVAL_MS;
     cfg->sources = EB_SOURCE_ALL;
     cfg->cpu_idle_w = -1; /* EB_DEFAULT_CPU_IDLE_SHARE x TDP */
+}
+
+EB_EXPORT void eb_config_init_size(eb_config *cfg, size_t size)
+{
+    eb_config full;
+    config_defaults(&full);
+    full.size = size;
+    /* a caller built against an older header gets the fields it knows */
+    if (cfg && size >= sizeof(size_t))
+        memcpy(cfg, &full, size < sizeof full ? size : sizeof full);
 }
 
 /* Why the calling thread's last call failed, and on which bench: per
@@ -214,7 +225,8 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
     return (int)b->n_dom++;
 }
 
-static void probe_unavailable(eb__probe_ctx *ctx, const char *what, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+probe_unavailable(eb__probe_ctx *ctx, const char *what, const char *fmt, ...)
 {
     eb_bench *b = ctx->bench;
     char reason[1024];
@@ -308,16 +320,16 @@ static char *root_from(const char *given, const char *env, const char *dflt)
 
 EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
 {
-    eb_config defaults;
+    eb_config full;
     int rc;
 
     if (!out)
         return EB_EINVAL;
     *out = NULL;
-    if (!cfg) {
-        eb_config_init(&defaults);
-        cfg = &defaults;
-    }
+    config_defaults(&full);
+    if (cfg && eb__options_in(NULL, "eb_config", &full, sizeof full, cfg) < 0)
+        return EB_EINVAL; /* a size this library does not know */
+    cfg = &full;
     if (!(cfg->interval_ms > 0) || !isfinite(cfg->interval_ms) || !(cfg->cpu_tdp_w >= 0) ||
         !isfinite(cfg->cpu_tdp_w) || !isfinite(cfg->cpu_idle_w) ||
         cfg->cpu_idle_w > (cfg->cpu_tdp_w > 0 ? cfg->cpu_tdp_w : EB_DEFAULT_CPU_TDP_W))
@@ -528,7 +540,7 @@ EB_EXPORT size_t eb_domain_count(const eb_bench *b)
     return b ? b->n_dom : 0;
 }
 
-EB_EXPORT const eb_domain_info *eb_domain(const eb_bench *b, size_t i)
+EB_EXPORT const eb_domain_info *eb_domain_get(const eb_bench *b, size_t i)
 {
     return b && i < b->n_dom ? &b->dom[i].info : NULL;
 }
@@ -553,7 +565,7 @@ EB_EXPORT size_t eb_warning_count(const eb_bench *b)
     return n;
 }
 
-EB_EXPORT const char *eb_warning(const eb_bench *b, size_t i)
+EB_EXPORT const char *eb_warning_get(const eb_bench *b, size_t i)
 {
     if (!b)
         return NULL;
@@ -582,7 +594,7 @@ double eb__peak_min_span(const eb__domain *d)
     return d->desc.update_period_s;
 }
 
-void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r)
+void eb__result_locked(eb_bench *b, double t0, double t1, eb__result *r)
 {
     if (eb__marker_mirror(b)) {
         eb__marker_result_locked(b, t0, t1, r);
@@ -661,6 +673,18 @@ EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result)
 {
     if (!b || !name)
         return EB_EINVAL;
+    int rc = eb__result_check(b, result);
+    if (rc < 0)
+        return rc; /* nothing closed: the program can fix its struct and retry */
+    eb__result full;
+    if ((rc = eb__end(b, name, result ? &full : NULL)) == EB_OK)
+        eb__result_out(&full, result);
+    return rc;
+}
+
+int eb__end(eb_bench *b, const char *name, eb__result *result)
+{
+    int rc;
     if (eb__forked(b))
         return EB_EMODE;
     pthread_mutex_lock(&b->lock);
@@ -681,7 +705,7 @@ EB_EXPORT int eb_end(eb_bench *b, const char *name, eb_result *result)
     eb__marker_send(b, 'E', name, 0, NULL, marker_time(b, w.t1));
     if (result)
         eb__result_locked(b, w.t0, w.t1, result);
-    int rc = eb__list_push(&b->closed_win, &w, sizeof w);
+    rc = eb__list_push(&b->closed_win, &w, sizeof w);
     pthread_mutex_unlock(&b->lock);
     if (rc < 0) {
         free(w.name);
@@ -695,21 +719,25 @@ EB_EXPORT int eb_measure(eb_bench *b, const char *name, void (*fn)(void *), void
 {
     if (!b || !name || !fn)
         return EB_EINVAL;
-    int rc = eb_begin(b, name);
-    if (rc < 0)
+    int rc = eb__result_check(b, result);
+    if (rc < 0 || (rc = eb_begin(b, name)) < 0)
         return rc;
     fn(arg);
     return eb_end(b, name, result);
 }
-
 EB_EXPORT int eb_total(eb_bench *b, eb_result *result)
 {
     if (!b || !result)
         return EB_EINVAL;
+    int rc = eb__result_check(b, result);
+    if (rc < 0)
+        return rc;
+    eb__result full;
     pthread_mutex_lock(&b->lock);
     double t1 = boundary_locked(b);
-    eb__result_locked(b, 0.0, t1, result);
+    eb__result_locked(b, 0.0, t1, &full);
     pthread_mutex_unlock(&b->lock);
+    eb__result_out(&full, result);
     return EB_OK;
 }
 
@@ -757,13 +785,18 @@ EB_EXPORT int eb_window_result(eb_bench *b, const char *name, size_t i, eb_resul
 {
     if (!b || !name || !result)
         return EB_EINVAL;
+    int rc = eb__result_check(b, result);
+    if (rc < 0)
+        return rc;
     pthread_mutex_lock(&b->lock);
     const eb__window *w = b->closed_win.v;
     for (size_t k = 0, seen = 0; k < b->closed_win.n; k++) {
         if (strcmp(w[k].name, name) != 0 || seen++ != i)
             continue;
-        eb__result_locked(b, w[k].t0, w[k].t1, result);
+        eb__result full;
+        eb__result_locked(b, w[k].t0, w[k].t1, &full);
         pthread_mutex_unlock(&b->lock);
+        eb__result_out(&full, result);
         return EB_OK;
     }
     pthread_mutex_unlock(&b->lock);

@@ -11,6 +11,39 @@
 
 #define EB__MAX_SOURCES 8
 
+/* The library's own results: every domain in a fixed array. The public
+ * eb_result and eb_stats take the caller's array instead (ABI rules in
+ * docs/API.md); eb__result_out() and eb__stats_out() copy over. */
+typedef struct eb__result {
+    double t_begin_s, t_end_s, duration_s;
+    double total_energy_j;
+    size_t total_incomplete;
+    double total_uncertainty_j, total_net_energy_j;
+    size_t n_domains;
+    eb_domain_energy domains[EB_MAX_DOMAINS];
+} eb__result;
+
+typedef struct eb__stats {
+    size_t n, n_domains;
+    eb_stat duration_s, total_energy_j;
+    eb_stat energy_j[EB_MAX_DOMAINS];
+    size_t n_outliers;
+    size_t outliers[EB_MAX_OUTLIERS];
+} eb__stats;
+
+/* A caller's struct this library can write (NULL is fine): EB_OK, or
+ * EB_EINVAL with the detail set. */
+int eb__result_check(eb_bench *b, const eb_result *out);
+int eb__stats_check(eb_bench *b, const eb_stats *out);
+/* Copies in to out (checked before): totals, and as many domains as out
+ * holds, each out->domain_size bytes of the library's struct. */
+void eb__result_out(const eb__result *in, eb_result *out);
+void eb__stats_out(const eb__stats *in, eb_stats *out);
+/* A caller's option struct (its first field its size) over the library's
+ * defaults in full (full_size bytes): EB_OK, or EB_EINVAL naming the struct
+ * when the size is one this library does not know. */
+int eb__options_in(eb_bench *b, const char *what, void *full, size_t full_size, const void *in);
+
 typedef struct eb__domain {
     eb__domain_desc desc;
     eb_domain_info info; /* points into desc */
@@ -112,7 +145,7 @@ int eb__marker_mirror(const eb_bench *b);
 void eb__marker_send(eb_bench *b, char kind, const char *name, double amount, const char *unit,
                      double t_mono);
 /* A window's figures from the parent (energies NaN if it does not answer). */
-void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb_result *r);
+void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb__result *r);
 /* For the fuzzers (fuzz/): the parent's server without its socket or
  * thread, fed one message (answers go to fd); the program's parsers of the
  * parent's D and R messages. */
@@ -120,7 +153,7 @@ eb_marker_server *eb__markers_new(eb_bench *b);
 void eb__markers_free(eb_marker_server *s);
 void eb__markers_feed(eb_marker_server *s, int fd, const char *msg, size_t n);
 int eb__marker_mirror_json(eb_bench *b, const char *json);
-void eb__marker_result_json(const char *json, eb_result *r);
+void eb__marker_result_json(const char *json, eb__result *r);
 /* Every stepping counter has moved after t (its energy up to t is final). */
 int eb__settled_locked(const eb_bench *b, double t);
 /* Fills d->info from d->desc (info.source left NULL). */
@@ -163,15 +196,15 @@ void eb__sampler_stop(eb_bench *b);
 int eb__work_add(eb__work *list, size_t *n, const char *unit, double amount);
 
 /* Statistics over the closed instances of a window; caller holds the lock. */
-int eb__window_stats_locked(eb_bench *b, const char *window, eb_stats *out);
+int eb__window_stats_locked(eb_bench *b, const char *window, eb__stats *out);
 
 /* What a report covers (eb_run_meta.span) and everything derived from it. */
 typedef struct eb__summary {
     size_t reps;   /* instances of the span window; 0: the whole timeline */
     size_t warmup; /* instances of "<span> (warmup)" */
     double t0, t1; /* bounds when there is one span (reps <= 1) */
-    eb_result r;   /* one span: its result; repetitions: the mean per repetition */
-    eb_stats st;   /* repetitions (reps >= 2) */
+    eb__result r;  /* one span: its result; repetitions: the mean per repetition */
+    eb__stats st;  /* repetitions (reps >= 2) */
     double elapsed_s;
     /* steady state per domain (one span only); from is relative to t0 */
     double steady_from_s[EB_MAX_DOMAINS], steady_power_w[EB_MAX_DOMAINS];
@@ -209,7 +242,10 @@ void eb__tracking_locked(const eb__domain *d, eb_tracking *out);
 /* The shortest interval a domain's peak power may be a mean over. */
 double eb__peak_min_span(const eb__domain *d);
 
+/* eb_end() into the library's own result (NULL: none). */
+int eb__end(eb_bench *b, const char *name, eb__result *result);
+
 /* Fills r for [t0, t1]; caller holds the lock. */
-void eb__result_locked(eb_bench *b, double t0, double t1, eb_result *r);
+void eb__result_locked(eb_bench *b, double t0, double t1, eb__result *r);
 
 #endif

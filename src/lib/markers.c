@@ -313,7 +313,7 @@ void eb__marker_send(eb_bench *b, char kind, const char *name, double amount, co
     send_msg(fd, line, (size_t)n, 0);
 }
 
-static void result_from_json(const json_t *o, eb_result *r)
+static void result_from_json(const json_t *o, eb__result *r)
 {
     r->total_energy_j = num_of(o, "total_energy_j");
     r->total_incomplete = (size_t)int_of(o, "total_incomplete");
@@ -348,7 +348,7 @@ int eb__marker_mirror_json(eb_bench *b, const char *json)
     return mirror_domains(b, json);
 }
 
-static void ask_parent(eb_bench *b, double t0, double t1, eb_result *r)
+static void ask_parent(eb_bench *b, double t0, double t1, eb__result *r)
 {
     memset(r, 0, sizeof *r);
     r->t_begin_s = t0;
@@ -396,7 +396,7 @@ static void ask_parent(eb_bench *b, double t0, double t1, eb_result *r)
     free(buf);
 }
 
-void eb__marker_result_json(const char *json, eb_result *r)
+void eb__marker_result_json(const char *json, eb__result *r)
 {
     json_error_t e;
     json_t *o = json_loads(json, 0, &e);
@@ -411,7 +411,7 @@ void eb__marker_result_json(const char *json, eb_result *r)
  * asked again (every 20 ms, 1.5 s at most: about one update period), here,
  * never by making the parent wait. Caller holds the lock (one question at a
  * time on the connection). */
-void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb_result *r)
+void eb__marker_result_locked(eb_bench *b, double t0, double t1, eb__result *r)
 {
     int final = b->stopped || b->stopping;
     double give_up = eb__mono_s() + EB__MARKER_SETTLE_MAX_S;
@@ -481,7 +481,6 @@ struct eb_marker_server {
     int stop;                         /* read and written with __atomic builtins */
     double offset;                    /* CLOCK_MONOTONIC - the bench's clock */
     char *domains;                    /* the D message */
-    char *answer;                     /* an R message being built */
     struct pollfd fds[1 + MAX_CONNS]; /* [0]: rfd; then private connections */
     size_t n_fds;
     struct {
@@ -539,7 +538,7 @@ static char *domains_message(eb_bench *b)
  * faster than its own windows would. */
 static char *answer_message(eb_bench *b, unsigned long seq, double t0, double t1)
 {
-    eb_result *r = malloc(sizeof *r);
+    eb__result *r = malloc(sizeof *r);
     if (!r)
         return NULL;
     pthread_mutex_lock(&b->lock);

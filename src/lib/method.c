@@ -11,13 +11,18 @@
 #include "../analysis/analysis.h"
 #include "internal.h"
 
-EB_EXPORT void eb_run_meta_init(eb_run_meta *meta)
+EB_EXPORT void eb_run_meta_init_size(eb_run_meta *meta, size_t size)
 {
-    memset(meta, 0, sizeof *meta);
-    meta->exit_status = -1;
-    meta->elapsed_s = meta->user_s = meta->sys_s = NAN;
-    meta->skip_s = meta->carbon_g_per_kwh = meta->pue = meta->price_per_kwh = meta->nodes = NAN;
-    meta->machine_cpu_s = NAN;
+    eb_run_meta m;
+    memset(&m, 0, sizeof m);
+    m.size = size;
+    m.exit_status = -1;
+    m.elapsed_s = m.user_s = m.sys_s = NAN;
+    m.skip_s = m.carbon_g_per_kwh = m.pue = m.price_per_kwh = m.nodes = NAN;
+    m.machine_cpu_s = NAN;
+    /* a caller built against an older header gets the fields it knows */
+    if (meta && size >= sizeof(size_t))
+        memcpy(meta, &m, size < sizeof m ? size : sizeof m);
 }
 
 EB_EXPORT int eb_region_carbon(const char *region, double *g_per_kwh, const char **source,
@@ -47,7 +52,7 @@ static eb__window *last_closed(eb_bench *b, const char *name)
 
 EB_EXPORT int eb_set_idle_from_window(eb_bench *b, const char *window)
 {
-    eb_result r;
+    eb__result r;
     if (!b || !window)
         return EB_EINVAL;
     pthread_mutex_lock(&b->lock);
@@ -117,11 +122,12 @@ EB_EXPORT int eb_add_work(eb_bench *b, const char *window, double amount, const 
     return rc;
 }
 
-int eb__window_stats_locked(eb_bench *b, const char *window, eb_stats *out)
+int eb__window_stats_locked(eb_bench *b, const char *window, eb__stats *out)
 {
     const eb__window *w = b->closed_win.v;
     size_t n = 0;
     memset(out, 0, sizeof *out);
+    out->n_domains = b->n_dom;
     for (size_t i = 0; i < b->closed_win.n; i++)
         n += strcmp(w[i].name, window) == 0;
     out->n = n;
@@ -138,7 +144,7 @@ int eb__window_stats_locked(eb_bench *b, const char *window, eb_stats *out)
     for (size_t i = 0, k = 0; i < b->closed_win.n; i++) {
         if (strcmp(w[i].name, window) != 0)
             continue;
-        eb_result r;
+        eb__result r;
         eb__result_locked(b, w[i].t0, w[i].t1, &r);
         dur[k] = r.duration_s;
         tot[k] = r.total_energy_j;
@@ -161,9 +167,14 @@ EB_EXPORT int eb_window_stats(eb_bench *b, const char *window, eb_stats *out)
 {
     if (!b || !window || !out)
         return EB_EINVAL;
+    int rc = eb__stats_check(b, out);
+    if (rc < 0)
+        return rc;
+    eb__stats full;
     pthread_mutex_lock(&b->lock);
-    int rc = eb__window_stats_locked(b, window, out);
+    rc = eb__window_stats_locked(b, window, &full);
     pthread_mutex_unlock(&b->lock);
+    eb__stats_out(&full, out); /* n = 0 when there is no such window */
     return rc;
 }
 
@@ -174,6 +185,8 @@ EB_EXPORT int eb_repeat(eb_bench *b, const char *name, void (*fn)(void *), void 
     int rc;
     if (!b || !name || !fn || n == 0 || strlen(name) > 200)
         return EB_EINVAL;
+    if ((rc = eb__stats_check(b, out)) < 0)
+        return rc;
     snprintf(warm, sizeof warm, "%s (warmup)", name);
     for (size_t i = 0; i < warmup; i++)
         if ((rc = eb_measure(b, warm, fn, arg, NULL)) < 0)
@@ -184,13 +197,18 @@ EB_EXPORT int eb_repeat(eb_bench *b, const char *name, void (*fn)(void *), void 
     return out ? eb_window_stats(b, name, out) : EB_OK;
 }
 
-EB_EXPORT void eb_repeat_opts_init(eb_repeat_opts *o)
+EB_EXPORT void eb_repeat_opts_init_size(eb_repeat_opts *o, size_t size)
 {
-    memset(o, 0, sizeof *o);
-    o->min_seconds = 5.0;
-    o->min_reps = 32;
-    o->max_reps = 1000000;
-    o->phase_shift = -1;
+    eb_repeat_opts d;
+    memset(&d, 0, sizeof d);
+    d.size = size;
+    d.min_seconds = 5.0;
+    d.min_reps = 32;
+    d.max_reps = 1000000;
+    d.phase_shift = -1;
+    /* a caller built against an older header gets the fields it knows */
+    if (o && size >= sizeof(size_t))
+        memcpy(o, &d, size < sizeof d ? size : sizeof d);
 }
 
 static void sleep_delay(void *ctx, double seconds)
@@ -224,7 +242,7 @@ static double duty_cycle(const eb_bench *b, double *window_s)
 static int idle_where_missing(eb_bench *b, const char *name, const eb_repeat_opts *o, double period)
 {
     char idle[256];
-    eb_result r;
+    eb__result r;
     int missing = 0;
     for (size_t i = 0; i < b->n_dom; i++)
         missing |= isnan(b->dom[i].idle_power_w);
@@ -235,7 +253,7 @@ static int idle_where_missing(eb_bench *b, const char *name, const eb_repeat_opt
     if (rc < 0)
         return rc;
     o->delay(o->delay_ctx, period * 5 > 0.5 ? period * 5 : 0.5);
-    if ((rc = eb_end(b, idle, &r)) < 0)
+    if ((rc = eb__end(b, idle, &r)) < 0)
         return rc;
     pthread_mutex_lock(&b->lock);
     for (size_t i = 0; i < b->n_dom; i++)
@@ -249,16 +267,17 @@ EB_EXPORT int eb_measure_repeated(eb_bench *b, const char *name, void (*fn)(void
                                   const eb_repeat_opts *opts, eb_result *per_rep, size_t *reps_out)
 {
     eb_repeat_opts o;
-    eb_result r;
+    eb__result r;
     double window_s;
     int rc;
 
     if (!b || !name || !fn || strlen(name) > 200)
         return EB_EINVAL;
-    if (opts)
-        o = *opts;
-    else
-        eb_repeat_opts_init(&o);
+    eb_repeat_opts_init(&o);
+    if (opts && (rc = eb__options_in(b, "eb_repeat_opts", &o, sizeof o, opts)) < 0)
+        return rc;
+    if ((rc = eb__result_check(b, per_rep)) < 0)
+        return rc;
     if (!o.delay)
         o.delay = sleep_delay;
     if (o.max_reps == 0 || o.max_reps < o.min_reps)
@@ -297,7 +316,7 @@ EB_EXPORT int eb_measure_repeated(eb_bench *b, const char *name, void (*fn)(void
             blocks++;
         }
     }
-    if ((rc = eb_end(b, name, &r)) < 0)
+    if ((rc = eb__end(b, name, &r)) < 0)
         return rc;
 
     /* per repetition, without the delays and the idle energy spent in them */
@@ -318,8 +337,7 @@ EB_EXPORT int eb_measure_repeated(eb_bench *b, const char *name, void (*fn)(void
         }
     }
     r.total_uncertainty_j /= (double)reps;
-    if (per_rep)
-        *per_rep = r;
+    eb__result_out(&r, per_rep);
     if (reps_out)
         *reps_out = reps;
     return EB_OK;

@@ -68,7 +68,7 @@ static int total_is_estimate(const eb_bench *b)
     return 0;
 }
 
-static void print_total(FILE *out, const eb_bench *b, const eb_result *r)
+static void print_total(FILE *out, const eb_bench *b, const eb__result *r)
 {
     eb__render_total(out, r->total_energy_j, r->total_uncertainty_j,
                      r->duration_s > 0 ? r->total_energy_j / r->duration_s : NAN,
@@ -140,7 +140,7 @@ typedef struct agg {
     const char *name;
     size_t calls;
     double duration_s;
-    eb_result sum;
+    eb__result sum;
     eb__work work[EB_MAX_WORK]; /* summed over the calls */
     size_t n_work;
 } agg;
@@ -174,7 +174,7 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
             }
             n++;
         }
-        eb_result r;
+        eb__result r;
         eb__result_locked(b, w[i].t0, w[i].t1, &r);
         a[k].calls++;
         a[k].duration_s += r.duration_s;
@@ -215,12 +215,32 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
 
 static json_t *report_json(eb_bench *b, const eb_run_meta *meta);
 
+/* The caller's meta over the defaults, as far as its size goes (ABI rules,
+ * docs/API.md); NULL stays NULL. */
+static int meta_in(eb_bench *b, const eb_run_meta *given, eb_run_meta *full,
+                   const eb_run_meta **use)
+{
+    *use = NULL;
+    if (!given)
+        return EB_OK;
+    eb_run_meta_init(full);
+    int rc = eb__options_in(b, "eb_run_meta", full, sizeof *full, given);
+    if (rc == EB_OK)
+        *use = full;
+    return rc;
+}
+
 /* The table is drawn from the report as it is saved (12 significant digits),
  * by the code `ebench report` uses: the two print the same. */
-EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *meta)
+EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *given)
 {
+    eb_run_meta full;
+    const eb_run_meta *meta;
     if (!b || !out)
         return EB_EINVAL;
+    int rc = meta_in(b, given, &full, &meta);
+    if (rc < 0)
+        return rc;
     json_t *root = report_json(b, meta);
     char *text = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
     json_decref(root);
@@ -638,7 +658,7 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
 
     pthread_mutex_lock(&b->lock);
     eb__summarize_locked(b, meta, &s);
-    const eb_result *r = &s.r;
+    const eb__result *r = &s.r;
     json_t *doms = json_array(), *unav = json_array(), *warn = json_array();
     for (size_t i = 0; i < b->n_dom; i++)
         json_array_append_new(doms, domain_json(&b->dom[i], &r->domains[i], &s, i));
@@ -699,15 +719,20 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     return root;
 }
 
-EB_EXPORT int eb_write_json(eb_bench *b, FILE *out, const eb_run_meta *meta)
+EB_EXPORT int eb_write_json(eb_bench *b, FILE *out, const eb_run_meta *given)
 {
+    eb_run_meta full;
+    const eb_run_meta *meta;
     if (!b || !out)
         return EB_EINVAL;
+    int rc = meta_in(b, given, &full, &meta);
+    if (rc < 0)
+        return rc;
     eb__settle_windows(b);
     json_t *root = report_json(b, meta);
     if (!root)
         return eb__fail(b, EB_ENOMEM, "cannot build the JSON report");
-    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
     json_decref(root);
     fputc('\n', out);
     if (rc != 0 || ferror(out))
@@ -761,9 +786,14 @@ EB_EXPORT int eb_write_csv(eb_bench *b, FILE *out)
 static int save(eb_bench *b, const char *path, const eb_run_meta *meta, int json)
 {
     eb__afile a;
+    eb_run_meta full;
+    const eb_run_meta *checked;
     if (!b || !path)
         return EB_EINVAL;
-    int rc = eb__afile_open_stream(&a, path);
+    int rc = meta_in(b, meta, &full, &checked); /* refused before the file is touched */
+    if (rc < 0)
+        return rc;
+    rc = eb__afile_open_stream(&a, path);
     if (rc < 0)
         return eb__fail(b, EB_EIO, "cannot write '%s': %s", path, strerror(-rc));
     rc = json ? eb_write_json(b, a.f, meta) : eb_write_csv(b, a.f);

@@ -13,7 +13,7 @@
 static void mean_result(eb_bench *b, const char *span, eb__summary *s)
 {
     const eb__window *w = b->closed_win.v;
-    eb_result *r = &s->r;
+    eb__result *r = &s->r;
     eb__window_stats_locked(b, span, &s->st);
     memset(r, 0, sizeof *r);
     r->n_domains = b->n_dom;
@@ -29,7 +29,7 @@ static void mean_result(eb_bench *b, const char *span, eb__summary *s)
     for (size_t i = 0; i < b->closed_win.n; i++) {
         if (strcmp(w[i].name, span) != 0)
             continue;
-        eb_result one;
+        eb__result one;
         eb__result_locked(b, w[i].t0, w[i].t1, &one);
         r->total_incomplete += one.total_incomplete;
         for (size_t d = 0; d < b->n_dom; d++) {

@@ -1,5 +1,6 @@
 /* tracker.c - see tracker.h. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,10 +144,13 @@ static void start_acquire(eb__tracker *k, double t)
     k->mv_n = k->mv_head = 0;
 }
 
-static void fall_back(eb__tracker *k, const char *fmt, double v)
+__attribute__((format(printf, 2, 3))) static void fall_back(eb__tracker *k, const char *fmt, ...)
 {
+    va_list ap;
     k->state = EB__TRK_FALLBACK;
-    snprintf(k->why, sizeof k->why, fmt, v * 1e3);
+    va_start(ap, fmt);
+    vsnprintf(k->why, sizeof k->why, fmt, ap);
+    va_end(ap);
 }
 
 /* Whether the move in slot s takes part in the fit. */
@@ -271,6 +275,8 @@ static void try_lock(eb__tracker *k)
     size_t n = 0;
     for (size_t i = 1; i < k->mv_n && n < EB__TRK_RING; i++)
         d[n++] = k->mv_t[slot(k, i)] - k->mv_t[slot(k, i - 1)];
+    if (n < 3) /* cannot happen with 4 moves; said so the analysers see it */
+        return;
     /* median of the last three spacings */
     double a = d[n - 1], b = d[n - 2], c = d[n - 3];
     med = a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
@@ -300,18 +306,19 @@ static void try_lock(eb__tracker *k)
     double tol = 0.2 * med + wmax;
     int regular = fabs(a - med) <= tol && fabs(b - med) <= tol && fabs(c - med) <= tol;
     if (regular && med < EB__TRK_MIN_PERIOD_S) {
-        fall_back(k, "the counter moves every %.1f ms, faster than ebench can bracket (5 ms)", med);
+        fall_back(k, "the counter moves every %.1f ms, faster than ebench can bracket (5 ms)",
+                  med * 1e3);
         return;
     }
     if (regular && med > 1.1 * EB__TRK_MAX_PERIOD_S) { /* about 1 s is accepted */
-        fall_back(k, "the counter moves every %.0f ms, slower than the accepted 1 s", med);
+        fall_back(k, "the counter moves every %.0f ms, slower than the accepted 1 s", med * 1e3);
         return;
     }
     if (!regular) {
         if (k->mv_n >= 12)
             fall_back(
                 k, "the counter's moves are not regular (spacing %.1f ms give or take over 20%%)",
-                med);
+                med * 1e3);
         return;
     }
     /* renumber the acquisition's moves 0, 1, 2, ... and fit them */
@@ -356,8 +363,8 @@ static void learn(eb__tracker *k, double u, double w, double lo, double hi)
                 k->relocks++;
                 k->wide_run = 0;
                 if (k->relocks >= 5 && (double)k->relocks > 0.1 * (double)k->moves) {
-                    fall_back(k, "the counter's moves are not regular (lost the lock %.0f times)",
-                              (double)k->relocks / 1e3);
+                    fall_back(k, "the counter's moves are not regular (lost the lock %zu times)",
+                              k->relocks);
                     return;
                 }
                 start_acquire(k, u);
@@ -409,7 +416,7 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
             fall_back(k,
                       "the counter's moves are more than %.0f ms apart, slower than the "
                       "accepted 1 s",
-                      ta - k->last_move_t);
+                      (ta - k->last_move_t) * 1e3);
         } else if (k->state == EB__TRK_ACQUIRE && k->mv_n == 0 &&
                    ta - k->acquire_since >
                        fmax(EB__TRK_QUIET_PERIODS * k->nominal_s, 1.2 * EB__TRK_MAX_PERIOD_S)) {

@@ -198,7 +198,7 @@ static void rank_rows(eb_mpi *m, const eb_result *r, int *n_rows, eb_mpi_rank *r
             eb_mpi_rank row = {m->ranks[lr], 0, 0, 0, 0};
             const char *list = m->cvds + (size_t)lr * CVD_LEN;
             for (size_t i = 0; i < r->n_domains; i++) {
-                const eb_domain_info *d = eb_domain(m->b, i);
+                const eb_domain_info *d = eb_domain_get(m->b, i);
                 if (strcmp(d->kind, "gpu") != 0 ||
                     !(m->cvd_unset[lr] || (d->cuda_entry && listed(list, d->cuda_entry))))
                     continue;
@@ -220,7 +220,8 @@ static void rank_rows(eb_mpi *m, const eb_result *r, int *n_rows, eb_mpi_rank *r
 EB_EXPORT int eb_mpi_end(eb_mpi *m, const char *name, eb_mpi_result **result)
 {
     eb_mpi_node mine;
-    eb_result r;
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
     int rc = EB_OK;
 
     if (result)
@@ -239,7 +240,7 @@ EB_EXPORT int eb_mpi_end(eb_mpi *m, const char *name, eb_mpi_result **result)
     mine.energy_j = rc == EB_OK ? r.total_energy_j : NAN;
     mine.uncertainty_j = r.total_uncertainty_j;
     for (size_t i = 0; rc == EB_OK && i < r.n_domains; i++) {
-        const eb_domain_info *d = eb_domain(m->b, i);
+        const eb_domain_info *d = eb_domain_get(m->b, i);
         if (strcmp(d->kind, "gpu") == 0 && !isnan(r.domains[i].energy_j)) {
             mine.gpu_energy_j += r.domains[i].energy_j;
             mine.n_gpus++;
