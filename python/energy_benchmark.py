@@ -19,7 +19,7 @@ Also: ``with bench.window("name"):``, ``@bench.measure(name=..., work={"flop": 2
 
 libebench is looked for in $EBENCH_LIBRARY, then beside this file and in the
 build folders of the source tree, then by the system's loader
-(libebench.so.1, e.g. after `make install`).
+(libebench.so.2, e.g. after `make install`).
 """
 
 import ctypes
@@ -39,9 +39,9 @@ class EbenchError(RuntimeError):
 def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     top = os.path.dirname(here)
-    places = [os.path.join(here, "libebench.so.1")]
+    places = [os.path.join(here, "libebench.so.2")]
     for build in ("build", "build-release"):
-        places.append(os.path.join(top, build, "libebench.so.1"))
+        places.append(os.path.join(top, build, "libebench.so.2"))
     return places
 
 
@@ -63,7 +63,7 @@ def _load():
                 tried.append(f"{path} ({e})")
         else:
             tried.append(f"{path} (no such file)")
-    for name in ("libebench.so.1", ctypes.util.find_library("ebench")):
+    for name in ("libebench.so.2", ctypes.util.find_library("ebench")):
         if not name:
             continue
         try:
@@ -73,11 +73,12 @@ def _load():
     raise EbenchError(
         "cannot find libebench; looked in: " + "; ".join(tried) +
         ". Build it with `make` in the ebench source tree, install it with "
-        "`make install`, or set EBENCH_LIBRARY=/path/to/libebench.so.1")
+        "`make install`, or set EBENCH_LIBRARY=/path/to/libebench.so.2")
 
 
 _lib = None
 _libc = None
+_ABI_MAJOR = 2
 
 
 def _api():
@@ -97,6 +98,16 @@ def _api():
             "eb_strerror": (cp, [i]),
             "eb_last_detail": (cp, [vp]),
         }
+        # the ABI this module was written for: libebench 2.x (docs/API.md)
+        ver = getattr(lib, "eb_version_number", None)
+        if ver is None:
+            raise ImportError("energy_benchmark: the libebench it loaded is older than 2.0 "
+                              "(no eb_version_number); install libebench.so.2 or set "
+                              "EBENCH_LIBRARY")
+        ver.restype = ctypes.c_uint
+        if ver() >> 16 != _ABI_MAJOR:
+            raise ImportError(f"energy_benchmark: libebench {ver() >> 16}.x loaded, this module "
+                              f"needs {_ABI_MAJOR}.x")
         for name, (res, args) in sigs.items():
             fn = getattr(lib, name)
             fn.restype, fn.argtypes = res, args

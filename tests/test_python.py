@@ -211,9 +211,9 @@ class ReservedNames(unittest.TestCase):
 class MissingLibrary(unittest.TestCase):
     def test_explicit_path(self):
         with tempfile.TemporaryDirectory() as tmp:
-            p = python(QUICK_START, env(tmp, EBENCH_LIBRARY="/nonexistent/libebench.so.1"))
+            p = python(QUICK_START, env(tmp, EBENCH_LIBRARY="/nonexistent/libebench.so.2"))
         self.assertNotEqual(p.returncode, 0)
-        self.assertIn("cannot load libebench from EBENCH_LIBRARY=/nonexistent/libebench.so.1",
+        self.assertIn("cannot load libebench from EBENCH_LIBRARY=/nonexistent/libebench.so.2",
                       p.stderr)
 
     def test_says_where_it_looked(self):
@@ -227,8 +227,8 @@ class MissingLibrary(unittest.TestCase):
             p = python(QUICK_START, e)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("cannot find libebench; looked in: EBENCH_LIBRARY (not set); "
-                      + os.path.join(pydir, "libebench.so.1") + " (no such file)", p.stderr)
-        self.assertIn("set EBENCH_LIBRARY=/path/to/libebench.so.1", p.stderr)
+                      + os.path.join(pydir, "libebench.so.2") + " (no such file)", p.stderr)
+        self.assertIn("set EBENCH_LIBRARY=/path/to/libebench.so.2", p.stderr)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -623,6 +624,26 @@ static double machine_busy_s(const run_opts *o)
 
 /* Runs CMD once inside window `name`. Returns its shell status, or -1 if it
  * could not start (error printed, *exit_code set). */
+/* Waits for the command to end. The wait itself is a poll on the child's
+ * pidfd where the kernel has them (5.3+), a call during which a signal's
+ * handler runs at once, also under ThreadSanitizer, which defers handlers
+ * during wait4 until it returns: the signal the handler forwards to the
+ * command would then wait for the command to end. */
+static void wait_child(pid_t pid, int *status, struct rusage *ru)
+{
+#ifdef SYS_pidfd_open
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+            ;
+        close(fd);
+    }
+#endif
+    while (wait4(pid, status, 0, ru) < 0 && errno == EINTR)
+        ;
+}
+
 static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *ru, int *exit_code)
 {
     pid_t pid;
@@ -635,8 +656,7 @@ static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *r
         *exit_code = rc == ENOENT ? 127 : 126; /* as shells do */
         return -1;
     }
-    while (wait4(pid, &status, 0, ru) < 0 && errno == EINTR)
-        ;
+    wait_child(pid, &status, ru);
     child_pid = 0;
     eb_end(b, name, NULL);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
