@@ -3,6 +3,7 @@
 
 #include "analysis/analysis.h"
 #include "helpers.h"
+#include "lib/timeline.h"
 
 static eb__domain_desc power_desc(int interval_mean)
 {

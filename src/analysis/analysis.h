@@ -6,7 +6,8 @@
 
 #include <stddef.h>
 
-#include "../lib/timeline.h"
+#include "ebench.h"
+#include "sample.h"
 
 /* Cumulative energy at time t, interpolated linearly between samples and
  * clamped to the first and last sample. NaN for an empty series. */

@@ -7,16 +7,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,9 +20,9 @@
 #include "../util/afile.h"
 #include "../util/mono.h"
 #include "../util/procstat.h"
+#include "child.h"
 #include "cli.h"
-
-extern char **environ;
+#include "progress.h"
 
 static const char run_usage[] =
     "usage: ebench run [options] [--] CMD [ARGS...]\n"
@@ -85,44 +81,6 @@ static const char run_usage[] =
     "per-node reports with `ebench merge`.\n"
     "\n"
     "Example: ebench run -r 5 --warmup 1 -w 2.4e13:flop --json run.json -- ./gemm 8192\n";
-
-static volatile sig_atomic_t child_pid;
-/* The last SIGINT/SIGTERM/SIGHUP ebench received: the repetitions, the idle
- * baseline and the warm-ups stop at once, and the report says what was
- * measured up to then. */
-static volatile sig_atomic_t stop_sig;
-
-/* Signals typed at the terminal reach CMD already (same process group); only
- * signals sent to ebench by a process (kill, Slurm, a batch system) are
- * passed on, so CMD never gets one twice. */
-static void forward(int sig, siginfo_t *info, void *ctx)
-{
-    (void)ctx;
-    stop_sig = sig;
-    if (child_pid > 0 && info->si_code != SI_KERNEL)
-        kill((pid_t)child_pid, sig);
-}
-
-/* The signals passed on to CMD, each ending the run with its report (a
- * SIGKILL cannot be caught: --checkpoint is for that). */
-static const int forwarded_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-#define N_FORWARDED (sizeof forwarded_sigs / sizeof *forwarded_sigs)
-
-static void install_forwarding(void)
-{
-    const int *sigs = forwarded_sigs;
-    for (size_t i = 0; i < N_FORWARDED; i++) {
-        struct sigaction old, sa;
-        sigaction(sigs[i], NULL, &old);
-        if (old.sa_handler == SIG_IGN)
-            continue; /* ignored (nohup, background job): CMD inherits that */
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = forward;
-        sa.sa_flags = SA_SIGINFO | SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        sigaction(sigs[i], &sa, NULL);
-    }
-}
 
 #define MAX_IDLE 16
 
@@ -375,28 +333,6 @@ static int distinct_outputs(const char *json, const char *csv)
     return 0;
 }
 
-static int spawn(char **cmd, pid_t *pid)
-{
-    sigset_t block, old;
-    posix_spawnattr_t attr;
-
-    /* Handlers installed before CMD exists would have no one to forward to;
-     * hold the signals until child_pid is set. */
-    sigemptyset(&block);
-    for (size_t i = 0; i < N_FORWARDED; i++)
-        sigaddset(&block, forwarded_sigs[i]);
-    sigprocmask(SIG_BLOCK, &block, &old);
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setsigmask(&attr, &old);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-    int rc = posix_spawnp(pid, cmd[0], NULL, &attr, cmd, environ);
-    posix_spawnattr_destroy(&attr);
-    if (rc == 0)
-        child_pid = *pid;
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    return rc;
-}
-
 /* The CSV timeline says where the idle baseline and each run of the command
  * lie in it (comment lines: gnuplot and pandas' comment='#' skip them), so its
  * energy over a run's interval can be checked against the report's. */
@@ -436,157 +372,16 @@ static int write_output(const char *opt, eb__afile *a, eb_bench *b, const eb_run
     return rc < 0 ? -1 : 0;
 }
 
-/* A thread beside the command: the progress line on a terminal (elapsed,
- * total power, joules so far), and checkpoints: every checkpoint_s the
- * report and timeline so far are written to the --json/--csv files (each
- * whole: a temporary file renamed over it), so a run killed where it cannot
- * write its report (SIGKILL, a job's time limit) keeps what was measured. */
-typedef struct progress {
-    eb_bench *b;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int stop, shown, show;
-    const char *json, *csv; /* regular files to checkpoint; NULL: none */
-    double checkpoint_s, next_s;
-    const char *const *argv;
-    /* each domain's energy at the last PROGRESS_KEEP lines (the oldest first
-     * at `oldest`), so a line's power is over up to 2 s */
-#define PROGRESS_KEEP 4
-    size_t kept, oldest;
-    double kept_t[PROGRESS_KEEP][EB_MAX_DOMAINS], kept_j[PROGRESS_KEEP][EB_MAX_DOMAINS];
-} progress;
-
-static void checkpoint(progress *p)
-{
-    eb_run_meta m;
-    eb_run_meta_init(&m);
-    m.argv = p->argv;
-    m.partial = 1;
-    m.elapsed_s = eb_now(p->b);
-    /* a failure here is said once, at the end, by the final write */
-    if (p->json)
-        eb_save_json(p->b, p->json, &m);
-    if (p->csv)
-        eb_save_csv(p->b, p->csv);
-}
-
-static void *progress_main(void *arg)
-{
-    progress *p = arg;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    pthread_mutex_lock(&p->lock);
-    while (!p->stop) {
-        next.tv_sec += (next.tv_nsec + 500000000L) / 1000000000L;
-        next.tv_nsec = (next.tv_nsec + 500000000L) % 1000000000L;
-        if (pthread_cond_timedwait(&p->wake, &p->lock, &next) != ETIMEDOUT || p->stop)
-            continue;
-        if (p->checkpoint_s > 0 && eb_now(p->b) >= p->next_s) {
-            checkpoint(p);
-            p->next_s = eb_now(p->b) + p->checkpoint_s;
-        }
-        if (!p->show)
-            continue;
-        /* power: each domain's energy over the last lines (up to 2 s), not its
-         * last sample's: a counter that moves every 100 ms, its moves placed
-         * within a few ms (more on a busy machine), would make one interval's
-         * power jitter by several percent */
-        double w = 0, j = 0, t = eb_now(p->b);
-        size_t n = eb_domain_count(p->b) < EB_MAX_DOMAINS ? eb_domain_count(p->b) : EB_MAX_DOMAINS;
-        size_t slot = (p->oldest + p->kept) % PROGRESS_KEEP;
-        if (p->kept == PROGRESS_KEEP) { /* the oldest makes way */
-            slot = p->oldest;
-            p->oldest = (p->oldest + 1) % PROGRESS_KEEP;
-            p->kept--;
-        }
-        for (size_t i = 0; i < n; i++) {
-            eb_reading r;
-            eb_latest(p->b, i, &r);
-            double t0 = p->kept_t[p->oldest][i], j0 = p->kept_j[p->oldest][i];
-            if (eb_domain_get(p->b, i)->in_total) {
-                if (p->kept && r.t_s - t0 > 0.2 && !isnan(r.energy_j) && !isnan(j0))
-                    w += (r.energy_j - j0) / (r.t_s - t0);
-                else
-                    w += isnan(r.power_w) ? 0 : r.power_w;
-                j += isnan(r.energy_j) ? 0 : r.energy_j;
-            }
-            p->kept_t[slot][i] = r.t_s;
-            p->kept_j[slot][i] = r.energy_j;
-        }
-        p->kept++;
-        fprintf(stderr, "\r ebench: %8.1f s  %9.1f W  %12.1f J so far ", t, w, j);
-        p->shown = 1;
-    }
-    if (p->shown)
-        fprintf(stderr, "\r%60s\r", "");
-    pthread_mutex_unlock(&p->lock);
-    return NULL;
-}
-
-static int progress_start(progress *p, eb_bench *b, int show, const run_opts *o,
-                          const eb__afile *json, const eb__afile *csv)
-{
-    pthread_condattr_t ca;
-    memset(p, 0, sizeof *p);
-    p->b = b;
-    p->show = show;
-    p->checkpoint_s = o->checkpoint_s;
-    p->next_s = eb_now(b) + o->checkpoint_s;
-    p->json = json->tmp ? json->path : NULL; /* regular files only */
-    p->csv = csv->tmp ? csv->path : NULL;
-    p->argv = (const char *const *)o->cmd;
-    if (!show && (!(p->checkpoint_s > 0) || (!p->json && !p->csv)))
-        return -1; /* nothing to do */
-    for (size_t i = 0; i < eb_domain_count(b) && i < EB_MAX_DOMAINS; i++) {
-        eb_reading r;
-        eb_latest(b, i, &r);
-        p->kept_t[0][i] = r.t_s;
-        p->kept_j[0][i] = r.energy_j;
-    }
-    p->kept = 1; /* the first line's power is over its first half second too */
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* signals stay with the main thread */
-    int rc = pthread_create(&p->thread, NULL, progress_main, p);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return rc == 0 ? 0 : -1;
-}
-
-static void progress_stop(progress *p)
-{
-    pthread_mutex_lock(&p->lock);
-    p->stop = 1;
-    pthread_cond_signal(&p->wake);
-    pthread_mutex_unlock(&p->lock);
-    pthread_join(p->thread, NULL);
-    pthread_cond_destroy(&p->wake);
-    pthread_mutex_destroy(&p->lock);
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
-    while (!stop_sig && nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* Idle baseline: measured at rest before CMD, and/or given per domain. */
 static int idle_baseline(run_opts *o, eb_bench *b, char *note, size_t len)
 {
     if (o->idle_s > 0) {
         eb_begin(b, "idle");
-        sleep_s(o->idle_s);
+        eb_child_sleep(o->idle_s);
         eb_end(b, "idle", NULL);
         eb_set_idle_from_window(b, "idle");
         eb_domain_energy r_d[EB_MAX_DOMAINS];
         eb_result r = EB_RESULT_INIT(r_d);
-        if (stop_sig && eb_window_result(b, "idle", 0, &r) == EB_OK)
+        if (eb_child_stop_sig && eb_window_result(b, "idle", 0, &r) == EB_OK)
             snprintf(note, len,
                      "measured at rest over %.3g s before the command (of %g s: a "
                      "signal cut it short)",
@@ -624,40 +419,19 @@ static double machine_busy_s(const run_opts *o)
 
 /* Runs CMD once inside window `name`. Returns its shell status, or -1 if it
  * could not start (error printed, *exit_code set). */
-/* Waits for the command to end. The wait itself is a poll on the child's
- * pidfd where the kernel has them (5.3+), a call during which a signal's
- * handler runs at once, also under ThreadSanitizer, which defers handlers
- * during wait4 until it returns: the signal the handler forwards to the
- * command would then wait for the command to end. */
-static void wait_child(pid_t pid, int *status, struct rusage *ru)
-{
-#ifdef SYS_pidfd_open
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (fd >= 0) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        while (poll(&p, 1, -1) < 0 && errno == EINTR)
-            ;
-        close(fd);
-    }
-#endif
-    while (wait4(pid, status, 0, ru) < 0 && errno == EINTR)
-        ;
-}
-
 static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *ru, int *exit_code)
 {
     pid_t pid;
     int status, rc;
 
     eb_begin(b, name);
-    if ((rc = spawn(o->cmd, &pid)) != 0) {
+    if ((rc = eb_child_spawn(o->cmd, &pid)) != 0) {
         eb_end(b, name, NULL);
         fprintf(stderr, "ebench: cannot run '%s': %s\n", o->cmd[0], strerror(rc));
         *exit_code = rc == ENOENT ? 127 : 126; /* as shells do */
         return -1;
     }
-    wait_child(pid, &status, ru);
-    child_pid = 0;
+    eb_child_wait(pid, &status, ru);
     eb_end(b, name, NULL);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
@@ -691,7 +465,7 @@ int eb_cmd_run(int argc, char **argv)
         eb__afile_abort(&csv);
         return rc;
     }
-    install_forwarding(); /* from here a signal ends the run with its report */
+    eb_child_forward_signals(); /* from here a signal ends the run with its report */
     if (idle_baseline(&o, b, idle_note, sizeof idle_note) < 0) {
         eb_close(b);
         eb__afile_abort(&json);
@@ -702,22 +476,24 @@ int eb_cmd_run(int argc, char **argv)
      * it gets their figures back (src/lib/markers.c) */
     eb_marker_server *marks = NULL;
     eb_markers_serve(b, &marks);
-    progress prog;
+    eb_progress prog;
     int show_progress =
-        progress_start(&prog, b, !o.quiet && isatty(STDERR_FILENO), &o, &json, &csv) == 0;
+        eb_progress_start(&prog, b, !o.quiet && isatty(STDERR_FILENO), o.checkpoint_s,
+                          (const char *const *)o.cmd, json.tmp ? json.path : NULL,
+                          csv.tmp ? csv.path : NULL) == 0; /* checkpoints: regular files only */
 
     int exit_status = 0;
     long cut_run = 0; /* the run a signal ended early, if any */
     double user = 0, sys = 0, wall = 0, machine = 0;
     long measured = 0;
-    for (long i = 0; i < o.warmup + o.repeat && !stop_sig; i++) {
+    for (long i = 0; i < o.warmup + o.repeat && !eb_child_stop_sig; i++) {
         struct rusage ru;
         int warm = i < o.warmup;
         double t0 = eb__mono_s(), busy0 = machine_busy_s(&o);
         int not_started = 127;
-        int sig_before = stop_sig;
+        int sig_before = eb_child_stop_sig;
         exit_status = run_once(&o, b, warm ? "run (warmup)" : "run", &ru, &not_started);
-        if (!warm && stop_sig && !sig_before) {
+        if (!warm && eb_child_stop_sig && !sig_before) {
             cut_run = measured + 1; /* the signal came while this run went */
             if (measured >= 1) {
                 /* a repetition cut short is not one run of the command: it
@@ -729,7 +505,7 @@ int eb_cmd_run(int argc, char **argv)
         }
         if (exit_status < 0) {
             if (show_progress)
-                progress_stop(&prog);
+                eb_progress_stop(&prog);
             eb_markers_close(marks);
             eb_close(b);
             eb__afile_abort(&json);
@@ -752,13 +528,13 @@ int eb_cmd_run(int argc, char **argv)
         }
     }
     if (show_progress)
-        progress_stop(&prog);
-    if (stop_sig) {
+        eb_progress_stop(&prog);
+    if (eb_child_stop_sig) {
         /* what was measured is reported; the exit status says why it ended */
-        fprintf(stderr, "ebench: %s: stopping after %ld of %ld run%s\n", strsignal(stop_sig),
-                measured, o.repeat, o.repeat == 1 ? "" : "s");
+        fprintf(stderr, "ebench: %s: stopping after %ld of %ld run%s\n",
+                strsignal(eb_child_stop_sig), measured, o.repeat, o.repeat == 1 ? "" : "s");
         if (exit_status == 0)
-            exit_status = 128 + stop_sig;
+            exit_status = 128 + eb_child_stop_sig;
         /* said in the report too, not only here: a saved report must not
          * pass for a whole run */
         static char said[256];
@@ -766,20 +542,21 @@ int eb_cmd_run(int argc, char **argv)
             snprintf(said, sizeof said,
                      "the command did not run: %s arrived before it started; these figures are "
                      "the idle baseline's",
-                     strsignal(stop_sig));
+                     strsignal(eb_child_stop_sig));
         else if (cut_run && cut_run > measured)
             snprintf(said, sizeof said,
                      "run %ld of %ld was cut short by %s (CMD got the signal) and is left out: "
                      "the figures are the %ld whole run%s",
-                     cut_run, o.repeat, strsignal(stop_sig), measured, measured == 1 ? "" : "s");
+                     cut_run, o.repeat, strsignal(eb_child_stop_sig), measured,
+                     measured == 1 ? "" : "s");
         else if (cut_run)
             snprintf(said, sizeof said,
                      "run %ld of %ld was cut short by %s (CMD got the signal): its figures are "
                      "in the report as measured",
-                     cut_run, o.repeat, strsignal(stop_sig));
+                     cut_run, o.repeat, strsignal(eb_child_stop_sig));
         else
             snprintf(said, sizeof said, "%s ended the repetitions after %ld of %ld runs",
-                     strsignal(stop_sig), measured, o.repeat);
+                     strsignal(eb_child_stop_sig), measured, o.repeat);
         o.meta.warning = said;
     }
     eb_markers_close(marks);

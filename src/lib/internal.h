@@ -242,6 +242,10 @@ void eb__tracking_locked(const eb__domain *d, eb_tracking *out);
 /* The shortest interval a domain's peak power may be a mean over. */
 double eb__peak_min_span(const eb__domain *d);
 
+/* Every open bench, for fork(): locks taken around it (common.c). */
+void eb__registry_add(eb_bench *b);
+void eb__registry_remove(eb_bench *b);
+
 /* eb_end() into the library's own result (NULL: none). */
 int eb__end(eb_bench *b, const char *name, eb__result *result);
 

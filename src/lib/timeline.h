@@ -13,18 +13,9 @@
 
 #include <stddef.h>
 
+#include "../analysis/sample.h"
 #include "../sources/source.h"
 #include "tracker.h"
-
-typedef struct eb__sample {
-    double t_s;      /* bench clock */
-    double energy_j; /* cumulative since the first sample */
-    double power_w;  /* mean since the previous sample (counters, interval
-                        means) or the instant reading; NaN if unknown */
-    double span_s;   /* power_w is the mean over (t_s - span_s, t_s]; 0: since the
-                        previous sample; NaN: a point on the line between two
-                        measured instants, whose power says nothing finer */
-} eb__sample;
 
 typedef struct eb__series {
     eb__sample *v;
