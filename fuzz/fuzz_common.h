@@ -8,11 +8,17 @@
 #define EB_FUZZ_COMMON_H
 
 #include <ftw.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* libFuzzer's entry points, which each harness defines */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fuzz_scratch[4096];
 
