@@ -312,12 +312,53 @@ static void test_work_unit_not_utf8(void **state)
     fake_free(&fk);
 }
 
+/* Many windows and many names: each name once, in order of first
+ * appearance, its calls and energy summed, past the table's growth and the
+ * chunks in which the aggregation lets the sampler in. */
+static void test_many_names_and_windows(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_bench *b = open_linear(&fk);
+    char name[32];
+    double t = 0;
+    for (int i = 0; i < 5000; i++) { /* 300 names, "n0" .. "n299", interleaved */
+        snprintf(name, sizeof name, "n%d", i % 300);
+        assert_int_equal(eb_begin(b, name), EB_OK);
+        advance(&fk, t += 0.5);
+        assert_int_equal(eb_end(b, name, NULL), EB_OK);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(eb_print_results(b, f), EB_OK);
+    fclose(f);
+    assert_contains(buf, "ebench results (5000 windows measured)");
+    /* n0..n199 ran 17 times (0..4999 covers 16 full rounds of 300 and 200
+     * more), n200..n299 16 times; each call 0.5 s at 12 W: 6 J */
+    assert_contains(buf, "\n n0: 17 calls, 8.500000 s\n");
+    assert_contains(buf, "\n n199: 17 calls, 8.500000 s\n");
+    assert_contains(buf, "\n n200: 16 calls, 8.000000 s\n");
+    assert_contains(buf, "\n n299: 16 calls, 8.000000 s\n");
+    assert_true(strstr(buf, "\n n0: ") < strstr(buf, "\n n1: "));
+    assert_true(strstr(buf, "\n n298: ") < strstr(buf, "\n n299: "));
+    assert_null(strstr(buf, "\n n300: "));
+    /* each name once */
+    const char *first = strstr(buf, "\n n42: ");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "\n n42: "));
+    free(buf);
+    eb_close(b);
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nested_and_overlapping),    cmocka_unit_test(test_same_name_nested),
         cmocka_unit_test(test_measure_and_macro),         cmocka_unit_test(test_printed_text),
         cmocka_unit_test(test_unknown_value_is_not_zero), cmocka_unit_test(test_work_unit_not_utf8),
+        cmocka_unit_test(test_many_names_and_windows),
     };
     return cmocka_run_group_tests_name("windows", tests, NULL, NULL);
 }

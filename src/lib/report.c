@@ -137,7 +137,7 @@ static void efficiency(const eb__work *w, double energy_j, double *per_j, const 
 
 /* Windows aggregated by name, in order of first appearance. */
 typedef struct agg {
-    const char *name;
+    char *name;
     size_t calls;
     double duration_s;
     eb__result sum;
@@ -151,39 +151,114 @@ static void add_energy(double *acc, double v)
         *acc = isnan(*acc) ? v : *acc + v;
 }
 
-static agg *aggregate_locked(eb_bench *b, size_t *n_out)
-{
-    const eb__window *w = b->closed_win.v;
-    agg *a = calloc(b->closed_win.n ? b->closed_win.n : 1, sizeof *a);
-    size_t n = 0;
+/* Names seen so far, in order of first appearance, and an open-addressing
+ * table from a name's hash to its entry: memory grows with the names, not
+ * with the windows (a million closed windows of one name are one entry). */
+typedef struct agg_set {
+    agg *a;
+    size_t n, cap;
+    size_t *slot; /* index + 1 into a; 0: empty */
+    size_t nslot; /* a power of two, at least 2 n */
+} agg_set;
 
-    if (!a)
+static size_t name_hash(const char *s)
+{
+    size_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The entry for name, added when new (NULL: no memory). */
+static agg *agg_find(agg_set *g, const eb_bench *b, const char *name)
+{
+    if (2 * (g->n + 1) > g->nslot) { /* grow the table, and re-place every name */
+        size_t nslot = g->nslot ? 2 * g->nslot : 64;
+        size_t *slot = calloc(nslot, sizeof *slot);
+        if (!slot)
+            return NULL;
+        for (size_t k = 0; k < g->n; k++) {
+            size_t i = name_hash(g->a[k].name) & (nslot - 1);
+            while (slot[i])
+                i = (i + 1) & (nslot - 1);
+            slot[i] = k + 1;
+        }
+        free(g->slot);
+        g->slot = slot;
+        g->nslot = nslot;
+    }
+    size_t i = name_hash(name) & (g->nslot - 1);
+    for (; g->slot[i]; i = (i + 1) & (g->nslot - 1))
+        if (strcmp(g->a[g->slot[i] - 1].name, name) == 0)
+            return &g->a[g->slot[i] - 1];
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 8;
+        agg *a = realloc(g->a, cap * sizeof *a);
+        if (!a)
+            return NULL;
+        g->a = a;
+        g->cap = cap;
+    }
+    agg *e = &g->a[g->n];
+    memset(e, 0, sizeof *e);
+    /* a copy: the lock is let go between chunks, and eb_drop_last_window
+     * frees the name of the window it drops */
+    if (!(e->name = strdup(name)))
         return NULL;
-    for (size_t i = 0; i < b->closed_win.n; i++) {
-        size_t k = 0;
-        while (k < n && strcmp(a[k].name, w[i].name) != 0)
-            k++;
-        if (k == n) {
-            a[n].name = w[i].name;
-            a[n].sum.total_energy_j = NAN;
-            a[n].sum.n_domains = b->n_dom;
-            for (size_t d = 0; d < b->n_dom; d++) {
-                a[n].sum.domains[d].energy_j = a[n].sum.domains[d].peak_power_w = NAN;
-                a[n].sum.domains[d].peak_span_s = NAN;
-                a[n].sum.domains[d].method = b->dom[d].desc.method;
-            }
-            n++;
+    e->sum.total_energy_j = NAN;
+    e->sum.n_domains = b->n_dom;
+    for (size_t d = 0; d < b->n_dom; d++) {
+        e->sum.domains[d].energy_j = e->sum.domains[d].peak_power_w = NAN;
+        e->sum.domains[d].peak_span_s = NAN;
+        e->sum.domains[d].method = b->dom[d].desc.method;
+    }
+    g->slot[i] = ++g->n;
+    return e;
+}
+
+static void agg_free(agg *a, size_t n)
+{
+    for (size_t k = 0; a && k < n; k++)
+        free(a[k].name);
+    free(a);
+}
+
+/* Closed windows aggregated by name. The bench's lock is held on entry and
+ * on return, and let go every EB__AGG_CHUNK windows so that a program with
+ * millions of them does not stall the sampler for the whole count; the
+ * windows closed before the call are the ones counted (*windows). */
+#define EB__AGG_CHUNK 4096
+static agg *aggregate_locked(eb_bench *b, size_t *n_out, size_t *windows)
+{
+    agg_set g = {0};
+    size_t total = b->closed_win.n;
+
+    for (size_t i = 0; i < total && i < b->closed_win.n; i++) {
+        if (i > 0 && i % EB__AGG_CHUNK == 0) {
+            pthread_mutex_unlock(&b->lock);
+            pthread_mutex_lock(&b->lock);
+            if (b->closed_win.n < total) /* eb_drop_last_window meanwhile */
+                total = b->closed_win.n;
+            if (i >= total)
+                break;
+        }
+        const eb__window *w = (const eb__window *)b->closed_win.v + i;
+        agg *a = agg_find(&g, b, w->name);
+        if (!a) {
+            agg_free(g.a, g.n);
+            free(g.slot);
+            return NULL;
         }
         eb__result r;
-        eb__result_locked(b, w[i].t0, w[i].t1, &r);
-        a[k].calls++;
-        a[k].duration_s += r.duration_s;
-        add_energy(&a[k].sum.total_energy_j, r.total_energy_j);
-        a[k].sum.total_incomplete += r.total_incomplete;
-        for (size_t u = 0; u < w[i].n_work; u++)
-            eb__work_add(a[k].work, &a[k].n_work, w[i].work[u].unit, w[i].work[u].amount);
+        eb__result_locked(b, w->t0, w->t1, &r);
+        a->calls++;
+        a->duration_s += r.duration_s;
+        add_energy(&a->sum.total_energy_j, r.total_energy_j);
+        a->sum.total_incomplete += r.total_incomplete;
+        for (size_t u = 0; u < w->n_work; u++)
+            eb__work_add(a->work, &a->n_work, w->work[u].unit, w->work[u].amount);
         for (size_t d = 0; d < b->n_dom; d++) {
-            eb_domain_energy *s = &a[k].sum.domains[d];
+            eb_domain_energy *s = &a->sum.domains[d];
             add_energy(&s->energy_j, r.domains[d].energy_j);
             if (!(r.domains[d].peak_power_w <= s->peak_power_w) &&
                 !isnan(r.domains[d].peak_power_w)) {
@@ -197,6 +272,10 @@ static agg *aggregate_locked(eb_bench *b, size_t *n_out)
             s->provisional |= r.domains[d].provisional;
         }
     }
+    free(g.slot);
+    agg *a = g.a ? g.a : calloc(1, sizeof *a);
+    size_t n = g.n;
+    *windows = total;
     for (size_t k = 0; k < n; k++) {
         double var = 0;
         a[k].sum.duration_s = a[k].duration_s;
@@ -278,19 +357,18 @@ static void print_window_work(FILE *out, const agg *a)
 
 EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
 {
-    size_t n;
+    size_t n, windows;
 
     if (!b || !out)
         return EB_EINVAL;
     eb__settle_windows(b);
     pthread_mutex_lock(&b->lock);
-    agg *a = aggregate_locked(b, &n);
+    agg *a = aggregate_locked(b, &n, &windows);
     if (!a) {
         pthread_mutex_unlock(&b->lock);
         return eb__fail(b, EB_ENOMEM, "no memory to aggregate windows");
     }
-    fprintf(out, "\n ebench results (%zu window%s measured)\n", b->closed_win.n,
-            b->closed_win.n == 1 ? "" : "s");
+    fprintf(out, "\n ebench results (%zu window%s measured)\n", windows, windows == 1 ? "" : "s");
     for (size_t k = 0; k < n; k++) {
         fprintf(out, "\n %s: %zu call%s, %.6f s\n", a[k].name, a[k].calls,
                 a[k].calls == 1 ? "" : "s", a[k].duration_s);
@@ -303,7 +381,7 @@ EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
         fprintf(out, "\n no window has been closed yet (eb_begin/eb_end, eb_measure)\n");
     print_notes(out, b);
     fprintf(out, "\n");
-    free(a);
+    agg_free(a, n);
     pthread_mutex_unlock(&b->lock);
     return ferror(out) ? EB_EIO : EB_OK;
 }
@@ -437,7 +515,8 @@ static json_t *domain_core_json(const eb__domain *d, const eb_domain_energy *e)
 static json_t *windows_json(eb_bench *b)
 {
     size_t n;
-    agg *a = aggregate_locked(b, &n);
+    size_t windows;
+    agg *a = aggregate_locked(b, &n, &windows);
     json_t *arr = json_array();
     if (!a)
         return arr;
@@ -465,7 +544,7 @@ static json_t *windows_json(eb_bench *b)
                            (json_int_t)a[k].calls, "duration_s", a[k].duration_s, "energy_j",
                            num(a[k].sum.total_energy_j), "domains", doms, "work", work));
     }
-    free(a);
+    agg_free(a, n);
     return arr;
 }
 
