@@ -52,12 +52,12 @@ extern "C" {
  * eb_version_number() (the ABI rules are in docs/API.md: structs a caller
  * fills or allocates carry their size, results take the caller's array). */
 #define EB_VERSION_MAJOR 2
-#define EB_VERSION_MINOR 0
+#define EB_VERSION_MINOR 1
 #define EB_VERSION_PATCH 0
-#define EB_VERSION_STRING "2.0.0"
+#define EB_VERSION_STRING "2.1.0"
 #define EB_VERSION_NUMBER ((EB_VERSION_MAJOR << 16) | (EB_VERSION_MINOR << 8) | EB_VERSION_PATCH)
 
-/* The library's version ("2.0.0") and its number (0x020000), which may be
+/* The library's version ("2.1.0") and its number (0x020100), which may be
  * newer than the header the program was built with, never older in major. */
 EB_EXPORT const char *eb_version(void);
 EB_EXPORT unsigned eb_version_number(void);
@@ -141,6 +141,11 @@ typedef struct eb_config {
                                 NULL: CUDA_VISIBLE_DEVICES if set, else all */
     double cpu_idle_w;       /* the CPU model's power at rest (0 <= W <= TDP); < 0:
                                 EB_DEFAULT_CPU_IDLE_SHARE x TDP (eb_config_init) */
+    /* 2.1: samples kept in memory per domain; past it the older half of the
+     * timeline is thinned to every other sample (energies at kept samples stay
+     * exact; older power is a mean over longer). 0: EB_DEFAULT_HISTORY_SAMPLES;
+     * else at least 64. A live display or an exporter needs little. */
+    size_t history_samples;
 } eb_config;
 
 /* The TDP the CPU model assumes when none is given: an assumption, stated as
@@ -151,6 +156,7 @@ typedef struct eb_config {
  * 0.74 W at rest against 3.5 W busy per vCPU). Also an assumption, stated. */
 #define EB_DEFAULT_CPU_IDLE_SHARE 0.2
 #define EB_DEFAULT_INTERVAL_MS 100.0
+#define EB_DEFAULT_HISTORY_SAMPLES ((size_t)1 << 20) /* 29 h at 10 Hz */
 
 /* Fills cfg (size bytes: sizeof(eb_config) as the caller was built) with
  * the defaults. Bindings call this; C and C++ call eb_config_init(). */

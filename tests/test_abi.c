@@ -75,6 +75,11 @@ static void test_config_sizes(void **state)
     cfg.size = sizeof cfg;
     assert_int_equal(eb_open(&b, &cfg), EB_OK);
     eb_close(b);
+    /* a program built against 2.0, before history_samples: the default */
+    cfg.size = offsetof(eb_config, history_samples);
+    cfg.history_samples = 1; /* past its size: never read */
+    assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    eb_close(b);
 }
 
 static void test_result_capacity_and_sizes(void **state)

@@ -352,13 +352,65 @@ static void test_many_names_and_windows(void **state)
     fake_free(&fk);
 }
 
+/* A short history (eb_config.history_samples): the timeline thins its older
+ * half, memory stays at the cap, and energies over the whole run and over an
+ * early window (in the thinned part) stay exact on a linear counter. */
+static void test_short_history(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_init(&fk);
+    fake_zone(&fk, "intel-rapl:0", "package-0", 1000000000000ull, 0);
+    fake_zone(&fk, "intel-rapl:0:0", "dram", 1000000000000ull, 0);
+    eb_config cfg;
+    eb_config_init(&cfg);
+    cfg.manual = 1;
+    cfg.clock = fake_clock;
+    cfg.clock_ctx = &fk;
+    cfg.sysfs_root = fk.sysfs;
+    cfg.procfs_root = fk.procfs;
+    cfg.sources = EB_SOURCE_POWERCAP;
+    eb_bench *b = NULL;
+    cfg.history_samples = 10;
+    assert_int_equal(eb_open(&b, &cfg), EB_EINVAL); /* below 64 */
+    cfg.history_samples = 64;
+    assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    for (int k = 1; k <= 10000; k++) {
+        advance(&fk, k * 0.01);
+        if (k == 100)
+            assert_int_equal(eb_begin(b, "early"), EB_OK);
+        if (k == 200)
+            assert_int_equal(eb_end(b, "early", NULL), EB_OK);
+        assert_int_equal(eb_tick(b), EB_OK);
+    }
+    eb_domain_energy d[4];
+    eb_result r = EB_RESULT_INIT(d);
+    assert_int_equal(eb_total(b, &r), EB_OK);
+    assert_near(r.total_energy_j, 12.0 * 100.0, 1e-6);
+    assert_int_equal(eb_window_result(b, "early", 0, &r), EB_OK);
+    assert_near(r.domains[0].energy_j, 10.0, 1e-6);
+    assert_near(r.domains[1].energy_j, 2.0, 1e-6);
+    /* the CSV has a row per kept sample and domain: at most the cap each */
+    char *buf = NULL;
+    size_t len = 0, rows = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(eb_write_csv(b, f), EB_OK);
+    fclose(f);
+    for (const char *p = buf; (p = strchr(p, '\n')); p++)
+        rows++;
+    assert_true(rows >= 2 * 32 && rows <= 2 * 64 + 1);
+    free(buf);
+    eb_close(b);
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nested_and_overlapping),    cmocka_unit_test(test_same_name_nested),
         cmocka_unit_test(test_measure_and_macro),         cmocka_unit_test(test_printed_text),
         cmocka_unit_test(test_unknown_value_is_not_zero), cmocka_unit_test(test_work_unit_not_utf8),
-        cmocka_unit_test(test_many_names_and_windows),
+        cmocka_unit_test(test_many_names_and_windows),    cmocka_unit_test(test_short_history),
     };
     return cmocka_run_group_tests_name("windows", tests, NULL, NULL);
 }

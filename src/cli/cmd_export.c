@@ -381,6 +381,7 @@ int eb_cmd_export(int argc, char **argv)
     memset(&s, 0, sizeof s);
     eb_config_init(&cfg);
     cfg.interval_ms = 1000;
+    cfg.history_samples = 4096; /* only the latest readings are served: memory stays flat */
     optind = 1;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {

@@ -131,6 +131,7 @@ int eb_cmd_monitor(int argc, char **argv)
 
     eb_config_init(&cfg);
     cfg.manual = 1;
+    cfg.history_samples = 4096; /* only the latest readings are shown: memory stays flat */
     optind = 1;
     while ((c = getopt_long(argc, argv, "+i:f:n:g:h", opts, NULL)) != -1) {
         switch (c) {

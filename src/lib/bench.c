@@ -61,6 +61,7 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
     memset(dom, 0, sizeof *dom);
     dom->desc = *d;
     dom->idle_power_w = NAN;
+    dom->series.max_samples = b->cfg.history_samples;
     dom->source = b->n_src;
     dom->local = local;
     /* what sensors call themselves goes into reports, which are UTF-8 */
@@ -188,7 +189,8 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     cfg = &full;
     if (!(cfg->interval_ms > 0) || !isfinite(cfg->interval_ms) || !(cfg->cpu_tdp_w >= 0) ||
         !isfinite(cfg->cpu_tdp_w) || !isfinite(cfg->cpu_idle_w) ||
-        cfg->cpu_idle_w > (cfg->cpu_tdp_w > 0 ? cfg->cpu_tdp_w : EB_DEFAULT_CPU_TDP_W))
+        cfg->cpu_idle_w > (cfg->cpu_tdp_w > 0 ? cfg->cpu_tdp_w : EB_DEFAULT_CPU_TDP_W) ||
+        (cfg->history_samples && cfg->history_samples < 64))
         return EB_EINVAL; /* an idle power above the TDP is not a CPU */
 
     eb_bench *b = calloc(1, sizeof *b);

@@ -61,7 +61,7 @@ typedef struct eb__series {
 /* A move placed further than this from the truth (or 2% of a period) bounds
  * no peak: a peak's two ends could make it up to 4% wrong. */
 
-#define EB__SERIES_MAX ((size_t)1 << 20) /* 24 MiB a domain: 29 h at 10 Hz */
+#define EB__SERIES_MAX EB_DEFAULT_HISTORY_SAMPLES /* 24 MiB a domain: 29 h at 10 Hz */
 
 /* Appends one reading at time t_s. Returns 0, EB_ENOMEM, or EB_EINVAL when t_s
  * is earlier than the last sample. */
