@@ -20,7 +20,7 @@ failed=0
 start=$(date +%s)
 for i in $(seq "$runs"); do
     t0=$(date +%s)
-    if (cd "$build" && ctest -j "$(nproc)" --timeout 300 > "flaky-$i.log" 2>&1); then
+    if (cd "$build" && ctest -j "$(nproc)" --timeout 300 --output-on-failure > "flaky-$i.log" 2>&1); then
         echo "run $i: all passed ($(( $(date +%s) - t0 )) s)"
     else
         failed=$((failed + 1))

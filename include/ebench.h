@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -275,7 +276,7 @@ typedef struct eb_result {
 
 static inline void eb_result_init(eb_result *r, eb_domain_energy *domains, size_t capacity)
 {
-    *r = (eb_result){0};
+    memset(r, 0, sizeof *r);
     r->size = sizeof *r;
     r->domains = domains;
     r->capacity = domains ? capacity : 0;
@@ -469,7 +470,7 @@ typedef struct eb_stats {
 
 static inline void eb_stats_init(eb_stats *s, eb_stat *energy_j, size_t capacity)
 {
-    *s = (eb_stats){0};
+    memset(s, 0, sizeof *s);
     s->size = sizeof *s;
     s->energy_j = energy_j;
     s->capacity = energy_j ? capacity : 0;

@@ -1648,6 +1648,12 @@ static void test_version_and_help(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    /* started as a background job (a script's `&`), the test inherits SIGINT
+     * and SIGQUIT ignored, and so would ebench and the shells it forwards
+     * them to, which then cannot trap them: the signal tests need them as a
+     * terminal would leave them (ctest resets them too) */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info_golden),
         cmocka_unit_test(test_info_model_only),
