@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,6 +139,23 @@ static inline eb_bench *fake_open(fake *fk, unsigned sources)
     assert_int_equal(eb_open(&b, &cfg), EB_OK);
     assert_non_null(b);
     return b;
+}
+
+/* A package and its DRAM whose counters the test moves with
+ * fake_linear_advance(): the package at 10 W, the DRAM at 2 W since t = 0. */
+static inline void fake_linear_zones(fake *fk)
+{
+    fake_init(fk);
+    fake_zone(fk, "intel-rapl:0", "package-0", 1000000000000ull, 0);
+    fake_zone(fk, "intel-rapl:0:0", "dram", 1000000000000ull, 0);
+}
+
+/* Moves the clock to t and both counters with it. */
+static inline void fake_linear_advance(fake *fk, double t)
+{
+    fk->now = t;
+    fake_set(fk, "intel-rapl:0", "%llu\n", (unsigned long long)llround(t * 10e6));
+    fake_set(fk, "intel-rapl:0:0", "%llu\n", (unsigned long long)llround(t * 2e6));
 }
 
 /* Index of a domain by id, or -1. */

@@ -9,20 +9,16 @@
 
 #include "helpers.h"
 
-/* Two RAPL zones the test moves by hand: 10 W and 2 W. */
+/* The package at 10 W and the DRAM at 2 W (helpers.h). */
 static eb_bench *open_two(fake *fk)
 {
-    fake_init(fk);
-    fake_zone(fk, "intel-rapl:0", "package-0", 1000000000000ull, 0);
-    fake_zone(fk, "intel-rapl:0:0", "dram", 1000000000000ull, 0);
+    fake_linear_zones(fk);
     return fake_open(fk, 0);
 }
 
 static void advance(fake *fk, double t)
 {
-    fk->now = t;
-    fake_set(fk, "intel-rapl:0", "%llu\n", (unsigned long long)llround(t * 10e6));
-    fake_set(fk, "intel-rapl:0:0", "%llu\n", (unsigned long long)llround(t * 2e6));
+    fake_linear_advance(fk, t);
 }
 
 static void test_version(void **state)

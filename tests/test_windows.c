@@ -4,21 +4,16 @@
 
 #include "helpers.h"
 
-/* One package whose counter the test moves by 1 J per second of fake time. */
+/* The package at 10 W and the DRAM at 2 W (helpers.h). */
 static eb_bench *open_linear(fake *fk)
 {
-    fake_init(fk);
-    fake_zone(fk, "intel-rapl:0", "package-0", 1000000000000ull, 0);
-    fake_zone(fk, "intel-rapl:0:0", "dram", 1000000000000ull, 0);
+    fake_linear_zones(fk);
     return fake_open(fk, 0);
 }
 
-/* Moves the clock to t; package at 10 W, dram at 2 W since t = 0. */
 static void advance(fake *fk, double t)
 {
-    fk->now = t;
-    fake_set(fk, "intel-rapl:0", "%llu\n", (unsigned long long)llround(t * 10e6));
-    fake_set(fk, "intel-rapl:0:0", "%llu\n", (unsigned long long)llround(t * 2e6));
+    fake_linear_advance(fk, t);
 }
 
 static void test_nested_and_overlapping(void **state)
@@ -359,9 +354,7 @@ static void test_short_history(void **state)
 {
     (void)state;
     fake fk;
-    fake_init(&fk);
-    fake_zone(&fk, "intel-rapl:0", "package-0", 1000000000000ull, 0);
-    fake_zone(&fk, "intel-rapl:0:0", "dram", 1000000000000ull, 0);
+    fake_linear_zones(&fk);
     eb_config cfg;
     eb_config_init(&cfg);
     cfg.manual = 1;
