@@ -4,6 +4,7 @@
  * input the tool must refuse with a clear error.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -299,6 +300,18 @@ static void test_signal_forwarding(void **state)
     forwarded(SIGTERM, "echo ready; exec sleep 30", 128 + SIGTERM);
 }
 
+/* Entries in a directory ("." and ".." left out); 0 if it cannot be read. */
+static int count_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
 /* SIGTERM after `delay` seconds of `ebench run ARGS`: how it ended, and how
  * long it took to (-1: still running 3 s later; it is killed then). */
 static int terminated_after(const char *const *args, double delay, double *took)
@@ -315,6 +328,14 @@ static int terminated_after(const char *const *args, double delay, double *took)
     pid_t pid;
     assert_int_equal(posix_spawn(&pid, EBENCH_BIN, &fa, NULL, (char **)argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
+    /* the delay counts from the moment the bench is open (its sampler thread
+     * runs), not from the spawn: on a loaded machine starting takes a while */
+    char task[64];
+    snprintf(task, sizeof task, "/proc/%d/task", (int)pid);
+    for (int i = 0; i < 500 && count_entries(task) < 2; i++) {
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+    }
     struct timespec d = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)}, t0, t1;
     nanosleep(&d, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -454,6 +454,9 @@ int eb_cmd_run(int argc, char **argv)
         fprintf(stderr, "ebench: cannot run '%s': %s\n", o.cmd[0], strerror(errno));
         return errno == ENOENT ? 127 : 126;
     }
+    /* from here a signal ends the run with its report, even one that comes
+     * while the bench opens: the report then says the command did not run */
+    eb_child_forward_signals();
     if (distinct_outputs(o.json, o.csv) < 0 || open_output("--json", o.json, &json) < 0 ||
         open_output("--csv", o.csv, &csv) < 0) {
         eb__afile_abort(&json);
@@ -465,7 +468,6 @@ int eb_cmd_run(int argc, char **argv)
         eb__afile_abort(&csv);
         return rc;
     }
-    eb_child_forward_signals(); /* from here a signal ends the run with its report */
     if (idle_baseline(&o, b, idle_note, sizeof idle_note) < 0) {
         eb_close(b);
         eb__afile_abort(&json);
