@@ -104,9 +104,10 @@ EB_EXPORT const char *eb_err_name(int err);
 enum eb_source_flags {
     EB_SOURCE_POWERCAP = 1u << 0, /* RAPL via /sys/class/powercap */
     EB_SOURCE_CPUMODEL = 1u << 1, /* utilization x TDP, only if no CPU sensor */
-    EB_SOURCE_NVML = 1u << 2,     /* NVIDIA GPUs through libnvidia-ml.so.1 */
-    EB_SOURCE_ALL = 0xffffffffu
+    EB_SOURCE_NVML = 1u << 2      /* NVIDIA GPUs through libnvidia-ml.so.1 */
 };
+/* Every source (a macro: an enum's constants are ints in C). */
+#define EB_SOURCE_ALL 0xffffffffu
 
 /* How a domain's energy is obtained. */
 typedef enum eb_method {
@@ -125,8 +126,10 @@ typedef double (*eb_clock_fn)(void *ctx);
  * Option structs (eb_config, eb_repeat_opts, eb_run_meta) begin with their
  * size as the program was built: fill them with their _init function, which
  * sets it. Fields are only ever added at the end; a library reads what the
- * program's size covers and takes the defaults for the rest, and refuses a
- * size it does not know (a program built against a newer header).
+ * program's size covers and takes the defaults for the rest. It takes only
+ * the sizes a release of this header had, and refuses any other (0: not
+ * initialised; larger: a newer header) with EB_EINVAL before changing
+ * anything.
  */
 typedef struct eb_config {
     size_t size;             /* sizeof(eb_config) as built: set by eb_config_init() */
@@ -183,7 +186,8 @@ EB_EXPORT int eb_stop(eb_bench *b);
 /* Manual mode only: takes one sample of every domain now. */
 EB_EXPORT int eb_tick(eb_bench *b);
 /* Why the calling thread's last failed call on this handle failed, in words
- * ("" if none): kept per thread, valid until that thread's next call. */
+ * ("" if none): kept per thread, valid until that thread's next call.
+ * eb_last_detail(NULL): why its last eb_open() failed, where it says. */
 EB_EXPORT const char *eb_last_detail(const eb_bench *b);
 
 /* One measured domain: a GPU, a CPU package, DRAM, a RAPL subzone. */
@@ -257,7 +261,10 @@ typedef struct eb_domain_energy {
  * of any length: eb_result_init(&r, domains, n), or EB_RESULT_INIT(array)
  * for an array in scope (EB_RESULT_TOTALS: totals only). The library writes
  * min(n_domains, capacity) entries of domain_size bytes each, so both structs
- * may grow at their end without breaking programs built before.
+ * may grow at their end without breaking programs built before; a size or
+ * domain_size no release had is refused (EB_EINVAL). The initializer macros
+ * are C (C++ before 20 has no designated initializers): C++ calls
+ * eb_result_init().
  */
 typedef struct eb_result {
     size_t size;      /* sizeof(eb_result) as the caller was built */
@@ -486,7 +493,8 @@ static inline void eb_stats_init(eb_stats *s, eb_stat *energy_j, size_t capacity
         .size = sizeof(eb_stats), .stat_size = sizeof(eb_stat)                                     \
     }
 
-/* Statistics over every closed instance of a window. */
+/* Statistics over every closed instance of a window. With none it fails
+ * (EB_ENOTOPEN) and says so in out: n is 0. */
 EB_EXPORT int eb_window_stats(eb_bench *b, const char *window, eb_stats *out);
 
 /* Runs fn(arg) warmup times (as window "<name> (warmup)"), then n times as

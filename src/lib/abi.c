@@ -19,26 +19,46 @@ EB_EXPORT unsigned eb_version_number(void)
     return EB_VERSION_NUMBER;
 }
 
-/* A size from a caller's struct: at least its own size field, at most the
- * struct as this library knows it (a larger one is from a newer header). */
-static int size_known(eb_bench *b, const char *what, size_t size, size_t full)
+/* Every size each caller-filled struct has had in a release, oldest first:
+ * a size between two of them would end inside a field (half a pointer of
+ * the caller's, half of the default's), so only these are taken. A release
+ * that adds fields adds its size here (docs/API.md, "ABI rules"). */
+static const size_t config_sizes[] = {offsetof(eb_config, history_samples) /* 2.0 */,
+                                      sizeof(eb_config) /* 2.1 */};
+static const size_t repeat_opts_sizes[] = {sizeof(eb_repeat_opts) /* 2.0 */};
+static const size_t run_meta_sizes[] = {sizeof(eb_run_meta) /* 2.0 */};
+static const size_t result_sizes[] = {sizeof(eb_result) /* 2.0 */};
+static const size_t domain_energy_sizes[] = {sizeof(eb_domain_energy) /* 2.0 */};
+static const size_t stats_sizes[] = {sizeof(eb_stats) /* 2.0 */};
+static const size_t stat_sizes[] = {sizeof(eb_stat) /* 2.0 */};
+#define EB__N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* EB_OK if size is one of known (n of them, the library's own last), else
+ * EB_EINVAL with the detail: not initialised, a newer header, or no release's. */
+static int size_known(eb_bench *b, const char *what, size_t size, const size_t *known, size_t n)
 {
-    if (size >= sizeof(size_t) && size <= full)
-        return EB_OK;
-    if (size > full)
+    for (size_t i = 0; i < n; i++)
+        if (size == known[i])
+            return EB_OK;
+    if (size == 0)
+        return eb__fail(b, EB_EINVAL, "%s.size is 0: fill it with its _init function first", what);
+    if (size > known[n - 1])
         return eb__fail(b, EB_EINVAL,
                         "%s of %zu bytes: this libebench %s knows %zu (the program was built "
                         "against a newer ebench.h; run it with that version's library)",
-                        what, size, EB_VERSION_STRING, full);
-    return eb__fail(b, EB_EINVAL, "%s.size is %zu: fill it with its _init function first", what,
-                    size);
+                        what, size, EB_VERSION_STRING, known[n - 1]);
+    return eb__fail(b, EB_EINVAL,
+                    "%s of %zu bytes: no release of ebench.h has that size (this libebench %s "
+                    "knows %zu); fill it with its _init function",
+                    what, size, EB_VERSION_STRING, known[n - 1]);
 }
 
-int eb__options_in(eb_bench *b, const char *what, void *full, size_t full_size, const void *in)
+static int options_in(eb_bench *b, const char *what, void *full, size_t full_size, const void *in,
+                      const size_t *known, size_t n)
 {
     size_t size;
     memcpy(&size, in, sizeof size);
-    int rc = size_known(b, what, size, full_size);
+    int rc = size_known(b, what, size, known, n);
     if (rc == EB_OK) {
         memcpy(full, in, size);
         memcpy(full, &full_size, sizeof full_size); /* now the library's own, whole */
@@ -46,19 +66,34 @@ int eb__options_in(eb_bench *b, const char *what, void *full, size_t full_size, 
     return rc;
 }
 
+int eb__config_in(eb_bench *b, eb_config *full, const eb_config *in)
+{
+    return options_in(b, "eb_config", full, sizeof *full, in, config_sizes, EB__N(config_sizes));
+}
+
+int eb__repeat_opts_in(eb_bench *b, eb_repeat_opts *full, const eb_repeat_opts *in)
+{
+    return options_in(b, "eb_repeat_opts", full, sizeof *full, in, repeat_opts_sizes,
+                      EB__N(repeat_opts_sizes));
+}
+
+int eb__run_meta_in(eb_bench *b, eb_run_meta *full, const eb_run_meta *in)
+{
+    return options_in(b, "eb_run_meta", full, sizeof *full, in, run_meta_sizes,
+                      EB__N(run_meta_sizes));
+}
+
 int eb__result_check(eb_bench *b, const eb_result *out)
 {
     if (!out)
         return EB_OK;
-    int rc = size_known(b, "eb_result", out->size, sizeof *out);
-    if (rc == EB_OK && out->size >= offsetof(eb_result, domain_size) + sizeof(size_t) &&
-        out->capacity > 0 &&
-        (!out->domains || out->domain_size == 0 || out->domain_size > sizeof(eb_domain_energy)))
-        rc = eb__fail(b, EB_EINVAL,
-                      "eb_result: %zu domain entries of %zu bytes at %p (this libebench's "
-                      "eb_domain_energy has %zu): use eb_result_init()",
-                      out->capacity, out->domain_size, (void *)out->domains,
-                      sizeof(eb_domain_energy));
+    int rc = size_known(b, "eb_result", out->size, result_sizes, EB__N(result_sizes));
+    if (rc == EB_OK && out->capacity > 0 && !out->domains)
+        rc = eb__fail(b, EB_EINVAL, "eb_result: room for %zu domains at NULL: use eb_result_init()",
+                      out->capacity);
+    if (rc == EB_OK && out->capacity > 0)
+        rc = size_known(b, "eb_result.domain_size", out->domain_size, domain_energy_sizes,
+                        EB__N(domain_energy_sizes));
     return rc;
 }
 
@@ -66,14 +101,12 @@ int eb__stats_check(eb_bench *b, const eb_stats *out)
 {
     if (!out)
         return EB_OK;
-    int rc = size_known(b, "eb_stats", out->size, sizeof *out);
-    if (rc == EB_OK && out->size >= offsetof(eb_stats, stat_size) + sizeof(size_t) &&
-        out->capacity > 0 &&
-        (!out->energy_j || out->stat_size == 0 || out->stat_size > sizeof(eb_stat)))
-        rc = eb__fail(b, EB_EINVAL,
-                      "eb_stats: %zu entries of %zu bytes at %p (this libebench's eb_stat has "
-                      "%zu): use eb_stats_init()",
-                      out->capacity, out->stat_size, (void *)out->energy_j, sizeof(eb_stat));
+    int rc = size_known(b, "eb_stats", out->size, stats_sizes, EB__N(stats_sizes));
+    if (rc == EB_OK && out->capacity > 0 && !out->energy_j)
+        rc = eb__fail(b, EB_EINVAL, "eb_stats: room for %zu domains at NULL: use eb_stats_init()",
+                      out->capacity);
+    if (rc == EB_OK && out->capacity > 0)
+        rc = size_known(b, "eb_stats.stat_size", out->stat_size, stat_sizes, EB__N(stat_sizes));
     return rc;
 }
 

@@ -184,7 +184,7 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
         return EB_EINVAL;
     *out = NULL;
     config_defaults(&full);
-    if (cfg && eb__options_in(NULL, "eb_config", &full, sizeof full, cfg) < 0)
+    if (cfg && eb__config_in(NULL, &full, cfg) < 0)
         return EB_EINVAL; /* a size this library does not know */
     cfg = &full;
     if (!(cfg->interval_ms > 0) || !isfinite(cfg->interval_ms) || !(cfg->cpu_tdp_w >= 0) ||

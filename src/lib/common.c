@@ -21,13 +21,11 @@ static _Thread_local const eb_bench *detail_bench;
 
 int eb__fail(eb_bench *b, int err, const char *fmt, ...)
 {
-    if (b) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(detail, sizeof detail, fmt, ap);
-        va_end(ap);
-        detail_bench = b;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    detail_bench = b; /* NULL: eb_open's, read with eb_last_detail(NULL) */
     return err;
 }
 
@@ -160,5 +158,5 @@ EB_EXPORT double eb_now(eb_bench *b)
 
 EB_EXPORT const char *eb_last_detail(const eb_bench *b)
 {
-    return b && b == detail_bench ? detail : "";
+    return b == detail_bench ? detail : "";
 }

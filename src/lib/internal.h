@@ -39,10 +39,12 @@ int eb__stats_check(eb_bench *b, const eb_stats *out);
  * holds, each out->domain_size bytes of the library's struct. */
 void eb__result_out(const eb__result *in, eb_result *out);
 void eb__stats_out(const eb__stats *in, eb_stats *out);
-/* A caller's option struct (its first field its size) over the library's
- * defaults in full (full_size bytes): EB_OK, or EB_EINVAL naming the struct
- * when the size is one this library does not know. */
-int eb__options_in(eb_bench *b, const char *what, void *full, size_t full_size, const void *in);
+/* A caller's option struct over the library's defaults in full (ABI rules):
+ * EB_OK, or EB_EINVAL with the detail when its size is not one a release of
+ * the header had. */
+int eb__config_in(eb_bench *b, eb_config *full, const eb_config *in);
+int eb__repeat_opts_in(eb_bench *b, eb_repeat_opts *full, const eb_repeat_opts *in);
+int eb__run_meta_in(eb_bench *b, eb_run_meta *full, const eb_run_meta *in);
 
 typedef struct eb__domain {
     eb__domain_desc desc;

@@ -274,7 +274,7 @@ EB_EXPORT int eb_measure_repeated(eb_bench *b, const char *name, void (*fn)(void
     if (!b || !name || !fn || strlen(name) > 200)
         return EB_EINVAL;
     eb_repeat_opts_init(&o);
-    if (opts && (rc = eb__options_in(b, "eb_repeat_opts", &o, sizeof o, opts)) < 0)
+    if (opts && (rc = eb__repeat_opts_in(b, &o, opts)) < 0)
         return rc;
     if ((rc = eb__result_check(b, per_rep)) < 0)
         return rc;

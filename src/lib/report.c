@@ -303,7 +303,7 @@ static int meta_in(eb_bench *b, const eb_run_meta *given, eb_run_meta *full,
     if (!given)
         return EB_OK;
     eb_run_meta_init(full);
-    int rc = eb__options_in(b, "eb_run_meta", full, sizeof *full, given);
+    int rc = eb__run_meta_in(b, full, given);
     if (rc == EB_OK)
         *use = full;
     return rc;
