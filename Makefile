@@ -6,6 +6,8 @@
 #                   each fuzzer for 10 s (make fuzz FUZZ_SECONDS=N: longer)
 #   make install PREFIX=/usr/local
 #   make bench      the sampler overhead benchmark (docs/BENCHMARKS.md)
+#   make test-tsan  every test under ThreadSanitizer; make analyze: cppcheck;
+#   make abi-check  the library's ABI against abi/ (all three run by .ci/run)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan

@@ -416,6 +416,16 @@ static void test_checkpoint_survives_sigkill(void **state)
     fake_free(&fk);
 }
 
+/* The report's last warning contains text. */
+static void assert_last_warning(json_t *root, const char *text)
+{
+    json_t *w = json_object_get(root, "warnings");
+    const char *said = json_string_value(json_array_get(w, json_array_size(w) - 1));
+    assert_non_null(said);
+    if (!strstr(said, text))
+        fail_msg("last warning '%s' does not say '%s'", said, text);
+}
+
 /* A signal at any phase ends the run promptly, with the report of what was
  * measured: between repetitions (it was lost there: 4 of 5 tries still ran
  * 8 s later) and during the idle baseline (it killed ebench, no report). */
@@ -455,10 +465,7 @@ static void test_signal_at_every_phase(void **state)
     assert_non_null(strstr(idle, "a signal cut it short"));
     /* the saved report says the command never ran (a user read the idle
      * baseline's joules as the command's) */
-    json_t *w = json_object_get(root, "warnings");
-    const char *said = json_string_value(json_array_get(w, json_array_size(w) - 1));
-    assert_non_null(said);
-    assert_non_null(strstr(said, "the command did not run: Terminated arrived before it started"));
+    assert_last_warning(root, "the command did not run: Terminated arrived before it started");
     json_decref(root);
 
     /* a signal in the middle of a run: the report says that run was cut */
@@ -469,10 +476,7 @@ static void test_signal_at_every_phase(void **state)
     assert_int_equal(rc, 128 + SIGTERM);
     root = json_load_file(json, 0, &e);
     assert_non_null(root);
-    w = json_object_get(root, "warnings");
-    said = json_string_value(json_array_get(w, json_array_size(w) - 1));
-    assert_non_null(said);
-    assert_non_null(strstr(said, "run 1 of 3 was cut short by Terminated"));
+    assert_last_warning(root, "run 1 of 3 was cut short by Terminated");
     json_decref(root);
 
     /* a later repetition cut short leaves the mean: every run in it is whole
@@ -488,8 +492,8 @@ static void test_signal_at_every_phase(void **state)
     if (json_is_object(reps)) /* two whole runs or more before the signal */
         assert_true(json_real_value(json_object_get(json_object_get(reps, "duration_s"), "min")) >=
                     0.29);
-    w = json_object_get(root, "warnings");
-    said = json_string_value(json_array_get(w, json_array_size(w) - 1));
+    json_t *w = json_object_get(root, "warnings");
+    const char *said = json_string_value(json_array_get(w, json_array_size(w) - 1));
     assert_non_null(said);
     if (strstr(said, "was cut short") && !strstr(said, "run 1 of"))
         assert_non_null(strstr(said, "and is left out: the figures are the"));
