@@ -53,12 +53,12 @@ extern "C" {
  * eb_version_number() (the ABI rules are in docs/API.md: structs a caller
  * fills or allocates carry their size, results take the caller's array). */
 #define EB_VERSION_MAJOR 2
-#define EB_VERSION_MINOR 1
+#define EB_VERSION_MINOR 2
 #define EB_VERSION_PATCH 0
-#define EB_VERSION_STRING "2.1.0"
+#define EB_VERSION_STRING "2.2.0"
 #define EB_VERSION_NUMBER ((EB_VERSION_MAJOR << 16) | (EB_VERSION_MINOR << 8) | EB_VERSION_PATCH)
 
-/* The library's version ("2.1.0") and its number (0x020100), which may be
+/* The library's version ("2.2.0") and its number (0x020200), which may be
  * newer than the header the program was built with, never older in major. */
 EB_EXPORT const char *eb_version(void);
 EB_EXPORT unsigned eb_version_number(void);
@@ -150,6 +150,23 @@ typedef struct eb_config {
      * exact; older power is a mean over longer). 0: EB_DEFAULT_HISTORY_SAMPLES;
      * else at least 64. A live display or an exporter needs little. */
     size_t history_samples;
+    /* 2.2: closed windows kept one by one (eb_window_result(name, i), the
+     * outliers of eb_window_stats, the phases a plot shades); older ones are
+     * folded into totals per name (calls, energy, mean, stddev, CI, min, max,
+     * peaks, work), which every report and statistic includes, so memory does
+     * not grow with the number of windows. 0: EB_DEFAULT_WINDOW_RECORDS. */
+    size_t window_records;
+    /* 2.2: the full-resolution timeline, written as samples become final by
+     * a thread of the library's, never the sampler: a slow disk costs memory
+     * (up to 16384 samples a domain, or half of history_samples if more),
+     * then samples merged in pairs, counted in a warning. The same CSV as
+     * eb_write_csv(). The caller opens the file and closes it after
+     * eb_stop() or eb_close(); NULL: none. */
+    FILE *timeline_csv;
+    /* 2.2: every closed window, one CSV row each (name, times, energy per
+     * domain, work), written by that thread once its figures are final.
+     * NULL: none. */
+    FILE *calls_csv;
 } eb_config;
 
 /* The TDP the CPU model assumes when none is given: an assumption, stated as
@@ -161,6 +178,7 @@ typedef struct eb_config {
 #define EB_DEFAULT_CPU_IDLE_SHARE 0.2
 #define EB_DEFAULT_INTERVAL_MS 100.0
 #define EB_DEFAULT_HISTORY_SAMPLES ((size_t)1 << 20) /* 29 h at 10 Hz */
+#define EB_DEFAULT_WINDOW_RECORDS ((size_t)16384)
 
 /* Fills cfg (size bytes: sizeof(eb_config) as the caller was built) with
  * the defaults. Bindings call this; C and C++ call eb_config_init(). */

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include <stdint.h>
+
 #include "helpers.h"
 
 /* The package at 10 W and the DRAM at 2 W (helpers.h). */
@@ -82,6 +84,14 @@ static void test_config_sizes(void **state)
     cfg.size = offsetof(eb_config, history_samples);
     cfg.history_samples = 1; /* past its size: never read */
     assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    eb_close(b);
+    /* one built against 2.1, before window_records and the files: a bad
+     * value and a wild pointer past its size are never read */
+    cfg.size = offsetof(eb_config, window_records);
+    cfg.history_samples = 64;
+    cfg.timeline_csv = (FILE *)(uintptr_t)0x10;
+    assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    assert_int_equal(eb_stop(b), EB_OK);
     eb_close(b);
 }
 

@@ -30,6 +30,10 @@ static void nap(double s)
         ;
 }
 
+/* Set before rt_open: the files to stream to and the history (0: default). */
+static FILE *rt_timeline, *rt_calls;
+static size_t rt_history;
+
 static void rt_open(rt *r, const char *gpus_json, double interval_ms)
 {
     char path[600];
@@ -43,6 +47,9 @@ static void rt_open(rt *r, const char *gpus_json, double interval_ms)
     eb_config_init(&cfg);
     cfg.sources = EB_SOURCE_NVML;
     cfg.interval_ms = interval_ms;
+    cfg.timeline_csv = rt_timeline;
+    cfg.calls_csv = rt_calls;
+    cfg.history_samples = rt_history;
     assert_int_equal(eb_open(&r->b, &cfg), EB_OK);
     assert_true(eb_domain_count(r->b) >= 1);
     r->lib = dlopen(SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
@@ -319,6 +326,137 @@ static void test_period_out_of_range(void **state)
     rt_close(r);
 }
 
+/* Cumulative energy of domain `id` at t from a timeline CSV (rows in time
+ * order), interpolated as the bench does; the row count of that domain. */
+static double csv_energy_at(const char *csv, const char *id, double t, size_t *rows)
+{
+    double pt = NAN, pe = NAN, e = NAN;
+    size_t n = 0, idlen = strlen(id);
+    const char *p = strstr(csv, "t_s,domain,power_w,energy_j\n");
+    while (p && (p = strchr(p, '\n')) != NULL && *++p) {
+        /* t_s,domain,power_w,energy_j */
+        const char *c1 = strchr(p, ','), *c3 = c1 ? strchr(c1 + 1, ',') : NULL;
+        c3 = c3 ? strchr(c3 + 1, ',') : NULL;
+        assert_non_null(c3);
+        if ((size_t)(strchr(c1 + 1, ',') - (c1 + 1)) != idlen || strncmp(c1 + 1, id, idlen) != 0)
+            continue;
+        double ts = strtod(p, NULL), ej = strtod(c3 + 1, NULL);
+        n++;
+        if (isnan(e) && ts >= t)
+            e = isnan(pt) || ts == pt ? ej : pe + (ej - pe) * (t - pt) / (ts - pt);
+        pt = ts;
+        pe = ej;
+    }
+    *rows = n;
+    return isnan(e) ? pe : e;
+}
+
+/* The full timeline and every window streamed to files while the bench runs
+ * with a history of only 64 samples, on two GPUs whose power changes every
+ * few hundred ms: the files grow during the run, the timeline file holds
+ * every sample (not the thinned memory), its energy at each window's edges
+ * is the window's figure, and each window is right against the simulator's
+ * truth. */
+static void test_streamed_files(void **state)
+{
+    rt *r = *state;
+    char tpath[600], cpath[600];
+    fake tmp;
+    fake_init(&tmp);
+    snprintf(tpath, sizeof tpath, "%s/timeline.csv", tmp.root);
+    snprintf(cpath, sizeof cpath, "%s/calls.csv", tmp.root);
+    rt_timeline = fopen(tpath, "w");
+    rt_calls = fopen(cpath, "w");
+    assert_non_null(rt_timeline);
+    assert_non_null(rt_calls);
+    rt_history = 64;
+    rt_open(r,
+            "{\"phases\": [{\"seconds\": 0.31, \"power_w\": 150}, {\"seconds\": 0.23, "
+            "\"power_w\": 420}, {\"seconds\": 0.17, \"power_w\": 260}], \"repeat\": true}, "
+            "{\"phases\": [{\"seconds\": 0.41, \"power_w\": 90}, {\"seconds\": 0.29, "
+            "\"power_w\": 330}], \"repeat\": true}",
+            2);
+    rt_timeline = rt_calls = NULL;
+    rt_history = 0;
+    unsigned seed = (unsigned)time(NULL);
+    print_message("window offsets: seed %u\n", seed);
+    srand(seed);
+    enum { N = 12 };
+    int grew = 0;
+    for (int i = 0; i < N; i++) {
+        nap(0.01 + 0.1 * rand() / RAND_MAX);
+        assert_int_equal(eb_begin(r->b, "w"), EB_OK);
+        nap(0.15 + 0.3 * rand() / RAND_MAX);
+        assert_int_equal(eb_end(r->b, "w", NULL), EB_OK);
+        struct stat st;
+        if (i == N / 2) { /* written as the run goes, not at its end */
+            assert_int_equal(stat(tpath, &st), 0);
+            grew = st.st_size > 10000;
+        }
+    }
+    nap(0.2);
+    assert_int_equal(eb_stop(r->b), EB_OK);
+    assert_true(grew);
+    eb_tracking tr;
+    assert_int_equal(eb_domain_tracking(r->b, 0, &tr), EB_OK);
+    FILE *f = fopen(tpath, "r");
+    assert_non_null(f);
+    char *csv = calloc(1, 64 << 20);
+    size_t len = fread(csv, 1, (64 << 20) - 1, f);
+    fclose(f);
+    f = fopen(cpath, "r");
+    char calls[16384];
+    size_t clen = fread(calls, 1, sizeof calls - 1, f);
+    calls[clen] = '\0';
+    fclose(f);
+    assert_true(len > 0);
+    for (size_t i = 0; i < eb_warning_count(r->b); i++)
+        assert_null(strstr(eb_warning_get(r->b, i), "merged in pairs"));
+    /* every sample: about one per 2 ms and per window edge, not 256 */
+    eb_domain_energy all_d[EB_MAX_DOMAINS];
+    eb_result all = EB_RESULT_INIT(all_d);
+    assert_int_equal(eb_total(r->b, &all), EB_OK);
+    size_t rows;
+    double e_end = csv_energy_at(csv, eb_domain_get(r->b, 0)->id, all.t_end_s, &rows);
+    char *js = NULL;
+    size_t jl = 0;
+    FILE *jf = open_memstream(&js, &jl);
+    assert_int_equal(eb_write_json(r->b, jf, NULL), EB_OK);
+    fclose(jf);
+    const char *tk = strstr(js, "\"ticks\":");
+    assert_non_null(tk);
+    long ticks = strtol(tk + 8, NULL, 10);
+    free(js);
+    print_message("%zu rows of gpu 0, %ld ticks, over %.2f s (history 64)\n", rows, ticks,
+                  all.t_end_s);
+    assert_true(ticks > 4 * 64 && rows >= (size_t)ticks);
+    /* the file's times have 1 us: at up to 420 W, 0.5 mJ */
+    assert_near(e_end, all_d[0].energy_j, 1e-3);
+    /* each window: its row, the file's energy at its edges, the truth */
+    const char *p = strchr(calls, '\n');
+    int n = 0;
+    double tol_s = 2 * tr.uncertainty_max_s + 2e-4;
+    while (p && (p = strstr(p, "\nw,")) != NULL) {
+        double t0, t1, dur, tot, g0, g1;
+        assert_int_equal(sscanf(p + 3, "%lf,%lf,%lf,%lf,%lf,%lf", &t0, &t1, &dur, &tot, &g0, &g1),
+                         6);
+        size_t k;
+        double from_file = csv_energy_at(csv, eb_domain_get(r->b, 0)->id, t1, &k) -
+                           csv_energy_at(csv, eb_domain_get(r->b, 0)->id, t0, &k);
+        assert_near(g0, from_file, 2e-3);
+        double t = truth(r, 0, t0, t1);
+        /* power up to 420 W, each edge within the tracker's stated uncertainty */
+        if (fabs(g0 - t) > 420 * tol_s + 0.01)
+            fail_msg("window %d [%.4f, %.4f]: %.4f J against %.4f J true", n, t0, t1, g0, t);
+        p++;
+        n++;
+    }
+    assert_int_equal(n, N);
+    free(csv);
+    rt_close(r);
+    fake_free(&tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counter_reset_and_jump, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_stuck, setup, teardown),
         cmocka_unit_test_setup_teardown(test_period_out_of_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_streamed_files, setup, teardown),
     };
     /* EB_RT_ONLY=name runs that test alone (debugging) */
     const char *only = getenv("EB_RT_ONLY");

@@ -397,13 +397,235 @@ static void test_short_history(void **state)
     fake_free(&fk);
 }
 
+/* Power that varies (a 30 W package with a 20 W swing of period 0.37 s,
+ * DRAM rising from 2 W), integrated into the counters at t. */
+static void vary_advance(fake *fk, double t)
+{
+    const double pi = 3.14159265358979323846, T = 0.37;
+    fk->now = t;
+    double pkg = 30 * t + 20 * T / (2 * pi) * (1 - cos(2 * pi * t / T));
+    double dram = 2 * t + 0.05 * t * t;
+    fake_set(fk, "intel-rapl:0", "%llu\n", (unsigned long long)llround(pkg * 1e6));
+    fake_set(fk, "intel-rapl:0:0", "%llu\n", (unsigned long long)llround(dram * 1e6));
+}
+
+static eb_bench *open_cfg(fake *fk, size_t history, size_t records)
+{
+    eb_config cfg;
+    eb_bench *b = NULL;
+    eb_config_init(&cfg);
+    cfg.manual = 1;
+    cfg.clock = fake_clock;
+    cfg.clock_ctx = fk;
+    cfg.sysfs_root = fk->sysfs;
+    cfg.procfs_root = fk->procfs;
+    cfg.sources = EB_SOURCE_POWERCAP;
+    cfg.history_samples = history;
+    cfg.window_records = records;
+    assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    return b;
+}
+
+static size_t csv_rows(eb_bench *b)
+{
+    char *buf = NULL;
+    size_t len = 0, rows = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(eb_write_csv(b, f), EB_OK);
+    fclose(f);
+    for (const char *p = buf; (p = strchr(p, '\n')); p++)
+        rows++;
+    free(buf);
+    return rows;
+}
+
+static void assert_same_stat(const eb_stat *a, const eb_stat *b)
+{
+    assert_int_equal(a->n, b->n);
+    /* the same values: min and max exactly, the rest summed in another order */
+    assert_true(a->min == b->min);
+    assert_true(a->max == b->max);
+    assert_near(a->mean, b->mean, 1e-12 * fabs(b->mean));
+    assert_near(a->stddev, b->stddev, 1e-9 * fabs(b->stddev) + 1e-15);
+    assert_near(a->ci95, b->ci95, 1e-9 * fabs(b->ci95) + 1e-15);
+}
+
+/* A tiny history (64 samples) and few window records (8) against the
+ * defaults, over the same readings at uneven instants with varying power:
+ * thinning never moves a window's energy (its edges are pinned while its
+ * figures come from the timeline), folded windows give the statistics the
+ * kept ones do, and memory stays at the caps. */
+static void test_tiny_history_same_windows(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_linear_zones(&fk);
+    eb_bench *small = open_cfg(&fk, 64, 8), *full = open_cfg(&fk, 0, 0);
+    eb_bench *both[2] = {small, full};
+    const char *names[] = {"a", "b", "c"};
+    double t = 0;
+    int open = -1, len = 0, closed = 0;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(eb_begin(both[i], "run"), EB_OK);
+    for (int k = 1; k <= 6000; k++) {
+        t += 0.004 + 0.006 * fmod(k * 0.6180339887, 1.0); /* uneven steps */
+        vary_advance(&fk, t);
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(eb_tick(both[i]), EB_OK);
+        if (open < 0 && k % 7 != 0) {
+            open = k % 3;
+            len = 1 + (k * 37) % 60; /* 1 to 60 ticks */
+            for (int i = 0; i < 2; i++)
+                assert_int_equal(eb_begin(both[i], names[open]), EB_OK);
+        } else if (open >= 0 && --len == 0) {
+            for (int i = 0; i < 2; i++) {
+                assert_int_equal(eb_end(both[i], names[open], NULL), EB_OK);
+                assert_int_equal(eb_add_work(both[i], names[open], 100, "sample"), EB_OK);
+            }
+            closed++;
+            open = -1;
+        }
+    }
+    if (open >= 0)
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(eb_end(both[i], names[open], NULL), EB_OK), closed += i;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(eb_end(both[i], "run", NULL), EB_OK);
+    assert_true(closed > 100);
+
+    /* the window open all along, and the last ones, exactly */
+    eb_domain_energy da[4], db[4];
+    eb_result ra = EB_RESULT_INIT(da), rb = EB_RESULT_INIT(db);
+    assert_int_equal(eb_window_result(small, "run", 0, &ra), EB_OK);
+    assert_int_equal(eb_window_result(full, "run", 0, &rb), EB_OK);
+    assert_true(ra.total_energy_j == rb.total_energy_j);
+    assert_true(da[0].energy_j == db[0].energy_j && da[1].energy_j == db[1].energy_j);
+    assert_true(ra.total_energy_j > 30 * t * 0.9);
+    for (int n = 0; n < 3; n++) {
+        eb_stat sa_d[4], sb_d[4];
+        eb_stats sa = EB_STATS_INIT(sa_d), sb = EB_STATS_INIT(sb_d);
+        assert_int_equal(eb_window_stats(small, names[n], &sa), EB_OK);
+        assert_int_equal(eb_window_stats(full, names[n], &sb), EB_OK);
+        assert_int_equal(sa.n, sb.n);
+        assert_same_stat(&sa.duration_s, &sb.duration_s);
+        assert_same_stat(&sa.total_energy_j, &sb.total_energy_j);
+        assert_same_stat(&sa_d[0], &sb_d[0]);
+        assert_same_stat(&sa_d[1], &sb_d[1]);
+        /* the last instance is kept in both */
+        assert_int_equal(eb_window_result(small, names[n], sa.n - 1, &ra), EB_OK);
+        assert_int_equal(eb_window_result(full, names[n], sb.n - 1, &rb), EB_OK);
+        assert_true(ra.total_energy_j == rb.total_energy_j);
+        assert_true(ra.t_begin_s == rb.t_begin_s && ra.t_end_s == rb.t_end_s);
+        /* the first is folded in the small one, and it says so */
+        assert_int_equal(eb_window_result(small, names[n], 0, &ra), EB_ENOTOPEN);
+        assert_contains(eb_last_detail(small), "no longer kept");
+        assert_int_equal(eb_window_result(full, names[n], 0, &rb), EB_OK);
+    }
+    /* the printed work and calls are the same */
+    char *pa = NULL, *pb = NULL;
+    size_t la = 0, lb = 0;
+    FILE *f = open_memstream(&pa, &la);
+    assert_int_equal(eb_print_results(small, f), EB_OK);
+    fclose(f);
+    f = open_memstream(&pb, &lb);
+    assert_int_equal(eb_print_results(full, f), EB_OK);
+    fclose(f);
+    /* the same text, peaks included: every window's figures were taken
+     * before thinning reached its inside */
+
+    assert_string_equal(pa, pb);
+    free(pa);
+    free(pb);
+    /* memory: the small timeline holds a few hundred samples, the full one all */
+    size_t rows_small = csv_rows(small), rows_full = csv_rows(full);
+    assert_true(rows_full > 2 * 6000);
+    assert_true(rows_small < rows_full / 10);
+    eb_close(small);
+    eb_close(full);
+    fake_free(&fk);
+}
+
+/* Every window in the calls file, once, in the order they closed, with the
+ * figures eb_window_result gives and the work added after eb_end; the
+ * timeline file is eb_write_csv's output. Manual: both written at eb_stop. */
+static void test_calls_and_timeline_files(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_linear_zones(&fk);
+    char *cb = NULL, *tb = NULL;
+    size_t cl = 0, tl = 0;
+    FILE *calls = open_memstream(&cb, &cl), *timeline = open_memstream(&tb, &tl);
+    eb_config cfg;
+    eb_bench *b = NULL;
+    eb_config_init(&cfg);
+    cfg.manual = 1;
+    cfg.clock = fake_clock;
+    cfg.clock_ctx = &fk;
+    cfg.sysfs_root = fk.sysfs;
+    cfg.procfs_root = fk.procfs;
+    cfg.sources = EB_SOURCE_POWERCAP;
+    cfg.calls_csv = calls;
+    cfg.timeline_csv = timeline;
+    cfg.window_records = 4;
+    assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    double t = 0;
+    for (int k = 0; k < 200; k++) {
+        const char *name = k % 2 ? "odd, \"quoted\"" : "even";
+        assert_int_equal(eb_begin(b, name), EB_OK);
+        vary_advance(&fk, t += 0.01);
+        assert_int_equal(eb_tick(b), EB_OK);
+        vary_advance(&fk, t += 0.02);
+        assert_int_equal(eb_end(b, name, NULL), EB_OK);
+        if (k == 199)
+            assert_int_equal(eb_add_work(b, name, 5e12, "flop"), EB_OK);
+    }
+    eb_domain_energy d[4];
+    eb_result r = EB_RESULT_INIT(d);
+    assert_int_equal(eb_window_result(b, "odd, \"quoted\"", 99, &r), EB_OK);
+    char *csv = NULL;
+    size_t csvl = 0;
+    FILE *f = open_memstream(&csv, &csvl);
+    assert_int_equal(eb_write_csv(b, f), EB_OK);
+    fclose(f);
+    assert_int_equal(eb_stop(b), EB_OK);
+    fclose(calls);
+    fclose(timeline);
+    assert_string_equal(tb, csv); /* no thinning at the default history */
+    assert_contains(cb,
+                    "name,t_begin_s,t_end_s,duration_s,energy_j,cpu0-package_j,cpu0-dram_j,work\n");
+    size_t rows = 0;
+    for (const char *p = cb; (p = strchr(p, '\n')); p++)
+        rows++;
+    assert_int_equal(rows, 1 + 200);
+    /* the last row: quoted name, its times and energies as eb_window_result */
+    char want[256];
+    snprintf(want, sizeof want,
+             "\"odd, \"\"quoted\"\"\",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,5000000000000 flop\n",
+             r.t_begin_s, r.t_end_s, r.duration_s, r.total_energy_j, d[0].energy_j, d[1].energy_j);
+    assert_true(cl >= strlen(want));
+    assert_string_equal(cb + cl - strlen(want), want);
+    assert_true(strstr(cb, "\neven,0.000000,") != NULL);
+    free(cb);
+    free(tb);
+    free(csv);
+    eb_close(b);
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nested_and_overlapping),    cmocka_unit_test(test_same_name_nested),
-        cmocka_unit_test(test_measure_and_macro),         cmocka_unit_test(test_printed_text),
-        cmocka_unit_test(test_unknown_value_is_not_zero), cmocka_unit_test(test_work_unit_not_utf8),
-        cmocka_unit_test(test_many_names_and_windows),    cmocka_unit_test(test_short_history),
+        cmocka_unit_test(test_nested_and_overlapping),
+        cmocka_unit_test(test_same_name_nested),
+        cmocka_unit_test(test_measure_and_macro),
+        cmocka_unit_test(test_printed_text),
+        cmocka_unit_test(test_unknown_value_is_not_zero),
+        cmocka_unit_test(test_work_unit_not_utf8),
+        cmocka_unit_test(test_many_names_and_windows),
+        cmocka_unit_test(test_short_history),
+        cmocka_unit_test(test_tiny_history_same_windows),
+        cmocka_unit_test(test_calls_and_timeline_files),
     };
     return cmocka_run_group_tests_name("windows", tests, NULL, NULL);
 }

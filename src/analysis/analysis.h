@@ -24,6 +24,16 @@ void eb__window_energy(const eb__sample *v, size_t n, double t0, double t1, doub
 double eb__t975(size_t df);
 /* n values (NaN skipped) -> mean, stddev, 95% CI half-width, min, max. */
 void eb__stat(const double *x, size_t n, eb_stat *out);
+/* Running statistics of values folded one at a time (Welford): what is
+ * kept of window instances no longer held one by one. */
+typedef struct eb__run {
+    size_t n;
+    double mean, m2, min, max;
+} eb__run;
+void eb__run_add(eb__run *r, double x); /* NaN is skipped */
+/* out (eb__stat over other values) combined with r: as if eb__stat had seen
+ * both sets (Chan et al.'s pairwise update). */
+void eb__stat_merge(eb_stat *out, const eb__run *r);
 /* Indices of outliers (modified z-score > 3.5); returns how many (<= max_idx). */
 size_t eb__outliers(const double *x, size_t n, size_t *idx, size_t max_idx);
 

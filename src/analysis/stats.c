@@ -63,6 +63,40 @@ void eb__stat(const double *x, size_t n, eb_stat *out)
     out->ci95 = eb__t975(k - 1) * out->stddev / sqrt((double)k);
 }
 
+void eb__run_add(eb__run *r, double x)
+{
+    if (isnan(x))
+        return;
+    if (r->n == 0 || x < r->min)
+        r->min = x;
+    if (r->n == 0 || x > r->max)
+        r->max = x;
+    r->n++;
+    double d = x - r->mean;
+    r->mean += d / (double)r->n;
+    r->m2 += d * (x - r->mean);
+}
+
+void eb__stat_merge(eb_stat *out, const eb__run *r)
+{
+    if (r->n == 0)
+        return;
+    size_t na = out->n, n = na + r->n;
+    double ma = na ? out->mean : 0,
+           m2a = na >= 2 ? out->stddev * out->stddev * (double)(na - 1) : 0;
+    double d = r->mean - ma;
+    out->mean = ma + d * (double)r->n / (double)n;
+    double m2 = m2a + r->m2 + d * d * (double)na * (double)r->n / (double)n;
+    out->min = na && out->min < r->min ? out->min : r->min;
+    out->max = na && out->max > r->max ? out->max : r->max;
+    out->n = n;
+    out->stddev = out->ci95 = NAN;
+    if (n >= 2) {
+        out->stddev = sqrt(m2 / (double)(n - 1));
+        out->ci95 = eb__t975(n - 1) * out->stddev / sqrt((double)n);
+    }
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

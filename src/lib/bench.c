@@ -61,7 +61,11 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
     memset(dom, 0, sizeof *dom);
     dom->desc = *d;
     dom->idle_power_w = NAN;
+    dom->thin_peak_w = dom->thin_peak_span_s = dom->thin_until_s = NAN;
     dom->series.max_samples = b->cfg.history_samples;
+    dom->series.pins = eb__pins;
+    dom->series.pins_ctx = b;
+    dom->series.before_thin = eb__before_thin;
     dom->source = b->n_src;
     dom->local = local;
     /* what sensors call themselves goes into reports, which are UTF-8 */
@@ -234,6 +238,11 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     pthread_mutex_unlock(&b->lock);
 
     eb__registry_add(b); /* for fork(), once whole (locks: the registry's, then a bench's) */
+    if ((rc = eb__writer_start(b)) < 0) {
+        b->cfg.timeline_csv = b->cfg.calls_csv = NULL;
+        eb_close(b);
+        return rc;
+    }
     if (!cfg->manual && b->marker_fd < 0 && (rc = eb__sampler_start(b)) < 0) {
         eb_close(b);
         return rc;
@@ -342,16 +351,15 @@ EB_EXPORT int eb_stop(eb_bench *b)
             eb__nap_unlocked(b, 0.001);
     }
     pthread_mutex_unlock(&b->lock);
+    eb__writer_finish(b); /* the files' last rows, final now */
     return EB_OK;
 }
 
 static void free_windows(eb__list *l)
 {
     eb__window *w = l->v;
-    for (size_t i = 0; i < l->n; i++) {
-        free(w[i].name);
-        free(w[i].work);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        eb__window_free(&w[i]);
     free(l->v);
 }
 
@@ -359,6 +367,8 @@ EB_EXPORT void eb_close(eb_bench *b)
 {
     if (!b)
         return;
+    if (b->cfg.timeline_csv || b->cfg.calls_csv)
+        eb_stop(b); /* the files get their last rows */
     eb__sampler_stop(b);
     eb__registry_remove(b);
     for (size_t i = 0; i < b->n_src; i++) {
@@ -380,6 +390,8 @@ EB_EXPORT void eb_close(eb_bench *b)
     free(w);
     free_windows(&b->open_win);
     free_windows(&b->closed_win);
+    eb__fold_set_free(&b->folded);
+    free(b->pin_t);
     pthread_cond_destroy(&b->wake);
     pthread_mutex_destroy(&b->lock);
     free(b->sysfs_root);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <time.h>
 
+#include "../analysis/analysis.h"
 #include "ebench.h"
 #include "timeline.h"
 
@@ -59,8 +60,11 @@ typedef struct eb__domain {
     int reading;                        /* a read of it is in flight, the bench unlocked */
     double track_retry_at;              /* after a failed one, not before */
     double idle_power_w;                /* NaN: no baseline */
-    int mirror;                         /* the parent's domain, in a marker program: */
-    char mirror_source[24];             /* its source's name (info.source points here) */
+    /* the peak over the part of the timeline thinned so far, from its start
+     * up to thin_until_s (NaN: none) */
+    double thin_peak_w, thin_peak_span_s, thin_until_s;
+    int mirror;             /* the parent's domain, in a marker program: */
+    char mirror_source[24]; /* its source's name (info.source points here) */
 } eb__domain;
 
 typedef struct eb__work {
@@ -73,7 +77,50 @@ typedef struct eb__window {
     double t0, t1;
     eb__work *work; /* EB_MAX_WORK entries once work is added, else NULL */
     size_t n_work;
+    unsigned long long edge;  /* b->edges when it closed: records are in this order */
+    int written;              /* its row is in the calls file */
+    double *peak, *peak_span; /* per domain, the peak inside it before the
+                                 timeline thinned it (NULL: never thinned) */
+    int superseded;           /* another window of its name closed after it */
+    int state;                /* eb__win_state */
 } eb__window;
+
+/* What became of a closed window's figures (folded.c). */
+enum eb__win_state {
+    EB__WIN_PENDING, /* not final yet: computed from the timeline when asked */
+    EB__WIN_CACHED,  /* final, the last of its name: in its name's `last` */
+    EB__WIN_FOLDED   /* final, in its name's totals */
+};
+
+/* Closed windows of one name folded out of the records (folded.c): what
+ * reports and statistics need of them without the windows themselves. */
+typedef struct eb__fold {
+    char *name;
+    size_t calls;
+    double duration_s;
+    double total_energy_j; /* NaN: none known */
+    size_t total_incomplete;
+    eb_domain_energy *dom; /* per domain: energy, samples, coverage summed;
+                              the highest peak; flags or'd */
+    eb__run dur, tot;      /* running statistics, for eb_window_stats */
+    eb__run *energy;       /* per domain */
+    eb__work work[EB_MAX_WORK];
+    size_t n_work;
+    /* In the bench's set only: the name's last closed window (0: none), its
+     * figures once final while no later one of the name has closed, and how
+     * many of the name's windows are no longer kept one by one. */
+    unsigned long long last_edge;
+    int last_cached;
+    struct eb__fold *last;
+    size_t evicted;
+} eb__fold;
+
+typedef struct eb__fold_set { /* names in order of first appearance, hashed */
+    eb__fold *a;
+    size_t n, cap;
+    size_t *slot; /* index + 1 into a; 0: empty */
+    size_t nslot; /* a power of two, at least 2 n */
+} eb__fold_set;
 
 typedef struct eb__list { /* a growable array of T, used through the macros below */
     void *v;
@@ -93,10 +140,22 @@ struct eb_bench {
     eb__domain dom[EB_MAX_DOMAINS];
     size_t n_dom;
 
-    eb__list unavailable; /* eb_unavailable, strings owned */
-    eb__list warnings;    /* char * */
-    eb__list open_win;    /* eb__window, t1 unused */
-    eb__list closed_win;  /* eb__window */
+    eb__list unavailable;       /* eb_unavailable, strings owned */
+    eb__list warnings;          /* char * */
+    eb__list open_win;          /* eb__window, t1 unused */
+    eb__list closed_win;        /* eb__window: the last window_records or so */
+    eb__fold_set folded;        /* per name: the totals of final figures */
+    size_t fold_next;           /* records before it are all final */
+    unsigned long long edges;   /* windows begun, ended or added so far */
+    unsigned long long win_gen; /* changes whenever a window list does */
+    double *pin_t;              /* eb__pins(): sorted window edges */
+    size_t pin_n, pin_cap;
+    unsigned long long pin_gen; /* the win_gen they were made at */
+
+    /* The timeline and calls files' writer (stream.c). */
+    pthread_t writer;
+    int writer_running, writer_stop;
+    pthread_cond_t writer_wake;
 
     /* The lock guards everything below and the timeline; the sampler thread
      * holds it while it reads. */
@@ -250,6 +309,59 @@ void eb__registry_remove(eb_bench *b);
 
 /* eb_end() into the library's own result (NULL: none). */
 int eb__end(eb_bench *b, const char *name, eb__result *result);
+
+/* Closed windows' figures (folded.c): each window's are taken once final
+ * (eb__settled_locked), before thinning can reach inside it, and folded into
+ * totals per name; the last of each name is kept apart until another of the
+ * name closes. The records of the last window_records windows stay for
+ * eb_window_result(name, i). Callers hold the lock. */
+int eb__fold_init(eb__fold *f, const eb_bench *b, const char *name); /* name may be NULL */
+void eb__fold_reset(eb__fold *f);
+/* The entry for name (added when new and add is set; NULL: none, or no memory). */
+eb__fold *eb__fold_find(eb__fold_set *g, const eb_bench *b, const char *name, int add);
+void eb__fold_add(eb__fold *f, const eb_bench *b, const eb__result *r, const eb__window *w);
+void eb__fold_merge(eb__fold *into, const eb__fold *from, const eb_bench *b);
+/* The report's figures of a name's windows together: sums, averages. */
+void eb__fold_result(const eb__fold *f, const eb_bench *b, eb__result *r);
+void eb__fold_set_free(eb__fold_set *g);
+size_t eb__window_limit(const eb_bench *b);
+/* Whether the figures of a window that ended at t1 are final: every
+ * domain has a sample from t1 on, and every stepping counter moved after. */
+int eb__final_locked(const eb_bench *b, double t1);
+/* After a record was appended to closed_win. */
+int eb__window_closed_locked(eb_bench *b);
+/* Takes the figures of windows now final; past the limit, lets the oldest
+ * records go. */
+void eb__fold_old_locked(eb_bench *b);
+/* eb_drop_last_window, eb_add_work: the last closed window of name. */
+int eb__window_drop_locked(eb_bench *b, const char *name);
+eb__work *eb__window_work_locked(eb_bench *b, const char *name, size_t **n_work);
+/* Every name's windows (only: one name's), all of them, into g in order of
+ * first close; windows: how many. With only NULL the lock is let go every
+ * EB__FOLD_CHUNK records so that many do not stall the sampler. EB_OK or
+ * EB_ENOMEM (g empty). */
+#define EB__FOLD_CHUNK 4096
+int eb__window_fold_locked(eb_bench *b, const char *only, eb__fold_set *g, size_t *windows);
+/* Closed instances of name, all of them. */
+size_t eb__window_calls_locked(eb_bench *b, const char *name);
+/* The timeline's pins (eb__series.pins): every kept window's edges. */
+void eb__pins(void *ctx, const double **t, size_t *n);
+/* eb__series.before_thin: the peaks that thinning would smooth, kept for
+ * the windows open or pending over them and for the whole timeline. */
+void eb__before_thin(void *ctx, const eb__series *s, size_t upto);
+/* A window's figures: eb__result_locked() with the peaks kept from before
+ * thinning. */
+void eb__window_result_locked(eb_bench *b, const eb__window *w, eb__result *r);
+/* Frees what a window record owns. */
+void eb__window_free(eb__window *w);
+
+/* The writer of eb_config.timeline_csv and calls_csv (stream.c): started by
+ * eb_open, and at eb_stop it writes what is left and ends. */
+int eb__writer_start(eb_bench *b);
+/* The timeline CSV's header and rows, as eb_write_csv() writes them. */
+void eb__csv_header(const eb_bench *b, FILE *out);
+void eb__csv_row(FILE *out, const char *id, const eb__sample *sm);
+void eb__writer_finish(eb_bench *b);
 
 /* Fills r for [t0, t1]; caller holds the lock. */
 void eb__result_locked(eb_bench *b, double t0, double t1, eb__result *r);

@@ -437,19 +437,9 @@ EB_EXPORT int eb_drop_last_window(eb_bench *b, const char *name)
     if (!b || !name)
         return EB_EINVAL;
     pthread_mutex_lock(&b->lock);
-    eb__window *w = b->closed_win.v;
-    for (size_t i = b->closed_win.n; i > 0; i--) {
-        if (strcmp(w[i - 1].name, name) != 0)
-            continue;
-        free(w[i - 1].name);
-        free(w[i - 1].work);
-        memmove(&w[i - 1], &w[i], (b->closed_win.n - i) * sizeof *w);
-        b->closed_win.n--;
-        pthread_mutex_unlock(&b->lock);
-        return EB_OK;
-    }
+    int rc = eb__window_drop_locked(b, name);
     pthread_mutex_unlock(&b->lock);
-    return eb__fail(b, EB_ENOTOPEN, "no closed window '%s' to drop", name);
+    return rc;
 }
 
 EB_EXPORT int eb_add_window(eb_bench *b, const char *name, double t0_s, double t1_s)
@@ -460,7 +450,11 @@ EB_EXPORT int eb_add_window(eb_bench *b, const char *name, double t0_s, double t
     if (!w.name)
         return eb__fail(b, EB_ENOMEM, "no memory for window '%s'", name);
     pthread_mutex_lock(&b->lock);
+    w.edge = ++b->edges;
+    b->win_gen++;
     int rc = eb__list_push(&b->closed_win, &w, sizeof w);
+    if (rc == 0 && (rc = eb__window_closed_locked(b)) < 0)
+        b->closed_win.n--; /* not kept: no memory for its name */
     pthread_mutex_unlock(&b->lock);
     if (rc < 0) {
         free(w.name);

@@ -57,12 +57,22 @@ EB_EXPORT int eb_set_idle_from_window(eb_bench *b, const char *window)
         return EB_EINVAL;
     pthread_mutex_lock(&b->lock);
     eb__window *w = last_closed(b, window);
-    if (!w) {
+    const eb__fold *f = eb__fold_find(&b->folded, b, window, 0);
+    if (w) {
+        eb__window_result_locked(b, w, &r);
+    } else if (f && f->last_cached) { /* the last, no longer kept one by one */
+        eb__fold_result(f->last, b, &r);
+    } else {
         pthread_mutex_unlock(&b->lock);
+        if (f && f->calls)
+            return eb__fail(b, EB_ENOTOPEN,
+                            "the last window '%s' is no longer kept (more than "
+                            "eb_config.window_records closed since): take the baseline "
+                            "right after it closes",
+                            window);
         return eb__fail(b, EB_ENOTOPEN, "no closed window '%s' to take the idle baseline from",
                         window);
     }
-    eb__result_locked(b, w->t0, w->t1, &r);
     for (size_t i = 0; i < b->n_dom; i++)
         b->dom[i].idle_power_w = r.domains[i].avg_power_w;
     pthread_mutex_unlock(&b->lock);
@@ -107,13 +117,14 @@ EB_EXPORT int eb_add_work(eb_bench *b, const char *window, double amount, const 
         strlen(unit) >= sizeof((eb__work *)0)->unit)
         return b ? eb__fail(b, EB_EINVAL, "work needs an amount >= 0 and a unit word") : EB_EINVAL;
     pthread_mutex_lock(&b->lock);
-    eb__window *w = last_closed(b, window);
+    size_t *n_work = NULL;
+    eb__work *work = eb__window_work_locked(b, window, &n_work);
     int rc = EB_OK;
-    if (!w) {
-        rc = eb__fail(b, EB_ENOTOPEN, "no closed window '%s' to add work to", window);
-    } else if (!w->work && !(w->work = calloc(EB_MAX_WORK, sizeof *w->work))) {
-        rc = eb__fail(b, EB_ENOMEM, "no memory for work");
-    } else if (eb__work_add(w->work, &w->n_work, unit, amount) < 0) {
+    if (!work) {
+        rc = eb__window_calls_locked(b, window) > 0
+                 ? eb__fail(b, EB_ENOMEM, "no memory for work")
+                 : eb__fail(b, EB_ENOTOPEN, "no closed window '%s' to add work to", window);
+    } else if (eb__work_add(work, n_work, unit, amount) < 0) {
         rc = eb__fail(b, EB_ETOOMANY, "at most %d work units per window", EB_MAX_WORK);
     } else {
         eb__marker_send(b, 'W', window, amount, unit, NAN);
@@ -125,40 +136,65 @@ EB_EXPORT int eb_add_work(eb_bench *b, const char *window, double amount, const 
 int eb__window_stats_locked(eb_bench *b, const char *window, eb__stats *out)
 {
     const eb__window *w = b->closed_win.v;
-    size_t n = 0;
+    const eb__fold *f = eb__fold_find(&b->folded, b, window, 0);
+    size_t kept = 0, pending = 0;
     memset(out, 0, sizeof *out);
     out->n_domains = b->n_dom;
-    for (size_t i = 0; i < b->closed_win.n; i++)
-        n += strcmp(w[i].name, window) == 0;
-    out->n = n;
-    if (n == 0)
+    for (size_t i = 0; i < b->closed_win.n; i++) {
+        if (strcmp(w[i].name, window) != 0)
+            continue;
+        kept++;
+        pending += w[i].state == EB__WIN_PENDING;
+    }
+    out->n = eb__window_calls_locked(b, window);
+    if (out->n == 0)
         return eb__fail(b, EB_ENOTOPEN, "no closed window '%s'", window);
-    double *dur = malloc(n * sizeof *dur), *tot = malloc(n * sizeof *tot),
-           *dom = malloc(n * (b->n_dom + 1) * sizeof *dom);
-    if (!dur || !tot || !dom) {
+    /* the kept instances' totals, for outliers; the figures of the pending */
+    double *tot = malloc((kept + 1) * sizeof *tot), *dur = malloc((pending + 1) * sizeof *dur),
+           *ptot = malloc((pending + 1) * sizeof *ptot),
+           *dom = malloc((pending + 1) * (b->n_dom + 1) * sizeof *dom);
+    if (!dur || !tot || !ptot || !dom) {
         free(dur);
         free(tot);
+        free(ptot);
         free(dom);
         return eb__fail(b, EB_ENOMEM, "no memory for statistics");
     }
-    for (size_t i = 0, k = 0; i < b->closed_win.n; i++) {
+    for (size_t i = 0, k = 0, p = 0; i < b->closed_win.n; i++) {
         if (strcmp(w[i].name, window) != 0)
             continue;
         eb__result r;
-        eb__result_locked(b, w[i].t0, w[i].t1, &r);
-        dur[k] = r.duration_s;
-        tot[k] = r.total_energy_j;
+        eb__window_result_locked(b, &w[i], &r);
+        tot[k++] = r.total_energy_j;
+        if (w[i].state != EB__WIN_PENDING)
+            continue;
+        dur[p] = r.duration_s;
+        ptot[p] = r.total_energy_j;
         for (size_t d = 0; d < b->n_dom; d++)
-            dom[d * n + k] = r.domains[d].energy_j;
-        k++;
+            dom[d * pending + p] = r.domains[d].energy_j;
+        p++;
     }
-    eb__stat(dur, n, &out->duration_s);
-    eb__stat(tot, n, &out->total_energy_j);
+    eb__stat(dur, pending, &out->duration_s);
+    eb__stat(ptot, pending, &out->total_energy_j);
     for (size_t d = 0; d < b->n_dom; d++)
-        eb__stat(dom + d * n, n, &out->energy_j[d]);
-    out->n_outliers = eb__outliers(tot, n, out->outliers, EB_MAX_OUTLIERS);
+        eb__stat(dom + d * pending, pending, &out->energy_j[d]);
+    /* with the final ones: the totals, and the last apart */
+    const eb__fold *parts[2] = {f, f && f->last_cached ? f->last : NULL};
+    for (int k = 0; k < 2; k++) {
+        if (!parts[k])
+            continue;
+        eb__stat_merge(&out->duration_s, &parts[k]->dur);
+        eb__stat_merge(&out->total_energy_j, &parts[k]->tot);
+        for (size_t d = 0; d < b->n_dom; d++)
+            eb__stat_merge(&out->energy_j[d], &parts[k]->energy[d]);
+    }
+    /* outliers among the instances kept one by one, numbered from the first */
+    out->n_outliers = eb__outliers(tot, kept, out->outliers, EB_MAX_OUTLIERS);
+    for (size_t k = 0; f && k < out->n_outliers; k++)
+        out->outliers[k] += f->evicted;
     free(dur);
     free(tot);
+    free(ptot);
     free(dom);
     return EB_OK;
 }

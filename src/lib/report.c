@@ -136,162 +136,6 @@ static void efficiency(const eb__work *w, double energy_j, double *per_j, const 
 }
 
 /* Windows aggregated by name, in order of first appearance. */
-typedef struct agg {
-    char *name;
-    size_t calls;
-    double duration_s;
-    eb__result sum;
-    eb__work work[EB_MAX_WORK]; /* summed over the calls */
-    size_t n_work;
-} agg;
-
-static void add_energy(double *acc, double v)
-{
-    if (!isnan(v))
-        *acc = isnan(*acc) ? v : *acc + v;
-}
-
-/* Names seen so far, in order of first appearance, and an open-addressing
- * table from a name's hash to its entry: memory grows with the names, not
- * with the windows (a million closed windows of one name are one entry). */
-typedef struct agg_set {
-    agg *a;
-    size_t n, cap;
-    size_t *slot; /* index + 1 into a; 0: empty */
-    size_t nslot; /* a power of two, at least 2 n */
-} agg_set;
-
-static size_t name_hash(const char *s)
-{
-    size_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-/* The entry for name, added when new (NULL: no memory). */
-static agg *agg_find(agg_set *g, const eb_bench *b, const char *name)
-{
-    if (2 * (g->n + 1) > g->nslot) { /* grow the table, and re-place every name */
-        size_t nslot = g->nslot ? 2 * g->nslot : 64;
-        size_t *slot = calloc(nslot, sizeof *slot);
-        if (!slot)
-            return NULL;
-        for (size_t k = 0; k < g->n; k++) {
-            size_t i = name_hash(g->a[k].name) & (nslot - 1);
-            while (slot[i])
-                i = (i + 1) & (nslot - 1);
-            slot[i] = k + 1;
-        }
-        free(g->slot);
-        g->slot = slot;
-        g->nslot = nslot;
-    }
-    size_t i = name_hash(name) & (g->nslot - 1);
-    for (; g->slot[i]; i = (i + 1) & (g->nslot - 1))
-        if (strcmp(g->a[g->slot[i] - 1].name, name) == 0)
-            return &g->a[g->slot[i] - 1];
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 8;
-        agg *a = realloc(g->a, cap * sizeof *a);
-        if (!a)
-            return NULL;
-        g->a = a;
-        g->cap = cap;
-    }
-    agg *e = &g->a[g->n];
-    memset(e, 0, sizeof *e);
-    /* a copy: the lock is let go between chunks, and eb_drop_last_window
-     * frees the name of the window it drops */
-    if (!(e->name = strdup(name)))
-        return NULL;
-    e->sum.total_energy_j = NAN;
-    e->sum.n_domains = b->n_dom;
-    for (size_t d = 0; d < b->n_dom; d++) {
-        e->sum.domains[d].energy_j = e->sum.domains[d].peak_power_w = NAN;
-        e->sum.domains[d].peak_span_s = NAN;
-        e->sum.domains[d].method = b->dom[d].desc.method;
-    }
-    g->slot[i] = ++g->n;
-    return e;
-}
-
-static void agg_free(agg *a, size_t n)
-{
-    for (size_t k = 0; a && k < n; k++)
-        free(a[k].name);
-    free(a);
-}
-
-/* Closed windows aggregated by name. The bench's lock is held on entry and
- * on return, and let go every EB__AGG_CHUNK windows so that a program with
- * millions of them does not stall the sampler for the whole count; the
- * windows closed before the call are the ones counted (*windows). */
-#define EB__AGG_CHUNK 4096
-static agg *aggregate_locked(eb_bench *b, size_t *n_out, size_t *windows)
-{
-    agg_set g = {0};
-    size_t total = b->closed_win.n;
-
-    for (size_t i = 0; i < total && i < b->closed_win.n; i++) {
-        if (i > 0 && i % EB__AGG_CHUNK == 0) {
-            pthread_mutex_unlock(&b->lock);
-            pthread_mutex_lock(&b->lock);
-            if (b->closed_win.n < total) /* eb_drop_last_window meanwhile */
-                total = b->closed_win.n;
-            if (i >= total)
-                break;
-        }
-        const eb__window *w = (const eb__window *)b->closed_win.v + i;
-        agg *a = agg_find(&g, b, w->name);
-        if (!a) {
-            agg_free(g.a, g.n);
-            free(g.slot);
-            return NULL;
-        }
-        eb__result r;
-        eb__result_locked(b, w->t0, w->t1, &r);
-        a->calls++;
-        a->duration_s += r.duration_s;
-        add_energy(&a->sum.total_energy_j, r.total_energy_j);
-        a->sum.total_incomplete += r.total_incomplete;
-        for (size_t u = 0; u < w->n_work; u++)
-            eb__work_add(a->work, &a->n_work, w->work[u].unit, w->work[u].amount);
-        for (size_t d = 0; d < b->n_dom; d++) {
-            eb_domain_energy *s = &a->sum.domains[d];
-            add_energy(&s->energy_j, r.domains[d].energy_j);
-            if (!(r.domains[d].peak_power_w <= s->peak_power_w) &&
-                !isnan(r.domains[d].peak_power_w)) {
-                s->peak_power_w = r.domains[d].peak_power_w;
-                s->peak_span_s = r.domains[d].peak_span_s;
-            }
-            s->samples += r.domains[d].samples;
-            s->covered_s += r.domains[d].covered_s;
-            s->lost_at_s = r.domains[d].lost_at_s;
-            s->unreliable |= r.domains[d].unreliable;
-            s->provisional |= r.domains[d].provisional;
-        }
-    }
-    free(g.slot);
-    agg *a = g.a ? g.a : calloc(1, sizeof *a);
-    size_t n = g.n;
-    *windows = total;
-    for (size_t k = 0; k < n; k++) {
-        double var = 0;
-        a[k].sum.duration_s = a[k].duration_s;
-        for (size_t d = 0; d < b->n_dom; d++) {
-            eb_domain_energy *s = &a[k].sum.domains[d];
-            s->avg_power_w = s->covered_s > 0 ? s->energy_j / s->covered_s : NAN;
-            s->uncertainty_j = s->energy_j * b->dom[d].desc.uncertainty_rel;
-            if (b->dom[d].desc.in_total && !isnan(s->uncertainty_j))
-                var += s->uncertainty_j * s->uncertainty_j;
-        }
-        a[k].sum.total_uncertainty_j = sqrt(var);
-    }
-    *n_out = n;
-    return a;
-}
-
 static json_t *report_json(eb_bench *b, const eb_run_meta *meta);
 
 /* The caller's meta over the defaults, as far as its size goes (ABI rules,
@@ -335,14 +179,14 @@ EB_EXPORT int eb_print_report(eb_bench *b, FILE *out, const eb_run_meta *given)
 
 /* A window's work (eb_add_work): per joule, as people quote it, and per
  * second, over all its calls. */
-static void print_window_work(FILE *out, const agg *a)
+static void print_window_work(FILE *out, const eb__fold *a)
 {
     for (size_t w = 0; w < a->n_work; w++) {
         const eb__work *wk = &a->work[w];
         double per_j;
         const char *label;
         char unit_label[64];
-        efficiency(wk, a->sum.total_energy_j, &per_j, &label);
+        efficiency(wk, a->total_energy_j, &per_j, &label);
         snprintf(unit_label, sizeof unit_label, "%s/J", wk->unit);
         int flop = label != NULL;
         double per_s = a->duration_s > 0 ? wk->amount / a->duration_s / (flop ? 1e12 : 1) : NAN;
@@ -357,31 +201,34 @@ static void print_window_work(FILE *out, const agg *a)
 
 EB_EXPORT int eb_print_results(eb_bench *b, FILE *out)
 {
-    size_t n, windows;
+    size_t windows;
 
     if (!b || !out)
         return EB_EINVAL;
     eb__settle_windows(b);
     pthread_mutex_lock(&b->lock);
-    agg *a = aggregate_locked(b, &n, &windows);
-    if (!a) {
+    eb__fold_set g;
+    if (eb__window_fold_locked(b, NULL, &g, &windows) < 0) {
         pthread_mutex_unlock(&b->lock);
         return eb__fail(b, EB_ENOMEM, "no memory to aggregate windows");
     }
     fprintf(out, "\n ebench results (%zu window%s measured)\n", windows, windows == 1 ? "" : "s");
-    for (size_t k = 0; k < n; k++) {
-        fprintf(out, "\n %s: %zu call%s, %.6f s\n", a[k].name, a[k].calls,
-                a[k].calls == 1 ? "" : "s", a[k].duration_s);
+    for (size_t k = 0; k < g.n; k++) {
+        const eb__fold *a = &g.a[k];
+        eb__result sum;
+        eb__fold_result(a, b, &sum);
+        fprintf(out, "\n %s: %zu call%s, %.6f s\n", a->name, a->calls, a->calls == 1 ? "" : "s",
+                a->duration_s);
         for (size_t d = 0; d < b->n_dom; d++)
-            print_row(out, &b->dom[d].info, &a[k].sum.domains[d], a[k].duration_s);
-        print_total(out, b, &a[k].sum);
-        print_window_work(out, &a[k]);
+            print_row(out, &b->dom[d].info, &sum.domains[d], a->duration_s);
+        print_total(out, b, &sum);
+        print_window_work(out, a);
     }
-    if (n == 0)
+    if (g.n == 0)
         fprintf(out, "\n no window has been closed yet (eb_begin/eb_end, eb_measure)\n");
     print_notes(out, b);
     fprintf(out, "\n");
-    agg_free(a, n);
+    eb__fold_set_free(&g);
     pthread_mutex_unlock(&b->lock);
     return ferror(out) ? EB_EIO : EB_OK;
 }
@@ -514,16 +361,17 @@ static json_t *domain_core_json(const eb__domain *d, const eb_domain_energy *e)
 
 static json_t *windows_json(eb_bench *b)
 {
-    size_t n;
-    size_t windows;
-    agg *a = aggregate_locked(b, &n, &windows);
+    eb__fold_set g;
     json_t *arr = json_array();
-    if (!a)
+    if (eb__window_fold_locked(b, NULL, &g, NULL) < 0)
         return arr;
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < g.n; k++) {
+        const eb__fold *a = &g.a[k];
+        eb__result sum;
+        eb__fold_result(a, b, &sum);
         json_t *doms = json_array();
         for (size_t d = 0; d < b->n_dom; d++) {
-            const eb_domain_energy *e = &a[k].sum.domains[d];
+            const eb_domain_energy *e = &sum.domains[d];
             json_array_append_new(doms, json_pack("{s:s, s:o, s:o, s:o, s:o}", "id",
                                                   b->dom[d].info.id, "energy_j", num(e->energy_j),
                                                   "avg_power_w", num(e->avg_power_w),
@@ -531,20 +379,20 @@ static json_t *windows_json(eb_bench *b)
                                                   "peak_power_span_s", num(e->peak_span_s)));
         }
         json_t *work = json_array();
-        for (size_t w = 0; w < a[k].n_work; w++) {
+        for (size_t w = 0; w < a->n_work; w++) {
             double per_j;
             const char *label;
-            efficiency(&a[k].work[w], a[k].sum.total_energy_j, &per_j, &label);
-            json_array_append_new(work, json_pack("{s:o, s:f, s:o}", "unit",
-                                                  jstr(a[k].work[w].unit), "amount",
-                                                  a[k].work[w].amount, "per_joule", num(per_j)));
+            efficiency(&a->work[w], a->total_energy_j, &per_j, &label);
+            json_array_append_new(work,
+                                  json_pack("{s:o, s:f, s:o}", "unit", jstr(a->work[w].unit),
+                                            "amount", a->work[w].amount, "per_joule", num(per_j)));
         }
         json_array_append_new(
-            arr, json_pack("{s:o, s:I, s:f, s:o, s:o, s:o}", "name", jstr(a[k].name), "calls",
-                           (json_int_t)a[k].calls, "duration_s", a[k].duration_s, "energy_j",
-                           num(a[k].sum.total_energy_j), "domains", doms, "work", work));
+            arr, json_pack("{s:o, s:I, s:f, s:o, s:o, s:o}", "name", jstr(a->name), "calls",
+                           (json_int_t)a->calls, "duration_s", a->duration_s, "energy_j",
+                           num(a->total_energy_j), "domains", doms, "work", work));
     }
-    agg_free(a, n);
+    eb__fold_set_free(&g);
     return arr;
 }
 
@@ -828,16 +676,7 @@ EB_EXPORT int eb_write_csv(eb_bench *b, FILE *out)
     if (!b || !out)
         return EB_EINVAL;
     pthread_mutex_lock(&b->lock);
-    /* A comment line (gnuplot and pandas' comment='#' skip it) keeps simulated
-     * figures from passing as measured ones; absent otherwise. */
-    int sims = 0;
-    for (size_t d = 0; d < b->n_dom; d++)
-        if (b->dom[d].desc.simulated)
-            fprintf(out, "%s%s",
-                    sims++ ? ", " : "# SIMULATED (ebench-sim), not measured: ", b->dom[d].info.id);
-    if (sims)
-        fputc('\n', out);
-    fprintf(out, "t_s,domain,power_w,energy_j\n");
+    eb__csv_header(b, out);
     for (;;) {
         /* Rows in time order, domains in their order within one time. */
         double t = INFINITY;
@@ -850,12 +689,7 @@ EB_EXPORT int eb_write_csv(eb_bench *b, FILE *out)
             const eb__series *s = &b->dom[d].series;
             if (at[d] >= s->n || s->v[at[d]].t_s != t)
                 continue;
-            const eb__sample *sm = &s->v[at[d]++];
-            if (isnan(sm->power_w))
-                fprintf(out, "%.6f,%s,,%.6f\n", sm->t_s, b->dom[d].info.id, sm->energy_j);
-            else
-                fprintf(out, "%.6f,%s,%.3f,%.6f\n", sm->t_s, b->dom[d].info.id, sm->power_w,
-                        sm->energy_j);
+            eb__csv_row(out, b->dom[d].info.id, &s->v[at[d]++]);
         }
     }
     pthread_mutex_unlock(&b->lock);

@@ -213,6 +213,8 @@ static double tick(eb_bench *b, double t, int edge)
                 read_domain(b, d, t, edge);
         }
     b->ticks++;
+    if (!edge) /* windows whose figures became final (eb_end does it at edges) */
+        eb__fold_old_locked(b);
     return t;
 }
 

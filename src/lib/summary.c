@@ -12,7 +12,6 @@
 
 static void mean_result(eb_bench *b, const char *span, eb__summary *s)
 {
-    const eb__window *w = b->closed_win.v;
     eb__result *r = &s->r;
     eb__window_stats_locked(b, span, &s->st);
     memset(r, 0, sizeof *r);
@@ -25,31 +24,27 @@ static void mean_result(eb_bench *b, const char *span, eb__summary *s)
         e->peak_power_w = e->lost_at_s = e->peak_span_s = NAN;
         e->method = b->dom[d].desc.method;
     }
-    /* peaks, coverage and samples over every repetition */
-    for (size_t i = 0; i < b->closed_win.n; i++) {
-        if (strcmp(w[i].name, span) != 0)
-            continue;
-        eb__result one;
-        eb__result_locked(b, w[i].t0, w[i].t1, &one);
-        r->total_incomplete += one.total_incomplete;
-        for (size_t d = 0; d < b->n_dom; d++) {
-            eb_domain_energy *e = &r->domains[d];
-            if (!(one.domains[d].peak_power_w <= e->peak_power_w) &&
-                !isnan(one.domains[d].peak_power_w)) {
-                e->peak_power_w = one.domains[d].peak_power_w;
-                e->peak_span_s = one.domains[d].peak_span_s;
-            }
-            e->provisional |= one.domains[d].provisional;
-            e->samples += one.domains[d].samples;
-            e->covered_s += one.domains[d].covered_s / (double)s->reps;
-            e->unreliable |= one.domains[d].unreliable;
-            if (!isnan(one.domains[d].lost_at_s))
-                e->lost_at_s = one.domains[d].lost_at_s;
-        }
-        for (size_t k = 0; k < w[i].n_work; k++) /* mean per repetition */
-            eb__work_add(s->work, &s->n_work, w[i].work[k].unit,
-                         w[i].work[k].amount / (double)s->reps);
+    /* peaks, coverage and samples over every repetition, folded ones too */
+    eb__fold_set g = {0};
+    eb__window_fold_locked(b, span, &g, NULL);
+    const eb__fold *f = g.n ? &g.a[0] : NULL;
+    for (size_t d = 0; f && d < b->n_dom; d++) {
+        eb_domain_energy *e = &r->domains[d];
+        const eb_domain_energy *one = &f->dom[d];
+        e->peak_power_w = one->peak_power_w;
+        e->peak_span_s = one->peak_span_s;
+        e->provisional = one->provisional;
+        e->samples = one->samples;
+        e->covered_s = one->covered_s / (double)s->reps;
+        e->unreliable = one->unreliable;
+        e->lost_at_s = one->lost_at_s;
     }
+    if (f) {
+        r->total_incomplete = f->total_incomplete;
+        for (size_t k = 0; k < f->n_work; k++) /* mean per repetition */
+            eb__work_add(s->work, &s->n_work, f->work[k].unit, f->work[k].amount / (double)s->reps);
+    }
+    eb__fold_set_free(&g);
     double var = 0;
     r->total_net_energy_j = 0;
     for (size_t d = 0; d < b->n_dom; d++) {
@@ -102,15 +97,13 @@ void eb__summarize_locked(eb_bench *b, const eb_run_meta *meta, eb__summary *s)
     memset(s, 0, sizeof *s);
     if (span) {
         snprintf(warm, sizeof warm, "%s (warmup)", span);
-        for (size_t i = 0; i < b->closed_win.n; i++) {
-            if (strcmp(w[i].name, span) == 0) {
-                s->reps++;
+        for (size_t i = 0; i < b->closed_win.n; i++)
+            if (strcmp(w[i].name, span) == 0)
                 last = &w[i];
-            }
-            s->warmup += strcmp(w[i].name, warm) == 0;
-        }
+        s->reps = eb__window_calls_locked(b, span);
+        s->warmup = eb__window_calls_locked(b, warm);
     }
-    if (s->reps >= 2)
+    if (s->reps >= 2 || (s->reps == 1 && !last))
         mean_result(b, span, s);
     else if (s->reps == 1)
         one_span(b, meta, s, last->t0, last->t1, last);

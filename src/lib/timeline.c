@@ -41,40 +41,94 @@ static double counter_delta(eb__series *s, const eb__domain_desc *d, unsigned lo
     return (double)delta * d->counter_unit_j;
 }
 
+/* Whether thinning must keep sample i (0 < i < n - 1): a pinned time lies
+ * within its two neighbours' span, so the interpolation at that time uses it.
+ * *j walks the sorted pins along with i. */
+static int pinned(const eb__series *s, size_t i, const double *pt, size_t pn, size_t *j)
+{
+    while (*j < pn && pt[*j] <= s->v[i - 1].t_s)
+        (*j)++;
+    return *j < pn && pt[*j] <= s->v[i + 1].t_s;
+}
+
 /* Keeps memory bounded on long runs: the older half of the samples is
  * thinned to every other one. A kept sample's cumulative energy is exact, so
  * any window's energy stays exact at kept samples and is interpolated between
  * them; its power becomes the mean over the merged interval (peaks older than
- * half the run are smoothed). Estimates not yet settled (counter_holds) are
- * left alone. */
-static void thin(eb__series *s, int holds)
+ * half the run are smoothed). Kept as they are: estimates not yet settled
+ * (counter_holds), the samples around every pinned time (the edges of open
+ * windows and of the closed ones whose figures are still read from the
+ * timeline), so that thinning never changes a window's energy, and samples
+ * not yet written to the timeline file unless its writer lags by more than
+ * EB__STREAM_BACKLOG samples or half the history (then they are counted in
+ * stream_thinned). Returns how
+ * many samples it removed. */
+static size_t thin(eb__series *s, int holds, size_t cap)
 {
     size_t half = s->n / 2;
     if (holds && half > s->prov_idx)
         half = s->prov_idx;
-    half &= ~(size_t)1; /* pairs */
+    if (s->streaming && half > s->stream_idx &&
+        s->n - s->stream_idx <= (cap / 2 > EB__STREAM_BACKLOG ? cap / 2 : EB__STREAM_BACKLOG))
+        half = s->stream_idx;
     if (half < 4)
-        return;
+        return 0;
+    const double *pt = NULL;
+    size_t pn = 0, j = 0;
+    if (s->before_thin)
+        s->before_thin(s->pins_ctx, s, half - 1);
+    if (s->pins)
+        s->pins(s->pins_ctx, &pt, &pn);
     size_t k = 1; /* sample 0 stays: the start of the timeline */
-    for (size_t i = 2; i < half; i += 2, k++) {
+    size_t written_dropped = 0, unwritten_dropped = 0;
+    int drop = 1, merged = 0, measured = 1;
+    for (size_t i = 1; i < half; i++) {
+        if (drop && !pinned(s, i, pt, pn, &j)) {
+            /* merged into the next kept sample */
+            measured &= !isnan(s->v[i].span_s);
+            merged = 1;
+            drop = 0;
+            if (s->streaming)
+                *(i < s->stream_idx ? &written_dropped : &unwritten_dropped) += 1;
+            continue;
+        }
         double dt = s->v[i].t_s - s->v[k - 1].t_s;
-        /* the merged interval is a measured mean only if both halves were */
-        int measured = !isnan(s->v[i].span_s) && !isnan(s->v[i - 1].span_s);
         s->v[k] = s->v[i];
-        if (dt > 0 && !isnan(s->v[i].power_w)) {
+        if (merged && dt > 0 && !isnan(s->v[i].power_w)) {
+            /* the merged interval is a measured mean only if all its parts were */
             s->v[k].power_w = (s->v[i].energy_j - s->v[k - 1].energy_j) / dt;
-            s->v[k].span_s = measured ? dt : NAN;
+            s->v[k].span_s = measured && !isnan(s->v[i].span_s) ? dt : NAN;
         }
         if (s->aux)
             memcpy(s->aux[k], s->aux[i], sizeof s->aux[0]);
+        k++;
+        drop = 1;
+        merged = 0;
+        measured = 1;
+    }
+    if (merged) { /* the last one before half was dropped: keep it after all */
+        s->v[k] = s->v[half - 1];
+        if (s->aux)
+            memcpy(s->aux[k], s->aux[half - 1], sizeof s->aux[0]);
+        k++;
+        if (s->streaming)
+            *(half - 1 < s->stream_idx ? &written_dropped : &unwritten_dropped) -= 1;
     }
     size_t removed = half - k;
+    if (removed == 0)
+        return 0;
     memmove(&s->v[k], &s->v[half], (s->n - half) * sizeof *s->v);
     if (s->aux)
         memmove(&s->aux[k], &s->aux[half], (s->n - half) * sizeof *s->aux);
     s->n -= removed;
     if (holds)
         s->prov_idx -= removed;
+    if (s->streaming) { /* those not written yet reach the file merged */
+        s->stream_thinned += unwritten_dropped;
+        s->stream_idx =
+            s->stream_idx >= half ? s->stream_idx - removed : s->stream_idx - written_dropped;
+    }
+    return removed;
 }
 
 static void push(eb__series *s, const eb__domain_desc *d, double t, double e, double p,
@@ -91,8 +145,12 @@ static void push(eb__series *s, const eb__domain_desc *d, double t, double e, do
      * estimates stand, so memory stays bounded */
     if (holds && s->n - s->prov_idx > cap / 2)
         s->prov_idx = s->n;
-    if (s->n >= cap)
-        thin(s, holds);
+    if (s->n >= cap && s->n >= s->next_thin) {
+        /* pins can hold samples back: past the cap by what they hold, and
+         * not thinned again until a quarter of the cap has come in */
+        thin(s, holds, cap);
+        s->next_thin = s->n + (s->n >= cap ? cap / 4 : 0);
+    }
 }
 
 /* ---- counters that move in steps ---------------------------------------- */

@@ -27,6 +27,19 @@ typedef struct eb__series {
     /* memory stays bounded: past this many samples the older half is thinned
      * to every other sample (0: EB__SERIES_MAX) */
     size_t max_samples;
+    size_t next_thin; /* pins held samples back: thinned again from this n */
+    /* The sorted times whose neighbouring samples thinning keeps (window
+     * edges), given by the bench when it thins; NULL: none. */
+    void (*pins)(void *ctx, const double **t, size_t *n);
+    void *pins_ctx;
+    /* Called (with pins_ctx) before samples up to index `upto` are thinned:
+     * the bench takes the peaks there of the windows that reach back so far. */
+    void (*before_thin)(void *ctx, const struct eb__series *s, size_t upto);
+    /* The timeline file (eb_config.timeline_csv): samples from stream_idx on
+     * are not written yet; those thinned before the writer came to them. */
+    int streaming;
+    size_t stream_idx;
+    size_t stream_thinned;
     size_t wraps;
     size_t bad_reads;
     int lost;
@@ -60,6 +73,11 @@ typedef struct eb__series {
 
 /* A move placed further than this from the truth (or 2% of a period) bounds
  * no peak: a peak's two ends could make it up to 4% wrong. */
+
+/* Samples not yet written to the timeline file that thinning leaves alone
+ * (a slow disk, or a stepping counter whose figures are not final until its
+ * tracker locks), beyond the history if that is shorter. */
+#define EB__STREAM_BACKLOG ((size_t)16384)
 
 #define EB__SERIES_MAX EB_DEFAULT_HISTORY_SAMPLES /* 24 MiB a domain: 29 h at 10 Hz */
 

@@ -55,6 +55,12 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb__result *r)
         e->net_energy_j = e->energy_j - e->idle_power_w * e->covered_s;
         /* fewer than 2 sensor updates: the figure is mostly the sensor's timing */
         e->unreliable = r->duration_s < 2 * b->dom[i].desc.update_period_s;
+        /* the peak in what thinning merged, for a window from the start */
+        if (t0 <= s->v[0].t_s && t1 >= b->dom[i].thin_until_s &&
+            !(b->dom[i].thin_peak_w <= e->peak_power_w)) {
+            e->peak_power_w = b->dom[i].thin_peak_w;
+            e->peak_span_s = b->dom[i].thin_peak_span_s;
+        }
         if (!b->dom[i].desc.in_total)
             continue;
         if (isnan(e->energy_j) || e->covered_s < r->duration_s - 1e-9)
@@ -96,6 +102,8 @@ EB_EXPORT int eb_begin(eb_bench *b, const char *name)
     w.t0 = boundary_locked(b);
     eb__marker_send(b, 'B', name, 0, NULL, marker_time(b, w.t0));
     int rc = eb__list_push(&b->open_win, &w, sizeof w);
+    b->edges++;
+    b->win_gen++;
     pthread_mutex_unlock(&b->lock);
     if (rc < 0) {
         free(w.name);
@@ -139,11 +147,15 @@ int eb__end(eb_bench *b, const char *name, eb__result *result)
         w.t1 = w.t0;
     eb__marker_send(b, 'E', name, 0, NULL, marker_time(b, w.t1));
     if (result)
-        eb__result_locked(b, w.t0, w.t1, result);
+        eb__window_result_locked(b, &w, result);
+    w.edge = ++b->edges;
+    b->win_gen++;
     rc = eb__list_push(&b->closed_win, &w, sizeof w);
+    if (rc == 0 && (rc = eb__window_closed_locked(b)) < 0)
+        b->closed_win.n--; /* not kept: no memory for its name */
     pthread_mutex_unlock(&b->lock);
     if (rc < 0) {
-        free(w.name);
+        eb__window_free(&w);
         return eb__fail(b, rc, "no memory to keep window '%s'", name);
     }
     return EB_OK;
@@ -225,11 +237,20 @@ EB_EXPORT int eb_window_result(eb_bench *b, const char *name, size_t i, eb_resul
         return rc;
     pthread_mutex_lock(&b->lock);
     const eb__window *w = b->closed_win.v;
-    for (size_t k = 0, seen = 0; k < b->closed_win.n; k++) {
+    const eb__fold *f = eb__fold_find(&b->folded, b, name, 0);
+    if (f && i < f->evicted) {
+        pthread_mutex_unlock(&b->lock);
+        return eb__fail(b, EB_ENOTOPEN,
+                        "window '%s' number %zu is no longer kept: the last %zu closed windows "
+                        "are (eb_config.window_records); older ones are in the totals per name "
+                        "and, with eb_config.calls_csv, in that file",
+                        name, i, eb__window_limit(b));
+    }
+    for (size_t k = 0, seen = f ? f->evicted : 0; k < b->closed_win.n; k++) {
         if (strcmp(w[k].name, name) != 0 || seen++ != i)
             continue;
         eb__result full;
-        eb__result_locked(b, w[k].t0, w[k].t1, &full);
+        eb__window_result_locked(b, &w[k], &full);
         pthread_mutex_unlock(&b->lock);
         eb__result_out(&full, result);
         return EB_OK;
