@@ -146,9 +146,10 @@ typedef struct eb_config {
     double cpu_idle_w;       /* the CPU model's power at rest (0 <= W <= TDP); < 0:
                                 EB_DEFAULT_CPU_IDLE_SHARE x TDP (eb_config_init) */
     /* 2.1: samples kept in memory per domain; past it the older half of the
-     * timeline is thinned to every other sample (energies at kept samples stay
-     * exact; older power is a mean over longer). 0: EB_DEFAULT_HISTORY_SAMPLES;
-     * else at least 64. A live display or an exporter needs little. */
+     * timeline is thinned to every other sample: energies at kept samples,
+     * the edges of every window kept and the peaks of open ones stay exact;
+     * older power is a mean over longer (docs/API.md, "Memory on long runs").
+     * 0: EB_DEFAULT_HISTORY_SAMPLES; else at least 64. */
     size_t history_samples;
     /* 2.2: closed windows kept one by one (eb_window_result(name, i), the
      * outliers of eb_window_stats, the phases a plot shades); older ones are
@@ -177,7 +178,9 @@ typedef struct eb_config {
  * 0.74 W at rest against 3.5 W busy per vCPU). Also an assumption, stated. */
 #define EB_DEFAULT_CPU_IDLE_SHARE 0.2
 #define EB_DEFAULT_INTERVAL_MS 100.0
-#define EB_DEFAULT_HISTORY_SAMPLES ((size_t)1 << 20) /* 29 h at 10 Hz */
+/* 27 minutes at 10 Hz at full resolution, older parts coarser (each
+ * thinning halves the older half); 0.4 to 0.9 MiB a domain */
+#define EB_DEFAULT_HISTORY_SAMPLES ((size_t)16384)
 #define EB_DEFAULT_WINDOW_RECORDS ((size_t)16384)
 
 /* Fills cfg (size bytes: sizeof(eb_config) as the caller was built) with

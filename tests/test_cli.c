@@ -796,11 +796,13 @@ static void test_csv_marks_the_runs(void **state)
     char line[512], t0s[32] = "", t1s[32] = "";
     double report_j = NAN, e0 = NAN, e1 = NAN;
     int idle = 0;
+    /* the '#' lines come after the rows (they are streamed as the run goes) */
     while (fgets(line, sizeof line, f)) {
         idle |= strncmp(line, "# idle baseline: t_s ", 21) == 0;
-        if (sscanf(line, "# command, run 1: t_s %31s to %31[0-9.], %lf J", t0s, t1s, &report_j) ==
-            3)
-            continue;
+        sscanf(line, "# command, run 1: t_s %31s to %31[0-9.], %lf J", t0s, t1s, &report_j);
+    }
+    rewind(f);
+    while (fgets(line, sizeof line, f)) {
         /* gpu0's cumulative energy at exactly the run's two ends */
         size_t l0 = strlen(t0s), l1 = strlen(t1s);
         if (l0 && strncmp(line, t0s, l0) == 0 && strncmp(line + l0, ",gpu0,", 6) == 0)
@@ -821,6 +823,61 @@ static void test_csv_marks_the_runs(void **state)
         fail_msg("CSV over the run %.4f J, report %.4f J", e1 - e0, gpu_j);
     if (!(report_j >= gpu_j - 1e-6))
         fail_msg("the run's total %.6f J below its gpu0 %.6f J", report_j, gpu_j);
+    drop_sim(&fk);
+    fake_free(&fk);
+}
+
+/* --calls: one row per run of the command, with its work and the figures
+ * the report's mean comes from; --timeline is --csv; one path for two
+ * outputs is refused before the command runs. */
+static void test_calls_file(void **state)
+{
+    (void)state;
+    fake fk;
+    char calls[PATH_MAX], tl[PATH_MAX], json[PATH_MAX];
+    tree(&fk);
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"phases\": "
+                 "[{\"seconds\": 1000, \"power_w\": 250}]}]}");
+    snprintf(calls, sizeof calls, "%s/c.csv", fk.root);
+    snprintf(tl, sizeof tl, "%s/t.csv", fk.root);
+    snprintf(json, sizeof json, "%s/r.json", fk.root);
+    out r = run_ebench(&fk, (const char *[]){"run", "-q", "-r", "2", "-w", "10:sample", "--calls",
+                                             calls, "--timeline", tl, "--json", json, "--", "sleep",
+                                             "0.2", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    FILE *f = fopen(calls, "r");
+    assert_non_null(f);
+    char line[512];
+    int runs = 0;
+    double sum = 0;
+    while (fgets(line, sizeof line, f)) {
+        double t0, t1, d, e;
+        if (strncmp(line, "run,", 4) != 0)
+            continue;
+        assert_int_equal(sscanf(line + 4, "%lf,%lf,%lf,%lf", &t0, &t1, &d, &e), 4);
+        assert_near(t1 - t0, d, 2e-6);
+        assert_contains(line, ",10 sample\n");
+        sum += e;
+        runs++;
+    }
+    fclose(f);
+    assert_int_equal(runs, 2);
+    json_error_t je;
+    json_t *root = json_load_file(json, 0, &je);
+    assert_non_null(root);
+    double mean = json_real_value(json_object_get(json_object_get(root, "total"), "energy_j"));
+    json_decref(root);
+    assert_near(sum / 2, mean, 1e-5 * mean);
+    f = fopen(tl, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    r = run_ebench(
+        &fk, (const char *[]){"run", "-q", "--calls", json, "--json", json, "--", "true", NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--json and --calls both name");
+    out_free(&r);
     drop_sim(&fk);
     fake_free(&fk);
 }
@@ -1693,6 +1750,7 @@ int main(void)
         cmocka_unit_test(test_method_end_to_end),
         cmocka_unit_test(test_report_and_compare),
         cmocka_unit_test(test_csv_marks_the_runs),
+        cmocka_unit_test(test_calls_file),
         cmocka_unit_test(test_outputs_not_regular_files),
         cmocka_unit_test(test_output_modes_and_paths),
         cmocka_unit_test(test_checkpoint_survives_sigkill),

@@ -63,8 +63,11 @@ static const char run_usage[] =
     "      --nodes N           nodes the job holds, for node-hours (default 1)\n"
     "Output:\n"
     "  -j, -o, --json FILE     write the report as JSON (docs/report.schema.json)\n"
-    "  -c, --csv FILE          write the timeline: t_s,domain,power_w,energy_j per sample,\n"
+    "  -c, --csv, --timeline FILE  the full timeline, t_s,domain,power_w,energy_j per\n"
+    "                          sample, written as the run goes (memory stays flat), then\n"
     "                          '#' lines saying where the idle baseline and each run lie\n"
+    "      --calls FILE        every window one row (name, times, energy per domain, work):\n"
+    "                          each run of CMD and each window the program measures\n"
     "      --checkpoint S      while CMD runs, write those files with what was measured so\n"
     "                          far every S seconds (default 60; 0: never), so a run killed\n"
     "                          before it can write (SIGKILL, a time limit) keeps them\n"
@@ -72,7 +75,8 @@ static const char run_usage[] =
     "  -h, --help              this text\n"
     "\n"
     "FILE may hold %j (job id), %n (node), %r (rank), %p (pid). Output files are\n"
-    "checked before CMD starts and written whole (temporary file, then rename).\n"
+    "checked before CMD starts and appear whole: written to FILE.tmp.*, renamed at\n"
+    "the end (that file holds the timeline so far if ebench is killed).\n"
     "\n"
     "Under srun or mpirun, one process per node measures (local rank 0, from\n"
     "SLURM_LOCALID or OMPI_COMM_WORLD_LOCAL_RANK); the others only run CMD, so a\n"
@@ -87,7 +91,7 @@ static const char run_usage[] =
 typedef struct run_opts {
     eb_config cfg;
     eb_run_meta meta;
-    const char *json, *csv;
+    const char *json, *csv, *calls;
     double checkpoint_s; /* 0: none */
     int quiet, all_ranks;
     char **cmd;
@@ -178,7 +182,8 @@ enum {
     OPT_PUE,
     OPT_PRICE,
     OPT_NODES,
-    OPT_ALL_RANKS
+    OPT_ALL_RANKS,
+    OPT_CALLS
 };
 
 static int parse_one(run_opts *o, int c)
@@ -195,6 +200,9 @@ static int parse_one(run_opts *o, int c)
         return 0;
     case 'c':
         o->csv = optarg;
+        return 0;
+    case OPT_CALLS:
+        o->calls = optarg;
         return 0;
     case 'q':
         o->quiet = 1;
@@ -249,6 +257,8 @@ static int parse(int argc, char **argv, run_opts *o)
         {"output", required_argument, NULL, 'o'},
         {"all-ranks", no_argument, NULL, OPT_ALL_RANKS},
         {"csv", required_argument, NULL, 'c'},
+        {"timeline", required_argument, NULL, 'c'},
+        {"calls", required_argument, NULL, OPT_CALLS},
         {"quiet", no_argument, NULL, 'q'},
         {"gpus", required_argument, NULL, 'g'},
         {"cpu-tdp", required_argument, NULL, OPT_CPU_TDP},
@@ -313,24 +323,33 @@ static int open_output(const char *opt, const char *pattern, eb__afile *a)
     return 0;
 }
 
-/* --json and --csv naming one file (or "-" twice): one would overwrite or
+/* Two outputs naming one file (or "-" twice): one would overwrite or
  * interleave with the other. -1 with the message. */
-static int distinct_outputs(const char *json, const char *csv)
+static int distinct_pair(const char *opt_a, const char *pa, const char *opt_b, const char *pb)
 {
     char a[4096], b[4096];
     struct stat sa, sb;
-    if (!json || !csv || eb_cli_expand_path("--json", json, a, sizeof a) < 0 ||
-        eb_cli_expand_path("--csv", csv, b, sizeof b) < 0)
+    if (!pa || !pb || eb_cli_expand_path(opt_a, pa, a, sizeof a) < 0 ||
+        eb_cli_expand_path(opt_b, pb, b, sizeof b) < 0)
         return 0; /* a bad pattern is reported when it is opened */
     if (strcmp(a, b) == 0 || (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
                               sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode))) {
         fprintf(stderr,
-                "ebench: --json and --csv both name '%s': the timeline would replace the report; "
-                "give two files\n",
-                a);
+                "ebench: %s and %s both name '%s': one would replace the other; give two "
+                "files\n",
+                opt_a, opt_b, a);
         return -1;
     }
     return 0;
+}
+
+static int distinct_outputs(const run_opts *o)
+{
+    return distinct_pair("--json", o->json, "--csv", o->csv) < 0 ||
+                   distinct_pair("--json", o->json, "--calls", o->calls) < 0 ||
+                   distinct_pair("--csv", o->csv, "--calls", o->calls) < 0
+               ? -1
+               : 0;
 }
 
 /* The CSV timeline says where the idle baseline and each run of the command
@@ -340,25 +359,36 @@ static void csv_spans(FILE *f, eb_bench *b, const char *span)
 {
     eb_domain_energy r_d[EB_MAX_DOMAINS];
     eb_result r = EB_RESULT_INIT(r_d);
+    eb_stats st = EB_STATS_TOTALS;
     char warm[64];
     if (eb_window_result(b, "idle", 0, &r) == EB_OK)
         fprintf(f, "# idle baseline: t_s %.6f to %.6f\n", r.t_begin_s, r.t_end_s);
     snprintf(warm, sizeof warm, "%s (warmup)", span);
     for (size_t i = 0; eb_window_result(b, warm, i, &r) == EB_OK; i++)
         fprintf(f, "# warm-up %zu: t_s %.6f to %.6f\n", i + 1, r.t_begin_s, r.t_end_s);
-    for (size_t i = 0; eb_window_result(b, span, i, &r) == EB_OK; i++)
-        fprintf(f, "# command, run %zu: t_s %.6f to %.6f, %.6f J in all (the report's figure)\n",
-                i + 1, r.t_begin_s, r.t_end_s, r.total_energy_j);
+    /* the runs still kept one by one (the last eb_config.window_records) */
+    size_t n = eb_window_stats(b, span, &st) == EB_OK ? st.n : 0;
+    for (size_t i = 0; i < n; i++)
+        if (eb_window_result(b, span, i, &r) == EB_OK)
+            fprintf(f,
+                    "# command, run %zu: t_s %.6f to %.6f, %.6f J in all (the report's figure)\n",
+                    i + 1, r.t_begin_s, r.t_end_s, r.total_energy_j);
 }
 
 static int write_output(const char *opt, eb__afile *a, eb_bench *b, const eb_run_meta *meta,
-                        int json)
+                        int json, int streamed)
 {
     if (!a->f)
         return 0;
-    if (!json && meta->span)
+    /* the timeline and the calls were written as the run went (eb_stop
+     * wrote their last rows): the CSV gets where each run lies */
+    int rc = EB_OK;
+    if (json)
+        rc = eb_write_json(b, a->f, meta);
+    else if (meta && meta->span)
         csv_spans(a->f, b, meta->span);
-    int rc = json ? eb_write_json(b, a->f, meta) : eb_write_csv(b, a->f);
+    if (!json && meta && !streamed)
+        rc = eb_write_csv(b, a->f);
     if (rc < 0) {
         fprintf(stderr, "ebench: %s: %s\n", opt, eb_last_detail(b));
         eb__afile_abort(a);
@@ -439,7 +469,7 @@ static int run_once(run_opts *o, eb_bench *b, const char *name, struct rusage *r
 int eb_cmd_run(int argc, char **argv)
 {
     run_opts o;
-    eb__afile json = {0}, csv = {0};
+    eb__afile json = {0}, csv = {0}, calls = {0};
     eb_bench *b;
     char idle_note[512] = "";
     int rc = parse(argc, argv, &o);
@@ -457,21 +487,28 @@ int eb_cmd_run(int argc, char **argv)
     /* from here a signal ends the run with its report, even one that comes
      * while the bench opens: the report then says the command did not run */
     eb_child_forward_signals();
-    if (distinct_outputs(o.json, o.csv) < 0 || open_output("--json", o.json, &json) < 0 ||
-        open_output("--csv", o.csv, &csv) < 0) {
+    if (distinct_outputs(&o) < 0 || open_output("--json", o.json, &json) < 0 ||
+        open_output("--csv", o.csv, &csv) < 0 || open_output("--calls", o.calls, &calls) < 0) {
         eb__afile_abort(&json);
         eb__afile_abort(&csv);
+        eb__afile_abort(&calls);
         return EB_EXIT_USAGE;
     }
+    /* streamed by the library as figures become final; to standard output
+     * (the command's too) at the end, as one block */
+    o.cfg.timeline_csv = strcmp(o.csv ? o.csv : "-", "-") != 0 ? csv.f : NULL;
+    o.cfg.calls_csv = calls.f;
     if ((rc = eb_cli_open(&o.cfg, &b)) != 0) {
         eb__afile_abort(&json);
         eb__afile_abort(&csv);
+        eb__afile_abort(&calls);
         return rc;
     }
     if (idle_baseline(&o, b, idle_note, sizeof idle_note) < 0) {
         eb_close(b);
         eb__afile_abort(&json);
         eb__afile_abort(&csv);
+        eb__afile_abort(&calls);
         return EB_EXIT_USAGE;
     }
     /* phase markers: the program's windows join this bench's timeline, and
@@ -482,7 +519,7 @@ int eb_cmd_run(int argc, char **argv)
     int show_progress =
         eb_progress_start(&prog, b, !o.quiet && isatty(STDERR_FILENO), o.checkpoint_s,
                           (const char *const *)o.cmd, json.tmp ? json.path : NULL,
-                          csv.tmp ? csv.path : NULL) == 0; /* checkpoints: regular files only */
+                          NULL) == 0; /* checkpoints: regular files only; the timeline streams */
 
     int exit_status = 0;
     long cut_run = 0; /* the run a signal ended early, if any */
@@ -512,6 +549,7 @@ int eb_cmd_run(int argc, char **argv)
             eb_close(b);
             eb__afile_abort(&json);
             eb__afile_abort(&csv);
+            eb__afile_abort(&calls);
             return not_started;
         }
         if (warm)
@@ -575,8 +613,9 @@ int eb_cmd_run(int argc, char **argv)
      * report; then the table, with SIGPIPE ignored (the command has ended, so
      * no child inherits it): a write to a closed pipe just fails */
     signal(SIGPIPE, SIG_IGN);
-    int bad = write_output("--json", &json, b, &o.meta, 1) < 0;
-    bad |= write_output("--csv", &csv, b, &o.meta, 0) < 0;
+    int bad = write_output("--json", &json, b, &o.meta, 1, 0) < 0;
+    bad |= write_output("--csv", &csv, b, &o.meta, 0, o.cfg.timeline_csv != NULL) < 0;
+    bad |= write_output("--calls", &calls, b, NULL, 0, 1) < 0;
     if (!o.quiet)
         eb_print_report(b, stderr, &o.meta);
     eb_close(b);

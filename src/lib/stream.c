@@ -163,8 +163,7 @@ static char *take_calls_locked(eb_bench *b, size_t *len)
         eb__result r;
         eb__window_result_locked(b, &w[i], &r);
         csv_field(m, w[i].name);
-        fprintf(m, ",%.6f,%.6f,%.6f,%.6f", r.t_begin_s, r.t_end_s, r.duration_s,
-                r.total_energy_j);
+        fprintf(m, ",%.6f,%.6f,%.6f,%.6f", r.t_begin_s, r.t_end_s, r.duration_s, r.total_energy_j);
         for (size_t d = 0; d < b->n_dom; d++)
             fprintf(m, ",%.6f", r.domains[d].energy_j);
         fputc(',', m);
@@ -291,8 +290,8 @@ void eb__writer_finish(eb_bench *b)
     FILE *files[] = {b->cfg.timeline_csv, b->cfg.calls_csv};
     for (size_t i = 0; i < 2; i++)
         if (files[i] && (fflush(files[i]) != 0 || ferror(files[i])))
-            eb__warn(b, "the %s file could not be written in full: %s",
-                     i ? "calls" : "timeline", strerror(errno));
+            eb__warn(b, "the %s file could not be written in full: %s", i ? "calls" : "timeline",
+                     strerror(errno));
     b->cfg.timeline_csv = b->cfg.calls_csv = NULL; /* written: the caller's again */
     pthread_mutex_unlock(&b->lock);
     for (size_t d = 0; d < EB_MAX_DOMAINS; d++)

@@ -11,6 +11,9 @@ static int grow(eb__series *s, int aux)
     if (s->n < s->cap)
         return 0;
     size_t cap = s->cap ? s->cap * 2 : 256;
+    size_t lim = s->max_samples ? s->max_samples : EB__SERIES_MAX;
+    if (s->cap < lim && cap > lim)
+        cap = lim; /* the history exactly; past it only what pins hold back */
     eb__sample *v = realloc(s->v, cap * sizeof *v);
     if (!v)
         return EB_ENOMEM;

@@ -79,7 +79,7 @@ typedef struct eb__series {
  * tracker locks), beyond the history if that is shorter. */
 #define EB__STREAM_BACKLOG ((size_t)16384)
 
-#define EB__SERIES_MAX EB_DEFAULT_HISTORY_SAMPLES /* 24 MiB a domain: 29 h at 10 Hz */
+#define EB__SERIES_MAX EB_DEFAULT_HISTORY_SAMPLES
 
 /* Appends one reading at time t_s. Returns 0, EB_ENOMEM, or EB_EINVAL when t_s
  * is earlier than the last sample. */
