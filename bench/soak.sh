@@ -6,7 +6,8 @@
 # file's rows per domain.
 #   bench/soak.sh [EBENCH] [SECONDS] [CSV]
 # CSV defaults to /dev/null (the writer runs, nothing lands on disk); give a
-# file to keep the timeline (30 minutes at 1 kHz: about 1 GB).
+# file to keep the timeline (30 minutes at 1 kHz: about 1 GB), or "none" for no
+# timeline file (no writer: the sampler's CPU time alone).
 set -eu
 bin=${1:-build/ebench}
 secs=${2:-1800}
@@ -37,7 +38,8 @@ open(os.path.join(root, "proc/cpuinfo"), "w").write("processor\t: 0\n")
 PY
 EBENCH_NVML_LIBRARY=$sim EBENCH_SIM_CONFIG=$work/scenario.json \
     EBENCH_SYSFS_ROOT=$work/sys EBENCH_PROCFS_ROOT=$work/proc \
-    "$bin" run -q --interval 1 ${CHECKPOINT:+--checkpoint $CHECKPOINT} --csv "$csv" --json "$work/r.json" -- sleep "$secs" &
+    "$bin" run -q --interval 1 ${CHECKPOINT:+--checkpoint $CHECKPOINT} \
+    $([ "$csv" = none ] || echo --csv "$csv") --json "$work/r.json" -- sleep "$secs" &
 pid=$!
 sleep 1
 # the measuring process: ebench itself (sleep is its child)
@@ -45,8 +47,8 @@ for t in $(seq 10 10 "$secs"); do
     sleep 10
     [ -d "/proc/$pid" ] || break
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-    cpu=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    echo "t=${t}s rss=${rss} kB cpu=$((cpu / $(getconf CLK_TCK))) s"
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$pid/stat")
+    echo "t=${t}s rss=${rss} kB cpu=${cpu} s"
 done
 wait $pid
 python3 - "$work/r.json" <<'PY'

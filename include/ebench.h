@@ -178,9 +178,9 @@ typedef struct eb_config {
  * 0.74 W at rest against 3.5 W busy per vCPU). Also an assumption, stated. */
 #define EB_DEFAULT_CPU_IDLE_SHARE 0.2
 #define EB_DEFAULT_INTERVAL_MS 100.0
-/* 27 minutes at 10 Hz at full resolution, older parts coarser (each
- * thinning halves the older half); 0.4 to 0.9 MiB a domain */
-#define EB_DEFAULT_HISTORY_SAMPLES ((size_t)16384)
+/* 20 minutes at 10 Hz at full resolution, older parts coarser (each
+ * thinning halves the older half); 0.4 to 0.7 MiB a domain */
+#define EB_DEFAULT_HISTORY_SAMPLES ((size_t)12288)
 #define EB_DEFAULT_WINDOW_RECORDS ((size_t)16384)
 
 /* Fills cfg (size bytes: sizeof(eb_config) as the caller was built) with

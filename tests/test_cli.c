@@ -882,6 +882,47 @@ static void test_calls_file(void **state)
     fake_free(&fk);
 }
 
+/* Outputs that are this process's own standard output: the calls (streamed
+ * as the run goes) come after the command's output, never inside it; a
+ * report to /dev/stdout goes after what the command wrote (not over it)
+ * and /dev/stdout stays a link; a link to a file keeps being a link. */
+static void test_outputs_to_stdout_and_links(void **state)
+{
+    (void)state;
+    fake fk;
+    tree(&fk);
+    out r = run_ebench(&fk, (const char *[]){"run", "-q", "-i", "5", "-r", "3", "--calls", "-",
+                                             "--", "sh", "-c", "echo CMD-OUT", NULL});
+    assert_int_equal(r.status, 0);
+    assert_true(strncmp(r.out, "CMD-OUT\nCMD-OUT\nCMD-OUT\nname,t_begin_s,", 39) == 0);
+    size_t rows = 0;
+    for (const char *p = r.out; (p = strstr(p, "\nrun,")); p++)
+        rows++;
+    assert_int_equal(rows, 3);
+    out_free(&r);
+    r = run_ebench(
+        &fk, (const char *[]){"run", "-q", "--json", "/dev/stdout", "--", "echo", "hi", NULL});
+    assert_int_equal(r.status, 0);
+    assert_true(strncmp(r.out, "hi\n{", 4) == 0);
+    struct stat st;
+    assert_int_equal(lstat("/dev/stdout", &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    out_free(&r);
+    char real[PATH_MAX], link[PATH_MAX];
+    snprintf(real, sizeof real, "%s/real.json", fk.root);
+    snprintf(link, sizeof link, "%s/link.json", fk.root);
+    assert_int_equal(symlink(real, link), 0);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", link, "--", "true", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    char *j = slurp(real);
+    assert_contains(j, "\"schema\": \"ebench-report/1\"");
+    free(j);
+    fake_free(&fk);
+}
+
 /* An output that is a device or a pipe is written directly, never replaced
  * (as root, `--json /dev/null` once turned /dev/null into a regular file);
  * "-" is standard output; a FIFO without a reader is an error, not a hang. */
@@ -1751,6 +1792,7 @@ int main(void)
         cmocka_unit_test(test_report_and_compare),
         cmocka_unit_test(test_csv_marks_the_runs),
         cmocka_unit_test(test_calls_file),
+        cmocka_unit_test(test_outputs_to_stdout_and_links),
         cmocka_unit_test(test_outputs_not_regular_files),
         cmocka_unit_test(test_output_modes_and_paths),
         cmocka_unit_test(test_checkpoint_survives_sigkill),

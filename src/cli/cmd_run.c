@@ -323,17 +323,46 @@ static int open_output(const char *opt, const char *pattern, eb__afile *a)
     return 0;
 }
 
+/* Where a path would land: its folder resolved (links, "..") and its own
+ * name; "-" and a path that does not resolve stay as they are. */
+static void landing(const char *path, char *out, size_t len)
+{
+    char dir[4096], real[4096];
+    snprintf(out, len, "%s", path);
+    if (strcmp(path, "-") == 0)
+        return;
+    if (realpath(path, real)) { /* there already: the file itself */
+        snprintf(out, len, "%s", real);
+        return;
+    }
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash)
+        *slash = '\0';
+    if (!realpath(slash ? (dir[0] ? dir : "/") : ".", real))
+        return;
+    size_t rl = strcmp(real, "/") == 0 ? 0 : strlen(real);
+    if (rl + 1 + strlen(base) < len) {
+        memcpy(out, real, rl);
+        out[rl] = '/';
+        strcpy(out + rl + 1, base);
+    }
+}
+
 /* Two outputs naming one file (or "-" twice): one would overwrite or
  * interleave with the other. -1 with the message. */
 static int distinct_pair(const char *opt_a, const char *pa, const char *opt_b, const char *pb)
 {
-    char a[4096], b[4096];
-    struct stat sa, sb;
+    char a[4096], b[4096], la[4096], lb[4096];
     if (!pa || !pb || eb_cli_expand_path(opt_a, pa, a, sizeof a) < 0 ||
         eb_cli_expand_path(opt_b, pb, b, sizeof b) < 0)
         return 0; /* a bad pattern is reported when it is opened */
-    if (strcmp(a, b) == 0 || (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-                              sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode))) {
+    struct stat sa, sb;
+    landing(a, la, sizeof la);
+    landing(b, lb, sizeof lb);
+    if (strcmp(la, lb) == 0 || (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+                                sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode))) {
         fprintf(stderr,
                 "ebench: %s and %s both name '%s': one would replace the other; give two "
                 "files\n",
@@ -375,22 +404,64 @@ static void csv_spans(FILE *f, eb_bench *b, const char *span)
                     i + 1, r.t_begin_s, r.t_end_s, r.total_energy_j);
 }
 
-static int write_output(const char *opt, eb__afile *a, eb_bench *b, const eb_run_meta *meta,
-                        int json, int streamed)
+/* The timeline and the calls are written by the library as the run goes;
+ * to standard output (or where it points) they would mix with the command's
+ * own output, so they go to a spool file first, copied at the end. The
+ * FILE the library gets (NULL: none, or no spool: then written at the end
+ * from memory, the timeline at least). */
+static FILE *stream_to(const eb__afile *a, FILE **spool)
 {
+    struct stat sa, so;
+    *spool = NULL;
     if (!a->f)
+        return NULL;
+    if (fstat(fileno(a->f), &sa) != 0 || fstat(STDOUT_FILENO, &so) != 0 || sa.st_dev != so.st_dev ||
+        sa.st_ino != so.st_ino)
+        return a->f;
+    *spool = tmpfile();
+    return *spool;
+}
+
+static int copy_spool(FILE *spool, FILE *to)
+{
+    char buf[65536];
+    size_t n;
+    if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
+        return -1;
+    while ((n = fread(buf, 1, sizeof buf, spool)) > 0)
+        if (fwrite(buf, 1, n, to) != n)
+            return -1;
+    return ferror(spool) ? -1 : 0;
+}
+
+/* kind: 'j' the report, 't' the timeline, 'c' the calls; spool: where the
+ * library streamed it when not straight to the file; streamed: whether it
+ * did at all. */
+static int write_output(const char *opt, eb__afile *a, eb_bench *b, const eb_run_meta *meta,
+                        int kind, FILE *spool, int streamed)
+{
+    if (!a->f) {
+        if (spool)
+            fclose(spool);
         return 0;
-    /* the timeline and the calls were written as the run went (eb_stop
-     * wrote their last rows): the CSV gets where each run lies */
+    }
     int rc = EB_OK;
-    if (json)
+    if (kind == 'j')
         rc = eb_write_json(b, a->f, meta);
-    else if (meta && meta->span)
+    else if (spool)
+        rc = copy_spool(spool, a->f) < 0 ? EB_EIO : EB_OK;
+    else if (kind == 't' && !streamed)
+        rc = eb_write_csv(b, a->f); /* no spool file: what memory holds */
+    else if (kind == 'c' && !streamed)
+        rc = EB_EIO;
+    if (spool)
+        fclose(spool);
+    /* the timeline ends with where each run lies */
+    if (rc == EB_OK && kind == 't' && meta && meta->span)
         csv_spans(a->f, b, meta->span);
-    if (!json && meta && !streamed)
-        rc = eb_write_csv(b, a->f);
     if (rc < 0) {
-        fprintf(stderr, "ebench: %s: %s\n", opt, eb_last_detail(b));
+        fprintf(stderr, "ebench: %s: %s\n", opt,
+                kind == 'j' ? eb_last_detail(b) : "cannot write it (no temporary spool file)");
         eb__afile_abort(a);
         return -1;
     }
@@ -494,10 +565,10 @@ int eb_cmd_run(int argc, char **argv)
         eb__afile_abort(&calls);
         return EB_EXIT_USAGE;
     }
-    /* streamed by the library as figures become final; to standard output
-     * (the command's too) at the end, as one block */
-    o.cfg.timeline_csv = strcmp(o.csv ? o.csv : "-", "-") != 0 ? csv.f : NULL;
-    o.cfg.calls_csv = calls.f;
+    /* streamed by the library as figures become final */
+    FILE *csv_spool, *calls_spool;
+    o.cfg.timeline_csv = stream_to(&csv, &csv_spool);
+    o.cfg.calls_csv = stream_to(&calls, &calls_spool);
     if ((rc = eb_cli_open(&o.cfg, &b)) != 0) {
         eb__afile_abort(&json);
         eb__afile_abort(&csv);
@@ -613,9 +684,9 @@ int eb_cmd_run(int argc, char **argv)
      * report; then the table, with SIGPIPE ignored (the command has ended, so
      * no child inherits it): a write to a closed pipe just fails */
     signal(SIGPIPE, SIG_IGN);
-    int bad = write_output("--json", &json, b, &o.meta, 1, 0) < 0;
-    bad |= write_output("--csv", &csv, b, &o.meta, 0, o.cfg.timeline_csv != NULL) < 0;
-    bad |= write_output("--calls", &calls, b, NULL, 0, 1) < 0;
+    int bad = write_output("--json", &json, b, &o.meta, 'j', NULL, 0) < 0;
+    bad |= write_output("--csv", &csv, b, &o.meta, 't', csv_spool, o.cfg.timeline_csv != NULL) < 0;
+    bad |= write_output("--calls", &calls, b, NULL, 'c', calls_spool, o.cfg.calls_csv != NULL) < 0;
     if (!o.quiet)
         eb_print_report(b, stderr, &o.meta);
     eb_close(b);

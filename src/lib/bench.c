@@ -238,12 +238,9 @@ EB_EXPORT int eb_open(eb_bench **out, const eb_config *cfg)
     pthread_mutex_unlock(&b->lock);
 
     eb__registry_add(b); /* for fork(), once whole (locks: the registry's, then a bench's) */
-    if ((rc = eb__writer_start(b)) < 0) {
-        b->cfg.timeline_csv = b->cfg.calls_csv = NULL;
-        eb_close(b);
-        return rc;
-    }
-    if (!cfg->manual && b->marker_fd < 0 && (rc = eb__sampler_start(b)) < 0) {
+    if ((rc = eb__writer_start(b)) < 0 ||
+        (!cfg->manual && b->marker_fd < 0 && (rc = eb__sampler_start(b)) < 0)) {
+        eb__writer_abort(b); /* the caller's files stay untouched */
         eb_close(b);
         return rc;
     }

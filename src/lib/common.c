@@ -99,6 +99,10 @@ static void fork_child(void)
         }
         for (size_t i = 0; i < b->n_dom; i++)
             b->dom[i].reading = 0; /* a read in flight was the parent's */
+        /* so is the writer of the files, and the files are the parent's */
+        b->writer_running = 0;
+        b->writer_finished = 1;
+        b->cfg.timeline_csv = b->cfg.calls_csv = NULL;
         /* the condition variable may count the parent's sampler as a waiter:
          * made anew, or destroying it would wait for a thread not here */
         pthread_condattr_t ca;

@@ -242,6 +242,17 @@ static eb__window *record_at_edge(eb_bench *b, unsigned long long e)
     return lo < b->closed_win.n && w[lo].edge == e ? &w[lo] : NULL;
 }
 
+int eb__start_final(const eb_bench *b, const eb__domain *d)
+{
+    const eb__series *s = &d->series;
+    if (b->stopped || d->desc.method != EB_METHOD_COUNTER || !d->desc.counter_holds || s->stuck ||
+        s->lost || s->rebased)
+        return 1;
+    /* a tracker that has not locked in this long (a counter it cannot
+     * follow): its start stands as it is */
+    return s->n > 0 && s->v[s->n - 1].t_s - s->v[0].t_s > EB__START_FINAL_S;
+}
+
 int eb__final_locked(const eb_bench *b, double t1)
 {
     /* a window taken in from its times (eb_add_window) may end after the
@@ -252,8 +263,7 @@ int eb__final_locked(const eb_bench *b, double t1)
             return 0;
         /* a stepping counter re-draws the start of the timeline when its
          * tracker first locks (timeline.c, rebase) */
-        if (b->dom[d].desc.method == EB_METHOD_COUNTER && b->dom[d].desc.counter_holds &&
-            !s->stuck && !s->rebased && !s->lost)
+        if (!eb__start_final(b, &b->dom[d]))
             return 0;
     }
     return eb__settled_locked(b, t1);
@@ -324,6 +334,8 @@ void eb__fold_old_locked(eb_bench *b)
 {
     eb__window *w = b->closed_win.v;
     size_t n = b->closed_win.n;
+    if (b->agg_busy)
+        return; /* a report is going through the records, the lock let go */
     /* a program under ebench run: every figure is a question to the parent,
      * asked only when a report or the limit needs it */
     if (!eb__marker_mirror(b)) {
@@ -337,30 +349,35 @@ void eb__fold_old_locked(eb_bench *b)
         while (b->fold_next < n && w[b->fold_next].state != EB__WIN_PENDING)
             b->fold_next++;
     }
-    /* past the limit, the oldest records go, a batch at a time */
+    /* past the limit, the oldest records go, a batch at a time: those whose
+     * figures are taken (and row written); one not final yet stays */
     size_t limit = eb__window_limit(b);
     size_t slack = limit / 8 > 64 ? limit / 8 : 64;
-    if (n < limit + slack)
+    if (n < limit + slack || b->agg_busy)
         return;
-    size_t k = 0;
-    for (; k + limit < n; k++) {
-        if (b->cfg.calls_csv && !w[k].written)
-            break; /* its row first */
-        if (w[k].state == EB__WIN_PENDING && take_figures(b, &w[k]) < 0)
-            break;
-        eb__fold *e = eb__fold_find(&b->folded, b, w[k].name, 0);
-        if (w[k].state == EB__WIN_CACHED) /* its work goes with its figures */
-            for (size_t u = 0; u < w[k].n_work; u++)
-                eb__work_add(e->last->work, &e->last->n_work, w[k].work[u].unit,
-                             w[k].work[u].amount);
+    size_t j = 0, gone = 0;
+    for (size_t i = 0; i < n; i++) {
+        int go =
+            i < n - limit && w[i].state != EB__WIN_PENDING && (!b->cfg.calls_csv || w[i].written);
+        if (!go) {
+            w[j++] = w[i];
+            continue;
+        }
+        eb__fold *e = eb__fold_find(&b->folded, b, w[i].name, 0);
+        if (w[i].state == EB__WIN_CACHED) /* its work goes with its figures */
+            for (size_t u = 0; u < w[i].n_work; u++)
+                eb__work_add(e->last->work, &e->last->n_work, w[i].work[u].unit,
+                             w[i].work[u].amount);
         e->evicted++;
-        eb__window_free(&w[k]);
+        eb__window_free(&w[i]);
+        gone++;
     }
-    if (k == 0)
+    if (gone == 0)
         return;
-    memmove(w, w + k, (n - k) * sizeof *w);
-    b->closed_win.n -= k;
-    b->fold_next = b->fold_next > k ? b->fold_next - k : 0;
+    b->closed_win.n = j;
+    b->fold_next = 0;
+    while (b->fold_next < j && w[b->fold_next].state != EB__WIN_PENDING)
+        b->fold_next++;
     b->win_gen++;
 }
 
@@ -418,7 +435,18 @@ eb__work *eb__window_work_locked(eb_bench *b, const char *name, size_t **n_work)
     return to->work;
 }
 
+static int fold_all(eb_bench *b, const char *only, eb__fold_set *g, size_t *windows);
+
 int eb__window_fold_locked(eb_bench *b, const char *only, eb__fold_set *g, size_t *windows)
+{
+    /* records keep their places and states while the lock is let go */
+    b->agg_busy++;
+    int rc = fold_all(b, only, g, windows);
+    b->agg_busy--;
+    return rc;
+}
+
+static int fold_all(eb_bench *b, const char *only, eb__fold_set *g, size_t *windows)
 {
     memset(g, 0, sizeof *g);
     if (windows)
@@ -512,7 +540,8 @@ void eb__pins(void *ctx, const double **t, size_t *n)
         b->pin_t[k++] = c[i].t0;
         b->pin_t[k++] = c[i].t1;
     }
-    qsort(b->pin_t, k, sizeof *b->pin_t, cmp_double);
+    if (k > 1)
+        qsort(b->pin_t, k, sizeof *b->pin_t, cmp_double);
     b->pin_n = k;
     b->pin_gen = b->win_gen;
     *t = b->pin_t;

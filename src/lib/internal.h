@@ -146,6 +146,7 @@ struct eb_bench {
     eb__list closed_win;        /* eb__window: the last window_records or so */
     eb__fold_set folded;        /* per name: the totals of final figures */
     size_t fold_next;           /* records before it are all final */
+    int agg_busy;               /* reports going through the records: none moves */
     unsigned long long edges;   /* windows begun, ended or added so far */
     unsigned long long win_gen; /* changes whenever a window list does */
     double *pin_t;              /* eb__pins(): sorted window edges */
@@ -156,6 +157,9 @@ struct eb_bench {
     pthread_t writer;
     int writer_running, writer_stop;
     pthread_cond_t writer_wake;
+    int writer_on;       /* eb__writer_start took the files */
+    int writer_header;   /* the files' headers are written */
+    int writer_finished; /* eb_stop wrote the last rows */
 
     /* The lock guards everything below and the timeline; the sampler thread
      * holds it while it reads. */
@@ -328,6 +332,10 @@ size_t eb__window_limit(const eb_bench *b);
 /* Whether the figures of a window that ended at t1 are final: every
  * domain has a sample from t1 on, and every stepping counter moved after. */
 int eb__final_locked(const eb_bench *b, double t1);
+/* Whether d's start is final: a stepping counter re-draws it when its tracker
+ * first locks; one that has not locked in EB__START_FINAL_S keeps it. */
+#define EB__START_FINAL_S 30.0
+int eb__start_final(const eb_bench *b, const eb__domain *d);
 /* After a record was appended to closed_win. */
 int eb__window_closed_locked(eb_bench *b);
 /* Takes the figures of windows now final; past the limit, lets the oldest
@@ -362,6 +370,10 @@ int eb__writer_start(eb_bench *b);
 void eb__csv_header(const eb_bench *b, FILE *out);
 void eb__csv_row(FILE *out, const char *id, const eb__sample *sm);
 void eb__writer_finish(eb_bench *b);
+/* eb_open failed: the thread ends, nothing is written. */
+void eb__writer_abort(eb_bench *b);
+/* A manual bench (no threads) writes at each tick. */
+void eb__writer_tick_locked(eb_bench *b);
 
 /* Fills r for [t0, t1]; caller holds the lock. */
 void eb__result_locked(eb_bench *b, double t0, double t1, eb__result *r);

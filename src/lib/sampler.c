@@ -213,8 +213,10 @@ static double tick(eb_bench *b, double t, int edge)
                 read_domain(b, d, t, edge);
         }
     b->ticks++;
-    if (!edge) /* windows whose figures became final (eb_end does it at edges) */
+    if (!edge) { /* windows whose figures became final (eb_end does it at edges) */
         eb__fold_old_locked(b);
+        eb__writer_tick_locked(b);
+    }
     return t;
 }
 

@@ -53,7 +53,9 @@ static size_t final_end(const eb_bench *b, const eb__domain *d)
     const eb__series *s = &d->series;
     if (b->stopped || d->desc.method != EB_METHOD_COUNTER || !d->desc.counter_holds || s->stuck)
         return s->n;
-    return s->rebased ? s->prov_idx : 0;
+    /* before its tracker first locks, the start may be re-drawn: every
+     * cumulative energy would move */
+    return eb__start_final(b, d) ? s->prov_idx : 0;
 }
 
 typedef struct chunk {
@@ -143,39 +145,41 @@ static void calls_header(const eb_bench *b, FILE *out)
 }
 
 /* The closed windows whose rows can be written now, formatted into a
- * buffer: in the order they closed, each once settled and once another
- * window has begun or ended after it (work is added between the two). */
+ * buffer: each once its figures are final and another window has begun or
+ * ended after it (work is added in between), in the order they closed
+ * (one taken in with its end still ahead waits without holding back the
+ * rest). */
 static char *take_calls_locked(eb_bench *b, size_t *len)
 {
     eb__window *w = b->closed_win.v;
-    size_t i = b->closed_win.n;
-    while (i > 0 && !w[i - 1].written)
-        i--;
-    if (i == b->closed_win.n)
-        return NULL;
     char *buf = NULL;
-    FILE *m = open_memstream(&buf, len);
-    if (!m)
-        return NULL;
-    for (; i < b->closed_win.n; i++) {
-        if (!b->stopped && (w[i].edge >= b->edges || !eb__final_locked(b, w[i].t1)))
-            break;
+    *len = 0;
+    FILE *m = NULL;
+    for (size_t i = 0; i < b->closed_win.n; i++) {
+        if (w[i].written ||
+            (!b->stopped && (w[i].edge >= b->edges || !eb__final_locked(b, w[i].t1))))
+            continue;
+        if (!m && !(m = open_memstream(&buf, len)))
+            return NULL;
         eb__result r;
         eb__window_result_locked(b, &w[i], &r);
         csv_field(m, w[i].name);
         fprintf(m, ",%.6f,%.6f,%.6f,%.6f", r.t_begin_s, r.t_end_s, r.duration_s, r.total_energy_j);
         for (size_t d = 0; d < b->n_dom; d++)
             fprintf(m, ",%.6f", r.domains[d].energy_j);
+        /* work: "AMOUNT UNIT" pairs joined by "; ", one field */
+        char work[EB_MAX_WORK * 64] = "";
+        size_t at = 0;
+        for (size_t k = 0; k < w[i].n_work && at < sizeof work; k++)
+            at += (size_t)snprintf(work + at, sizeof work - at, "%s%.17g %s", k ? "; " : "",
+                                   w[i].work[k].amount, w[i].work[k].unit);
         fputc(',', m);
-        for (size_t k = 0; k < w[i].n_work; k++) {
-            if (k)
-                fputc(' ', m);
-            fprintf(m, "%.17g ", w[i].work[k].amount);
-            csv_field(m, w[i].work[k].unit);
-        }
+        csv_field(m, work);
         fputc('\n', m);
         w[i].written = 1;
     }
+    if (!m)
+        return NULL;
     if (fclose(m) != 0 || *len == 0) {
         free(buf);
         return NULL;
@@ -190,6 +194,13 @@ static int round_locked(eb_bench *b, chunk *c)
     int any = 0, samples = 0;
     size_t len = 0;
     char *calls = NULL;
+    if (!b->writer_header) { /* at the first round: a bench that failed to open writes nothing */
+        if (b->cfg.timeline_csv)
+            eb__csv_header(b, b->cfg.timeline_csv);
+        if (b->cfg.calls_csv)
+            calls_header(b, b->cfg.calls_csv);
+        b->writer_header = 1;
+    }
     if (b->cfg.timeline_csv)
         any = samples = take_samples_locked(b, c) > 0;
     if (b->cfg.calls_csv && (calls = take_calls_locked(b, &len)) != NULL)
@@ -197,10 +208,16 @@ static int round_locked(eb_bench *b, chunk *c)
     if (!any)
         return 0;
     pthread_mutex_unlock(&b->lock);
-    if (samples)
+    /* flushed each round: after a SIGKILL the files hold all but the last
+     * 50 ms */
+    if (samples) {
         write_samples(b, c, b->cfg.timeline_csv);
-    if (calls)
+        fflush(b->cfg.timeline_csv);
+    }
+    if (calls) {
         fwrite(calls, 1, len, b->cfg.calls_csv);
+        fflush(b->cfg.calls_csv);
+    }
     free(calls);
     pthread_mutex_lock(&b->lock);
     return 1;
@@ -212,7 +229,6 @@ static void *writer_main(void *arg)
     chunk c = {0};
     pthread_mutex_lock(&b->lock);
     while (!b->writer_stop) {
-        round_locked(b, &c);
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += (long)(EB__STREAM_PERIOD_S * 1e9);
@@ -221,6 +237,8 @@ static void *writer_main(void *arg)
             until.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&b->writer_wake, &b->lock, &until);
+        if (!b->writer_stop)
+            round_locked(b, &c);
     }
     pthread_mutex_unlock(&b->lock);
     for (size_t d = 0; d < EB_MAX_DOMAINS; d++)
@@ -238,15 +256,12 @@ int eb__writer_start(eb_bench *b)
         b->cfg.timeline_csv = b->cfg.calls_csv = NULL;
         return EB_OK;
     }
-    if (b->cfg.timeline_csv) {
-        eb__csv_header(b, b->cfg.timeline_csv);
+    if (b->cfg.timeline_csv)
         for (size_t d = 0; d < b->n_dom; d++)
             b->dom[d].series.streaming = 1;
-    }
-    if (b->cfg.calls_csv)
-        calls_header(b, b->cfg.calls_csv);
+    b->writer_on = 1;
     if (b->cfg.manual)
-        return EB_OK; /* no threads: written at eb_stop */
+        return EB_OK; /* no threads: written at each eb_tick() (eb__writer_tick_locked) */
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -261,23 +276,39 @@ int eb__writer_start(eb_bench *b)
     return EB_OK;
 }
 
-void eb__writer_finish(eb_bench *b)
+void eb__writer_tick_locked(eb_bench *b)
 {
-    if (!b->cfg.timeline_csv && !b->cfg.calls_csv)
+    if (!b->cfg.manual || !b->writer_on || (!b->cfg.timeline_csv && !b->cfg.calls_csv))
         return;
-    if (b->writer_running) {
-        pthread_mutex_lock(&b->lock);
-        b->writer_stop = 1;
-        pthread_cond_signal(&b->writer_wake);
+    chunk c = {0};
+    round_locked(b, &c);
+    for (size_t d = 0; d < EB_MAX_DOMAINS; d++)
+        free(c.v[d]);
+}
+
+/* Ends the thread; with `rest`, writes what is left (final now that the
+ * bench has stopped). Once: a second call returns at once. */
+static void finish(eb_bench *b, int rest)
+{
+    pthread_mutex_lock(&b->lock);
+    if ((!b->cfg.timeline_csv && !b->cfg.calls_csv) || b->writer_finished) {
         pthread_mutex_unlock(&b->lock);
+        return;
+    }
+    b->writer_finished = 1;
+    int running = b->writer_running;
+    b->writer_running = 0;
+    b->writer_stop = 1;
+    if (running)
+        pthread_cond_signal(&b->writer_wake);
+    pthread_mutex_unlock(&b->lock);
+    if (running) {
         pthread_join(b->writer, NULL);
         pthread_cond_destroy(&b->writer_wake);
-        b->writer_running = 0;
     }
-    /* the rest, final now that the bench has stopped */
     chunk c = {0};
     pthread_mutex_lock(&b->lock);
-    while (round_locked(b, &c))
+    while (rest && round_locked(b, &c))
         ;
     size_t thinned = 0;
     for (size_t d = 0; d < b->n_dom; d++)
@@ -285,15 +316,29 @@ void eb__writer_finish(eb_bench *b)
     if (thinned)
         eb__warn(b,
                  "the timeline file has %zu samples merged in pairs: its writer fell behind the "
-                 "sampler by more than half of eb_config.history_samples (a slow disk?)",
-                 thinned);
+                 "sampler by more than %zu samples (a slow disk?)",
+                 thinned, (size_t)EB__STREAM_BACKLOG);
     FILE *files[] = {b->cfg.timeline_csv, b->cfg.calls_csv};
-    for (size_t i = 0; i < 2; i++)
-        if (files[i] && (fflush(files[i]) != 0 || ferror(files[i])))
-            eb__warn(b, "the %s file could not be written in full: %s", i ? "calls" : "timeline",
-                     strerror(errno));
+    for (size_t i = 0; i < 2 && rest; i++) {
+        if (!files[i])
+            continue;
+        errno = 0;
+        if (fflush(files[i]) != 0 || ferror(files[i]))
+            eb__warn(b, "the %s file could not be written in full%s%s", i ? "calls" : "timeline",
+                     errno ? ": " : "", errno ? strerror(errno) : "");
+    }
     b->cfg.timeline_csv = b->cfg.calls_csv = NULL; /* written: the caller's again */
     pthread_mutex_unlock(&b->lock);
     for (size_t d = 0; d < EB_MAX_DOMAINS; d++)
         free(c.v[d]);
+}
+
+void eb__writer_finish(eb_bench *b)
+{
+    finish(b, 1);
+}
+
+void eb__writer_abort(eb_bench *b)
+{
+    finish(b, 0);
 }

@@ -56,7 +56,7 @@ void eb__result_locked(eb_bench *b, double t0, double t1, eb__result *r)
         /* fewer than 2 sensor updates: the figure is mostly the sensor's timing */
         e->unreliable = r->duration_s < 2 * b->dom[i].desc.update_period_s;
         /* the peak in what thinning merged, for a window from the start */
-        if (t0 <= s->v[0].t_s && t1 >= b->dom[i].thin_until_s &&
+        if (s->n > 0 && t0 <= s->v[0].t_s && t1 >= b->dom[i].thin_until_s &&
             !(b->dom[i].thin_peak_w <= e->peak_power_w)) {
             e->peak_power_w = b->dom[i].thin_peak_w;
             e->peak_span_s = b->dom[i].thin_peak_span_s;

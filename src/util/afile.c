@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,14 @@
 static int target_kind(const char *path)
 {
     struct stat st;
+    char link[64];
+    /* /dev/stdout and its kind (links into /proc/self/fd) name an open file
+     * of this process, whatever it is: written directly, never renamed over
+     * (as root, a rename onto /dev/stdout once replaced the link) */
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0 ||
+        (n > 0 && (link[n] = '\0', strncmp(link, "/proc/", 6) == 0)))
+        return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? -EISDIR : 1;
     if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
         return 0;
     return S_ISDIR(st.st_mode) ? -EISDIR : 1;
@@ -90,8 +99,15 @@ static void clean_stale(const char *path, unsigned long space)
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
             continue; /* its writer is still there (perhaps another user's) */
-        char full[4096];
+        char full[4096], partial[4096];
         snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        /* what a killed writer had written (a timeline streamed as it ran)
+         * is kept as <path>.partial, not deleted; an empty one goes */
+        struct stat st;
+        if (stat(full, &st) == 0 && st.st_size > 0 &&
+            snprintf(partial, sizeof partial, "%s.partial", path) < (int)sizeof partial &&
+            rename(full, partial) == 0)
+            continue;
         unlink(full);
     }
     if (d)
@@ -111,6 +127,27 @@ int eb__afile_open(eb__afile *a, const char *path)
         return kind;
     if (kind > 0) /* renaming a file over a device or a FIFO would replace it */
         return -ENOTSUP;
+    /* a link to a file: the file is replaced, the link stays */
+    char real[PATH_MAX], text[PATH_MAX];
+    struct stat lst;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        ssize_t k;
+        if (realpath(path, real)) {
+            path = real;
+        } else if ((k = readlink(path, text, sizeof text - 1)) > 0) {
+            /* a link to a file not there yet: where it points */
+            text[k] = '\0';
+            const char *slash = strrchr(path, '/');
+            int dl = slash ? (int)(slash - path) : 0;
+            if (text[0] == '/' || !slash)
+                snprintf(real, sizeof real, "%s", text);
+            else if (snprintf(real, sizeof real, "%.*s/%s", dl, path, text) >= (int)sizeof real)
+                real[0] = '\0';
+            if (real[0])
+                path = real;
+        }
+        n = strlen(path);
+    }
     a->path = strdup(path);
     a->tmp = malloc(n + 48);
     if (!a->path || !a->tmp) {
@@ -152,7 +189,18 @@ int eb__afile_open_stream(eb__afile *a, const char *path)
     /* written directly: "-" (a copy of standard output, so closing it leaves
      * stdout open), or a device, FIFO or socket, never replaced. A FIFO with no
      * reader is an error now rather than a hang (O_NONBLOCK: ENXIO) */
-    int fd = strcmp(path, "-") == 0 ? dup(STDOUT_FILENO) : open(path, O_WRONLY | O_NONBLOCK);
+    int fd = -1;
+    /* /dev/stdout, /dev/stderr, /proc/self/fd/N: this process's own file, shared
+     * with it (its offset too: a new open of a file behind `> out` would write
+     * over what the command writes) */
+    struct stat sp, sf;
+    if (strcmp(path, "-") == 0)
+        fd = dup(STDOUT_FILENO);
+    for (int own = 1; fd < 0 && own <= 2 && stat(path, &sp) == 0; own++)
+        if (fstat(own, &sf) == 0 && sp.st_dev == sf.st_dev && sp.st_ino == sf.st_ino)
+            fd = dup(own);
+    if (fd < 0)
+        fd = open(path, O_WRONLY | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     int fl = fcntl(fd, F_GETFL);

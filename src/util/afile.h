@@ -17,7 +17,8 @@ typedef struct eb__afile {
 
 /* Creates the temporary file. Returns 0 or -errno (-EISDIR if path is a
  * directory, -ENOTSUP if it is a device, FIFO or socket: a rename would
- * replace it). */
+ * replace it). A temporary of path left by a writer that is gone (killed)
+ * becomes <path>.partial if it holds anything, else it is removed. */
 int eb__afile_open(eb__afile *a, const char *path);
 /* The same for a regular file; "-" (standard output), a device, a FIFO (with a
  * reader: -ENXIO without one) or a socket is written directly, never
