@@ -364,17 +364,19 @@ static void test_checkpoint_survives_sigkill(void **state)
 {
     (void)state;
     fake fk;
-    char json[PATH_MAX], stale[PATH_MAX + 32];
+    char json[PATH_MAX], stale[PATH_MAX + 32], csv[PATH_MAX], partial[PATH_MAX + 16];
     tree(&fk);
     setenv("EBENCH_SYSFS_ROOT", fk.sysfs, 1);
     setenv("EBENCH_PROCFS_ROOT", fk.procfs, 1);
     setenv("EBENCH_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
     snprintf(json, sizeof json, "%s/ck.json", fk.root);
+    snprintf(csv, sizeof csv, "%s/ck.csv", fk.root);
+    snprintf(partial, sizeof partial, "%s.partial", csv);
     /* another host's or container's (its pid cannot be checked here): kept */
     snprintf(stale, sizeof stale, "%s.tmp.00c0ffee.2147480000.AbCdEf", json);
     fake_write(fk.root, "ck.json.tmp.00c0ffee.2147480000.AbCdEf", "another host's report");
-    const char *argv[] = {EBENCH_BIN, "run", "-q",    "--json", json, "--checkpoint",
-                          "0.2",      "--",  "sleep", "10",     NULL};
+    const char *argv[] = {EBENCH_BIN, "run",   "-q", "--json", json, "--csv", csv, "--checkpoint",
+                          "0.2",      "--",    "sleep", "10",     NULL};
     pid_t pid;
     assert_int_equal(posix_spawn(&pid, EBENCH_BIN, NULL, NULL, (char **)argv, environ), 0);
     /* the first checkpoint, within 5 s */
@@ -400,8 +402,10 @@ static void test_checkpoint_survives_sigkill(void **state)
     assert_int_equal(rep.status, 0);
     assert_contains(rep.out, " CHECKPOINT: written while the run was going, not at its end");
     out_free(&rep);
-    /* the next run writing there: final, and the killed run's temporary gone */
-    out r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", json, "--", "true", NULL});
+    /* the next run writing there: final, and the killed run's temporaries
+     * gone; the timeline it streamed is kept as ck.csv.partial */
+    out r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", json, "--csv", csv, "--",
+                                             "true", NULL});
     assert_int_equal(r.status, 0);
     out_free(&r);
     root = json_load_file(json, 0, &e);
@@ -413,6 +417,13 @@ static void test_checkpoint_survives_sigkill(void **state)
     assert_string_equal(r.out, "1\n"); /* the other host's only: the killed run's is gone */
     assert_int_equal(access(stale, F_OK), 0);
     out_free(&r);
+    char *kept = slurp(partial);
+    assert_contains(kept, "t_s,domain,power_w,energy_j\n");
+    size_t rows = 0;
+    for (const char *p = kept; (p = strchr(p, '\n')); p++)
+        rows++;
+    assert_true(rows > 4 * 2); /* 4 domains, at least two ticks of the 0.2 s it ran */
+    free(kept);
     fake_free(&fk);
 }
 
