@@ -123,19 +123,25 @@ static inline void fake_free(fake *fk)
     nftw(fk->root, fake_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A manual bench's config on the fake tree, clock at fk->now. */
+static inline void fake_config(fake *fk, unsigned sources, eb_config *cfg)
+{
+    eb_config_init(cfg);
+    cfg->manual = 1;
+    cfg->clock = fake_clock;
+    cfg->clock_ctx = fk;
+    cfg->sysfs_root = fk->sysfs;
+    cfg->procfs_root = fk->procfs;
+    /* GPUs only where a test asks: a real driver must not change results. */
+    cfg->sources = sources ? sources : EB_SOURCE_POWERCAP | EB_SOURCE_CPUMODEL;
+}
+
 /* A manual bench on the fake tree, clock at fk->now. */
 static inline eb_bench *fake_open(fake *fk, unsigned sources)
 {
     eb_config cfg;
     eb_bench *b = NULL;
-    eb_config_init(&cfg);
-    cfg.manual = 1;
-    cfg.clock = fake_clock;
-    cfg.clock_ctx = fk;
-    cfg.sysfs_root = fk->sysfs;
-    cfg.procfs_root = fk->procfs;
-    /* GPUs only where a test asks: a real driver must not change results. */
-    cfg.sources = sources ? sources : EB_SOURCE_POWERCAP | EB_SOURCE_CPUMODEL;
+    fake_config(fk, sources, &cfg);
     assert_int_equal(eb_open(&b, &cfg), EB_OK);
     assert_non_null(b);
     return b;

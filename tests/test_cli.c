@@ -375,8 +375,8 @@ static void test_checkpoint_survives_sigkill(void **state)
     /* another host's or container's (its pid cannot be checked here): kept */
     snprintf(stale, sizeof stale, "%s.tmp.00c0ffee.2147480000.AbCdEf", json);
     fake_write(fk.root, "ck.json.tmp.00c0ffee.2147480000.AbCdEf", "another host's report");
-    const char *argv[] = {EBENCH_BIN, "run",   "-q", "--json", json, "--csv", csv, "--checkpoint",
-                          "0.2",      "--",    "sleep", "10",     NULL};
+    const char *argv[] = {EBENCH_BIN,     "run", "-q", "--json", json, "--csv", csv,
+                          "--checkpoint", "0.2", "--", "sleep",  "10", NULL};
     pid_t pid;
     assert_int_equal(posix_spawn(&pid, EBENCH_BIN, NULL, NULL, (char **)argv, environ), 0);
     /* the first checkpoint, within 5 s */
@@ -404,8 +404,8 @@ static void test_checkpoint_survives_sigkill(void **state)
     out_free(&rep);
     /* the next run writing there: final, and the killed run's temporaries
      * gone; the timeline it streamed is kept as ck.csv.partial */
-    out r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", json, "--csv", csv, "--",
-                                             "true", NULL});
+    out r = run_ebench(
+        &fk, (const char *[]){"run", "-q", "--json", json, "--csv", csv, "--", "true", NULL});
     assert_int_equal(r.status, 0);
     out_free(&r);
     root = json_load_file(json, 0, &e);

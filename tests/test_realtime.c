@@ -332,13 +332,18 @@ static double csv_energy_at(const char *csv, const char *id, double t, size_t *r
 {
     double pt = NAN, pe = NAN, e = NAN;
     size_t n = 0, idlen = strlen(id);
-    const char *p = strstr(csv, "t_s,domain,power_w,energy_j\n");
-    while (p && (p = strchr(p, '\n')) != NULL && *++p) {
+    const char *line = strstr(csv, "t_s,domain,power_w,energy_j\n");
+    assert_non_null(line);
+    for (line = strchr(line, '\n'); line && line[1]; line = strchr(line, '\n')) {
+        const char *p = ++line;
         /* t_s,domain,power_w,energy_j */
-        const char *c1 = strchr(p, ','), *c3 = c1 ? strchr(c1 + 1, ',') : NULL;
-        c3 = c3 ? strchr(c3 + 1, ',') : NULL;
+        const char *c1 = strchr(p, ',');
+        assert_non_null(c1);
+        const char *c2 = strchr(c1 + 1, ',');
+        assert_non_null(c2);
+        const char *c3 = strchr(c2 + 1, ',');
         assert_non_null(c3);
-        if ((size_t)(strchr(c1 + 1, ',') - (c1 + 1)) != idlen || strncmp(c1 + 1, id, idlen) != 0)
+        if ((size_t)(c2 - (c1 + 1)) != idlen || strncmp(c1 + 1, id, idlen) != 0)
             continue;
         double ts = strtod(p, NULL), ej = strtod(c3 + 1, NULL);
         n++;
@@ -431,7 +436,7 @@ static void test_streamed_files(void **state)
                   all.t_end_s);
     assert_true(ticks > 4 * 64 && rows >= (size_t)ticks);
     /* the file's times have 1 us: at up to 420 W, 0.5 mJ */
-    assert_near(e_end, all_d[0].energy_j, 1e-3);
+    assert_near(e_end, all.domains[0].energy_j, 1e-3);
     /* each window: its row, the file's energy at its edges, the truth */
     const char *p = strchr(calls, '\n');
     int n = 0;

@@ -347,6 +347,20 @@ static void test_many_names_and_windows(void **state)
     fake_free(&fk);
 }
 
+/* Lines of eb_write_csv's output. */
+static size_t csv_rows(eb_bench *b)
+{
+    char *buf = NULL;
+    size_t len = 0, rows = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(eb_write_csv(b, f), EB_OK);
+    fclose(f);
+    for (const char *p = buf; (p = strchr(p, '\n')); p++)
+        rows++;
+    free(buf);
+    return rows;
+}
+
 /* A short history (eb_config.history_samples): the timeline thins its older
  * half, memory stays at the cap, and energies over the whole run and over an
  * early window (in the thinned part) stay exact on a linear counter. */
@@ -356,13 +370,7 @@ static void test_short_history(void **state)
     fake fk;
     fake_linear_zones(&fk);
     eb_config cfg;
-    eb_config_init(&cfg);
-    cfg.manual = 1;
-    cfg.clock = fake_clock;
-    cfg.clock_ctx = &fk;
-    cfg.sysfs_root = fk.sysfs;
-    cfg.procfs_root = fk.procfs;
-    cfg.sources = EB_SOURCE_POWERCAP;
+    fake_config(&fk, EB_SOURCE_POWERCAP, &cfg);
     eb_bench *b = NULL;
     cfg.history_samples = 10;
     assert_int_equal(eb_open(&b, &cfg), EB_EINVAL); /* below 64 */
@@ -384,15 +392,8 @@ static void test_short_history(void **state)
     assert_near(r.domains[0].energy_j, 10.0, 1e-6);
     assert_near(r.domains[1].energy_j, 2.0, 1e-6);
     /* the CSV has a row per kept sample and domain: at most the cap each */
-    char *buf = NULL;
-    size_t len = 0, rows = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_int_equal(eb_write_csv(b, f), EB_OK);
-    fclose(f);
-    for (const char *p = buf; (p = strchr(p, '\n')); p++)
-        rows++;
+    size_t rows = csv_rows(b);
     assert_true(rows >= 2 * 32 && rows <= 2 * 64 + 1);
-    free(buf);
     eb_close(b);
     fake_free(&fk);
 }
@@ -413,30 +414,11 @@ static eb_bench *open_cfg(fake *fk, size_t history, size_t records)
 {
     eb_config cfg;
     eb_bench *b = NULL;
-    eb_config_init(&cfg);
-    cfg.manual = 1;
-    cfg.clock = fake_clock;
-    cfg.clock_ctx = fk;
-    cfg.sysfs_root = fk->sysfs;
-    cfg.procfs_root = fk->procfs;
-    cfg.sources = EB_SOURCE_POWERCAP;
+    fake_config(fk, EB_SOURCE_POWERCAP, &cfg);
     cfg.history_samples = history;
     cfg.window_records = records;
     assert_int_equal(eb_open(&b, &cfg), EB_OK);
     return b;
-}
-
-static size_t csv_rows(eb_bench *b)
-{
-    char *buf = NULL;
-    size_t len = 0, rows = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_int_equal(eb_write_csv(b, f), EB_OK);
-    fclose(f);
-    for (const char *p = buf; (p = strchr(p, '\n')); p++)
-        rows++;
-    free(buf);
-    return rows;
 }
 
 static void assert_same_stat(const eb_stat *a, const eb_stat *b)
@@ -502,7 +484,8 @@ static void test_tiny_history_same_windows(void **state)
     assert_int_equal(eb_window_result(small, "run", 0, &ra), EB_OK);
     assert_int_equal(eb_window_result(full, "run", 0, &rb), EB_OK);
     assert_true(ra.total_energy_j == rb.total_energy_j);
-    assert_true(da[0].energy_j == db[0].energy_j && da[1].energy_j == db[1].energy_j);
+    assert_true(ra.domains[0].energy_j == rb.domains[0].energy_j &&
+                ra.domains[1].energy_j == rb.domains[1].energy_j);
     assert_true(ra.total_energy_j > 30 * t * 0.9);
     for (int n = 0; n < 3; n++) {
         eb_stat sa_d[4], sb_d[4];
@@ -561,13 +544,7 @@ static void test_calls_and_timeline_files(void **state)
     FILE *calls = open_memstream(&cb, &cl), *timeline = open_memstream(&tb, &tl);
     eb_config cfg;
     eb_bench *b = NULL;
-    eb_config_init(&cfg);
-    cfg.manual = 1;
-    cfg.clock = fake_clock;
-    cfg.clock_ctx = &fk;
-    cfg.sysfs_root = fk.sysfs;
-    cfg.procfs_root = fk.procfs;
-    cfg.sources = EB_SOURCE_POWERCAP;
+    fake_config(&fk, EB_SOURCE_POWERCAP, &cfg);
     cfg.calls_csv = calls;
     cfg.timeline_csv = timeline;
     cfg.window_records = 4;
@@ -605,7 +582,8 @@ static void test_calls_and_timeline_files(void **state)
     char want[256];
     snprintf(want, sizeof want,
              "\"odd, \"\"quoted\"\"\",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,5000000000000 flop\n",
-             r.t_begin_s, r.t_end_s, r.duration_s, r.total_energy_j, d[0].energy_j, d[1].energy_j);
+             r.t_begin_s, r.t_end_s, r.duration_s, r.total_energy_j, r.domains[0].energy_j,
+             r.domains[1].energy_j);
     assert_true(cl >= strlen(want));
     assert_string_equal(cb + cl - strlen(want), want);
     assert_true(strstr(cb, "\neven,0.000000,") != NULL);
@@ -658,13 +636,7 @@ static void test_limit_waits_for_final(void **state)
     eb_close(full);
 
     eb_config cfg;
-    eb_config_init(&cfg);
-    cfg.manual = 1;
-    cfg.clock = fake_clock;
-    cfg.clock_ctx = &fk;
-    cfg.sysfs_root = fk.sysfs;
-    cfg.procfs_root = fk.procfs;
-    cfg.sources = EB_SOURCE_POWERCAP;
+    fake_config(&fk, EB_SOURCE_POWERCAP, &cfg);
     cfg.window_records = 1;
     cfg.history_samples = 64;
     cfg.calls_csv = calls;
@@ -714,7 +686,7 @@ static void test_domain_without_samples(void **state)
     eb_domain_energy d[4];
     eb_result r = EB_RESULT_INIT(d);
     assert_int_equal(eb_total(b, &r), EB_OK);
-    assert_near(d[0].energy_j, 30, 1e-6);
+    assert_near(r.domains[0].energy_j, 30, 1e-6);
     FILE *f = fopen("/dev/null", "w");
     assert_int_equal(eb_print_results(b, f), EB_OK);
     fclose(f);

@@ -31,8 +31,10 @@ typedef struct eb__run {
     double mean, m2, min, max;
 } eb__run;
 void eb__run_add(eb__run *r, double x); /* NaN is skipped */
+/* c's values into a's, as if a had seen them (Chan et al.'s pairwise update). */
+void eb__run_merge(eb__run *a, const eb__run *c);
 /* out (eb__stat over other values) combined with r: as if eb__stat had seen
- * both sets (Chan et al.'s pairwise update). */
+ * both sets. */
 void eb__stat_merge(eb_stat *out, const eb__run *r);
 /* Indices of outliers (modified z-score > 3.5); returns how many (<= max_idx). */
 size_t eb__outliers(const double *x, size_t n, size_t *idx, size_t max_idx);

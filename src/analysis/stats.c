@@ -77,23 +77,39 @@ void eb__run_add(eb__run *r, double x)
     r->m2 += d * (x - r->mean);
 }
 
+void eb__run_merge(eb__run *a, const eb__run *c)
+{
+    if (c->n == 0)
+        return;
+    if (a->n == 0) {
+        *a = *c;
+        return;
+    }
+    size_t n = a->n + c->n;
+    double d = c->mean - a->mean;
+    a->m2 += c->m2 + d * d * (double)a->n * (double)c->n / (double)n;
+    a->mean += d * (double)c->n / (double)n;
+    a->min = fmin(a->min, c->min);
+    a->max = fmax(a->max, c->max);
+    a->n = n;
+}
+
 void eb__stat_merge(eb_stat *out, const eb__run *r)
 {
     if (r->n == 0)
         return;
-    size_t na = out->n, n = na + r->n;
-    double ma = na ? out->mean : 0,
-           m2a = na >= 2 ? out->stddev * out->stddev * (double)(na - 1) : 0;
-    double d = r->mean - ma;
-    out->mean = ma + d * (double)r->n / (double)n;
-    double m2 = m2a + r->m2 + d * d * (double)na * (double)r->n / (double)n;
-    out->min = na && out->min < r->min ? out->min : r->min;
-    out->max = na && out->max > r->max ? out->max : r->max;
-    out->n = n;
+    size_t na = out->n;
+    eb__run a = {na, na ? out->mean : 0, na >= 2 ? out->stddev * out->stddev * (double)(na - 1) : 0,
+                 out->min, out->max};
+    eb__run_merge(&a, r);
+    out->n = a.n;
+    out->mean = a.mean;
+    out->min = a.min;
+    out->max = a.max;
     out->stddev = out->ci95 = NAN;
-    if (n >= 2) {
-        out->stddev = sqrt(m2 / (double)(n - 1));
-        out->ci95 = eb__t975(n - 1) * out->stddev / sqrt((double)n);
+    if (a.n >= 2) {
+        out->stddev = sqrt(a.m2 / (double)(a.n - 1));
+        out->ci95 = eb__t975(a.n - 1) * out->stddev / sqrt((double)a.n);
     }
 }
 

@@ -132,6 +132,19 @@ static void add_peak(eb_domain_energy *s, const eb_domain_energy *e)
     }
 }
 
+/* One window's (or one sum's) figures of a domain into a sum. */
+static void add_domain(eb_domain_energy *s, const eb_domain_energy *e)
+{
+    add_energy(&s->energy_j, e->energy_j);
+    add_peak(s, e);
+    s->samples += e->samples;
+    s->covered_s += e->covered_s;
+    if (!isnan(e->lost_at_s))
+        s->lost_at_s = e->lost_at_s;
+    s->unreliable |= e->unreliable;
+    s->provisional |= e->provisional;
+}
+
 void eb__fold_add(eb__fold *f, const eb_bench *b, const eb__result *r, const eb__window *w)
 {
     f->calls++;
@@ -143,36 +156,9 @@ void eb__fold_add(eb__fold *f, const eb_bench *b, const eb__result *r, const eb_
     for (size_t u = 0; w && u < w->n_work; u++)
         eb__work_add(f->work, &f->n_work, w->work[u].unit, w->work[u].amount);
     for (size_t d = 0; d < b->n_dom; d++) {
-        eb_domain_energy *s = &f->dom[d];
-        const eb_domain_energy *e = &r->domains[d];
-        add_energy(&s->energy_j, e->energy_j);
-        eb__run_add(&f->energy[d], e->energy_j);
-        add_peak(s, e);
-        s->samples += e->samples;
-        s->covered_s += e->covered_s;
-        if (!isnan(e->lost_at_s))
-            s->lost_at_s = e->lost_at_s;
-        s->unreliable |= e->unreliable;
-        s->provisional |= e->provisional;
+        add_domain(&f->dom[d], &r->domains[d]);
+        eb__run_add(&f->energy[d], r->domains[d].energy_j);
     }
-}
-
-/* Two sets of running statistics as one (Chan et al.). */
-static void run_merge(eb__run *a, const eb__run *c)
-{
-    if (c->n == 0)
-        return;
-    if (a->n == 0) {
-        *a = *c;
-        return;
-    }
-    size_t n = a->n + c->n;
-    double d = c->mean - a->mean;
-    a->m2 += c->m2 + d * d * (double)a->n * (double)c->n / (double)n;
-    a->mean += d * (double)c->n / (double)n;
-    a->min = fmin(a->min, c->min);
-    a->max = fmax(a->max, c->max);
-    a->n = n;
 }
 
 void eb__fold_merge(eb__fold *into, const eb__fold *from, const eb_bench *b)
@@ -181,22 +167,13 @@ void eb__fold_merge(eb__fold *into, const eb__fold *from, const eb_bench *b)
     into->duration_s += from->duration_s;
     add_energy(&into->total_energy_j, from->total_energy_j);
     into->total_incomplete += from->total_incomplete;
-    run_merge(&into->dur, &from->dur);
-    run_merge(&into->tot, &from->tot);
+    eb__run_merge(&into->dur, &from->dur);
+    eb__run_merge(&into->tot, &from->tot);
     for (size_t u = 0; u < from->n_work; u++)
         eb__work_add(into->work, &into->n_work, from->work[u].unit, from->work[u].amount);
     for (size_t d = 0; d < b->n_dom; d++) {
-        eb_domain_energy *s = &into->dom[d];
-        const eb_domain_energy *e = &from->dom[d];
-        add_energy(&s->energy_j, e->energy_j);
-        run_merge(&into->energy[d], &from->energy[d]);
-        add_peak(s, e);
-        s->samples += e->samples;
-        s->covered_s += e->covered_s;
-        if (!isnan(e->lost_at_s))
-            s->lost_at_s = e->lost_at_s;
-        s->unreliable |= e->unreliable;
-        s->provisional |= e->provisional;
+        add_domain(&into->dom[d], &from->dom[d]);
+        eb__run_merge(&into->energy[d], &from->energy[d]);
     }
 }
 
