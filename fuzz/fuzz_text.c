@@ -7,12 +7,14 @@
  * only survived: every line a comment or `name{label="value",...} number`,
  * every byte valid UTF-8, every job id one label.
  */
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../src/cli/cli.h"
 #include "../src/cli/prom.h"
@@ -143,6 +145,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fwrite(data + 1, 1, size - 1, f);
         fclose(f);
         eb__procstat_read(path, &busy, &total, why, sizeof why);
+        int fd = open(path, O_RDONLY); /* the CPU model's way: kept open, pread */
+        if (fd >= 0) {
+            eb__procstat_read_fd(fd, path, &busy, &total, why, sizeof why);
+            close(fd);
+        }
         break;
     }
     case 2:

@@ -13,5 +13,9 @@
  * idle and iowait). 0, or -1 with why filled in. */
 int eb__procstat_read(const char *path, unsigned long long *busy, unsigned long long *total,
                       char *why, size_t why_len);
+/* The same from a descriptor kept open (read from its start each time: one
+ * system call instead of four); path only names it in why. */
+int eb__procstat_read_fd(int fd, const char *path, unsigned long long *busy,
+                         unsigned long long *total, char *why, size_t why_len);
 
 #endif
