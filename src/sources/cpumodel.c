@@ -21,7 +21,7 @@ typedef struct cpumodel {
     double tdp_w, idle_w;
     unsigned long long busy, total; /* jiffies at the last read */
     double last_power_w;
-    int fd; /* <procfs>/stat kept open; 0 before the probe opens it (fd + 1) */
+    int fd; /* <procfs>/stat kept open; -1: opened at each read */
 } cpumodel;
 
 static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
@@ -30,6 +30,7 @@ static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
     char why[EB__TEXT_LEN];
     eb__domain_desc d;
 
+    m->fd = -1; /* close() follows every probe */
     if (ctx->cpu_domains > 0) {
         ctx->unavailable(ctx, "cpumodel", "not used: CPU energy is measured by a sensor");
         return;
@@ -42,8 +43,7 @@ static void cpumodel_probe(void *priv, eb__probe_ctx *ctx)
         ctx->unavailable(ctx, "cpumodel", "%s", why);
         return;
     }
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
-    m->fd = fd >= 0 ? fd + 1 : 0; /* without it: opened at each read, as before */
+    m->fd = open(m->path, O_RDONLY | O_CLOEXEC); /* -1: opened at each read, as before */
     m->tdp_w = ctx->cpu_tdp_w;
     m->idle_w = ctx->cpu_idle_w;
     m->last_power_w = m->idle_w;
@@ -76,8 +76,8 @@ static int cpumodel_read(void *priv, size_t local, eb__reading *out, char *why, 
     unsigned long long busy, total;
     (void)local;
 
-    if ((m->fd ? eb__procstat_read_fd(m->fd - 1, m->path, &busy, &total, why, why_len)
-               : eb__procstat_read(m->path, &busy, &total, why, why_len)) < 0)
+    if ((m->fd >= 0 ? eb__procstat_read_fd(m->fd, m->path, &busy, &total, why, why_len)
+                    : eb__procstat_read(m->path, &busy, &total, why, why_len)) < 0)
         return -1;
     if (total < m->total) {
         snprintf(why, why_len, "%s went backwards", m->path);
@@ -103,9 +103,9 @@ static int cpumodel_read(void *priv, size_t local, eb__reading *out, char *why, 
 static void cpumodel_close(void *priv)
 {
     cpumodel *m = priv;
-    if (m->fd)
-        close(m->fd - 1);
-    m->fd = 0;
+    if (m->fd >= 0)
+        close(m->fd);
+    m->fd = -1;
 }
 
 const eb__source_ops eb__cpumodel_ops = {
