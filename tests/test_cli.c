@@ -931,6 +931,27 @@ static void test_outputs_to_stdout_and_links(void **state)
     char *j = slurp(real);
     assert_contains(j, "\"schema\": \"ebench-report/1\"");
     free(j);
+    /* a regular file under /dev (tmpfs at /dev/shm): replaced whole, as anywhere */
+    if (access("/dev/shm", W_OK) == 0) {
+        char shm[64];
+        snprintf(shm, sizeof shm, "/dev/shm/ebench-test-%d.json", (int)getpid());
+        fake_write("/dev/shm", shm + 9, "%0*d", 100000, 7); /* longer than a report */
+        r = run_ebench(&fk, (const char *[]){"run", "-q", "--json", shm, "--", "true", NULL});
+        assert_int_equal(r.status, 0);
+        out_free(&r);
+        json_error_t e;
+        json_t *root = json_load_file(shm, 0, &e);
+        assert_non_null(root); /* whole: no old bytes after it */
+        json_decref(root);
+        unlink(shm);
+    }
+    /* the timeline to standard error: after the command's own lines there */
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "--csv", "/dev/stderr", "--", "sh", "-c",
+                                         "sleep 0.3; echo CMDERR >&2", NULL});
+    assert_int_equal(r.status, 0);
+    assert_true(strncmp(r.err, "CMDERR\n", 7) == 0);
+    assert_contains(r.err, "t_s,domain,power_w,energy_j\n");
+    out_free(&r);
     fake_free(&fk);
 }
 

@@ -621,6 +621,11 @@ static void test_limit_waits_for_final(void **state)
         for (int k = 0; k < 200; k++)
             assert_int_equal(eb_add_window(both[i], "y", 0.1, 0.2), EB_OK);
     }
+    /* the y windows do not wait for x: their records go, x's stays */
+    eb_domain_energy yd[4];
+    eb_result yr = EB_RESULT_INIT(yd);
+    assert_int_equal(eb_window_result(small, "y", 0, &yr), EB_ENOTOPEN);
+    assert_int_equal(eb_window_result(small, "x", 0, &yr), EB_OK);
     for (int k = 1; k <= 150; k++) {
         vary_advance(&fk, t += 0.01);
         for (int i = 0; i < 2; i++)

@@ -407,21 +407,22 @@ static void csv_spans(FILE *f, eb_bench *b, const char *span)
 }
 
 /* The timeline and the calls are written by the library as the run goes;
- * to standard output (or where it points) they would mix with the command's
- * own output, so they go to a spool file first, copied at the end. The
+ * to standard output or error (or where they point) they would mix with the
+ * command's own output, so they go to a spool file first, copied at the end. The
  * FILE the library gets (NULL: none, or no spool: then written at the end
  * from memory, the timeline at least). */
 static FILE *stream_to(const eb__afile *a, FILE **spool)
 {
     struct stat sa, so;
     *spool = NULL;
-    if (!a->f)
-        return NULL;
-    if (fstat(fileno(a->f), &sa) != 0 || fstat(STDOUT_FILENO, &so) != 0 || sa.st_dev != so.st_dev ||
-        sa.st_ino != so.st_ino)
+    if (!a->f || fstat(fileno(a->f), &sa) != 0)
         return a->f;
-    *spool = tmpfile();
-    return *spool;
+    for (int own = STDOUT_FILENO; own <= STDERR_FILENO; own++)
+        if (fstat(own, &so) == 0 && sa.st_dev == so.st_dev && sa.st_ino == so.st_ino) {
+            *spool = tmpfile(); /* the command writes there too */
+            return *spool;
+        }
+    return a->f;
 }
 
 static int copy_spool(FILE *spool, FILE *to)

@@ -203,11 +203,10 @@ size_t eb__window_limit(const eb_bench *b)
     return b->cfg.window_records ? b->cfg.window_records : EB_DEFAULT_WINDOW_RECORDS;
 }
 
-/* The kept record closed at edge e (records are in the order they closed),
- * or NULL when it is no longer kept. */
-static eb__window *record_at_edge(eb_bench *b, unsigned long long e)
+/* The index of the first kept record closed at edge e or later. */
+static size_t first_at_edge(const eb_bench *b, unsigned long long e)
 {
-    eb__window *w = b->closed_win.v;
+    const eb__window *w = b->closed_win.v;
     size_t lo = 0, hi = b->closed_win.n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -216,7 +215,16 @@ static eb__window *record_at_edge(eb_bench *b, unsigned long long e)
         else
             hi = mid;
     }
-    return lo < b->closed_win.n && w[lo].edge == e ? &w[lo] : NULL;
+    return lo;
+}
+
+/* The kept record closed at edge e (records are in the order they closed),
+ * or NULL when it is no longer kept. */
+static eb__window *record_at_edge(eb_bench *b, unsigned long long e)
+{
+    size_t i = first_at_edge(b, e);
+    eb__window *w = b->closed_win.v;
+    return i < b->closed_win.n && w[i].edge == e ? &w[i] : NULL;
 }
 
 int eb__start_final(const eb_bench *b, const eb__domain *d)
@@ -228,6 +236,28 @@ int eb__start_final(const eb_bench *b, const eb__domain *d)
     /* a tracker that has not locked in this long (a counter it cannot
      * follow): its start stands as it is */
     return s->n > 0 && s->v[s->n - 1].t_s - s->v[0].t_s > EB__START_FINAL_S;
+}
+
+/* Whether some domain has no sample from t1 on yet (a window taken in with
+ * eb_add_window may end ahead of the timeline). */
+static int ends_ahead(const eb_bench *b, double t1)
+{
+    for (size_t d = 0; d < b->n_dom && !b->stopped; d++) {
+        const eb__series *s = &b->dom[d].series;
+        if (!s->lost && (s->n == 0 || s->v[s->n - 1].t_s < t1))
+            return 1;
+    }
+    return 0;
+}
+
+/* The newest sample's time (what ends_ahead compares with). */
+static double newest_sample(const eb_bench *b)
+{
+    double t = -INFINITY;
+    for (size_t d = 0; d < b->n_dom; d++)
+        if (b->dom[d].series.n > 0)
+            t = fmax(t, b->dom[d].series.v[b->dom[d].series.n - 1].t_s);
+    return t;
 }
 
 int eb__final_locked(const eb_bench *b, double t1)
@@ -274,6 +304,8 @@ static int take_figures(eb_bench *b, eb__window *w)
         w->state = EB__WIN_FOLDED;
         return EB_OK;
     }
+    if (e->last_cached && e->cached_edge != w->edge) /* the one before, superseded */
+        fold_cached(b, e, record_at_edge(b, e->cached_edge));
     if (!e->last) {
         eb__fold *l = malloc(sizeof *l);
         if (!l || eb__fold_init(l, b, NULL) < 0) {
@@ -285,6 +317,7 @@ static int take_figures(eb_bench *b, eb__window *w)
     fold_zero(e->last, b);
     eb__fold_add(e->last, b, &r, NULL);
     e->last_cached = 1;
+    e->cached_edge = w->edge;
     w->state = EB__WIN_CACHED;
     return EB_OK;
 }
@@ -299,7 +332,8 @@ int eb__window_closed_locked(eb_bench *b)
         eb__window *prev = record_at_edge(b, e->last_edge);
         if (prev)
             prev->superseded = 1;
-        if (e->last_cached)
+        /* while a report walks the records, the next figures taken do it */
+        if (e->last_cached && e->cached_edge == e->last_edge && !b->agg_busy)
             fold_cached(b, e, prev);
     }
     e->last_edge = w->edge;
@@ -316,14 +350,38 @@ void eb__fold_old_locked(eb_bench *b)
     /* a program under ebench run: every figure is a question to the parent,
      * asked only when a report or the limit needs it */
     if (!eb__marker_mirror(b)) {
-        size_t i = b->fold_next;
-        for (; i < n; i++) {
-            if (w[i].state != EB__WIN_PENDING)
-                continue;
-            if (!eb__final_locked(b, w[i].t1) || take_figures(b, &w[i]) < 0)
-                break;
+        /* those set aside as ending ahead of the timeline: looked at again
+         * once the samples reach the earliest of their ends */
+        if (b->n_ahead && newest_sample(b) >= b->ahead_min_t1) {
+            b->n_ahead = 0;
+            b->ahead_min_t1 = INFINITY;
+            for (size_t i = 0; i < n; i++) {
+                if (w[i].state != EB__WIN_PENDING || !w[i].ahead)
+                    continue;
+                if (ends_ahead(b, w[i].t1)) {
+                    b->ahead_min_t1 = b->n_ahead ? fmin(b->ahead_min_t1, w[i].t1) : w[i].t1;
+                    b->n_ahead++;
+                } else {
+                    w[i].ahead = 0;
+                    if (i < b->fold_next)
+                        b->fold_next = i;
+                }
+            }
         }
-        while (b->fold_next < n && w[b->fold_next].state != EB__WIN_PENDING)
+        for (size_t i = b->fold_next; i < n; i++) {
+            if (w[i].state != EB__WIN_PENDING || w[i].ahead)
+                continue;
+            if (ends_ahead(b, w[i].t1)) { /* set aside: the rest do not wait for it */
+                w[i].ahead = 1;
+                b->ahead_min_t1 = b->n_ahead ? fmin(b->ahead_min_t1, w[i].t1) : w[i].t1;
+                b->n_ahead++;
+                continue;
+            }
+            if (!eb__final_locked(b, w[i].t1) || take_figures(b, &w[i]) < 0)
+                break; /* the stepping counters have not moved since: nor after */
+        }
+        while (b->fold_next < n &&
+               (w[b->fold_next].state != EB__WIN_PENDING || w[b->fold_next].ahead))
             b->fold_next++;
     }
     /* past the limit, the oldest records go, a batch at a time: those whose
@@ -353,7 +411,7 @@ void eb__fold_old_locked(eb_bench *b)
         return;
     b->closed_win.n = j;
     b->fold_next = 0;
-    while (b->fold_next < j && w[b->fold_next].state != EB__WIN_PENDING)
+    while (b->fold_next < j && (w[b->fold_next].state != EB__WIN_PENDING || w[b->fold_next].ahead))
         b->fold_next++;
     b->win_gen++;
 }
@@ -368,6 +426,8 @@ int eb__window_drop_locked(eb_bench *b, const char *name)
     if (i > 0 && w[i - 1].state != EB__WIN_FOLDED) {
         if (w[i - 1].state == EB__WIN_CACHED)
             e->last_cached = 0;
+        if (w[i - 1].state == EB__WIN_PENDING && w[i - 1].ahead && b->n_ahead)
+            b->n_ahead--;
         e->last_edge = 0;
         eb__window_free(&w[i - 1]);
         memmove(&w[i - 1], &w[i], (b->closed_win.n - i) * sizeof *w);
@@ -442,17 +502,21 @@ static int fold_all(eb_bench *b, const char *only, eb__fold_set *g, size_t *wind
     }
     /* then the kept records: the work of cached ones, and the figures of
      * those not final yet (their names first closed after the rest) */
-    size_t total = b->closed_win.n;
-    for (size_t i = 0; i < total && i < b->closed_win.n; i++) {
-        if (!only && i > 0 && i % EB__FOLD_CHUNK == 0) {
+    unsigned long long until = b->edges; /* the windows closed before the call */
+    for (size_t i = 0, seen = 0; i < b->closed_win.n; i++, seen++) {
+        const eb__window *w = (const eb__window *)b->closed_win.v + i;
+        if (!only && seen > 0 && seen % EB__FOLD_CHUNK == 0) {
+            /* a drop meanwhile moves the records: on from the next edge */
+            unsigned long long next = w->edge;
             pthread_mutex_unlock(&b->lock);
             pthread_mutex_lock(&b->lock);
-            if (b->closed_win.n < total) /* eb_drop_last_window meanwhile */
-                total = b->closed_win.n;
-            if (i >= total)
+            i = first_at_edge(b, next);
+            if (i >= b->closed_win.n)
                 break;
+            w = (const eb__window *)b->closed_win.v + i;
         }
-        const eb__window *w = (const eb__window *)b->closed_win.v + i;
+        if (w->edge > until)
+            break;
         if (w->state == EB__WIN_FOLDED || (only && strcmp(w->name, only) != 0))
             continue;
         eb__fold *a = eb__fold_find(g, b, w->name, 1);
@@ -574,7 +638,7 @@ void eb__before_thin(void *ctx, const eb__series *s, size_t upto)
         o[i].t1 = INFINITY; /* open: to the end */
         window_peak(b, &o[i], d, s, until);
     }
-    for (size_t i = b->fold_next; i < b->closed_win.n; i++)
+    for (size_t i = b->n_ahead ? 0 : b->fold_next; i < b->closed_win.n; i++)
         if (c[i].state == EB__WIN_PENDING)
             window_peak(b, &c[i], d, s, until);
 }

@@ -82,6 +82,7 @@ typedef struct eb__window {
     double *peak, *peak_span; /* per domain, the peak inside it before the
                                  timeline thinned it (NULL: never thinned) */
     int superseded;           /* another window of its name closed after it */
+    int ahead;                /* pending, its end ahead of the timeline: set aside */
     int state;                /* eb__win_state */
 } eb__window;
 
@@ -111,6 +112,7 @@ typedef struct eb__fold {
      * many of the name's windows are no longer kept one by one. */
     unsigned long long last_edge;
     int last_cached;
+    unsigned long long cached_edge; /* the window whose figures `last` holds */
     struct eb__fold *last;
     size_t evicted;
 } eb__fold;
@@ -147,6 +149,9 @@ struct eb_bench {
     eb__fold_set folded;        /* per name: the totals of final figures */
     size_t fold_next;           /* records before it are all final */
     int agg_busy;               /* reports going through the records: none moves */
+    size_t n_ahead;             /* records set aside as ending ahead of the timeline, */
+    double ahead_min_t1;        /* and the earliest of their ends */
+    int defer_cached;           /* a cached last was superseded while a report walked */
     unsigned long long edges;   /* windows begun, ended or added so far */
     unsigned long long win_gen; /* changes whenever a window list does */
     double *pin_t;              /* eb__pins(): sorted window edges */

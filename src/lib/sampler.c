@@ -352,12 +352,17 @@ int eb__sampler_start(eb_bench *b)
 
 void eb__sampler_stop(eb_bench *b)
 {
-    if (!b->thread_running)
-        return;
+    /* one caller joins (two threads calling eb_stop at once would join the
+     * thread twice); the other finds it claimed */
     pthread_mutex_lock(&b->lock);
+    int join = b->thread_running && !b->stop_requested;
     b->stop_requested = 1;
     pthread_cond_signal(&b->wake);
     pthread_mutex_unlock(&b->lock);
+    if (!join)
+        return;
     pthread_join(b->thread, NULL);
+    pthread_mutex_lock(&b->lock);
     b->thread_running = 0;
+    pthread_mutex_unlock(&b->lock);
 }

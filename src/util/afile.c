@@ -23,9 +23,10 @@ static int target_kind(const char *path)
      * of this process, whatever it is: written directly, never renamed over
      * (as root, a rename onto /dev/stdout once replaced the link) */
     ssize_t n = readlink(path, link, sizeof link - 1);
-    if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0 ||
+    if (strncmp(path, "/proc/", 6) == 0 ||
         (n > 0 && (link[n] = '\0', strncmp(link, "/proc/", 6) == 0)))
         return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? -EISDIR : 1;
+    /* a regular file elsewhere, /dev/shm's included: temporary and rename */
     if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
         return 0;
     return S_ISDIR(st.st_mode) ? -EISDIR : 1;
