@@ -599,7 +599,8 @@ static void keep_peak(double *peak, double *span, const eb_domain_energy *e)
     }
 }
 
-/* w's peak over [w->t0, until] of domain d, before thinning. */
+/* w's peak over [w->t0, until] of domain d, before thinning (until: the
+ * thinned part's end, or w's own end if earlier). */
 static void window_peak(eb_bench *b, eb__window *w, size_t d, const eb__series *s, double until)
 {
     if (!(w->t0 < until))
@@ -617,7 +618,7 @@ static void window_peak(eb_bench *b, eb__window *w, size_t d, const eb__series *
             w->peak[k] = w->peak_span[k] = NAN;
     }
     eb_domain_energy e;
-    eb__window_energy(s->v, s->n, w->t0, fmin(w->t1, until), eb__peak_min_span(&b->dom[d]), &e);
+    eb__window_energy(s->v, s->n, w->t0, until, eb__peak_min_span(&b->dom[d]), &e);
     keep_peak(&w->peak[d], &w->peak_span[d], &e);
 }
 
@@ -635,12 +636,11 @@ void eb__before_thin(void *ctx, const eb__series *s, size_t upto)
     dom->thin_until_s = until;
     eb__window *o = b->open_win.v, *c = b->closed_win.v;
     for (size_t i = 0; i < b->open_win.n; i++) {
-        o[i].t1 = INFINITY; /* open: to the end */
-        window_peak(b, &o[i], d, s, until);
+        window_peak(b, &o[i], d, s, until); /* open: to the end */
     }
     for (size_t i = b->n_ahead ? 0 : b->fold_next; i < b->closed_win.n; i++)
         if (c[i].state == EB__WIN_PENDING)
-            window_peak(b, &c[i], d, s, until);
+            window_peak(b, &c[i], d, s, fmin(c[i].t1, until));
 }
 
 void eb__window_result_locked(eb_bench *b, const eb__window *w, eb__result *r)

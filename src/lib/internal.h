@@ -151,7 +151,6 @@ struct eb_bench {
     int agg_busy;               /* reports going through the records: none moves */
     size_t n_ahead;             /* records set aside as ending ahead of the timeline, */
     double ahead_min_t1;        /* and the earliest of their ends */
-    int defer_cached;           /* a cached last was superseded while a report walked */
     unsigned long long edges;   /* windows begun, ended or added so far */
     unsigned long long win_gen; /* changes whenever a window list does */
     double *pin_t;              /* eb__pins(): sorted window edges */
