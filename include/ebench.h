@@ -53,9 +53,9 @@ extern "C" {
  * eb_version_number() (the ABI rules are in docs/API.md: structs a caller
  * fills or allocates carry their size, results take the caller's array). */
 #define EB_VERSION_MAJOR 2
-#define EB_VERSION_MINOR 2
+#define EB_VERSION_MINOR 3
 #define EB_VERSION_PATCH 0
-#define EB_VERSION_STRING "2.2.0"
+#define EB_VERSION_STRING "2.3.0"
 #define EB_VERSION_NUMBER ((EB_VERSION_MAJOR << 16) | (EB_VERSION_MINOR << 8) | EB_VERSION_PATCH)
 
 /* The library's version ("2.2.0") and its number (0x020200), which may be
@@ -78,7 +78,8 @@ EB_EXPORT unsigned eb_version_number(void);
     X(ETHREAD, "cannot start the sampler thread")                                                  \
     X(EMODE, "operation not allowed in this sampling mode")                                        \
     X(ETOOMANY, "too many domains")                                                                \
-    X(EIO, "input/output error")
+    X(EIO, "input/output error")                                                                   \
+    X(EGPUSEL, "the GPU selection (--gpus) names no GPU here")
 
 enum eb__error_index {
     EB__INDEX_OK = 0,
@@ -104,7 +105,9 @@ EB_EXPORT const char *eb_err_name(int err);
 enum eb_source_flags {
     EB_SOURCE_POWERCAP = 1u << 0, /* RAPL via /sys/class/powercap */
     EB_SOURCE_CPUMODEL = 1u << 1, /* utilization x TDP, only if no CPU sensor */
-    EB_SOURCE_NVML = 1u << 2      /* NVIDIA GPUs through libnvidia-ml.so.1 */
+    EB_SOURCE_NVML = 1u << 2,     /* NVIDIA GPUs through libnvidia-ml.so.1 */
+    EB_SOURCE_HWMON = 1u << 3     /* 2.3: /sys/class/hwmon: AMD and Intel GPUs, Grace,
+                                     amd_energy, Jetson and other power meters */
 };
 /* Every source (a macro: an enum's constants are ints in C). */
 #define EB_SOURCE_ALL 0xffffffffu
@@ -141,8 +144,10 @@ typedef struct eb_config {
     double cpu_tdp_w;        /* for the CPU model; 0: EB_DEFAULT_CPU_TDP_W */
     const char *sysfs_root;  /* NULL: $EBENCH_SYSFS_ROOT, else "/sys" */
     const char *procfs_root; /* NULL: $EBENCH_PROCFS_ROOT, else "/proc" */
-    const char *gpus;        /* "all", NVML indices "0,2" or UUIDs "GPU-...,MIG-...";
-                                NULL: CUDA_VISIBLE_DEVICES if set, else all */
+    const char *gpus;        /* "all", or entries "nvidia0,amd1", UUIDs "GPU-...,MIG-...",
+                                indices "0,2" where the GPUs are of one vendor;
+                                NULL: Slurm's, else each vendor's visible-device
+                                variables (CUDA_VISIBLE_DEVICES ...), else all */
     double cpu_idle_w;       /* the CPU model's power at rest (0 <= W <= TDP); < 0:
                                 EB_DEFAULT_CPU_IDLE_SHARE x TDP (eb_config_init) */
     /* 2.1: samples kept in memory per domain; past it the older half of the
@@ -232,6 +237,16 @@ typedef struct eb_domain_info {
     double uncertainty_rel; /* relative uncertainty of its energy (0.05 = +-5%) */
     double sensor_window_s; /* power readings average this long (A100/H100: 25 ms of
                                every 100 ms); 0: continuous or a counter */
+    /* 2.3 */
+    int vendor_index;          /* GPUs: the index within its vendor (nvidia0 -> 0, as
+                                  nvidia-smi / amd-smi number them); -1 otherwise */
+    const char *visible_var;   /* GPUs: the variable that chose it ("CUDA_VISIBLE_DEVICES",
+                                  "HIP_VISIBLE_DEVICES", "ZE_AFFINITY_MASK"); NULL if none */
+    const char *visible_entry; /* that variable's entry (cuda_entry for NVIDIA); NULL if none */
+    const char *scope;         /* what the reading covers: "device", or "module" where a GPU's
+                                  sensor covers a whole superchip module (GH200: Grace CPU,
+                                  memory and GPU), "package" for a GPU package whose dies
+                                  share one sensor (MI250X) */
 } eb_domain_info;
 
 /* Lists are read as eb_<noun>_count() and eb_<noun>_get(b, i); what _get
@@ -246,6 +261,9 @@ typedef struct eb_unavailable {
     const char *source; /* "powercap", "cpumodel" */
     const char *what;   /* "intel-rapl:0" or the backend itself */
     const char *reason; /* the cause and, where there is one, the fix */
+    int code;           /* 2.3: an eb_error when the caller asked for something that
+                           cannot be honoured (EB_EGPUSEL: --gpus names no GPU here);
+                           0: for information */
 } eb_unavailable;
 
 EB_EXPORT size_t eb_unavailable_count(const eb_bench *b);

@@ -108,14 +108,14 @@ class ReportSchema(unittest.TestCase):
             r = self.run_ebench(tmp, False, gpus=True)
         self.assertValid(r)
         gpus = [d for d in r["domains"] if d["kind"] == "gpu"]
-        self.assertEqual([g["id"] for g in gpus], ["gpu0", "gpu1"])
+        self.assertEqual([g["id"] for g in gpus], ["nvidia0", "nvidia1"])
         self.assertTrue(all(g["simulated"] for g in gpus))
         self.assertEqual(gpus[0]["method"], "counter")
         self.assertEqual(gpus[1]["method"], "power")  # Pascal: no energy counter
         self.assertIsNotNone(gpus[1]["lost_at_s"])
         self.assertIsNone(gpus[0]["lost_at_s"])
         self.assertGreater(gpus[0]["metrics"]["gpu_utilization_avg"], 0)
-        self.assertFalse(r["total"]["complete"])  # gpu1 was lost
+        self.assertFalse(r["total"]["complete"])  # nvidia1 was lost
 
     def merge(self, tmp, reports, expect=0):
         paths = []
@@ -184,7 +184,7 @@ class ReportSchema(unittest.TestCase):
                     (lambda r: r.update(warnings=[3]), "warnings[0]"),
                     (lambda r: r["unavailable"].append({"source": 1}), "'source'"),
                     (lambda r: r.update(command=["x", None]), "command[1]"),
-                    (lambda r: r["domains"].append("gpu9"), "domains[3]"),
+                    (lambda r: r["domains"].append("nvidia9"), "domains[3]"),
                     (lambda r: r.update(interval_ms=-1), "'interval_ms'"),
                     (lambda r: r.update(command=[]), "'command' is empty"),
                     (lambda r: r.update(exit_status=1000), "'exit_status' above 255"),

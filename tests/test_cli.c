@@ -634,7 +634,7 @@ static void test_gpus_end_to_end(void **state)
 
     out r = run_ebench(&fk, (const char *[]){"info", NULL});
     assert_int_equal(r.status, 0);
-    assert_contains(r.out, "  gpu0             gpu       nvidia   counter  100 ms   nvml index 0, "
+    assert_contains(r.out, "  nvidia0          gpu       nvidia   counter  100 ms   nvml index 0, "
                            "PCI 00000000:07:00.0, limit 400 W (Simulated H100 80GB HBM3) "
                            "[SIMULATED]\n");
     assert_contains(r.out, "uuid GPU-22222222-0000-4000-8000-000000000000\n");
@@ -658,9 +658,9 @@ static void test_gpus_end_to_end(void **state)
     r = run_ebench(&fk, (const char *[]){"run", "--gpus", "1", "--json", json, "--", SIM_LOAD_BIN,
                                          "--gpus", "0,1", "light:0.5", "heavy:0.5", NULL});
     assert_int_equal(r.status, 0);
-    assert_contains(r.err, "gpu1           #");
+    assert_contains(r.err, "nvidia1        #");
     assert_contains(r.err, "counter (simulated)");
-    assert_null(strstr(r.err, "gpu0 "));
+    assert_null(strstr(r.err, "nvidia0 "));
     out_free(&r);
     json_error_t e;
     json_t *root = json_load_file(json, 0, &e);
@@ -671,7 +671,7 @@ static void test_gpus_end_to_end(void **state)
         if (strcmp(json_string_value(json_object_get(json_array_get(doms, i), "kind")), "gpu") == 0)
             g = json_array_get(doms, i);
     assert_non_null(g);
-    assert_string_equal(json_string_value(json_object_get(g, "id")), "gpu1");
+    assert_string_equal(json_string_value(json_object_get(g, "id")), "nvidia1");
     assert_true(json_is_true(json_object_get(g, "simulated")));
     /* the rest of the run is the GPU at rest (50 W): the command's start-up and
      * exit, which a loaded machine (the sanitizer pass beside other tests)
@@ -708,8 +708,8 @@ static void test_method_bad_input(void **state)
         {"--repeat", "2x", "ebench: --repeat '2x': expected a whole number"},
         {"--warmup", "-1", "ebench: --warmup '-1': expected a whole number from 0"},
         {"--idle", "0", "ebench: --idle '0': expected a number from 0.001"},
-        {"--idle-power", "gpu0", "ebench: --idle-power 'gpu0': expected DOMAIN=W"},
-        {"--idle-power", "gpu0=-5", "ebench: --idle-power '-5': expected a number from 0"},
+        {"--idle-power", "nvidia0", "ebench: --idle-power 'nvidia0': expected DOMAIN=W"},
+        {"--idle-power", "nvidia0=-5", "ebench: --idle-power '-5': expected a number from 0"},
         {"--skip", "-2", "ebench: --skip '-2': expected a number from 0"},
         {"--carbon-intensity", "-10", "ebench: --carbon-intensity '-10': expected a number"},
         {"--nodes", "0", "ebench: --nodes '0': expected a number from 1"},
@@ -727,10 +727,10 @@ static void test_method_bad_input(void **state)
     }
     /* an --idle-power domain that does not exist is refused after probing */
     out r = run_ebench(
-        &fk, (const char *[]){"run", "--idle-power", "gpu7=50", "--", "sh", "-c", script, NULL});
+        &fk, (const char *[]){"run", "--idle-power", "nvidia7=50", "--", "sh", "-c", script, NULL});
     assert_int_equal(r.status, 2);
-    assert_contains(r.err,
-                    "ebench: --idle-power gpu7=50: no domain 'gpu7' (ebench info lists them)");
+    assert_contains(
+        r.err, "ebench: --idle-power nvidia7=50: no domain 'nvidia7' (ebench info lists them)");
     out_free(&r);
     assert_int_equal(access(marker, F_OK), -1); /* CMD never ran */
     fake_free(&fk);
@@ -766,7 +766,7 @@ static void test_method_end_to_end(void **state)
     assert_int_equal(json_integer_value(json_object_get(reps, "n")), 3);
     assert_int_equal(json_integer_value(json_object_get(reps, "warmup")), 1);
     json_t *gpu = json_array_get(json_object_get(root, "domains"), 0);
-    assert_string_equal(json_string_value(json_object_get(gpu, "id")), "gpu0");
+    assert_string_equal(json_string_value(json_object_get(gpu, "id")), "nvidia0");
     /* 1 s at 400 W per run = 400 J; idle 50 W, so 350 J above idle. The
      * counter moves every 10 ms here: a run's start and end, where the power
      * steps by 350 W, each cost at most 3.5 J; process start-up at idle adds
@@ -814,11 +814,11 @@ static void test_csv_marks_the_runs(void **state)
     }
     rewind(f);
     while (fgets(line, sizeof line, f)) {
-        /* gpu0's cumulative energy at exactly the run's two ends */
+        /* nvidia0's cumulative energy at exactly the run's two ends */
         size_t l0 = strlen(t0s), l1 = strlen(t1s);
-        if (l0 && strncmp(line, t0s, l0) == 0 && strncmp(line + l0, ",gpu0,", 6) == 0)
+        if (l0 && strncmp(line, t0s, l0) == 0 && strncmp(line + l0, ",nvidia0,", 6) == 0)
             e0 = atof(strrchr(line, ',') + 1);
-        if (l1 && strncmp(line, t1s, l1) == 0 && strncmp(line + l1, ",gpu0,", 6) == 0)
+        if (l1 && strncmp(line, t1s, l1) == 0 && strncmp(line + l1, ",nvidia0,", 6) == 0)
             e1 = atof(strrchr(line, ',') + 1);
     }
     fclose(f);
@@ -833,7 +833,7 @@ static void test_csv_marks_the_runs(void **state)
     if (!(fabs((e1 - e0) - gpu_j) <= 0.001 * gpu_j))
         fail_msg("CSV over the run %.4f J, report %.4f J", e1 - e0, gpu_j);
     if (!(report_j >= gpu_j - 1e-6))
-        fail_msg("the run's total %.6f J below its gpu0 %.6f J", report_j, gpu_j);
+        fail_msg("the run's total %.6f J below its nvidia0 %.6f J", report_j, gpu_j);
     drop_sim(&fk);
     fake_free(&fk);
 }
@@ -1091,12 +1091,12 @@ static void write_report(fake *fk, const char *name, double gpu_j, double ci_j, 
                "{\"schema\": \"ebench-report/1\", \"hostname\": \"node01\", "
                "\"start_time\": \"2026-11-25T10:00:00Z\", \"command\": [\"./gemm\"], "
                "\"duration_s\": %g, \"elapsed_s\": %g,\n"
-               " \"domains\": [{\"id\": \"gpu0\", \"kind\": \"gpu\", \"method\": \"counter\", "
+               " \"domains\": [{\"id\": \"nvidia0\", \"kind\": \"gpu\", \"method\": \"counter\", "
                "\"in_total\": true, \"energy_j\": %g, \"uncertainty_j\": %g, "
                "\"avg_power_w\": %g, \"peak_power_w\": 400, \"net_energy_j\": null}],\n"
                " \"total\": {\"energy_j\": %g, \"uncertainty_j\": %g, \"avg_power_w\": %g},\n"
                " \"repetitions\": {\"n\": 5, \"duration_s\": {\"mean\": %g, \"ci95\": 0.01}, "
-               "\"domains\": [{\"id\": \"gpu0\", \"mean\": %g, \"ci95\": %g}]},\n"
+               "\"domains\": [{\"id\": \"nvidia0\", \"mean\": %g, \"ci95\": %g}]},\n"
                " \"efficiency\": [{\"unit\": \"flop\", \"amount\": %g, \"per_joule\": %g, "
                "\"per_joule_unit\": \"TFLOP/J\"}], \"idle_baseline\": \"not measured\"}\n",
                time_s, time_s, gpu_j, 0.05 * gpu_j, gpu_j / time_s, gpu_j, 0.05 * gpu_j,
@@ -1120,13 +1120,13 @@ static void test_report_and_compare(void **state)
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "domain,kind,method,energy_j,uncertainty_j,avg_power_w,peak_power_w,"
                                "net_energy_j\n"
-                               "gpu0,gpu,counter,500,25,250,400,\n"
+                               "nvidia0,gpu,counter,500,25,250,400,\n"
                                "total,,,500,25,250,,\n");
     out_free(&r);
     r = run_ebench(&fk, (const char *[]){"report", a, NULL});
     assert_int_equal(r.status, 0);
     assert_contains(r.out, " Energy stats for './gemm' (5 runs):\n (from ");
-    assert_contains(r.out, "          500.000 J +-  5%  gpu0           #    250.00 W avg    400.00 "
+    assert_contains(r.out, "          500.000 J +-  5%  nvidia0        #    250.00 W avg    400.00 "
                            "W peak         counter\n"); /* no span in this report */
     assert_contains(r.out, " efficiency, 2e+13 flop per run:\n"
                            "           0.04 TFLOP/J (= TFLOPS/W)  total;  2.5e-11 J per flop\n");
@@ -1161,7 +1161,7 @@ static void test_report_and_compare(void **state)
     snprintf(e, sizeof e, "%s/y/r.json", fk.root);
     fake_write(fk.root, "nowork.json",
                "{\"schema\": \"ebench-report/1\", \"duration_s\": 2, \"domains\": [{\"id\": "
-               "\"gpu0\", \"in_total\": true, \"energy_j\": 400}], \"total\": {\"energy_j\": "
+               "\"nvidia0\", \"in_total\": true, \"energy_j\": 400}], \"total\": {\"energy_j\": "
                "400}}\n");
     char nowork[PATH_MAX];
     snprintf(nowork, sizeof nowork, "%s/nowork.json", fk.root);
@@ -1233,19 +1233,19 @@ static void test_monitor_and_progress(void **state)
     out r = run_ebench(&fk,
                        (const char *[]){"monitor", "-i", "50", "-n", "3", "--format", "csv", NULL});
     assert_int_equal(r.status, 0);
-    assert_contains(r.out, "# SIMULATED (ebench-sim), not measured: gpu0\n"
+    assert_contains(r.out, "# SIMULATED (ebench-sim), not measured: nvidia0\n"
                            "time,t_s,domain,power_w,energy_j,gpu_util,mem_util,sm_clock_mhz,"
                            "temperature_c,power_limit_w\n");
-    /* 3 readings x 5 domains (gpu0 and the fake tree's 4 RAPL zones) */
+    /* 3 readings x 5 domains (nvidia0 and the fake tree's 4 RAPL zones) */
     int rows = 0;
-    for (const char *p = r.out; (p = strstr(p, ",gpu0,")); p++)
+    for (const char *p = r.out; (p = strstr(p, ",nvidia0,")); p++)
         rows++;
     assert_int_equal(rows, 3);
-    assert_contains(r.out, ",gpu0,250.000,"); /* the sensor sees the constant 250 W */
+    assert_contains(r.out, ",nvidia0,250.000,"); /* the sensor sees the constant 250 W */
     out_free(&r);
     r = run_ebench(&fk, (const char *[]){"monitor", "-n", "1", NULL});
     assert_int_equal(r.status, 0);
-    assert_contains(r.out, "   gpu0                    250.00");
+    assert_contains(r.out, "   nvidia0                 250.00");
     assert_contains(r.out, "(simulated)");
     out_free(&r);
     static const char *const bad[][2] = {
@@ -1424,18 +1424,18 @@ static void test_phase_markers(void **state)
     assert_int_equal(sscanf(p, "eb_end: compute %lf J over 2 domains", &end_j), 1);
     p = strstr(r.out, "result: prepare ");
     assert_non_null(p);
-    assert_int_equal(sscanf(p, "result: prepare %*f J, gpu0 %lf J, provisional %d", &child_prepare,
-                            &provisional),
+    assert_int_equal(sscanf(p, "result: prepare %*f J, nvidia0 %lf J, provisional %d",
+                            &child_prepare, &provisional),
                      2);
     assert_int_equal(provisional, 0);
     p = strstr(r.out, "result: compute ");
     assert_non_null(p);
-    assert_int_equal(sscanf(p, "result: compute %*f J, gpu0 %lf J, provisional %d", &child_compute,
-                            &provisional),
+    assert_int_equal(sscanf(p, "result: compute %*f J, nvidia0 %lf J, provisional %d",
+                            &child_compute, &provisional),
                      2);
     assert_int_equal(provisional, 0);
     assert_contains(r.out, " compute: 1 call, ");
-    assert_contains(r.out, "  gpu0           #    ");
+    assert_contains(r.out, "  nvidia0        #    ");
     assert_contains(r.out, "work 1.14e+13 flop: ");
     out_free(&r);
     json_error_t e;
@@ -1493,7 +1493,7 @@ static void test_phase_markers(void **state)
     assert_int_equal(r.status, 0);
     assert_contains(r.out, "marker mode: 0\n");
     assert_contains(r.out, " compute: 1 call, ");
-    assert_contains(r.out, "  gpu0           #    ");
+    assert_contains(r.out, "  nvidia0        #    ");
     out_free(&r);
     drop_sim(&fk);
     fake_free(&fk);
@@ -1602,7 +1602,7 @@ static void test_report_reprints_run(void **state)
     /* compare says what is simulated or estimated, as every other output does */
     out c = run_ebench(&fk, (const char *[]){"compare", json, json, NULL});
     assert_int_equal(c.status, 0);
-    assert_contains(c.out, "  A: SIMULATED, not measured: gpu0\n");
+    assert_contains(c.out, "  A: SIMULATED, not measured: nvidia0\n");
     out_free(&c);
     drop_sim(&fk);
     fake_free(&fk);
@@ -1654,7 +1654,7 @@ static void test_phase_markers_hostile(void **state)
         assert_near(dur, 0.4, 0.1);
         json_array_foreach(json_object_get(w, "domains"), k, d)
         {
-            if (strcmp(json_string_value(json_object_get(d, "id")), "gpu0") == 0)
+            if (strcmp(json_string_value(json_object_get(d, "id")), "nvidia0") == 0)
                 assert_near(json_real_value(json_object_get(d, "energy_j")), 100 * dur, 1.0);
         }
     }
@@ -1712,8 +1712,8 @@ static void test_launcher_and_merge(void **state)
     snprintf(b, sizeof b, "%s/run.42.nodeB.json", fk.root);
     snprintf(job, sizeof job, "%s/job.json", fk.root);
     char *ta = slurp(a);
-    assert_contains(ta, "\"id\": \"gpu1\""); /* the step's GPU only */
-    assert_null(strstr(ta, "\"id\": \"gpu0\""));
+    assert_contains(ta, "\"id\": \"nvidia1\""); /* the step's GPU only */
+    assert_null(strstr(ta, "\"id\": \"nvidia0\""));
     assert_contains(ta, "selected: SLURM_STEP_GPUS=4 (by device minor number)");
     assert_contains(ta, "\"id\": \"42\"");
     free(ta);
@@ -1733,7 +1733,7 @@ static void test_launcher_and_merge(void **state)
     assert_int_equal(json_array_size(json_object_get(jj, "nodes")), 2);
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(json_object_get(jj, "domains"), 0), "id")),
-        "nodeA/gpu1");
+        "nodeA/nvidia1");
     json_t *eff = json_array_get(json_object_get(jj, "efficiency"), 0);
     assert_near(json_real_value(json_object_get(eff, "amount")), 2e12, 1); /* both nodes' work */
     json_decref(ja);

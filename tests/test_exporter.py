@@ -94,7 +94,7 @@ class Exporter(unittest.TestCase):
         status, headers, body = get(self.base + "/metrics")
         self.assertEqual(status, 200)
         self.assertEqual(headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8")
-        self.assertIn('ebench_energy_joules_total{domain="gpu0",kind="gpu",vendor="nvidia",'
+        self.assertIn('ebench_energy_joules_total{domain="nvidia0",kind="gpu",vendor="nvidia",'
                       'device="Simulated H100 80GB HBM3"', body)
         self.assertIn('hostname="node\\"01"', body)  # escaped
         self.assertIn('simulated="true"', body)
@@ -205,7 +205,7 @@ class Exporter(unittest.TestCase):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             api = f"http://127.0.0.1:{prom_port}/api/v1/"
-            query = 'ebench_energy_joules_total{domain="gpu0"}'
+            query = 'ebench_energy_joules_total{domain="nvidia0"}'
             # poll until the counter appears (up to 60 s), then let it grow
             end = time.time() + 60
             first = None

@@ -134,8 +134,8 @@ static void test_idle_baseline(void **state)
 
     assert_int_equal(eb_set_idle_power(b, "cpu0-package", 7.5), EB_OK);
     assert_int_equal(eb_end(b, "work", NULL), EB_ENOTOPEN);
-    assert_int_equal(eb_set_idle_power(b, "gpu9", 10), EB_EINVAL);
-    assert_contains(eb_last_detail(b), "no domain 'gpu9'");
+    assert_int_equal(eb_set_idle_power(b, "nvidia9", 10), EB_EINVAL);
+    assert_contains(eb_last_detail(b), "no domain 'nvidia9'");
     assert_int_equal(eb_set_idle_power(b, "cpu0-package", -1), EB_EINVAL);
     assert_int_equal(eb_set_idle_from_window(b, "nope"), EB_ENOTOPEN);
     eb_close(b);

@@ -122,7 +122,7 @@ static void test_counter_against_truth(void **state)
     sim_open(s, TWO_GPUS, NULL);
     assert_int_equal(eb_domain_count(s->b), 2);
     const eb_domain_info *d = eb_domain_get(s->b, 0);
-    assert_string_equal(d->id, "gpu0");
+    assert_string_equal(d->id, "nvidia0");
     assert_string_equal(d->kind, "gpu");
     assert_int_equal(d->method, EB_METHOD_COUNTER);
     assert_true(d->simulated);
@@ -201,8 +201,9 @@ static void test_no_zero_power_between_updates(void **state)
     FILE *f = open_memstream(&csv, &len);
     assert_int_equal(eb_write_csv(s->b, f), EB_OK);
     fclose(f);
-    assert_null(strstr(csv, ",gpu1,0.000,"));
-    assert_memory_equal(csv, "# SIMULATED (ebench-sim), not measured: gpu0, gpu1\nt_s,domain,", 62);
+    assert_null(strstr(csv, ",nvidia1,0.000,"));
+    assert_memory_equal(
+        csv, "# SIMULATED (ebench-sim), not measured: nvidia0, nvidia1\nt_s,domain,", 62);
     free(csv);
     sim_close(s);
 }
@@ -215,11 +216,11 @@ static void test_cuda_visible_devices(void **state)
     setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 1);
     sim_open(s, TWO_GPUS, NULL);
     assert_int_equal(eb_domain_count(s->b), 1);
-    assert_string_equal(eb_domain_get(s->b, 0)->id, "gpu1");
+    assert_string_equal(eb_domain_get(s->b, 0)->id, "nvidia1");
     assert_string_equal(eb_domain_get(s->b, 0)->uuid, gpu_b);
     assert_contains(eb_domain_get(s->b, 0)->note,
                     "selected: CUDA_VISIBLE_DEVICES=0, entry '0' (the program's cuda:0)");
-    assert_contains(unavailable_reason(s->b, "gpu0"), "not selected: CUDA_VISIBLE_DEVICES=0");
+    assert_contains(unavailable_reason(s->b, "nvidia0"), "not selected: CUDA_VISIBLE_DEVICES=0");
     sim_close(s);
     unsetenv("CUDA_DEVICE_ORDER");
 
@@ -257,7 +258,7 @@ static void test_cuda_visible_devices(void **state)
     setenv("CUDA_VISIBLE_DEVICES", "0", 1);
     sim_open(s, TWO_GPUS, "0");
     assert_int_equal(eb_domain_count(s->b), 1);
-    assert_string_equal(eb_domain_get(s->b, 0)->id, "gpu0");
+    assert_string_equal(eb_domain_get(s->b, 0)->id, "nvidia0");
     assert_contains(eb_domain_get(s->b, 0)->note, "selected: --gpus 0");
     sim_close(s);
 }
@@ -299,8 +300,9 @@ static void test_gpu_lost(void **state)
     /* the others go on */
     assert_near(r.domains[1].energy_j, s->truth(1, 0, 4.0), 0.005 * s->truth(1, 0, 4.0));
     assert_int_equal(r.total_incomplete, 1);
-    assert_contains(eb_warning_get(s->b, 0), "gpu0: lost at t=2.060 s (GPU is lost); its energy up "
-                                             "to then is kept");
+    assert_contains(eb_warning_get(s->b, 0),
+                    "nvidia0: lost at t=2.060 s (GPU is lost); its energy up "
+                    "to then is kept");
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -403,8 +405,8 @@ static void test_no_permission_is_a_reason(void **state)
              "[\"fields\"]}}",
              NULL);
     assert_int_equal(eb_domain_count(s->b), 1);
-    assert_string_equal(eb_domain_get(s->b, 0)->id, "gpu1");
-    assert_contains(unavailable_reason(s->b, "gpu0"),
+    assert_string_equal(eb_domain_get(s->b, 0)->id, "nvidia1");
+    assert_contains(unavailable_reason(s->b, "nvidia0"),
                     "no energy reading: energy counter: Insufficient Permissions; instant power "
                     "(field 186): Insufficient Permissions; power usage: Insufficient Permissions");
     sim_close(s);

@@ -130,7 +130,7 @@ static void test_dcgm_and_jobs(void **state)
     assert_int_equal(series, 4);
     assert_contains(s, "# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter\n");
     assert_contains(s, "DCGM_FI_DEV_SM_CLOCK{gpu=\"0\"");
-    assert_contains(s, "ebench_power_watts{domain=\"gpu0\"");
+    assert_contains(s, "ebench_power_watts{domain=\"nvidia0\"");
     assert_contains(s, "in_total=\"true\",hpc_job=\"1234\",simulated=\"true\"}");
     free(s);
     eb_close(c.b);

@@ -102,7 +102,7 @@ sim.ebsim_forget(cfg)
         self.assertEqual(heavy["calls"], 1)
         # 1 s at 400 W; the counter moves every 10 ms here, so each end of the
         # window, where the power steps by 350 W, costs at most 3.5 J: 5% is wide
-        self.assertAlmostEqual(heavy["domains"]["gpu0"], out["truth"], delta=0.05 * out["truth"])
+        self.assertAlmostEqual(heavy["domains"]["nvidia0"], out["truth"], delta=0.05 * out["truth"])
         self.assertAlmostEqual(out["truth"], 400, delta=10)
         self.assertIn("rest", out["results"])
         self.assertEqual(saved["schema"], "ebench-report/1")

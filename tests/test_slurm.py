@@ -149,7 +149,7 @@ PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
         self.assertIsNotNone(r["job"]["id"])
         self.assertEqual(r["job"]["rank"], 0)
         self.assertTrue(files[0].endswith(f"run.{r['job']['id']}.{r['job']['node']}.0.json"))
-        gpu = [d for d in r["domains"] if d["id"] == "gpu0"][0]
+        gpu = [d for d in r["domains"] if d["id"] == "nvidia0"][0]
         self.assertAlmostEqual(gpu["energy_j"], 250 * r["duration_s"], delta=0.02 * 250 * r["duration_s"])
 
     def test_pretended_nodes_merge(self):

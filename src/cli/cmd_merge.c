@@ -73,7 +73,7 @@ static const field domain_fields[] = {
     {"kind", "e:cpu,dram,platform,gpu"},
     {"vendor", "s"},
     {"name", "s"},
-    {"source", "e:nvml,powercap,cpumodel"},
+    {"source", "e:nvml,powercap,hwmon,cpumodel"},
     {"location", "s"},
     {"method", "e:counter,power,model"},
     {"estimate", "b"},
@@ -101,6 +101,10 @@ static const field domain_fields[] = {
     {"peak_power_span_s", "n+?"},
     {"uncertainty_rel", "n0?"},
     {"provisional", "b?"},
+    {"vendor_index", "i?"},
+    {"visible_var", "s?"},
+    {"visible_entry", "s?"},
+    {"scope", "s?"},
 };
 
 static const field report_fields[] = {

@@ -122,13 +122,14 @@ int eb_cli_check_gpus(const char *value)
     const char *p = value;
     while (*p) {
         size_t len = strcspn(p, ",");
-        size_t digits = strspn(p, "0123456789");
-        int ok =
-            len > 0 && (digits == len || strncmp(p, "GPU-", 4) == 0 || strncmp(p, "MIG-", 4) == 0);
-        if (!ok) {
+        /* what each entry names is checked against the GPUs found (gpu_select.c) */
+        size_t ok_chars = strspn(p, "0123456789abcdefghijklmnopqrstuvwxyz"
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-");
+        if (len == 0 || ok_chars < len) {
             fprintf(stderr,
-                    "ebench: --gpus '%s': expected 'all' or a comma-separated list of NVML "
-                    "indices (as nvidia-smi shows them) and GPU-/MIG- UUIDs\n",
+                    "ebench: --gpus '%s': expected 'all' or a comma-separated list of GPUs: "
+                    "indices (as nvidia-smi or amd-smi shows them), vendor and index (nvidia0, "
+                    "amd1, intel0) or UUIDs (GPU-..., MIG-...)\n",
                     value);
             return -1;
         }
@@ -160,7 +161,7 @@ int eb_cli_gpus_found(eb_bench *b, const char *value)
 {
     for (size_t i = 0; value && i < eb_unavailable_count(b); i++) {
         const eb_unavailable *u = eb_unavailable_get(b, i);
-        if (strcmp(u->what, "NVIDIA") == 0 && strncmp(u->reason, "--gpus", 6) == 0) {
+        if (u->code == EB_EGPUSEL) {
             fprintf(stderr, "ebench: %s\n", u->reason);
             return -1;
         }

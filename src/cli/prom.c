@@ -142,17 +142,22 @@ static const dcgm dcgm_metrics[] = {
     {"DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C).", 1, temp},
 };
 
-/* The job ids of GPU index `gpu` in dcgm-exporter's mapping directory: one
- * file per GPU index, one job id per line (a line is one id, however long:
+/* The job ids of a GPU in a job-mapping directory: one file per GPU, named
+ * as dcgm-exporter names NVIDIA's (the index, "3") or by vendor and index
+ * ("amd3", any vendor), one job id per line (a line is one id, however long:
  * the first 63 bytes of it). Returns how many (at most max). */
-static size_t jobs_of(const char *dir, const char *gpu, char jobs[][64], size_t max)
+static size_t jobs_of(const char *dir, const eb_domain_info *d, char jobs[][64], size_t max)
 {
     char path[4096], *line = NULL;
     size_t n = 0, cap = 0;
-    if (!dir)
+    if (!dir || strcmp(d->kind, "gpu") != 0 || d->vendor_index < 0)
         return 0;
-    snprintf(path, sizeof path, "%s/%s", dir, gpu);
+    snprintf(path, sizeof path, "%s/%s%d", dir, d->vendor, d->vendor_index);
     FILE *f = fopen(path, "r");
+    if (!f && strcmp(d->vendor, "nvidia") == 0) {
+        snprintf(path, sizeof path, "%s/%d", dir, d->vendor_index);
+        f = fopen(path, "r");
+    }
     if (!f)
         return 0;
     while (n < max && getline(&line, &cap, f) >= 0) {
@@ -165,23 +170,28 @@ static size_t jobs_of(const char *dir, const char *gpu, char jobs[][64], size_t 
     return n;
 }
 
+/* dcgm-exporter's names are NVIDIA's: its GPUs only. */
+static int dcgm_gpu(const eb_domain_info *d)
+{
+    return strcmp(d->kind, "gpu") == 0 && strcmp(d->vendor, "nvidia") == 0 && d->vendor_index >= 0;
+}
+
 static void dcgm_series(FILE *f, eb_bench *b, const eb_prom_opts *o, const dcgm *m,
                         const eb_reading *r)
 {
     for (size_t i = 0; i < eb_domain_count(b); i++) {
         const eb_domain_info *d = eb_domain_get(b, i);
         double v = m->value(&r[i]);
-        if (strcmp(d->kind, "gpu") != 0 || isnan(v))
+        if (!dcgm_gpu(d) || isnan(v))
             continue;
-        const char *gpu = d->id + 3; /* "gpu3" -> "3": the NVML index */
         char jobs[16][64];
-        size_t n_jobs = jobs_of(o->job_map_dir, gpu, jobs, 16);
+        size_t n_jobs = jobs_of(o->job_map_dir, d, jobs, 16);
         for (size_t k = 0; k < (n_jobs ? n_jobs : 1); k++) {
-            fprintf(f, "%s{gpu=\"%s\",UUID=\"", m->name, gpu);
+            fprintf(f, "%s{gpu=\"%d\",UUID=\"", m->name, d->vendor_index);
             eb_prom_escape(f, d->uuid ? d->uuid : "");
             fputs("\",pci_bus_id=\"", f);
             eb_prom_escape(f, d->pci_bus_id ? d->pci_bus_id : "");
-            fprintf(f, "\",device=\"nvidia%s\",modelName=\"", gpu);
+            fprintf(f, "\",device=\"nvidia%d\",modelName=\"", d->vendor_index);
             eb_prom_escape(f, d->name);
             fputs("\",Hostname=\"", f);
             eb_prom_escape(f, o->hostname);
@@ -220,8 +230,7 @@ int eb_prom_write(FILE *f, eb_bench *b, const eb_prom_opts *o)
                 fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, m->type);
             /* with a job mapping, a GPU's series carry hpc_job, one per job */
             char jobs[16][64];
-            size_t n_jobs =
-                strcmp(d->kind, "gpu") == 0 ? jobs_of(o->job_map_dir, d->id + 3, jobs, 16) : 0;
+            size_t n_jobs = jobs_of(o->job_map_dir, d, jobs, 16);
             for (size_t j = 0; j < (n_jobs ? n_jobs : 1); j++) {
                 fputs(m->name, f);
                 labels(f, d, o->hostname, n_jobs ? jobs[j] : NULL);
@@ -239,8 +248,7 @@ int eb_prom_write(FILE *f, eb_bench *b, const eb_prom_opts *o)
         for (size_t k = 0; k < sizeof dcgm_metrics / sizeof *dcgm_metrics; k++) {
             int any = 0;
             for (size_t i = 0; i < n; i++)
-                any |= strcmp(eb_domain_get(b, i)->kind, "gpu") == 0 &&
-                       !isnan(dcgm_metrics[k].value(&r[i]));
+                any |= dcgm_gpu(eb_domain_get(b, i)) && !isnan(dcgm_metrics[k].value(&r[i]));
             if (!any)
                 continue;
             fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", dcgm_metrics[k].name, dcgm_metrics[k].help,

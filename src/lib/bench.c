@@ -70,8 +70,9 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
     dom->local = local;
     /* what sensors call themselves goes into reports, which are UTF-8 */
     eb__domain_desc *t = &dom->desc;
-    char *text[] = {t->kind, t->vendor, t->name,       t->location,   t->part_of,
-                    t->note, t->uuid,   t->pci_bus_id, t->cuda_entry, t->readings};
+    char *text[] = {t->kind,        t->vendor,        t->name,  t->location,
+                    t->part_of,     t->note,          t->uuid,  t->pci_bus_id,
+                    t->visible_var, t->visible_entry, t->scope, t->readings};
     for (size_t i = 0; i < sizeof text / sizeof *text; i++)
         eb__utf8_scrub(text[i]);
     /* Ids are keys in every output (and in --idle-power, Prometheus labels):
@@ -86,23 +87,40 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
     return (int)b->n_dom++;
 }
 
-__attribute__((format(printf, 3, 4))) static void
-probe_unavailable(eb__probe_ctx *ctx, const char *what, const char *fmt, ...)
+static void push_unavailable(eb_bench *b, const char *source, const char *what, int code,
+                             char *reason)
 {
-    eb_bench *b = ctx->bench;
-    char reason[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-
-    eb_unavailable u = {strdup(ctx->source), eb__utf8_scrub(strdup(what)),
-                        strdup(eb__utf8_scrub(reason))};
+    eb_unavailable u = {strdup(source), what ? strdup(what) : NULL, strdup(eb__utf8_scrub(reason)),
+                        code};
+    if (u.what)
+        eb__utf8_scrub((char *)u.what);
     if (!u.source || !u.what || !u.reason || eb__list_push(&b->unavailable, &u, sizeof u) < 0) {
         free((char *)u.source);
         free((char *)u.what);
         free((char *)u.reason);
     }
+}
+
+__attribute__((format(printf, 3, 4))) static void
+probe_unavailable(eb__probe_ctx *ctx, const char *what, const char *fmt, ...)
+{
+    char reason[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    push_unavailable(ctx->bench, ctx->source, what, 0, reason);
+}
+
+static size_t probe_n_domains(eb__probe_ctx *ctx)
+{
+    return ((eb_bench *)ctx->bench)->n_dom;
+}
+
+static const eb__domain_desc *probe_domain(eb__probe_ctx *ctx, size_t i)
+{
+    eb_bench *b = ctx->bench;
+    return i < b->n_dom ? &b->dom[i].desc : NULL;
 }
 
 void eb__fill_info(eb__domain *d)
@@ -122,12 +140,52 @@ void eb__fill_info(eb__domain *d)
         .note = s->note[0] ? s->note : NULL,
         .uuid = s->uuid[0] ? s->uuid : NULL,
         .pci_bus_id = s->pci_bus_id[0] ? s->pci_bus_id : NULL,
-        .cuda_entry = s->cuda_entry[0] ? s->cuda_entry : NULL,
+        .cuda_entry = strcmp(s->visible_var, "CUDA_VISIBLE_DEVICES") == 0 && s->visible_entry[0]
+                          ? s->visible_entry
+                          : NULL,
         .readings = s->readings[0] ? s->readings : NULL,
         .simulated = s->simulated,
         .uncertainty_rel = s->uncertainty_rel,
         .sensor_window_s = s->sensor_window_s,
+        .vendor_index = strcmp(s->kind, "gpu") == 0 ? s->vendor_index : -1,
+        .visible_var = s->visible_var[0] ? s->visible_var : NULL,
+        .visible_entry = s->visible_entry[0] ? s->visible_entry : NULL,
+        .scope = s->scope[0] ? s->scope : "device",
     };
+}
+
+/* The GPU selection across vendors: where a problem with it goes. */
+static void gpu_problem(void *ctx, int vendor, int code, const char *text)
+{
+    char reason[1024];
+    snprintf(reason, sizeof reason, "%s", text);
+    push_unavailable(ctx, "gpus", vendor >= 0 ? eb__gpu_vendors[vendor].display : "GPUs", code,
+                     reason);
+}
+
+#define EB__MAX_LISTED 256
+
+typedef struct listing {
+    const eb__source_ops *ops[EB__MAX_SOURCES];
+    void *priv[EB__MAX_SOURCES];
+    unsigned first[EB__MAX_SOURCES], n[EB__MAX_SOURCES];
+    eb__gpu_info info[EB__MAX_LISTED];
+    eb__gpu_choice choice[EB__MAX_LISTED];
+    unsigned n_info;
+} listing;
+
+/* MIG-... UUID -> position in the listing, through the backend that knows it. */
+static int mig_of(void *ctx, const char *mig_uuid, const eb__gpu_info *info, unsigned n)
+{
+    listing *l = ctx;
+    (void)info;
+    (void)n;
+    for (size_t s = 0; s < EB__MAX_SOURCES && l->ops[s]; s++) {
+        int k = l->ops[s]->gpu_mig && l->priv[s] ? l->ops[s]->gpu_mig(l->priv[s], mig_uuid) : -1;
+        if (k >= 0 && (unsigned)k < l->n[s])
+            return (int)(l->first[s] + (unsigned)k);
+    }
+    return -1;
 }
 
 static void probe_all(eb_bench *b)
@@ -145,19 +203,60 @@ static void probe_all(eb_bench *b)
         .gpus = b->cfg.gpus,
         .add_domain = probe_add_domain,
         .unavailable = probe_unavailable,
+        .n_domains = probe_n_domains,
+        .domain = probe_domain,
         .bench = b,
     };
+    listing *l = calloc(1, sizeof *l);
+    if (!l)
+        return;
 
-    for (size_t i = 0; eb__sources[i] && b->n_src < EB__MAX_SOURCES; i++) {
+    /* 1. every GPU backend lists its GPUs; 2. one selection across vendors */
+    size_t n_ops = 0;
+    for (size_t i = 0; eb__sources[i] && n_ops < EB__MAX_SOURCES; i++) {
         const eb__source_ops *ops = eb__sources[i];
         if (!(b->cfg.sources & ops->flag))
             continue;
-        void *priv = calloc(1, ops->priv_size ? ops->priv_size : 1);
+        l->ops[n_ops] = ops;
+        l->first[n_ops] = l->n_info;
+        if (ops->gpu_list && (l->priv[n_ops] = calloc(1, ops->priv_size ? ops->priv_size : 1))) {
+            ctx.source = ops->name;
+            unsigned got = ops->gpu_list(l->priv[n_ops], &ctx, l->info + l->n_info,
+                                         EB__MAX_LISTED - l->n_info);
+            for (unsigned k = 0; k < got; k++)
+                l->info[l->n_info + k].backend = (int)n_ops;
+            l->n[n_ops] = got;
+            l->n_info += got;
+        }
+        n_ops++;
+    }
+    eb__gpu_mig_resolver mig = {mig_of, l};
+    eb__gpu_select(l->info, l->n_info, b->cfg.gpus, &mig, l->choice, gpu_problem, b);
+
+    /* 3. every backend adds its domains, in order */
+    for (size_t i = 0; i < n_ops && b->n_src < EB__MAX_SOURCES; i++) {
+        const eb__source_ops *ops = l->ops[i];
+        void *priv = l->priv[i] ? l->priv[i] : calloc(1, ops->priv_size ? ops->priv_size : 1);
+        l->priv[i] = NULL;
         if (!priv)
             continue;
         size_t before = b->n_dom;
         ctx.source = ops->name;
+        ctx.gpu_info = l->info + l->first[i];
+        ctx.gpu_choice = l->choice + l->first[i];
+        ctx.n_gpu = l->n[i];
+        for (unsigned k = 0; k < ctx.n_gpu; k++) {
+            const eb__gpu_info *g = &ctx.gpu_info[k];
+            if (!g->broken && !g->covered && !ctx.gpu_choice[k].selected) {
+                char what[48];
+                snprintf(what, sizeof what, "%s%u", eb__gpu_vendors[g->vendor].name, g->index);
+                ctx.unavailable(&ctx, what, "not selected: %s", ctx.gpu_choice[k].rule);
+            }
+        }
         ops->probe(priv, &ctx);
+        ctx.gpu_info = NULL;
+        ctx.gpu_choice = NULL;
+        ctx.n_gpu = 0;
         if (b->n_dom == before) {
             ops->close(priv);
             free(priv);
@@ -171,6 +270,12 @@ static void probe_all(eb_bench *b)
         b->src[b->n_src].priv = priv;
         b->n_src++;
     }
+    for (size_t i = 0; i < n_ops; i++)
+        if (l->priv[i]) {
+            l->ops[i]->close(l->priv[i]);
+            free(l->priv[i]);
+        }
+    free(l);
 }
 
 static char *root_from(const char *given, const char *env, const char *dflt)

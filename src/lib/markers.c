@@ -182,7 +182,10 @@ static int mirror_domains(eb_bench *b, const char *json)
         str_of(d, "note", s->note, sizeof s->note);
         str_of(d, "uuid", s->uuid, sizeof s->uuid);
         str_of(d, "pci_bus_id", s->pci_bus_id, sizeof s->pci_bus_id);
-        str_of(d, "cuda_entry", s->cuda_entry, sizeof s->cuda_entry);
+        str_of(d, "visible_var", s->visible_var, sizeof s->visible_var);
+        str_of(d, "visible_entry", s->visible_entry, sizeof s->visible_entry);
+        str_of(d, "scope", s->scope, sizeof s->scope);
+        s->vendor_index = (int)int_of(d, "vendor_index");
         str_of(d, "readings", s->readings, sizeof s->readings);
         str_of(d, "source", dom->mirror_source, sizeof dom->mirror_source);
         s->method = (eb_method)int_of(d, "method");
@@ -502,14 +505,16 @@ static char *domains_message(eb_bench *b)
         const eb__domain_desc *s = &d->desc;
         json_array_append_new(
             doms,
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
-                      "s:o, s:i, s:i, s:i, s:o, s:o, s:o}",
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, "
+                      "s:s, s:i, s:o, s:i, s:i, s:i, s:o, s:o, s:o}",
                       "id", s->id, "kind", s->kind, "vendor", s->vendor, "name", s->name,
                       "location", s->location, "part_of", s->part_of, "note", s->note, "uuid",
-                      s->uuid, "pci_bus_id", s->pci_bus_id, "cuda_entry", s->cuda_entry, "readings",
-                      s->readings, "source", d->info.source ? d->info.source : "", "method",
-                      (int)s->method, "update_period_s", num(s->update_period_s), "in_total",
-                      s->in_total, "counter_holds", s->counter_holds, "simulated", s->simulated,
+                      s->uuid, "pci_bus_id", s->pci_bus_id, "visible_var", s->visible_var,
+                      "visible_entry", s->visible_entry, "scope", s->scope, "vendor_index",
+                      s->vendor_index, "readings", s->readings, "source",
+                      d->info.source ? d->info.source : "", "method", (int)s->method,
+                      "update_period_s", num(s->update_period_s), "in_total", s->in_total,
+                      "counter_holds", s->counter_holds, "simulated", s->simulated,
                       "uncertainty_rel", num(s->uncertainty_rel), "sensor_window_s",
                       num(s->sensor_window_s), "idle_power_w", num(d->idle_power_w)));
     }

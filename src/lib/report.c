@@ -334,6 +334,11 @@ static json_t *domain_json(const eb__domain *d, const eb_domain_energy *e, const
     json_object_set_new(o, "simulated", json_boolean(i->simulated));
     json_object_set_new(o, "uuid", str_or_null(i->uuid));
     json_object_set_new(o, "pci_bus_id", str_or_null(i->pci_bus_id));
+    json_object_set_new(o, "vendor_index",
+                        i->vendor_index >= 0 ? json_integer(i->vendor_index) : json_null());
+    json_object_set_new(o, "visible_var", str_or_null(i->visible_var));
+    json_object_set_new(o, "visible_entry", str_or_null(i->visible_entry));
+    json_object_set_new(o, "scope", json_string(i->scope));
     json_object_set_new(o, "readings", str_or_null(i->readings));
     json_object_set_new(o, "lost_at_s", num(e->lost_at_s));
     json_object_set_new(o, "metrics", d->desc.has_aux ? metrics_json(&d->series) : json_null());
@@ -590,9 +595,13 @@ static json_t *report_json(eb_bench *b, const eb_run_meta *meta)
     for (size_t i = 0; i < b->n_dom; i++)
         json_array_append_new(doms, domain_json(&b->dom[i], &r->domains[i], &s, i));
     const eb_unavailable *u = b->unavailable.v;
-    for (size_t i = 0; i < b->unavailable.n; i++)
-        json_array_append_new(unav, json_pack("{s:s, s:s, s:s}", "source", u[i].source, "what",
-                                              u[i].what, "reason", u[i].reason));
+    for (size_t i = 0; i < b->unavailable.n; i++) {
+        json_t *o = json_pack("{s:s, s:s, s:s}", "source", u[i].source, "what", u[i].what, "reason",
+                              u[i].reason);
+        if (u[i].code)
+            json_object_set_new(o, "code", json_string(eb_err_name(u[i].code)));
+        json_array_append_new(unav, o);
+    }
     for (size_t i = 0; i < b->warnings.n; i++)
         json_array_append_new(warn, json_string(((char **)b->warnings.v)[i]));
     if (meta && meta->warning)

@@ -8,8 +8,8 @@
  * own return code checked; else nvmlDeviceGetPowerUsage, a 1 s average on
  * Ampere and later except GA100 (A100), which the output says. Each tick also
  * records instant power, utilization, SM clock, temperature and the enforced
- * power limit where the GPU reports them. Which GPUs: eb_config.gpus, else
- * CUDA_VISIBLE_DEVICES, else all (gpu_select.c).
+ * power limit where the GPU reports them. nvml_list gives the GPUs; which
+ * of them are measured is chosen for every vendor at once (gpu_select.c).
  */
 #include <dlfcn.h>
 #include <math.h>
@@ -65,6 +65,8 @@ typedef struct nvml {
     int inited;
     gpu g[EB_MAX_DOMAINS];
     size_t n;
+    nvmlDevice_t dev[EB_MAX_DOMAINS]; /* by NVML index, as listed */
+    unsigned count;
 } nvml;
 
 /* The first of the names that the library exports. */
@@ -263,27 +265,23 @@ static int choose_source(nvml *n, gpu *g, unsigned arch, const char *name, eb__d
     return 0;
 }
 
-static void probe_gpu(nvml *n, eb__probe_ctx *ctx, unsigned i, nvmlDevice_t dev,
+static void probe_gpu(nvml *n, eb__probe_ctx *ctx, const eb__gpu_info *info,
                       const eb__gpu_choice *choice)
 {
+    const unsigned i = info->index;
+    nvmlDevice_t dev = n->dev[i];
     eb__domain_desc d;
     gpu *g = &n->g[n->n];
     unsigned arch = 0, limit_mw = 0, cur = 0, pend = 0;
-    char why[EB__TEXT_LEN * 2], what[16];
+    char why[EB__TEXT_LEN * 2], what[EB__ID_LEN];
 
     memset(&d, 0, sizeof d);
     memset(g, 0, sizeof *g);
     g->dev = dev;
     g->timeout_since = NAN;
-    snprintf(what, sizeof what, "gpu%u", i);
-    snprintf(d.id, sizeof d.id, "gpu%u", i);
-    snprintf(d.kind, sizeof d.kind, "gpu");
-    snprintf(d.vendor, sizeof d.vendor, "nvidia");
+    eb__gpu_desc(&d, info, choice);
+    snprintf(what, sizeof what, "%s", d.id);
     n->f.name(dev, d.name, sizeof d.name);
-    n->f.uuid(dev, d.uuid, sizeof d.uuid);
-    nvmlPciInfo_t pci;
-    if (n->f.pci && n->f.pci(dev, &pci) == NVML_SUCCESS)
-        snprintf(d.pci_bus_id, sizeof d.pci_bus_id, "%.31s", pci.busId);
     if (n->f.architecture)
         n->f.architecture(dev, &arch);
     d.simulated = n->f.sim_version != NULL;
@@ -321,7 +319,6 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, unsigned i, nvmlDevice_t dev,
     }
     used += (size_t)snprintf(d.note + used, sizeof d.note - used, "%sselected: %s",
                              used ? "; " : "", choice->rule);
-    snprintf(d.cuda_entry, sizeof d.cuda_entry, "%s", choice->cuda_entry);
     if (choice->mig[0] || (n->f.mig_mode && n->f.mig_mode(dev, &cur, &pend) == NVML_SUCCESS &&
                            cur && used < sizeof d.note))
         snprintf(d.note + used, sizeof d.note - used,
@@ -330,61 +327,26 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, unsigned i, nvmlDevice_t dev,
         n->n++;
 }
 
-/* Resolves a MIG-... UUID to the NVML index of its GPU. */
-static int mig_index(void *ctx, const char *mig_uuid, const eb__gpu_info *info, unsigned n_info)
+/* Resolves a MIG-... UUID to the NVML index of its GPU (its place in the list). */
+static int nvml_mig(void *priv, const char *mig_uuid)
 {
-    nvml *n = ctx;
+    nvml *n = priv;
     nvmlDevice_t mig, parent;
-    char uuid[96];
-    if (n->f.by_uuid(mig_uuid, &mig) != NVML_SUCCESS ||
+    char uuid[96], other[96];
+    if (!n->inited || !n->f.by_uuid || !n->f.mig_parent ||
+        n->f.by_uuid(mig_uuid, &mig) != NVML_SUCCESS ||
         n->f.mig_parent(mig, &parent) != NVML_SUCCESS ||
         n->f.uuid(parent, uuid, sizeof uuid) != NVML_SUCCESS)
         return -1;
-    for (unsigned i = 0; i < n_info; i++)
-        if (strcmp(info[i].uuid, uuid) == 0)
+    for (unsigned i = 0; i < n->count; i++)
+        if (n->dev[i] && n->f.uuid(n->dev[i], other, sizeof other) == NVML_SUCCESS &&
+            strcmp(other, uuid) == 0)
             return (int)i;
     return -1;
 }
 
-/* SLURM_STEP_GPUS (or SLURM_JOB_GPUS) as NVML indices, through each GPU's
- * minor number. Returns 0 and the list, or -1 if Slurm names no GPUs. */
-static int slurm_gpus(nvml *n, eb__probe_ctx *ctx, const eb__gpu_info *info, nvmlDevice_t *dev,
-                      unsigned count, char *out, size_t len, char *name, size_t name_len)
-{
-    const char *var = "SLURM_STEP_GPUS", *v = getenv(var);
-    if (!v || !*v)
-        v = getenv(var = "SLURM_JOB_GPUS");
-    if (!v || !*v || !n->f.minor)
-        return -1;
-    snprintf(name, name_len, "%s=%.200s (by device minor number)", var, v);
-    size_t used = 0;
-    out[0] = '\0';
-    for (const char *p = v; *p;) {
-        char *end;
-        unsigned long want = strtoul(p, &end, 10);
-        int found = -1;
-        for (unsigned i = 0; end != p && i < count && found < 0; i++) {
-            unsigned minor;
-            if (!info[i].broken && n->f.minor(dev[i], &minor) == NVML_SUCCESS && minor == want)
-                found = (int)i;
-        }
-        if (found >= 0)
-            used += (size_t)snprintf(out + used, len - used, "%s%d", used ? "," : "", found);
-        else
-            ctx->unavailable(ctx, "NVIDIA",
-                             "%s=%s: no GPU here has device minor number %.*s (see the Minor "
-                             "Number in nvidia-smi -q)",
-                             var, v, (int)strcspn(p, ","), p);
-        p += strcspn(p, ",");
-        if (*p == ',')
-            p++;
-        if (used >= len)
-            break;
-    }
-    return 0;
-}
-
-static void nvml_probe(void *priv, eb__probe_ctx *ctx)
+/* Loads NVML and lists the GPUs it sees, in NVML index order. */
+static unsigned nvml_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, unsigned max)
 {
     nvml *n = priv;
     char why[EB__TEXT_LEN];
@@ -393,7 +355,7 @@ static void nvml_probe(void *priv, eb__probe_ctx *ctx)
 
     if (!load(n, ctx, why, sizeof why)) {
         ctx->unavailable(ctx, "NVIDIA", "%s", why);
-        return;
+        return 0;
     }
     if ((rc = n->f.init()) != NVML_SUCCESS) {
         /* the project's simulated driver (sim/) fails to start without its
@@ -406,58 +368,51 @@ static void nvml_probe(void *priv, eb__probe_ctx *ctx)
                              ? " (is the NVIDIA kernel driver loaded?)"
                          : rc == NVML_ERROR_NO_PERMISSION ? " (check access to /dev/nvidia*)"
                                                           : "");
-        return;
+        return 0;
     }
     n->inited = 1;
     if ((rc = n->f.count(&count)) != NVML_SUCCESS || count == 0) {
         ctx->unavailable(ctx, "NVIDIA", "%s",
                          rc != NVML_SUCCESS ? err(n, rc) : "the driver reports no GPU");
-        return;
+        return 0;
     }
     if (count > EB_MAX_DOMAINS)
         count = EB_MAX_DOMAINS;
-
-    eb__gpu_info info[EB_MAX_DOMAINS];
-    nvmlDevice_t dev[EB_MAX_DOMAINS];
+    if (count > max)
+        count = max;
+    n->count = count;
     for (unsigned i = 0; i < count; i++) {
         memset(&info[i], 0, sizeof info[i]);
+        info[i].vendor = EB__GPU_NVIDIA;
         info[i].index = i;
-        if ((rc = n->f.handle(i, &dev[i])) != NVML_SUCCESS) {
+        info[i].minor = -1;
+        if ((rc = n->f.handle(i, &n->dev[i])) != NVML_SUCCESS) {
             info[i].broken = 1;
+            n->dev[i] = NULL;
+            char what[32];
+            snprintf(what, sizeof what, "nvidia%u", i);
+            ctx->unavailable(ctx, what, "nvmlDeviceGetHandleByIndex failed: %s", err(n, rc));
             continue;
         }
-        n->f.uuid(dev[i], info[i].uuid, sizeof info[i].uuid);
+        n->f.uuid(n->dev[i], info[i].uuid, sizeof info[i].uuid);
         nvmlPciInfo_t pci;
-        if (n->f.pci && n->f.pci(dev[i], &pci) == NVML_SUCCESS)
+        if (n->f.pci && n->f.pci(n->dev[i], &pci) == NVML_SUCCESS)
             snprintf(info[i].pci, sizeof info[i].pci, "%.31s", pci.busId);
+        /* Slurm names the step's GPUs by device minor number (/dev/nvidiaN),
+         * the same on every process of the node, unlike CUDA's indices. */
+        unsigned minor;
+        if (n->f.minor && n->f.minor(n->dev[i], &minor) == NVML_SUCCESS)
+            info[i].minor = minor;
     }
+    return count;
+}
 
-    eb__gpu_choice choice[EB_MAX_DOMAINS];
-    eb__gpu_mig_resolver mig = {n->f.by_uuid && n->f.mig_parent ? mig_index : NULL, n};
-    char rule_err[EB__TEXT_LEN] = "";
-    /* Slurm names the step's GPUs by device minor number (/dev/nvidiaN), the
-     * same on every process of the node, unlike CUDA's renumbered indices. */
-    char slurm[EB__TEXT_LEN], slurm_name[EB__TEXT_LEN];
-    const char *gpus = ctx->gpus, *gpus_name = NULL;
-    if (!gpus && slurm_gpus(n, ctx, info, dev, count, slurm, sizeof slurm, slurm_name,
-                            sizeof slurm_name) == 0) {
-        gpus = slurm;
-        gpus_name = slurm_name;
-    }
-    eb__gpu_select(info, count, gpus, gpus_name, getenv("CUDA_VISIBLE_DEVICES"), &mig, choice,
-                   rule_err, sizeof rule_err);
-    if (rule_err[0])
-        ctx->unavailable(ctx, "NVIDIA", "%s", rule_err);
-    for (unsigned i = 0; i < count; i++) {
-        char what[16];
-        snprintf(what, sizeof what, "gpu%u", i);
-        if (info[i].broken)
-            ctx->unavailable(ctx, what, "nvmlDeviceGetHandleByIndex failed");
-        else if (!choice[i].selected)
-            ctx->unavailable(ctx, what, "not selected: %s", choice[i].rule);
-        else
-            probe_gpu(n, ctx, i, dev[i], &choice[i]);
-    }
+static void nvml_probe(void *priv, eb__probe_ctx *ctx)
+{
+    nvml *n = priv;
+    for (unsigned k = 0; k < ctx->n_gpu; k++)
+        if (ctx->gpu_choice[k].selected && ctx->gpu_info[k].index < n->count)
+            probe_gpu(n, ctx, &ctx->gpu_info[k], &ctx->gpu_choice[k]);
 }
 
 static int nvml_read(void *priv, size_t local, eb__reading *out, char *why, size_t why_len)
@@ -536,6 +491,8 @@ const eb__source_ops eb__nvml_ops = {
     .flag = EB_SOURCE_NVML,
     .priv_size = sizeof(nvml),
     .probe = nvml_probe,
+    .gpu_list = nvml_list,
+    .gpu_mig = nvml_mig,
     .read = nvml_read,
     .read_counter = nvml_read_counter,
     .close = nvml_close,

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "ebench.h"
+#include "gpu_select.h"
 
 #define EB__ID_LEN 32
 #define EB__TEXT_LEN 512
@@ -43,7 +44,10 @@ typedef struct eb__domain_desc {
     int power_is_interval_mean;
     char uuid[96];               /* "" if none */
     char pci_bus_id[32];         /* "" if none */
-    char cuda_entry[96];         /* the CUDA_VISIBLE_DEVICES entry that chose it, "" if none */
+    int vendor_index;            /* GPUs: index within the vendor (nvidia0 -> 0); -1 otherwise */
+    char visible_var[32];        /* GPUs: the variable that chose it, "" if none */
+    char visible_entry[96];      /* its entry (CUDA_VISIBLE_DEVICES: eb_domain_info.cuda_entry) */
+    char scope[16];              /* "" (the device), "module", "package" */
     char readings[EB__TEXT_LEN]; /* what else it reports, "" if nothing */
     int simulated;               /* read from the simulated driver (sim/) */
     int has_aux;                 /* fills eb__reading.aux */
@@ -83,6 +87,15 @@ typedef struct eb__probe_ctx {
     int cpu_idle_given; /* the user chose cpu_idle_w */
     size_t cpu_domains; /* CPU domains added by earlier backends */
     const char *gpus;   /* --gpus: "all", "0,2", "GPU-uuid,..."; NULL: default */
+    /* GPU backends, in probe: what their gpu_list gave (gpu_info[i]) and
+     * whether gpu_select.c chose it (gpu_choice[i]); n_gpu entries. */
+    const eb__gpu_info *gpu_info;
+    const eb__gpu_choice *gpu_choice;
+    unsigned n_gpu;
+    /* The domains earlier backends added (a meter that covers one of them
+     * says so: a Grace module meter and a GH200's NVML reading). */
+    size_t (*n_domains)(struct eb__probe_ctx *ctx);
+    const eb__domain_desc *(*domain)(struct eb__probe_ctx *ctx, size_t i);
     /* Adds a domain; returns its index in the bench, or a negative eb_error. */
     int (*add_domain)(struct eb__probe_ctx *ctx, const eb__domain_desc *d, size_t local);
     /* Records that something cannot be measured, and why. */
@@ -98,6 +111,15 @@ typedef struct eb__source_ops {
     size_t priv_size;
     /* Adds the backend's domains; local indices are the backend's own. */
     void (*probe)(void *priv, eb__probe_ctx *ctx);
+    /* Optional, GPU backends: called before any probe, lists up to max GPUs
+     * (vendor, index within the vendor, UUID, PCI bus id, minor; `broken`
+     * with the reason given through ctx->unavailable). The selection across
+     * vendors is made once on every backend's list (gpu_select.c), then
+     * probe adds the chosen ones (ctx->gpu_choice). Returns how many. */
+    unsigned (*gpu_list)(void *priv, eb__probe_ctx *ctx, eb__gpu_info *out, unsigned max);
+    /* Optional: the position in this backend's list of the GPU that a
+     * MIG-... UUID belongs to, or -1. */
+    int (*gpu_mig)(void *priv, const char *mig_uuid);
     /* Reads domain `local`. Returns 0, or EB__READ_BAD / EB__READ_LOST with
      * the cause written to why. */
     int (*read)(void *priv, size_t local, eb__reading *out, char *why, size_t why_len);
@@ -111,9 +133,14 @@ typedef struct eb__source_ops {
 extern const eb__source_ops eb__nvml_ops;
 extern const eb__source_ops eb__powercap_ops;
 extern const eb__source_ops eb__cpumodel_ops;
+extern const eb__source_ops eb__hwmon_ops;
 
 /* NULL-terminated, in probe order: sensors before the model. */
 extern const eb__source_ops *const eb__sources[];
+
+/* Fills a GPU domain's id ("amd1"), kind, vendor, vendor_index, UUID, PCI
+ * bus id and the visible-device entry that chose it, from its listing. */
+void eb__gpu_desc(eb__domain_desc *d, const eb__gpu_info *info, const eb__gpu_choice *choice);
 
 /* Parses a non-negative decimal counter as sysfs writes it ("123\n").
  * Returns 0, or -1 with a reason in why. */

@@ -10,11 +10,21 @@
 #include "source.h"
 
 const eb__source_ops *const eb__sources[] = {
-    &eb__nvml_ops,
-    &eb__powercap_ops,
-    &eb__cpumodel_ops,
-    NULL,
+    &eb__nvml_ops, &eb__powercap_ops, &eb__hwmon_ops, &eb__cpumodel_ops, NULL,
 };
+
+void eb__gpu_desc(eb__domain_desc *d, const eb__gpu_info *info, const eb__gpu_choice *choice)
+{
+    const eb__gpu_vendor *v = &eb__gpu_vendors[info->vendor];
+    snprintf(d->id, sizeof d->id, "%s%u", v->name, info->index);
+    snprintf(d->kind, sizeof d->kind, "gpu");
+    snprintf(d->vendor, sizeof d->vendor, "%s", v->name);
+    d->vendor_index = (int)info->index;
+    snprintf(d->uuid, sizeof d->uuid, "%s", info->uuid);
+    snprintf(d->pci_bus_id, sizeof d->pci_bus_id, "%s", info->pci);
+    snprintf(d->visible_var, sizeof d->visible_var, "%s", choice->var ? choice->var : "");
+    snprintf(d->visible_entry, sizeof d->visible_entry, "%s", choice->var ? choice->entry : "");
+}
 
 int eb__parse_u64(const char *text, unsigned long long *out, char *why, size_t why_len)
 {
