@@ -20,10 +20,9 @@ static void collect(void *ctx, int vendor, int code, const char *text)
     }
 }
 
-static const char *const vars[] = {"CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
-                                   "HIP_VISIBLE_DEVICES",  "ZE_AFFINITY_MASK",
-                                   "SLURM_STEP_GPUS",      "SLURM_JOB_GPUS",
-                                   "CUDA_DEVICE_ORDER"};
+static const char *const vars[] = {
+    "CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ZE_AFFINITY_MASK",
+    "SLURM_STEP_GPUS",      "SLURM_JOB_GPUS",       "CUDA_DEVICE_ORDER"};
 
 static int clean_env(void **state)
 {

@@ -138,12 +138,72 @@ static void test_dcgm_and_jobs(void **state)
     fake_free(&fk);
 }
 
+/* One NVIDIA (simulated) and one AMD GPU (a fake amdgpu hwmon): labels
+ * from each domain's vendor and index; dcgm-exporter's names for NVIDIA's
+ * only; a job-mapping file per GPU, by vendor and index. */
+static void test_vendors(void **state)
+{
+    (void)state;
+    fake fk;
+    char scenario[600], jobs[600], target[600], link[600];
+    eb_config cfg;
+    fake_init(&fk);
+    fake_write(fk.root, "gpu.json",
+               "{\"gpus\": [{\"uuid\": \"GPU-abc\", \"pci_bus_id\": \"00000000:07:00.0\"}]}\n");
+    const char *dev = "devices/pci0000:00/0000:c1:00.0";
+    fake_write(fk.sysfs, "devices/pci0000:00/0000:c1:00.0/hwmon/hwmon2/name", "amdgpu\n");
+    fake_write(fk.sysfs, "devices/pci0000:00/0000:c1:00.0/hwmon/hwmon2/power1_average",
+               "250000000\n");
+    fake_write(fk.sysfs, "devices/pci0000:00/0000:c1:00.0/unique_id", "77\n");
+    snprintf(link, sizeof link, "%s/%s/hwmon/hwmon2/device", fk.sysfs, dev);
+    assert_int_equal(symlink("../..", link), 0);
+    fake_mkdirs((snprintf(link, sizeof link, "%s/class/hwmon", fk.sysfs), link));
+    snprintf(target, sizeof target, "../../%s/hwmon/hwmon2", dev);
+    snprintf(link, sizeof link, "%s/class/hwmon/hwmon2", fk.sysfs);
+    assert_int_equal(symlink(target, link), 0);
+    fake_write(fk.root, "jobs/amd0", "77\n");
+    fake_write(fk.root, "jobs/nvidia0", "66\n");
+    snprintf(scenario, sizeof scenario, "%s/gpu.json", fk.root);
+    snprintf(jobs, sizeof jobs, "%s/jobs", fk.root);
+    setenv("EBENCH_SIM_CONFIG", scenario, 1);
+    setenv("EBENCH_SIM_CLOCK", "manual", 1);
+    setenv("EBENCH_NVML_LIBRARY", SIM_LIB, 1);
+    eb_config_init(&cfg);
+    cfg.manual = 1;
+    cfg.clock = fake_clock;
+    cfg.clock_ctx = &fk;
+    cfg.sysfs_root = fk.sysfs;
+    cfg.sources = EB_SOURCE_NVML | EB_SOURCE_HWMON;
+    ctx c = {NULL, {1, jobs, "n1"}};
+    assert_int_equal(eb_open(&c.b, &cfg), EB_OK);
+    assert_int_equal(eb_domain_count(c.b), 2);
+    char *s = render(write_all, &c);
+    assert_contains(s, "ebench_power_watts{domain=\"amd0\",kind=\"gpu\",vendor=\"amd\","
+                       "device=\"AMD GPU ?\",uuid=\"GPU-77\",pci_bus_id=\"0000:c1:00.0\","
+                       "hostname=\"n1\",method=\"power\",in_total=\"true\",hpc_job=\"77\"} 250\n");
+    assert_contains(s, "ebench_power_watts{domain=\"nvidia0\",kind=\"gpu\",vendor=\"nvidia\"");
+    assert_contains(s, "hpc_job=\"66\",simulated=\"true\"}");
+    /* dcgm-exporter's series: the NVIDIA GPU's alone */
+    size_t series = 0;
+    for (const char *p = s; (p = strstr(p, "DCGM_FI_DEV_POWER_USAGE{")); p++)
+        series++;
+    assert_int_equal(series, 1);
+    assert_contains(s, "DCGM_FI_DEV_POWER_USAGE{gpu=\"0\",UUID=\"GPU-abc\"");
+    assert_null(strstr(s, "GPU-77\",pci_bus_id=\"0000:c1:00.0\",device=\"nvidia"));
+    free(s);
+    eb_close(c.b);
+    unsetenv("EBENCH_SIM_CLOCK");
+    unsetenv("EBENCH_SIM_CONFIG");
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_exposition),
         cmocka_unit_test(test_dcgm_and_jobs),
+        cmocka_unit_test(test_vendors),
     };
     return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
 }

@@ -66,9 +66,15 @@ static void test_counter_without_wrap_range(void **state)
     assert_int_equal(eb__series_add(&s, &d, 1.0, &r), 0);
     r.counter = 100; /* a counter that cannot wrap went back: a reset, not energy */
     assert_int_equal(eb__series_add(&s, &d, 2.0, &r), 0);
-    assert_near(s.v[2].energy_j, 2.0, 1e-12);
+    /* the interval across the reset is bridged at the last rate (2 W), as a
+     * RAPL reset is; counting resumes from the new value */
+    assert_near(s.v[2].energy_j, 4.0, 1e-12);
     assert_near(s.v[1].power_w, 2.0, 1e-12);
     assert_int_equal(s.wraps, 0);
+    assert_int_equal(s.resets, 1);
+    r.counter = 1100;
+    assert_int_equal(eb__series_add(&s, &d, 3.0, &r), 0);
+    assert_near(s.v[3].energy_j, 5.0, 1e-12);
     eb__series_free(&s);
 }
 

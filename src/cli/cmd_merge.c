@@ -70,7 +70,7 @@ typedef struct field {
 
 static const field domain_fields[] = {
     {"id", "s"},
-    {"kind", "e:cpu,dram,platform,gpu"},
+    {"kind", "e:cpu,dram,platform,gpu,gpu-part,module"},
     {"vendor", "s"},
     {"name", "s"},
     {"source", "e:nvml,powercap,hwmon,cpumodel"},

@@ -563,11 +563,12 @@ int eb__series_add_read(eb__series *s, const eb__domain_desc *d, double t_s, dou
         return add_stepping_counter(s, d, t_s, tb, ta, r);
 
     double e = 0;
-    if (counter && s->n > 0 && r->counter < s->last_counter && d->counter_range > 0 &&
-        wrap_implausible(s, d, t_s, r->counter)) {
-        /* it went back to where no wrap at the power seen could take it: a
-         * reset (a driver reload); the energy up to it stays, the interval
-         * across it is bridged at the last rate */
+    if (counter && s->n > 0 && r->counter < s->last_counter &&
+        (d->counter_range == 0 || wrap_implausible(s, d, t_s, r->counter))) {
+        /* it went back, and it never wraps (hwmon's 64-bit microjoules) or
+         * no wrap at the power seen could take it there: a reset (a driver
+         * reload); the energy up to it stays, the interval across it is
+         * bridged at the last rate */
         const eb__sample *prev = &s->v[s->n - 1];
         e = isnan(prev->power_w) ? 0 : prev->power_w * (t_s - prev->t_s);
         s->resets++;

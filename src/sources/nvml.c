@@ -301,6 +301,18 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, const eb__gpu_info *info,
     else
         snprintf(d.location, sizeof d.location, "nvml index %u, PCI %s", i,
                  d.pci_bus_id[0] ? d.pci_bus_id : "?");
+    /* On a Grace Hopper superchip NVML's power and energy cover the whole
+     * module (Grace CPU, its memory and the GPU): the total counts the
+     * module once, and a Grace meter of the socket is a part of it. */
+    if (strstr(d.name, "GH200")) {
+        snprintf(d.scope, sizeof d.scope, "module");
+        size_t at = strlen(d.note);
+        snprintf(d.note + at, sizeof d.note - at,
+                 "%sa GH200: NVML's reading covers the whole module (Grace CPU, its memory and "
+                 "the GPU)",
+                 at ? "; " : "");
+        ctx->cpu_domains++; /* the CPU is measured: no model on top */
+    }
     /* What chose this GPU, and whether it is really a MIG slice of it. */
     size_t used = strlen(d.note);
     if (d.simulated) {
