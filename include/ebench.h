@@ -106,8 +106,9 @@ enum eb_source_flags {
     EB_SOURCE_POWERCAP = 1u << 0, /* RAPL via /sys/class/powercap */
     EB_SOURCE_CPUMODEL = 1u << 1, /* utilization x TDP, only if no CPU sensor */
     EB_SOURCE_NVML = 1u << 2,     /* NVIDIA GPUs through libnvidia-ml.so.1 */
-    EB_SOURCE_HWMON = 1u << 3     /* 2.3: /sys/class/hwmon: AMD and Intel GPUs, Grace,
+    EB_SOURCE_HWMON = 1u << 3,    /* 2.3: /sys/class/hwmon: AMD and Intel GPUs, Grace,
                                      amd_energy, Jetson and other power meters */
+    EB_SOURCE_AMDSMI = 1u << 4    /* 2.3: AMD GPUs through libamd_smi.so (ROCm) */
 };
 /* Every source (a macro: an enum's constants are ints in C). */
 #define EB_SOURCE_ALL 0xffffffffu

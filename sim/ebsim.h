@@ -38,4 +38,8 @@ int ebsim_set_utilization_at(unsigned gpu, double t_s, double util);
 /* Removes the shared memory of a scenario (tests clean up with it). */
 int ebsim_forget(const char *config_path);
 
+/* Internal to the simulated AMD SMI (nvml_sim.c built with EBSIM_AMD, read
+ * by amdsmi_sim.c): GPU i's package, whether it is its 0 W die, its minor. */
+int ebsim__amd_gpu(unsigned i, int *package, int *secondary, unsigned *minor);
+
 #endif

@@ -29,6 +29,17 @@
 #include "shm.h"
 
 #define API __attribute__((visibility("default")))
+/* The same model is built twice: libnvidia-ml.so.1 (NVML exported) and, with
+ * EBSIM_AMD, libamd_smi.so (sim/amdsmi_sim.c exports AMD SMI on top of the
+ * NVML functions, hidden there). Each takes the scenario's GPUs of its
+ * vendor ("vendor": "amd"; NVIDIA by default). */
+#ifdef EBSIM_AMD
+#define NVAPI __attribute__((visibility("hidden")))
+#define EBSIM_VENDOR "amd"
+#else
+#define NVAPI API
+#define EBSIM_VENDOR "nvidia"
+#endif
 #define MAX_PHASES 64
 #define MAX_MIG 7
 
@@ -75,6 +86,8 @@ typedef struct gpu {
     int live;
     double lost_at, timeout_at, timeout_s;
     unsigned no_perm;
+    int package;   /* AMD: GCDs with one package (MI250X) share its sensor */
+    int secondary; /* AMD: a package's second die, which reports 0 W */
 } gpu;
 
 static struct {
@@ -404,7 +417,11 @@ static int load_gpu(gpu *g, unsigned i, json_t *o)
 {
     json_t *sensor = json_object_get(o, "sensor"), *faults = json_object_get(o, "faults");
     g->handle.index = i;
-    snprintf(g->name, sizeof g->name, "Simulated %s", str(o, "model", "H100 80GB HBM3"));
+    snprintf(
+        g->name, sizeof g->name, "Simulated %s",
+        str(o, "model", strcmp(EBSIM_VENDOR, "amd") == 0 ? "Instinct MI300X" : "H100 80GB HBM3"));
+    g->package = (int)num(o, "package", -1);
+    g->secondary = json_is_true(json_object_get(o, "secondary"));
     snprintf(g->uuid, sizeof g->uuid, "%s",
              str(o, "uuid", "GPU-00000000-0000-0000-0000-000000000000"));
     snprintf(g->pci, sizeof g->pci, "%s", str(o, "pci_bus_id", "00000000:00:00.0"));
@@ -524,7 +541,8 @@ static nvmlReturn_t load_config(void)
     S.n = 0;
     json_array_foreach(gpus, i, v)
     {
-        if (S.n < EBSIM_MAX_GPUS)
+        const char *vendor = str(v, "vendor", "nvidia");
+        if (S.n < EBSIM_MAX_GPUS && strcmp(vendor, EBSIM_VENDOR) == 0)
             load_gpu(&S.g[S.n], S.n, v), S.n++;
     }
     json_decref(root);
@@ -533,7 +551,7 @@ static nvmlReturn_t load_config(void)
 
 /* ---- NVML ------------------------------------------------------------- */
 
-API nvmlReturn_t nvmlInit_v2(void)
+NVAPI nvmlReturn_t nvmlInit_v2(void)
 {
     if (S.inited++)
         return NVML_SUCCESS;
@@ -548,7 +566,11 @@ API nvmlReturn_t nvmlInit_v2(void)
     S.t_init = ebsim_mono();
     /* Only the utilization in force now matters: drop older events, so the
      * segment never fills up across runs. */
+#ifdef EBSIM_AMD
+    S.shm = NULL; /* live utilization drives the NVIDIA GPUs only */
+#else
     S.shm = ebsim_shm_map(S.config, 0);
+#endif
     for (unsigned g = 0; S.shm && g < EBSIM_MAX_GPUS; g++) {
         uint32_t n = __atomic_load_n(&S.shm->gpu[g].n, __ATOMIC_ACQUIRE);
         if (n > 1) {
@@ -559,12 +581,12 @@ API nvmlReturn_t nvmlInit_v2(void)
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlInit(void)
+NVAPI nvmlReturn_t nvmlInit(void)
 {
     return nvmlInit_v2();
 }
 
-API nvmlReturn_t nvmlShutdown(void)
+NVAPI nvmlReturn_t nvmlShutdown(void)
 {
     if (!S.inited)
         return NVML_ERROR_UNINITIALIZED;
@@ -575,7 +597,7 @@ API nvmlReturn_t nvmlShutdown(void)
     return NVML_SUCCESS;
 }
 
-API const char *nvmlErrorString(nvmlReturn_t r)
+NVAPI const char *nvmlErrorString(nvmlReturn_t r)
 {
     switch (r) {
     case NVML_SUCCESS:
@@ -603,7 +625,7 @@ API const char *nvmlErrorString(nvmlReturn_t r)
     }
 }
 
-API nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *count)
+NVAPI nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *count)
 {
     if (!S.inited)
         return NVML_ERROR_UNINITIALIZED;
@@ -613,7 +635,7 @@ API nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *count)
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned i, nvmlDevice_t *dev)
+NVAPI nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned i, nvmlDevice_t *dev)
 {
     if (!S.inited)
         return NVML_ERROR_UNINITIALIZED;
@@ -623,7 +645,7 @@ API nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned i, nvmlDevice_t *dev)
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *dev)
+NVAPI nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *dev)
 {
     if (!S.inited)
         return NVML_ERROR_UNINITIALIZED;
@@ -641,7 +663,7 @@ API nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *dev)
     return NVML_ERROR_NOT_FOUND;
 }
 
-API nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t mig, nvmlDevice_t *dev)
+NVAPI nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t mig, nvmlDevice_t *dev)
 {
     if (!mig || !mig->is_mig)
         return NVML_ERROR_INVALID_ARGUMENT;
@@ -680,21 +702,21 @@ static nvmlReturn_t copy_str(char *out, unsigned len, const char *s)
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t dev, char *name, unsigned len)
+NVAPI nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t dev, char *name, unsigned len)
 {
     GPU_OR_RETURN();
     (void)t;
     return copy_str(name, len, g->name);
 }
 
-API nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t dev, char *uuid, unsigned len)
+NVAPI nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t dev, char *uuid, unsigned len)
 {
     GPU_OR_RETURN();
     (void)t;
     return copy_str(uuid, len, g->uuid);
 }
 
-API nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci)
+NVAPI nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci)
 {
     GPU_OR_RETURN();
     (void)t;
@@ -707,7 +729,7 @@ API nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci)
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t dev, unsigned *arch)
+NVAPI nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t dev, unsigned *arch)
 {
     GPU_OR_RETURN();
     (void)t;
@@ -715,7 +737,7 @@ API nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t dev, unsigned *arch)
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t dev, unsigned *minor)
+NVAPI nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t dev, unsigned *minor)
 {
     GPU_OR_RETURN();
     (void)t;
@@ -723,7 +745,7 @@ API nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t dev, unsigned *minor)
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t dev, unsigned *current, unsigned *pending)
+NVAPI nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t dev, unsigned *current, unsigned *pending)
 {
     GPU_OR_RETURN();
     (void)t;
@@ -775,7 +797,7 @@ static double read_cost(const gpu *g, double *before)
     return cost;
 }
 
-API nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsigned long long *mj)
+NVAPI nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsigned long long *mj)
 {
     double before = 0, cost = 0;
     int busy = 0;
@@ -814,7 +836,7 @@ static nvmlReturn_t energy_now(nvmlDevice_t dev, unsigned long long *mj)
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned *mw)
+NVAPI nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned *mw)
 {
     GPU_OR_RETURN();
     if (g->no_perm & NOPERM_POWER)
@@ -823,7 +845,7 @@ API nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned *mw)
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t dev, int count, nvmlFieldValue_t *v)
+NVAPI nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t dev, int count, nvmlFieldValue_t *v)
 {
     GPU_OR_RETURN();
     if (count < 0 || !v)
@@ -856,7 +878,7 @@ static double util_at(const gpu *g, double t)
     return u < 0 ? 0 : u > 1 ? 1 : u;
 }
 
-API nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization_t *u)
+NVAPI nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization_t *u)
 {
     GPU_OR_RETURN();
     if (g->no_perm & NOPERM_UTIL)
@@ -867,7 +889,7 @@ API nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t dev, int type, unsigned *mhz)
+NVAPI nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t dev, int type, unsigned *mhz)
 {
     GPU_OR_RETURN();
     if (type != NVML_CLOCK_SM && type != NVML_CLOCK_GRAPHICS)
@@ -876,7 +898,7 @@ API nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t dev, int type, unsigned *mh
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, int sensor, unsigned *c)
+NVAPI nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, int sensor, unsigned *c)
 {
     GPU_OR_RETURN();
     if (sensor != NVML_TEMPERATURE_GPU)
@@ -888,10 +910,24 @@ API nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, int sensor, unsigned
     return NVML_SUCCESS;
 }
 
-API nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t dev, unsigned *mw)
+NVAPI nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t dev, unsigned *mw)
 {
     GPU_OR_RETURN();
     (void)t;
     *mw = (unsigned)lround(g->limit_w * 1e3);
     return NVML_SUCCESS;
 }
+
+#ifdef EBSIM_AMD
+/* For amdsmi_sim.c: what NVML does not say. */
+__attribute__((visibility("hidden"))) int ebsim__amd_gpu(unsigned i, int *package, int *secondary,
+                                                         unsigned *minor)
+{
+    if (!S.inited || i >= S.n)
+        return -1;
+    *package = S.g[i].package;
+    *secondary = S.g[i].secondary;
+    *minor = S.g[i].minor;
+    return 0;
+}
+#endif

@@ -23,6 +23,10 @@ extern char **environ;
     ": cannot open shared object file: No such file or directory\n"
 
 static const char *nvml_lib = NO_NVML;
+#define NO_AMDSMI "/nonexistent/libamd_smi.so"
+#define NO_AMDSMI_LINE                                                                             \
+    "  amdsmi AMD SMI: cannot load EBENCH_AMDSMI_LIBRARY=" NO_AMDSMI ": " NO_AMDSMI                \
+    ": cannot open shared object file: No such file or directory\n"
 static const char *hostname = "node01"; /* EBENCH_HOSTNAME for the runs */
 
 typedef struct out {
@@ -62,6 +66,7 @@ static out run_ebench(fake *fk, const char *const *args)
     setenv("EBENCH_PROCFS_ROOT", fk->procfs, 1);
     setenv("EBENCH_HOSTNAME", hostname, 1);
     setenv("EBENCH_NVML_LIBRARY", nvml_lib, 1);
+    setenv("EBENCH_AMDSMI_LIBRARY", NO_AMDSMI, 1);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -133,7 +138,8 @@ static void test_info_golden(void **state)
              "  cpu1-package     cpu       intel    counter  1 ms     powercap intel-rapl:1 "
              "(package-1)\n"
              "\n"
-             "Not available (4):\n" NO_NVML_LINE "  powercap intel-rapl:1:0: cannot read "
+             "Not available (5):\n" NO_NVML_LINE NO_AMDSMI_LINE
+             "  powercap intel-rapl:1:0: cannot read "
              "%s/class/powercap/intel-rapl:1:0/max_energy_range_uj (No such file or directory): "
              "without the counter's range its wraps cannot be corrected\n"
              "  hwmon: no %s/class/hwmon: no hardware monitor here (amdgpu, xe, i915, "

@@ -327,8 +327,8 @@ static void test_grace(void **state)
     grace_tree(&fk);
     eb_bench *b = open_on(&fk, EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
     assert_int_equal(eb_domain_count(b), 4);
-    const eb_domain_info *m = dom(b, "module0"), *g = dom(b, "grace0"),
-                         *c = dom(b, "grace0-cpu"), *io = dom(b, "grace0-sysio");
+    const eb_domain_info *m = dom(b, "module0"), *g = dom(b, "grace0"), *c = dom(b, "grace0-cpu"),
+                         *io = dom(b, "grace0-sysio");
     assert_string_equal(m->kind, "module");
     assert_true(m->in_total);
     assert_false(g->in_total || c->in_total || io->in_total);
@@ -362,8 +362,7 @@ static void test_gh200(void **state)
     setenv("EBENCH_SIM_CONFIG", path, 1);
     setenv("EBENCH_SIM_CLOCK", "manual", 1);
     setenv("EBENCH_NVML_LIBRARY", SIM_LIB, 1);
-    eb_bench *b =
-        open_on(&fk, EB_SOURCE_NVML | EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
+    eb_bench *b = open_on(&fk, EB_SOURCE_NVML | EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
     const eb_domain_info *gpu = dom(b, "nvidia0"), *m = dom(b, "module0"), *g = dom(b, "grace0");
     assert_string_equal(gpu->scope, "module");
     assert_contains(gpu->note, "a GH200: NVML's reading covers the whole module");
@@ -564,10 +563,11 @@ static void test_mixed_report(void **state)
     fake fk;
     char path[600], json_path[600];
     amd_tree(&fk);
-    fake_write(fk.root, "two.json",
-               "{\"gpus\": [{\"uuid\": \"GPU-aaaa\", \"pci_bus_id\": \"00000000:07:00.0\", "
-               "\"idle_power_w\": 60}, {\"uuid\": \"GPU-bbbb\", \"pci_bus_id\": \"00000000:08:00.0\", "
-               "\"idle_power_w\": 60}]}\n");
+    fake_write(
+        fk.root, "two.json",
+        "{\"gpus\": [{\"uuid\": \"GPU-aaaa\", \"pci_bus_id\": \"00000000:07:00.0\", "
+        "\"idle_power_w\": 60}, {\"uuid\": \"GPU-bbbb\", \"pci_bus_id\": \"00000000:08:00.0\", "
+        "\"idle_power_w\": 60}]}\n");
     snprintf(path, sizeof path, "%s/two.json", fk.root);
     setenv("EBENCH_SIM_CONFIG", path, 1);
     setenv("EBENCH_SIM_CLOCK", "manual", 1);

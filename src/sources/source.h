@@ -134,6 +134,7 @@ extern const eb__source_ops eb__nvml_ops;
 extern const eb__source_ops eb__powercap_ops;
 extern const eb__source_ops eb__cpumodel_ops;
 extern const eb__source_ops eb__hwmon_ops;
+extern const eb__source_ops eb__amdsmi_ops;
 
 /* NULL-terminated, in probe order: sensors before the model. */
 extern const eb__source_ops *const eb__sources[];

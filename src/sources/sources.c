@@ -9,8 +9,16 @@
 
 #include "source.h"
 
+/* In probe order: GPU libraries before the hwmon files that cover the same
+ * GPUs less well (gpu_select.c skips a GPU an earlier source lists), CPU
+ * sensors before the model. Adding a vendor's backend: one line here. */
 const eb__source_ops *const eb__sources[] = {
-    &eb__nvml_ops, &eb__powercap_ops, &eb__hwmon_ops, &eb__cpumodel_ops, NULL,
+    &eb__nvml_ops,     /* NVIDIA */
+    &eb__amdsmi_ops,   /* AMD */
+    &eb__powercap_ops, /* RAPL */
+    &eb__hwmon_ops,    /* amdgpu, xe/i915, Grace, amd_energy, Jetson, other meters */
+    &eb__cpumodel_ops, /* the estimate, where no CPU sensor was found */
+    NULL,
 };
 
 void eb__gpu_desc(eb__domain_desc *d, const eb__gpu_info *info, const eb__gpu_choice *choice)
