@@ -108,7 +108,8 @@ enum eb_source_flags {
     EB_SOURCE_NVML = 1u << 2,     /* NVIDIA GPUs through libnvidia-ml.so.1 */
     EB_SOURCE_HWMON = 1u << 3,    /* 2.3: /sys/class/hwmon: AMD and Intel GPUs, Grace,
                                      amd_energy, Jetson and other power meters */
-    EB_SOURCE_AMDSMI = 1u << 4    /* 2.3: AMD GPUs through libamd_smi.so (ROCm) */
+    EB_SOURCE_AMDSMI = 1u << 4,   /* 2.3: AMD GPUs through libamd_smi.so (ROCm 6) */
+    EB_SOURCE_ROCMSMI = 1u << 5   /* 2.3: AMD GPUs through librocm_smi64.so.1 */
 };
 /* Every source (a macro: an enum's constants are ints in C). */
 #define EB_SOURCE_ALL 0xffffffffu

@@ -90,13 +90,15 @@ API amdsmi_status_t amdsmi_status_code_to_string(amdsmi_status_t s, const char *
 {
     if (!text)
         return AMDSMI_STATUS_INVAL;
-    *text = s == AMDSMI_STATUS_SUCCESS             ? "AMDSMI_STATUS_SUCCESS: Call succeeded"
-            : s == AMDSMI_STATUS_NOT_SUPPORTED     ? "AMDSMI_STATUS_NOT_SUPPORTED: Feature not supported"
-            : s == AMDSMI_STATUS_NO_PERM           ? "AMDSMI_STATUS_NO_PERM: Permission Denied"
-            : s == AMDSMI_STATUS_NOT_INIT          ? "AMDSMI_STATUS_NOT_INIT: Device not initialized"
-            : s == AMDSMI_STATUS_DRIVER_NOT_LOADED ? "AMDSMI_STATUS_DRIVER_NOT_LOADED: Processor driver not loaded"
-            : s == AMDSMI_STATUS_NOT_FOUND         ? "AMDSMI_STATUS_NOT_FOUND: Device Not found"
-                                                   : "AMDSMI_STATUS_INVAL: Invalid parameters";
+    *text = s == AMDSMI_STATUS_SUCCESS ? "AMDSMI_STATUS_SUCCESS: Call succeeded"
+            : s == AMDSMI_STATUS_NOT_SUPPORTED
+                ? "AMDSMI_STATUS_NOT_SUPPORTED: Feature not supported"
+            : s == AMDSMI_STATUS_NO_PERM  ? "AMDSMI_STATUS_NO_PERM: Permission Denied"
+            : s == AMDSMI_STATUS_NOT_INIT ? "AMDSMI_STATUS_NOT_INIT: Device not initialized"
+            : s == AMDSMI_STATUS_DRIVER_NOT_LOADED
+                ? "AMDSMI_STATUS_DRIVER_NOT_LOADED: Processor driver not loaded"
+            : s == AMDSMI_STATUS_NOT_FOUND ? "AMDSMI_STATUS_NOT_FOUND: Device Not found"
+                                           : "AMDSMI_STATUS_INVAL: Invalid parameters";
     return AMDSMI_STATUS_SUCCESS;
 }
 

@@ -73,11 +73,13 @@ static const eb_domain_info *dom(eb_bench *b, const char *id)
  * edges; 10 ms ticks bracket each move. */
 #define TWO_AMD                                                                                    \
     "{\"vendor\": \"amd\", \"uuid\": \"GPU-5aa1\", \"pci_bus_id\": \"0000:c1:00.0\", "             \
-    "\"power_limit_w\": 750, \"repeat\": true, \"phases\": [{\"seconds\": 0.7, \"power_w\": 140}, "\
+    "\"power_limit_w\": 750, \"repeat\": true, \"phases\": [{\"seconds\": 0.7, \"power_w\": "      \
+    "140}, "                                                                                       \
     "{\"seconds\": 1.2, \"power_w\": 520}, {\"seconds\": 0.8, \"power_w\": 700}], \"sensor\": "    \
     "{\"energy_phase_ms\": 5}},"                                                                   \
     "{\"vendor\": \"amd\", \"uuid\": \"GPU-5bb2\", \"pci_bus_id\": \"0000:c2:00.0\", "             \
-    "\"power_limit_w\": 750, \"repeat\": true, \"phases\": [{\"seconds\": 0.5, \"power_w\": 600}, "\
+    "\"power_limit_w\": 750, \"repeat\": true, \"phases\": [{\"seconds\": 0.5, \"power_w\": "      \
+    "600}, "                                                                                       \
     "{\"seconds\": 0.9, \"power_w\": 150}], \"sensor\": {\"energy_phase_ms\": 5}},"                \
     "{\"uuid\": \"GPU-nvidia-not-amd\"}"
 
@@ -277,6 +279,86 @@ static void test_faults(void **state)
     fake_free(&fk);
 }
 
+/* ROCm SMI, where AMD SMI is missing or refused: the same GPUs, the same
+ * truth; a GPU AMD SMI measures is not measured again. */
+static void test_rocmsmi(void **state)
+{
+    (void)state;
+    sim s;
+    setenv("EBENCH_ROCMSMI_LIBRARY", ROCM_SIM_LIB, 1);
+    setenv("EBENCH_SIM_AMDSMI_VERSION", "26.1.0", 1); /* AMD SMI refused */
+    sim_open(&s, TWO_AMD, EB_SOURCE_AMDSMI | EB_SOURCE_ROCMSMI);
+    assert_int_equal(eb_domain_count(s.b), 2);
+    const eb_domain_info *d = dom(s.b, "amd1");
+    assert_string_equal(d->source, "rocmsmi");
+    assert_string_equal(d->pci_bus_id, "0000:c2:00.0");
+    assert_string_equal(d->uuid, "GPU-0000000000005bb2");
+    assert_int_equal(d->method, EB_METHOD_COUNTER);
+    assert_contains(d->note, "through ROCm SMI: energy accumulator");
+    void *lib = dlopen(ROCM_SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
+    assert_non_null(lib);
+    void (*set_time)(double) = (void (*)(double))dlsym(lib, "ebsim_set_time");
+    double (*truth)(unsigned, double, double) =
+        (double (*)(unsigned, double, double))dlsym(lib, "ebsim_true_energy_j");
+    eb_domain_energy r_d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(r_d);
+    for (int k = 1; k <= 300; k++) {
+        s.fk.now = k * 0.01;
+        set_time(k * 0.01);
+        if (k == 37)
+            assert_int_equal(eb_begin(s.b, "w"), EB_OK);
+        assert_int_equal(eb_tick(s.b), EB_OK);
+        if (k == 251)
+            assert_int_equal(eb_end(s.b, "w", NULL), EB_OK);
+    }
+    assert_int_equal(eb_stop(s.b), EB_OK);
+    assert_int_equal(eb_window_result(s.b, "w", 0, &r), EB_OK);
+    for (unsigned g = 0; g < 2; g++)
+        assert_near(r.domains[g].energy_j, truth(g, 0.37, 2.51), 0.001 * truth(g, 0.37, 2.51));
+    dlclose(lib);
+    sim_close(&s);
+
+    /* AMD SMI known: it measures them, ROCm SMI's are the same cards */
+    unsetenv("EBENCH_SIM_AMDSMI_VERSION");
+    sim_open(&s, TWO_AMD, EB_SOURCE_AMDSMI | EB_SOURCE_ROCMSMI);
+    assert_int_equal(eb_domain_count(s.b), 2);
+    assert_string_equal(dom(s.b, "amd0")->source, "amdsmi");
+    assert_string_equal(dom(s.b, "amd1")->source, "amdsmi");
+    sim_close(&s);
+    unsetenv("EBENCH_ROCMSMI_LIBRARY");
+}
+
+/* The real ROCm SMI (Debian's librocm-smi64-1) on this machine, which has no
+ * AMD GPU: not even tried without the amdgpu compute interface; tried where
+ * the tree has one, and its failure said. */
+static void test_rocmsmi_real_library(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_init(&fk);
+    unsetenv("EBENCH_ROCMSMI_LIBRARY");
+    eb_bench *b = fake_open(&fk, EB_SOURCE_ROCMSMI);
+    assert_int_equal(eb_domain_count(b), 0);
+    assert_contains(unavailable_reason(b, "ROCm SMI"), "not tried: no ");
+    assert_contains(unavailable_reason(b, "ROCm SMI"), "/class/kfd (the amdgpu driver's compute");
+    eb_close(b);
+    void *real = dlopen("librocm_smi64.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!real) {
+        fake_free(&fk);
+        skip(); /* not installed: scripts/install-deps installs librocm-smi-dev */
+    }
+    dlclose(real);
+    fake_write(fk.sysfs, "class/kfd/kfd/topology/generation_id", "1\n");
+    b = fake_open(&fk, EB_SOURCE_ROCMSMI);
+    assert_int_equal(eb_domain_count(b), 0);
+    const char *why = unavailable_reason(b, "ROCm SMI");
+    assert_non_null(why);
+    if (!strstr(why, "rsmi_init failed") && !strstr(why, "reports no GPU"))
+        fail_msg("reason: %s", why);
+    eb_close(b);
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +366,8 @@ int main(void)
         cmocka_unit_test_setup(test_mi250x_package, clean),
         cmocka_unit_test_setup(test_versions, clean),
         cmocka_unit_test_setup(test_faults, clean),
+        cmocka_unit_test_setup(test_rocmsmi, clean),
+        cmocka_unit_test_setup(test_rocmsmi_real_library, clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

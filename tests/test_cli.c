@@ -138,14 +138,16 @@ static void test_info_golden(void **state)
              "  cpu1-package     cpu       intel    counter  1 ms     powercap intel-rapl:1 "
              "(package-1)\n"
              "\n"
-             "Not available (5):\n" NO_NVML_LINE NO_AMDSMI_LINE
+             "Not available (6):\n" NO_NVML_LINE NO_AMDSMI_LINE
+             "  rocmsmi ROCm SMI: not tried: no %s/class/kfd (the amdgpu driver's compute "
+             "interface): no AMD GPU driven here\n"
              "  powercap intel-rapl:1:0: cannot read "
              "%s/class/powercap/intel-rapl:1:0/max_energy_range_uj (No such file or directory): "
              "without the counter's range its wraps cannot be corrected\n"
              "  hwmon: no %s/class/hwmon: no hardware monitor here (amdgpu, xe, i915, "
              "acpi_power_meter, amd_energy and ina3221 create them)\n"
              "  cpumodel: not used: CPU energy is measured by a sensor\n",
-             fk.sysfs, fk.sysfs);
+             fk.sysfs, fk.sysfs, fk.sysfs);
     assert_string_equal(r.out, expect);
     assert_string_equal(r.err, "");
     assert_int_equal(r.status, 0);

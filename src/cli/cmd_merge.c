@@ -73,7 +73,7 @@ static const field domain_fields[] = {
     {"kind", "e:cpu,dram,platform,gpu,gpu-part,module"},
     {"vendor", "s"},
     {"name", "s"},
-    {"source", "e:nvml,powercap,hwmon,cpumodel"},
+    {"source", "e:nvml,amdsmi,rocmsmi,powercap,hwmon,cpumodel"},
     {"location", "s"},
     {"method", "e:counter,power,model"},
     {"estimate", "b"},

@@ -13,9 +13,7 @@
  * reports the package, the second 0 W; the package is one domain, read
  * through the first die, and says which dies it holds.
  */
-#include <dirent.h>
 #include <dlfcn.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +98,13 @@ static int load(amdsmi *a, char *why, size_t len)
             return -1;
         }
     }
-    static const char *const required[] = {
-        "amdsmi_init",           "amdsmi_shut_down",          "amdsmi_get_lib_version",
-        "amdsmi_get_socket_handles", "amdsmi_get_processor_handles", "amdsmi_get_gpu_device_bdf",
-        "amdsmi_get_energy_count"};
+    static const char *const required[] = {"amdsmi_init",
+                                           "amdsmi_shut_down",
+                                           "amdsmi_get_lib_version",
+                                           "amdsmi_get_socket_handles",
+                                           "amdsmi_get_processor_handles",
+                                           "amdsmi_get_gpu_device_bdf",
+                                           "amdsmi_get_energy_count"};
     RESOLVE(init, required[0]);
     RESOLVE(shut_down, required[1]);
     RESOLVE(version, required[2]);
@@ -161,25 +162,6 @@ static int version_known(amdsmi *a, char *why, size_t len)
     return 0;
 }
 
-/* The DRM card number of a PCI device (Slurm's gres numbers AMD GPUs by
- * /dev/dri/cardN), from sysfs; -1 if unknown. */
-static long drm_card(const char *sysfs, const char *pci)
-{
-    char path[PATH_MAX];
-    if (eb__pathf(path, sizeof path, "%s/bus/pci/devices/%s/drm", sysfs, pci) < 0)
-        return -1;
-    DIR *dir = opendir(path);
-    if (!dir)
-        return -1;
-    long card = -1;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL)
-        if (strncmp(e->d_name, "card", 4) == 0 && e->d_name[4] >= '0' && e->d_name[4] <= '9')
-            card = strtol(e->d_name + 4, NULL, 10);
-    closedir(dir);
-    return card;
-}
-
 static unsigned amd_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, unsigned max)
 {
     amdsmi *a = priv;
@@ -196,7 +178,8 @@ static unsigned amd_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, uns
     }
     if ((rc = a->f.init(AMDSMI_INIT_AMD_GPUS)) != AMDSMI_STATUS_SUCCESS) {
         int sim = a->f.sim_version != NULL;
-        ctx->unavailable(ctx, "AMD SMI", "amdsmi_init failed: %s%s", status_text(a, rc, st, sizeof st),
+        ctx->unavailable(ctx, "AMD SMI", "amdsmi_init failed: %s%s",
+                         status_text(a, rc, st, sizeof st),
                          sim ? " (the simulated AMD SMI: set EBENCH_SIM_CONFIG to a scenario with "
                                "\"vendor\": \"amd\" GPUs; docs/SIMULATOR.md)"
                          : rc == AMDSMI_STATUS_DRIVER_NOT_LOADED
@@ -252,7 +235,7 @@ static unsigned amd_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, uns
         if (!a->f.uuid || a->f.uuid(g->h, &len, o->uuid) != AMDSMI_STATUS_SUCCESS)
             o->uuid[0] = '\0';
         o->uuid[sizeof o->uuid - 1] = '\0';
-        o->minor = o->pci[0] ? drm_card(ctx->sysfs_root, o->pci) : -1;
+        o->minor = o->pci[0] ? eb__drm_card(ctx->sysfs_root, o->pci) : -1;
         /* the market name and the package (OAM id), as this version lays them out */
         unsigned char buf[EB_AMDSMI_ASIC_INFO_MAX];
         memset(buf, 0, sizeof buf);
@@ -365,13 +348,12 @@ static void probe_gpu(amdsmi *a, eb__probe_ctx *ctx, unsigned k)
         d.update_period_s = 1e-3;
         snprintf(d.readings, sizeof d.readings, "socket power");
     }
-    used += (size_t)snprintf(d.note + used, sizeof d.note - used,
-                             "%s%s; accuracy not published by AMD (+-5%% assumed)",
-                             used ? "; " : "",
-                             m->source == SRC_ENERGY
-                                 ? "energy accumulator (amdsmi_get_energy_count)"
-                                 : "socket power (amdsmi_get_power_info; the energy counter "
-                                   "cannot be read)");
+    used += (size_t)snprintf(
+        d.note + used, sizeof d.note - used, "%s%s; accuracy not published by AMD (+-5%% assumed)",
+        used ? "; " : "",
+        m->source == SRC_ENERGY ? "energy accumulator (amdsmi_get_energy_count)"
+                                : "socket power (amdsmi_get_power_info; the energy counter "
+                                  "cannot be read)");
     if (n_dies > 1 && used < sizeof d.note)
         used += (size_t)snprintf(d.note + used, sizeof d.note - used,
                                  "; one package of %s (OAM %ld): its dies share one power sensor, "
@@ -397,7 +379,7 @@ static void amd_probe(void *priv, eb__probe_ctx *ctx)
 static int failed(amdsmi_status_t rc)
 {
     return rc == AMDSMI_STATUS_NOT_FOUND || rc == AMDSMI_STATUS_DRIVER_NOT_LOADED ? EB__READ_LOST
-                                                                                : EB__READ_BAD;
+                                                                                  : EB__READ_BAD;
 }
 
 static int amd_read(void *priv, size_t local, eb__reading *out, char *why, size_t why_len)

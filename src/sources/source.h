@@ -135,6 +135,7 @@ extern const eb__source_ops eb__powercap_ops;
 extern const eb__source_ops eb__cpumodel_ops;
 extern const eb__source_ops eb__hwmon_ops;
 extern const eb__source_ops eb__amdsmi_ops;
+extern const eb__source_ops eb__rocmsmi_ops;
 
 /* NULL-terminated, in probe order: sensors before the model. */
 extern const eb__source_ops *const eb__sources[];
@@ -142,6 +143,11 @@ extern const eb__source_ops *const eb__sources[];
 /* Fills a GPU domain's id ("amd1"), kind, vendor, vendor_index, UUID, PCI
  * bus id and the visible-device entry that chose it, from its listing. */
 void eb__gpu_desc(eb__domain_desc *d, const eb__gpu_info *info, const eb__gpu_choice *choice);
+
+/* The DRM card number N (/dev/dri/cardN) of the PCI device pci under
+ * <sysfs_root>/bus/pci/devices: what Slurm's gres numbers AMD and Intel GPUs
+ * by. -1 if unknown. */
+long eb__drm_card(const char *sysfs_root, const char *pci);
 
 /* Parses a non-negative decimal counter as sysfs writes it ("123\n").
  * Returns 0, or -1 with a reason in why. */

@@ -1,9 +1,11 @@
 /* sources.c - the list of backends and the helpers they share. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 const eb__source_ops *const eb__sources[] = {
     &eb__nvml_ops,     /* NVIDIA */
     &eb__amdsmi_ops,   /* AMD */
+    &eb__rocmsmi_ops,  /* AMD, where AMD SMI is not */
     &eb__powercap_ops, /* RAPL */
     &eb__hwmon_ops,    /* amdgpu, xe/i915, Grace, amd_energy, Jetson, other meters */
     &eb__cpumodel_ops, /* the estimate, where no CPU sensor was found */
@@ -32,6 +35,24 @@ void eb__gpu_desc(eb__domain_desc *d, const eb__gpu_info *info, const eb__gpu_ch
     snprintf(d->pci_bus_id, sizeof d->pci_bus_id, "%s", info->pci);
     snprintf(d->visible_var, sizeof d->visible_var, "%s", choice->var ? choice->var : "");
     snprintf(d->visible_entry, sizeof d->visible_entry, "%s", choice->var ? choice->entry : "");
+}
+
+long eb__drm_card(const char *sysfs_root, const char *pci)
+{
+    char path[4096];
+    if (eb__pathf(path, sizeof path, "%s/bus/pci/devices/%s/drm", sysfs_root, pci) < 0)
+        return -1;
+    DIR *dir = opendir(path);
+    if (!dir)
+        return -1;
+    long card = -1;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL)
+        if (strncmp(e->d_name, "card", 4) == 0 && e->d_name[4] >= '0' && e->d_name[4] <= '9' &&
+            strspn(e->d_name + 4, "0123456789") == strlen(e->d_name + 4))
+            card = strtol(e->d_name + 4, NULL, 10);
+    closedir(dir);
+    return card;
 }
 
 int eb__parse_u64(const char *text, unsigned long long *out, char *why, size_t why_len)
