@@ -138,11 +138,16 @@ API eb_rsmi_status rsmi_status_string(eb_rsmi_status s, const char **text)
 {
     if (!text)
         return 1u;
-    *text = s == EB_RSMI_STATUS_SUCCESS         ? "RSMI_STATUS_SUCCESS: The function has been executed successfully."
-            : s == EB_RSMI_STATUS_NOT_SUPPORTED ? "RSMI_STATUS_NOT_SUPPORTED: The requested information or action is not available"
-            : s == EB_RSMI_STATUS_PERMISSION    ? "RSMI_STATUS_PERMISSION: The user does not have permission"
-            : s == EB_RSMI_STATUS_INIT_ERROR    ? "RSMI_STATUS_INIT_ERROR: An error occurred during initialization"
-            : s == EB_RSMI_STATUS_NOT_FOUND     ? "RSMI_STATUS_NOT_FOUND: An item was searched for but not found"
-                                                : "RSMI_STATUS_INVALID_ARGS: Invalid arguments";
+    *text = s == EB_RSMI_STATUS_SUCCESS
+                ? "RSMI_STATUS_SUCCESS: The function has been executed successfully."
+            : s == EB_RSMI_STATUS_NOT_SUPPORTED
+                ? "RSMI_STATUS_NOT_SUPPORTED: The requested information or action is not available"
+            : s == EB_RSMI_STATUS_PERMISSION
+                ? "RSMI_STATUS_PERMISSION: The user does not have permission"
+            : s == EB_RSMI_STATUS_INIT_ERROR
+                ? "RSMI_STATUS_INIT_ERROR: An error occurred during initialization"
+            : s == EB_RSMI_STATUS_NOT_FOUND
+                ? "RSMI_STATUS_NOT_FOUND: An item was searched for but not found"
+                : "RSMI_STATUS_INVALID_ARGS: Invalid arguments";
     return EB_RSMI_STATUS_SUCCESS;
 }

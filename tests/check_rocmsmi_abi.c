@@ -28,8 +28,8 @@ int main(void)
     eb_rsmi_energy_count_fn energy = rsmi_dev_energy_count_get;
     eb_rsmi_power_ave_fn power = rsmi_dev_power_ave_get;
     eb_rsmi_status_string_fn text = rsmi_status_string;
-    void *all[] = {(void *)init,   (void *)shut_down, (void *)num,    (void *)pci, (void *)uid,
-                   (void *)name,   (void *)energy,    (void *)power,  (void *)text};
+    void *all[] = {(void *)init, (void *)shut_down, (void *)num,   (void *)pci, (void *)uid,
+                   (void *)name, (void *)energy,    (void *)power, (void *)text};
     printf("ROCm SMI declarations match rocm_smi.h (%zu functions)\n", sizeof all / sizeof *all);
     return 0;
 }

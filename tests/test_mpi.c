@@ -3,6 +3,7 @@
  * constant 300 + 100 W: as one node, the job total is the GPUs' energy once
  * (not four times); with --pretend 2 (EBENCH_HOSTNAME by rank parity) two
  * nodes each measure their GPUs once. Exits non-zero on a wrong figure.
+ * --amd: the same with simulated AMD GPUs (AMD SMI) and HIP_VISIBLE_DEVICES.
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,13 +16,15 @@
 int main(int argc, char **argv)
 {
     int rank, size, pretend = argc > 2 && strcmp(argv[1], "--pretend") == 0 ? atoi(argv[2]) : 1;
+    int amd = argc > 4 && strcmp(argv[4], "--amd") == 0;
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     /* one GPU per rank on a node, as CUDA_VISIBLE_DEVICES usually says: the
      * node's leader must still measure both (the union) */
     if (argc > 3 && strcmp(argv[3], "--gpu-per-rank") == 0)
-        setenv("CUDA_VISIBLE_DEVICES", (rank / (pretend > 1 ? pretend : 1)) % 2 ? "1" : "0", 1);
+        setenv(amd ? "HIP_VISIBLE_DEVICES" : "CUDA_VISIBLE_DEVICES",
+               (rank / (pretend > 1 ? pretend : 1)) % 2 ? "1" : "0", 1);
     if (pretend > 1) {
         char name[32];
         snprintf(name, sizeof name, "node%d", rank % pretend);
@@ -29,7 +32,7 @@ int main(int argc, char **argv)
     }
     eb_config cfg;
     eb_config_init(&cfg);
-    cfg.sources = EB_SOURCE_NVML;
+    cfg.sources = amd ? EB_SOURCE_AMDSMI : EB_SOURCE_NVML;
     cfg.interval_ms = 20;
     eb_mpi *m;
     if (eb_mpi_open(&m, MPI_COMM_WORLD, &cfg) != EB_OK) {

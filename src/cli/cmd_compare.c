@@ -174,7 +174,7 @@ int eb_cmd_compare(int argc, char **argv)
     if (n_common == 0) {
         fprintf(stderr,
                 "ebench compare: the reports have no measured domain in common (compare runs "
-                "that measured the same devices, e.g. gpu0 in each)\n");
+                "that measured the same devices, e.g. nvidia0 in each)\n");
         rc = EB_EXIT_USAGE;
         goto done;
     }

@@ -15,13 +15,19 @@ static const char info_usage[] =
     "Methods: counter = a hardware energy counter (best); power = power readings\n"
     "integrated over time; model = an estimate, not a measurement.\n"
     "\n"
-    "  --gpus LIST   GPUs to look at: all, NVML indices (0,2) or UUIDs (GPU-..., MIG-...);\n"
-    "                default: those CUDA_VISIBLE_DEVICES names, else all\n"
+    "  --gpus LIST   GPUs to look at: all, vendor and index (nvidia0,amd1,intel0),\n"
+    "                UUIDs (GPU-..., MIG-...), or indices (0,2) where one vendor's;\n"
+    "                default: Slurm's (SLURM_STEP_GPUS), else each vendor's variable\n"
+    "                (CUDA_VISIBLE_DEVICES, ROCR_/HIP_VISIBLE_DEVICES, ZE_AFFINITY_MASK),\n"
+    "                else all\n"
     "  --cpu-tdp W   TDP the CPU model assumes where no CPU sensor can be read\n"
     "  --cpu-idle W  its power at rest (default: a fifth of the TDP)\n"
     "\n"
-    "GPUs come from libnvidia-ml.so.1 (EBENCH_NVML_LIBRARY names another file, e.g.\n"
-    "the simulated driver build/sim/libnvidia-ml.so.1 with EBENCH_SIM_CONFIG).\n"
+    "GPUs: NVIDIA's from libnvidia-ml.so.1 (EBENCH_NVML_LIBRARY names another file,\n"
+    "e.g. the simulated driver build/sim/libnvidia-ml.so.1 with EBENCH_SIM_CONFIG);\n"
+    "AMD's from libamd_smi.so (EBENCH_AMDSMI_LIBRARY), else librocm_smi64.so.1\n"
+    "(EBENCH_ROCMSMI_LIBRARY), else the amdgpu hwmon; Intel's (xe, i915), NVIDIA Grace's,\n"
+    "amd_energy's and Jetson's meters from /sys/class/hwmon.\n"
     "  -h, --help    this text\n";
 
 static void print_period(char *buf, size_t len, double s)

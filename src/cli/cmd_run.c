@@ -40,9 +40,10 @@ static const char run_usage[] =
     "\n"
     "Measuring:\n"
     "  -i, --interval MS       sampling interval in milliseconds (default 100; 1 to 3600000)\n"
-    "  -g, --gpus LIST         GPUs to measure: all, NVML indices (0,2) or UUIDs (GPU-..., "
-    "MIG-...);\n"
-    "                          default: those CUDA_VISIBLE_DEVICES names, else all\n"
+    "  -g, --gpus LIST         GPUs to measure: all, vendor and index (nvidia0,amd1,intel0),\n"
+    "                          UUIDs (GPU-..., MIG-...), or indices (0,2) where one vendor's;\n"
+    "                          default: Slurm's, else CUDA_VISIBLE_DEVICES, ROCR_/\n"
+    "                          HIP_VISIBLE_DEVICES, ZE_AFFINITY_MASK per vendor, else all\n"
     "      --cpu-tdp W         TDP the CPU model assumes where no CPU sensor can be read\n"
     "      --cpu-idle W        its power at rest (default: a fifth of the TDP); the command\n"
     "                          is attributed the CPU energy in proportion to its CPU time\n"
@@ -144,7 +145,8 @@ static int parse_idle_power(run_opts *o, const char *text)
     if (!eq || eq == text || (size_t)(eq - text) >= sizeof o->idle[0].id ||
         eb_cli_number("--idle-power", eq + 1, 0, 1e6, &w) < 0) {
         if (!eq || eq == text)
-            fprintf(stderr, "ebench: --idle-power '%s': expected DOMAIN=W, e.g. gpu0=52.5\n", text);
+            fprintf(stderr, "ebench: --idle-power '%s': expected DOMAIN=W, e.g. nvidia0=52.5\n",
+                    text);
         return -1;
     }
     if (o->n_idle == MAX_IDLE) {

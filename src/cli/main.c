@@ -23,9 +23,12 @@ static const char usage[] =
     "\n"
     "'ebench COMMAND --help' tells more about each.\n"
     "Environment: EBENCH_SYSFS_ROOT, EBENCH_PROCFS_ROOT (roots for /sys and /proc\n"
-    "reads), EBENCH_HOSTNAME (the node name in reports), EBENCH_NVML_LIBRARY (the\n"
-    "NVML library to load), EBENCH_TRACK=off (do not follow the update instants of\n"
-    "GPU energy counters; for comparisons only).\n";
+    "reads), EBENCH_HOSTNAME (the node name in reports), EBENCH_NVML_LIBRARY,\n"
+    "EBENCH_AMDSMI_LIBRARY, EBENCH_ROCMSMI_LIBRARY (the GPU libraries to load),\n"
+    "EBENCH_TRACK=off (do not follow the update instants of GPU energy counters; for\n"
+    "comparisons only). Which GPUs: --gpus, else SLURM_STEP_GPUS / SLURM_JOB_GPUS,\n"
+    "else CUDA_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES and HIP_VISIBLE_DEVICES,\n"
+    "ZE_AFFINITY_MASK, each for its vendor's GPUs.\n";
 
 static const struct {
     const char *name;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ebench_mpi.h"
+#include "sources/gpu_select.h" /* every vendor's visible-device variables */
 
 struct eb_mpi {
     MPI_Comm comm;    /* the job */
@@ -17,11 +18,24 @@ struct eb_mpi {
     int rank, node_rank, node_size;
     eb_bench *b; /* leaders only */
     char name[64];
-    /* leaders: each local rank's global rank and CUDA_VISIBLE_DEVICES */
+    /* leaders: each local rank's global rank and, per visible-device
+     * variable (vis_var), its value and whether it was unset */
     int *ranks;
-    char *cvds;
-    int *cvd_unset;
+    char *cvds[8];
+    int *cvd_unset[8];
 };
+
+/* Every vendor's visible-device variables, from the GPU layer's table. */
+static size_t vis_vars(const char **out)
+{
+    size_t n = 0;
+    for (int v = 0; v < EB__GPU_N_VENDORS; v++)
+        for (size_t s = 0; s < sizeof eb__gpu_vendors[v].env / sizeof *eb__gpu_vendors[v].env &&
+                           eb__gpu_vendors[v].env[s].var && n < 8;
+             s++)
+            out[n++] = eb__gpu_vendors[v].env[s].var;
+    return n;
+}
 
 #define MAX_LOCAL 64 /* ranks per node whose GPUs are reported */
 
@@ -52,11 +66,12 @@ static int split_nodes(eb_mpi *m)
 
 #define CVD_LEN 256
 
-/* The node's GPUs are those of all its ranks: the leader measures the union
- * of their CUDA_VISIBLE_DEVICES (one numbering on one node), or every GPU if
- * a rank sees them all. Returns what to restore in the leader: 0 nothing,
- * 1 the saved value, 2 unset. */
-static int gpus_of_node(eb_mpi *m, const char *mine, char *saved, size_t saved_len)
+/* The node's GPUs are those of all its ranks: for each visible-device
+ * variable (var k), the leader measures the union of its ranks' values (one
+ * numbering on one node), or every GPU if a rank sees them all. Returns what
+ * to restore in the leader: 0 nothing, 1 the saved value, 2 unset. */
+static int gpus_of_node(eb_mpi *m, size_t k, const char *var, const char *mine, char *saved,
+                        size_t saved_len)
 {
     char cvd[CVD_LEN] = "";
     int unset = mine == NULL;
@@ -66,15 +81,13 @@ static int gpus_of_node(eb_mpi *m, const char *mine, char *saved, size_t saved_l
     int *unsets = m->node_rank == 0 ? malloc((size_t)m->node_size * sizeof(int)) : NULL;
     MPI_Gather(cvd, CVD_LEN, MPI_CHAR, all, CVD_LEN, MPI_CHAR, 0, m->node);
     MPI_Gather(&unset, 1, MPI_INT, unsets, 1, MPI_INT, 0, m->node);
-    m->ranks = m->node_rank == 0 ? malloc((size_t)m->node_size * sizeof(int)) : NULL;
-    MPI_Gather(&m->rank, 1, MPI_INT, m->ranks, 1, MPI_INT, 0, m->node);
     if (all) { /* kept whole: strtok below cuts this copy */
-        m->cvds = malloc((size_t)m->node_size * CVD_LEN);
-        if (m->cvds)
-            memcpy(m->cvds, all, (size_t)m->node_size * CVD_LEN);
-        m->cvd_unset = malloc((size_t)m->node_size * sizeof(int));
-        if (m->cvd_unset && unsets)
-            memcpy(m->cvd_unset, unsets, (size_t)m->node_size * sizeof(int));
+        m->cvds[k] = malloc((size_t)m->node_size * CVD_LEN);
+        if (m->cvds[k])
+            memcpy(m->cvds[k], all, (size_t)m->node_size * CVD_LEN);
+        m->cvd_unset[k] = malloc((size_t)m->node_size * sizeof(int));
+        if (m->cvd_unset[k] && unsets)
+            memcpy(m->cvd_unset[k], unsets, (size_t)m->node_size * sizeof(int));
     }
     int restore = 0;
     if (m->node_rank == 0 && all && unsets) {
@@ -97,9 +110,9 @@ static int gpus_of_node(eb_mpi *m, const char *mine, char *saved, size_t saved_l
             snprintf(saved, saved_len, "%s", mine);
         if (any_unset) {
             if (mine)
-                unsetenv("CUDA_VISIBLE_DEVICES"), restore = 1;
+                unsetenv(var), restore = 1;
         } else if (!mine || strcmp(mine, joined) != 0) {
-            setenv("CUDA_VISIBLE_DEVICES", joined, 1);
+            setenv(var, joined, 1);
             restore = mine ? 1 : 2;
         }
     }
@@ -128,14 +141,24 @@ EB_EXPORT int eb_mpi_open(eb_mpi **out, MPI_Comm comm, const eb_config *cfg)
     MPI_Comm_size(m->node, &m->node_size);
     MPI_Comm_split(m->comm, m->node_rank == 0 ? 0 : MPI_UNDEFINED, m->rank, &m->leaders);
     int rc = EB_OK;
-    char saved[256] = "", *had = getenv("CUDA_VISIBLE_DEVICES");
-    int restore = gpus_of_node(m, had, saved, sizeof saved);
+    const char *vars[8];
+    size_t n_vars = vis_vars(vars);
+    char saved[8][256];
+    int restore[8];
+    m->ranks = m->node_rank == 0 ? malloc((size_t)m->node_size * sizeof(int)) : NULL;
+    MPI_Gather(&m->rank, 1, MPI_INT, m->ranks, 1, MPI_INT, 0, m->node);
+    for (size_t k = 0; k < n_vars; k++) {
+        saved[k][0] = '\0';
+        restore[k] = gpus_of_node(m, k, vars[k], getenv(vars[k]), saved[k], sizeof saved[k]);
+    }
     if (m->node_rank == 0)
         rc = eb_open(&m->b, cfg);
-    if (restore == 1)
-        setenv("CUDA_VISIBLE_DEVICES", saved, 1);
-    else if (restore == 2)
-        unsetenv("CUDA_VISIBLE_DEVICES");
+    for (size_t k = 0; k < n_vars; k++) {
+        if (restore[k] == 1)
+            setenv(vars[k], saved[k], 1);
+        else if (restore[k] == 2)
+            unsetenv(vars[k]);
+    }
     /* everyone learns whether every leader could open its bench */
     int ok = rc == EB_OK, all_ok;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, m->comm);
@@ -153,8 +176,10 @@ EB_EXPORT void eb_mpi_close(eb_mpi *m)
         return;
     eb_close(m->b);
     free(m->ranks);
-    free(m->cvds);
-    free(m->cvd_unset);
+    for (size_t k = 0; k < 8; k++) {
+        free(m->cvds[k]);
+        free(m->cvd_unset[k]);
+    }
     if (m->leaders != MPI_COMM_NULL)
         MPI_Comm_free(&m->leaders);
     MPI_Comm_free(&m->node);
@@ -183,24 +208,45 @@ static int listed(const char *list, const char *entry)
     return 0;
 }
 
-/* The leader's rows: each local rank's GPUs (those its CUDA_VISIBLE_DEVICES
- * entries chose; every GPU if it has none) and their energy in this window. */
+/* Whether local rank lr's GPUs include domain d: the entry that chose it is
+ * in the rank's value of the variable that chose it, or the rank has none of
+ * that vendor's variables set (it sees them all). */
+static int rank_sees(const eb_mpi *m, int lr, const eb_domain_info *d)
+{
+    const char *vars[8];
+    size_t n_vars = vis_vars(vars);
+    int vendor = eb__gpu_vendor_of(d->vendor), all_unset = 1;
+    for (size_t k = 0; k < n_vars; k++) {
+        int of_vendor = 0;
+        for (size_t s = 0; vendor >= 0 && s < 3 && eb__gpu_vendors[vendor].env[s].var; s++)
+            of_vendor |= strcmp(eb__gpu_vendors[vendor].env[s].var, vars[k]) == 0;
+        if (!of_vendor || !m->cvd_unset[k] || !m->cvds[k])
+            continue;
+        all_unset &= m->cvd_unset[k][lr];
+        if (d->visible_var && d->visible_entry && strcmp(d->visible_var, vars[k]) == 0 &&
+            !m->cvd_unset[k][lr] && listed(m->cvds[k] + (size_t)lr * CVD_LEN, d->visible_entry))
+            return 1;
+    }
+    return all_unset;
+}
+
+/* The leader's rows: each local rank's GPUs (those its visible-device
+ * variables chose; every GPU of a vendor if it sets none of that vendor's)
+ * and their energy in this window. */
 static void rank_rows(eb_mpi *m, const eb_result *r, int *n_rows, eb_mpi_rank *rows)
 {
     *n_rows = 0;
     int *owners = calloc(EB_MAX_DOMAINS, sizeof *owners); /* ranks per GPU domain */
-    if (!m->ranks || !m->cvds || !m->cvd_unset || !owners) {
+    if (!m->ranks || !m->cvds[0] || !m->cvd_unset[0] || !owners) {
         free(owners);
         return;
     }
     for (int pass = 0; pass < 2; pass++) {
         for (int lr = 0; lr < m->node_size && lr < MAX_LOCAL; lr++) {
             eb_mpi_rank row = {m->ranks[lr], 0, 0, 0, 0};
-            const char *list = m->cvds + (size_t)lr * CVD_LEN;
             for (size_t i = 0; i < r->n_domains; i++) {
                 const eb_domain_info *d = eb_domain_get(m->b, i);
-                if (strcmp(d->kind, "gpu") != 0 ||
-                    !(m->cvd_unset[lr] || (d->cuda_entry && listed(list, d->cuda_entry))))
+                if (strcmp(d->kind, "gpu") != 0 || !rank_sees(m, lr, d))
                     continue;
                 if (pass == 0) {
                     owners[i]++;

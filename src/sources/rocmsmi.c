@@ -185,7 +185,8 @@ static void probe_gpu(rocmsmi *r, eb__probe_ctx *ctx, unsigned k)
     d.uncertainty_rel = 0.05; /* AMD publishes none: NVIDIA's round figure */
     dom *m = &r->d[r->n];
     m->dv = info->index;
-    eb_rsmi_status rc = r->f.energy ? r->f.energy(m->dv, &acc, &res, &ts) : EB_RSMI_STATUS_NOT_SUPPORTED;
+    eb_rsmi_status rc =
+        r->f.energy ? r->f.energy(m->dv, &acc, &res, &ts) : EB_RSMI_STATUS_NOT_SUPPORTED;
     size_t used = 0;
     if (d.simulated) {
         char timing[256] = "";
