@@ -1,10 +1,12 @@
 /*
  * fuzz_text.c - the small parsers of outside text: sysfs numbers
  * (eb__parse_u64), /proc/stat (eb__procstat_read), the CLI's numbers, counts,
- * GPU lists and output path patterns, and dcgm-exporter's job-mapping files
- * as `ebench export` turns them into hpc_job labels. The first byte picks
- * the parser. The exposition written from a mapping file is checked, not
- * only survived: every line a comment or `name{label="value",...} number`,
+ * GPU lists and output path patterns, dcgm-exporter's job-mapping files
+ * as `ebench export` turns them into hpc_job labels, the GPU selection's
+ * inputs (--gpus, each vendor's visible-device variables, Slurm's list), and
+ * hwmon devices' files (name, counters, labels, Grace's OEM label) as the
+ * hwmon backend reads them. The first byte picks the parser. The exposition written from a mapping
+ * file is checked, not only survived: every line a comment or `name{label="value",...} number`,
  * every byte valid UTF-8, every job id one label.
  */
 #include <fcntl.h>
@@ -18,11 +20,12 @@
 
 #include "../src/cli/cli.h"
 #include "../src/cli/prom.h"
+#include "../src/sources/gpu_select.h"
 #include "../src/sources/source.h"
 #include "../src/util/procstat.h"
 #include "fuzz_common.h"
 
-static char dir[4096], path[4200], map[4200];
+static char dir[4096], path[4200], map[4200], sys[4200], hw[4400];
 static eb_bench *gpu_bench;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -43,6 +46,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     setenv("EBENCH_SIM_CONFIG", scenario, 1);
     setenv("EBENCH_SIM_CLOCK", "manual", 1);
     if (mkdir(map, 0755) != 0)
+        abort();
+    /* a hwmon device the way the kernel lays one out, its files rewritten
+     * from each input */
+    snprintf(sys, sizeof sys, "%s/sys", dir);
+    snprintf(hw, sizeof hw, "%s/devices/pci0000:00/0000:c1:00.0/hwmon/hwmon0", sys);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' '%s/class/hwmon' && ln -s ../.. '%s/device' && "
+             "ln -s ../../devices/pci0000:00/0000:c1:00.0/hwmon/hwmon0 '%s/class/hwmon/hwmon0'",
+             hw, sys, hw, sys);
+    if (system(cmd) != 0)
         abort();
     eb_config cfg;
     eb_config_init(&cfg);
@@ -136,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned long long u, busy, total;
     double d;
     long l;
-    switch (data[0] % 5) {
+    switch (data[0] % 7) {
     case 0:
         eb__parse_u64(text, &u, why, sizeof why);
         break;
@@ -160,6 +174,84 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3:
         eb_cli_expand_path("--json", text, out, sizeof out);
         break;
+    case 5: { /* the GPU selection: lines are --gpus ("-": none), CUDA_, ROCR_,
+               * HIP_VISIBLE_DEVICES, ZE_AFFINITY_MASK, SLURM_STEP_GPUS ("-": unset) */
+        static const char *const vars[] = {NULL,
+                                           "CUDA_VISIBLE_DEVICES",
+                                           "ROCR_VISIBLE_DEVICES",
+                                           "HIP_VISIBLE_DEVICES",
+                                           "ZE_AFFINITY_MASK",
+                                           "SLURM_STEP_GPUS"};
+        char *line[6] = {0}, *save = NULL, *p = text;
+        for (int k = 0; k < 6; k++, p = NULL) {
+            line[k] = strtok_r(p, "\n", &save);
+            if (!line[k])
+                break;
+        }
+        for (int k = 1; k < 6; k++) {
+            if (line[k] && strcmp(line[k], "-") != 0)
+                setenv(vars[k], line[k], 1);
+            else
+                unsetenv(vars[k]);
+        }
+        eb__gpu_info g[6] = {
+            {EB__GPU_NVIDIA, 0, "GPU-aaaa", "00000000:07:00.0", 0, 0, 0, 0},
+            {EB__GPU_NVIDIA, 1, "GPU-bbbb", "00000000:08:00.0", 1, 0, 0, 0},
+            {EB__GPU_AMD, 0, "GPU-cc", "0000:c2:00.0", 2, 0, 1, 0},
+            {EB__GPU_AMD, 1, "", "0000:c1:00.0", -1, 0, 1, 0},
+            {EB__GPU_AMD, 0, "", "0000:C2:00.0", 2, 0, 2, 0}, /* the same card, again */
+            {EB__GPU_INTEL, 0, "", "garbage", 3, 1, 2, 0},
+        };
+        eb__gpu_choice c[6];
+        const char *opt = line[0] && strcmp(line[0], "-") != 0 ? line[0] : NULL;
+        eb__gpu_select(g, 6, opt, NULL, c, NULL, NULL);
+        for (int k = 0; k < 6; k++) {
+            if (c[k].selected && (g[k].broken || g[k].covered))
+                abort(); /* a broken or twice-listed GPU measured */
+            if (!memchr(c[k].rule, '\0', sizeof c[k].rule) ||
+                !memchr(c[k].entry, '\0', sizeof c[k].entry))
+                abort();
+        }
+        if (!g[4].covered)
+            abort();
+        break;
+    }
+    case 6: { /* hwmon0's files: name, energy1_input, energy1_label, power1_average,
+               * the OEM label, in1_input, curr1_input, one per line */
+        static const char *const files[] = {"name",           "energy1_input",   "energy1_label",
+                                            "power1_average", "power1_oem_info", "in1_input",
+                                            "curr1_input"};
+        char *save = NULL, *p = text;
+        for (size_t k = 0; k < sizeof files / sizeof *files; k++, p = NULL) {
+            char *v = strtok_r(p, "\n", &save);
+            char file[4600];
+            snprintf(file, sizeof file, "%s/%s", hw, files[k]);
+            if (!v) {
+                unlink(file);
+                continue;
+            }
+            FILE *f = fopen(file, "w");
+            if (f) {
+                fputs(v, f);
+                fclose(f);
+            }
+        }
+        eb_config cfg;
+        eb_bench *b = NULL;
+        eb_config_init(&cfg);
+        cfg.manual = 1;
+        cfg.sysfs_root = sys;
+        cfg.sources = EB_SOURCE_HWMON;
+        if (eb_open(&b, &cfg) == EB_OK) {
+            eb_tick(b);
+            eb_tick(b);
+            for (size_t i = 0; i < eb_domain_count(b); i++)
+                if (!eb_domain_get(b, i)->id[0])
+                    abort();
+            eb_close(b);
+        }
+        break;
+    }
     default: { /* a job-mapping file for GPU 0, exported */
         char file[4300];
         snprintf(file, sizeof file, "%s/0", map);

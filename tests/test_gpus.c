@@ -220,10 +220,19 @@ static void test_gpus_option(void **state)
         assert_int_equal(s.code[0], EB_EGPUSEL);
         assert_contains(s.text[0], bad[i].said);
     }
-    /* no GPU listed at all: the backends say why; --gpus is not an error */
+    /* no GPU listed at all: the backends say why, and asking for one is an
+     * error (as it is where there are GPUs); "all" is not */
     s.n = 0;
     eb__gpu_select(g, 0, "nvidia3", NULL, c, collect, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.code[0], EB_EGPUSEL);
+    assert_string_equal(s.text[0], "--gpus=nvidia3: no GPU was found here (ebench info says why)");
+    s.n = 0;
+    eb__gpu_select(g, 0, "all", NULL, c, collect, &s);
     assert_int_equal(s.n, 0);
+    /* "g1" is not "gpu1" */
+    eb__gpu_select(g + 2, 2, "g1", NULL, c, collect, &s);
+    assert_int_equal(s.code[0], EB_EGPUSEL);
 }
 
 static void test_slurm_by_minor(void **state)
@@ -240,6 +249,22 @@ static void test_slurm_by_minor(void **state)
     assert_string_equal((selected(c, n, ids, g), ids), "amd0,intel0");
     assert_string_equal(c[2].rule, "SLURM_JOB_GPUS=2,3 (by device minor number)");
     assert_string_equal(c[0].rule, "SLURM_JOB_GPUS=2,3 (by device minor number) does not name it");
+    /* a number that is two vendors' device minor: both, said; junk ignored */
+    s.n = 0;
+    setenv("SLURM_JOB_GPUS", "1,1abc, 2", 1);
+    eb__gpu_select(g, n, NULL, NULL, c, collect, &s);
+    assert_string_equal((selected(c, n, ids, g), ids), "nvidia1,amd1");
+    assert_int_equal(s.n, 3);
+    assert_contains(s.text[0],
+                    "1 is the device number of nvidia1 and amd1 (GPUs of several vendors)");
+    assert_contains(s.text[1], "'1abc' is not a device number; ignored");
+    assert_contains(s.text[2], "' 2' is not a device number; ignored");
+    /* AMD and Intel by their render node too: renderD(128+N) */
+    s.n = 0;
+    setenv("SLURM_JOB_GPUS", "131", 1);
+    eb__gpu_select(g, n, NULL, NULL, c, collect, &s);
+    assert_string_equal((selected(c, n, ids, g), ids), "intel0");
+    s.n = 0;
     setenv("SLURM_STEP_GPUS", "9", 1);
     eb__gpu_select(g, n, NULL, NULL, c, collect, &s);
     assert_int_equal(selected(c, n, ids, g), 0);
@@ -253,21 +278,30 @@ static void test_same_gpu_two_backends(void **state)
     eb__gpu_info g[8];
     eb__gpu_choice c[8];
     said s = {0};
-    char ids[128];
+
     /* AMD SMI and the amdgpu hwmon see the same card: the first backend
-     * measures it, whatever the width of the PCI domain each writes */
+     * measures it, whatever the width of the PCI domain each writes; the
+     * second's listing takes the first's index and choice */
     g[0] = gpu(EB__GPU_AMD, 0, "GPU-1", "00000000:C1:00.0", -1, 0);
-    g[1] = gpu(EB__GPU_AMD, 0, "", "0000:c1:00.0", 1, 1);
+    g[1] = gpu(EB__GPU_AMD, 5, "", "0000:c1:00.0", 1, 1);
     g[2] = gpu(EB__GPU_AMD, 1, "", "0000:c2:00.0", 2, 1); /* only the second sees it */
     eb__gpu_select(g, 3, NULL, NULL, c, collect, &s);
-    assert_string_equal((selected(c, 3, ids, g), ids), "amd0,amd1");
-    assert_true(c[0].selected && !c[1].selected && c[2].selected);
-    assert_true(g[1].covered && !g[2].covered);
-    assert_contains(c[1].rule, "measured through an earlier source");
-    /* ROCm's index 1 is the second card left */
-    setenv("ROCR_VISIBLE_DEVICES", "1", 1);
+    assert_true(c[0].selected && !c[1].selected && !c[2].selected);
+    assert_true(g[1].covered && g[1].primary == 0 && g[1].index == 0);
+    assert_string_equal(c[1].rule, c[0].rule);
+    /* a card the first source of AMD GPUs does not list is not this
+     * process's (AMD SMI sees the job's cgroup; sysfs shows every card) */
+    assert_true(g[2].excluded && !g[2].covered);
+    assert_contains(c[2].rule, "the first source of AMD GPUs does not list it");
+    setenv("ROCR_VISIBLE_DEVICES", "0", 1);
     eb__gpu_select(g, 3, NULL, NULL, c, collect, &s);
-    assert_true(!c[0].selected && !c[1].selected && c[2].selected);
+    assert_true(c[0].selected && !c[1].selected && !c[2].selected);
+    assert_string_equal(c[1].entry, "0");
+    /* no first source's GPUs left (the library listed none): the second's count */
+    g[0] = gpu(EB__GPU_AMD, 0, "", "0000:c1:00.0", 1, 1);
+    g[1] = gpu(EB__GPU_AMD, 1, "", "0000:c2:00.0", 2, 1);
+    eb__gpu_select(g, 2, NULL, NULL, c, collect, &s);
+    assert_true(c[0].selected && !c[1].selected);
 }
 
 int main(void)

@@ -370,7 +370,8 @@ static void test_gh200(void **state)
     assert_false(m->in_total || g->in_total);
     assert_string_equal(m->part_of, "nvidia0");
     assert_string_equal(g->part_of, "nvidia0");
-    assert_contains(m->note, "the same as nvidia0's NVML reading, which the total counts");
+    assert_contains(m->note, "a part of nvidia0, whose NVML reading covers the module and is the "
+                             "one the total counts");
     assert_contains(unavailable_reason(b, "cpumodel"), "not used");
     int gi = dom_index(b, "nvidia0");
     assert_int_equal(eb_begin(b, "w"), EB_OK);
@@ -575,6 +576,9 @@ static void test_mixed_report(void **state)
     setenv("CUDA_VISIBLE_DEVICES", "1", 1);
     setenv("HIP_VISIBLE_DEVICES", "0", 1);
     eb_bench *b = open_on(&fk, EB_SOURCE_NVML | EB_SOURCE_HWMON, NULL);
+    for (size_t i = 0; i < eb_unavailable_count(b) && eb_domain_count(b) != 2; i++)
+        fprintf(stderr, "%s %s: %s\n", eb_unavailable_get(b, i)->source,
+                eb_unavailable_get(b, i)->what, eb_unavailable_get(b, i)->reason);
     assert_int_equal(eb_domain_count(b), 2);
     assert_string_equal(dom(b, "nvidia1")->cuda_entry, "1");
     assert_string_equal(dom(b, "amd0")->visible_var, "HIP_VISIBLE_DEVICES");
@@ -627,6 +631,173 @@ static void test_mixed_report(void **state)
     fake_free(&fk);
 }
 
+/* What a hostile review found: meters that fail, rails on two chips, odd
+ * intervals, hundreds of hwmon devices, a counter that leaps. */
+static void test_review_regressions(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_domain_energy d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(d);
+
+    /* a Grace meter that cannot be read does not stop the CPU model */
+    fake_init(&fk);
+    grace_meter(&fk, 2, "Grace Power Socket 0", 120);
+    hw(&fk, 2, "power1_average", "garbage\n");
+    eb_bench *b = open_on(&fk, EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
+    assert_int_equal(dom_index(b, "grace0"), -1);
+    assert_true(dom_index(b, "cpu") >= 0);
+    eb_close(b);
+    fake_free(&fk);
+
+    /* CPU and SysIO rails without a Grace or module meter: in the total */
+    fake_init(&fk);
+    grace_meter(&fk, 3, "CPU Power Socket 0", 90);
+    grace_meter(&fk, 5, "SysIO Power Socket 0", 30);
+    b = open_on(&fk, EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
+    assert_true(dom(b, "grace0-cpu")->in_total && dom(b, "grace0-sysio")->in_total);
+    assert_null(dom(b, "grace0-cpu")->part_of);
+    assert_int_equal(eb_begin(b, "w"), EB_OK);
+    fk.now = 1;
+    assert_int_equal(eb_end(b, "w", &r), EB_OK);
+    assert_near(r.total_energy_j, 120, 1e-9);
+    eb_close(b);
+    fake_free(&fk);
+
+    /* Jetson: VDD_IN on one INA3221, a rail on another: a part of it */
+    fake_init(&fk);
+    hwmon_dev(&fk, 1, JETSON, "ina3221");
+    hw(&fk, 1, "in1_label", "VDD_IN\n");
+    hw(&fk, 1, "in1_input", "5000\n");
+    hw(&fk, 1, "curr1_input", "2000\n");
+    hwmon_dev(&fk, 2, "devices/platform/bus@0/c240000.i2c/i2c-1/1-0041", "ina3221");
+    hw(&fk, 2, "in1_label", "VDD_SOC\n");
+    hw(&fk, 2, "in1_input", "5000\n");
+    hw(&fk, 2, "curr1_input", "600\n");
+    b = open_on(&fk, EB_SOURCE_HWMON, NULL);
+    assert_false(dom(b, "vdd_soc")->in_total);
+    assert_string_equal(dom(b, "vdd_soc")->part_of, "vdd_in");
+    assert_int_equal(eb_begin(b, "w"), EB_OK);
+    fk.now = 1;
+    assert_int_equal(eb_end(b, "w", &r), EB_OK);
+    assert_near(r.total_energy_j, 10, 1e-9);
+    eb_close(b);
+    fake_free(&fk);
+
+    /* an averaging interval that is not a number of ms is not believed */
+    const char *intervals[] = {"inf", "1e300", "0x10", "nan", "0", "-5"};
+    for (size_t i = 0; i < sizeof intervals / sizeof *intervals; i++) {
+        fake_init(&fk);
+        hwmon_dev(&fk, 4, "devices/LNXSYSTM:00/ACPI000D:00", "power_meter");
+        hw(&fk, 4, "power1_average", "300000000\n");
+        hw(&fk, 4, "power1_average_interval", "%s\n", intervals[i]);
+        b = open_on(&fk, EB_SOURCE_HWMON, NULL);
+        const eb_domain_info *m = dom(b, "node-meter");
+        assert_near(m->sensor_window_s, 0, 0);
+        assert_near(m->update_period_s, 0.05, 1e-12);
+        eb_close(b);
+        fake_free(&fk);
+    }
+
+    /* 300 hwmon devices: every one is looked at (the card is the last) */
+    fake_init(&fk);
+    for (int i = 0; i < 299; i++) {
+        char parent[96];
+        snprintf(parent, sizeof parent, "devices/virtual/thermal/thermal_zone%d", i);
+        hwmon_dev(&fk, i, parent, "acpitz");
+    }
+    pci_fn(&fk, "0000:c1:00.0", "0x1002", "0x038000", "amdgpu", 1);
+    hwmon_dev(&fk, 299, AMD_C1, "amdgpu");
+    hw(&fk, 299, "power1_average", "100000000\n");
+    b = open_on(&fk, EB_SOURCE_HWMON, NULL);
+    assert_true(dom_index(b, "amd0") >= 0);
+    assert_null(unavailable_reason(b, "AMD GPU 0000:c1:00.0"));
+    eb_close(b);
+    fake_free(&fk);
+
+    /* an Intel card's counter leaps to 10^19 uJ (garbage from the driver):
+     * not 18 million joules; with the card's power limit, and without */
+    for (int limit = 0; limit < 2; limit++) {
+        intel_tree(&fk);
+        if (limit)
+            hw(&fk, 1, "power1_max", "300000000\n");
+        b = open_on(&fk, EB_SOURCE_HWMON, NULL);
+        int i0 = dom_index(b, "intel0");
+        assert_int_equal(eb_begin(b, "w"), EB_OK);
+        hw(&fk, 1, "energy1_input", "101000000\n"); /* 100 W for 1 s */
+        fk.now = 1;
+        assert_int_equal(eb_tick(b), EB_OK);
+        hw(&fk, 1, "energy1_input", "10000000000000000000\n");
+        fk.now = 2;
+        assert_int_equal(eb_tick(b), EB_OK);
+        fk.now = 3;
+        hw(&fk, 1, "energy1_input", "10000000000100000000\n"); /* +100 J from there */
+        assert_int_equal(eb_end(b, "w", &r), EB_OK);
+        assert_near(r.domains[i0].energy_j, 300, 1e-6); /* 100 + bridged 100 + 100 */
+        eb_close(b);
+        fake_free(&fk);
+    }
+
+    /* control characters from a sensor never reach the terminal */
+    fake_init(&fk);
+    hwmon_dev(&fk, 1, "devices/LNXSYSTM:00/ACPI000D:00", "power_meter");
+    hw(&fk, 1, "power1_average", "300000000\n");
+    fake_write(fk.sysfs, "devices/LNXSYSTM:00/ACPI000D:00/power1_oem_info", "Node \033[31mred\n");
+    b = open_on(&fk, EB_SOURCE_HWMON, NULL);
+    assert_string_equal(dom(b, "node-meter")->name, "Node ?[31mred");
+    eb_close(b);
+    fake_free(&fk);
+}
+
+/* Two GH200s; the run has the second only (one GPU per task): the first
+ * module's meters are not this run's, the second's are parts of it. */
+static void test_gh200_one_of_two(void **state)
+{
+    (void)state;
+    fake fk;
+    char path[600];
+    eb_domain_energy d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(d);
+    fake_init(&fk);
+    grace_meter(&fk, 2, "Module Power Socket 0", 500);
+    grace_meter(&fk, 3, "Module Power Socket 1", 600);
+    grace_meter(&fk, 4, "Grace Power Socket 0", 100);
+    grace_meter(&fk, 5, "Grace Power Socket 1", 110);
+    fake_write(fk.root, "gh2.json",
+               "{\"gpus\": [{\"model\": \"GH200 480GB\", \"pci_bus_id\": \"00000009:01:00.0\", "
+               "\"power_limit_w\": 900, \"phases\": [{\"seconds\": 100, \"power_w\": 500}]}, "
+               "{\"model\": \"GH200 480GB\", \"pci_bus_id\": \"00000019:01:00.0\", "
+               "\"power_limit_w\": 900, \"phases\": [{\"seconds\": 100, \"power_w\": 600}]}]}\n");
+    snprintf(path, sizeof path, "%s/gh2.json", fk.root);
+    setenv("EBENCH_SIM_CONFIG", path, 1);
+    setenv("EBENCH_SIM_CLOCK", "manual", 1);
+    setenv("EBENCH_NVML_LIBRARY", SIM_LIB, 1);
+    setenv("CUDA_VISIBLE_DEVICES", "1", 1);
+    eb_bench *b = open_on(&fk, EB_SOURCE_NVML | EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
+    assert_int_equal(dom_index(b, "module0"), -1);
+    assert_int_equal(dom_index(b, "grace0"), -1);
+    assert_contains(unavailable_reason(b, "module0"),
+                    "the module of socket 0 holds a GH200 that is not selected");
+    assert_string_equal(dom(b, "module1")->part_of, "nvidia1");
+    assert_string_equal(dom(b, "grace1")->part_of, "nvidia1");
+    assert_false(dom(b, "module1")->in_total || dom(b, "grace1")->in_total);
+    int gi = dom_index(b, "nvidia1");
+    assert_int_equal(eb_begin(b, "w"), EB_OK);
+    fk.now = 1;
+    assert_int_equal(eb_end(b, "w", &r), EB_OK);
+    assert_near(r.total_energy_j, r.domains[gi].energy_j, 1e-9);
+    void *lib = dlopen(SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
+    if (lib) {
+        int (*forget)(const char *) = (int (*)(const char *))dlsym(lib, "ebsim_forget");
+        if (forget)
+            forget(path);
+        dlclose(lib);
+    }
+    eb_close(b);
+    unsetenv("EBENCH_SIM_CLOCK");
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +809,8 @@ int main(void)
         cmocka_unit_test_setup(test_jetson, clean_env),
         cmocka_unit_test_setup(test_bad_input, clean_env),
         cmocka_unit_test_setup(test_mixed_report, clean_env),
+        cmocka_unit_test_setup(test_review_regressions, clean_env),
+        cmocka_unit_test_setup(test_gh200_one_of_two, clean_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,7 +127,7 @@ int eb_cli_check_gpus(const char *value)
         size_t len = strcspn(p, ",");
         /* what each entry names is checked against the GPUs found (gpu_select.c) */
         size_t ok_chars = strspn(p, "0123456789abcdefghijklmnopqrstuvwxyz"
-                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-");
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-/._"); /* MIG-GPU-u/1/0 */
         if (len == 0 || ok_chars < len) {
             fprintf(stderr,
                     "ebench: --gpus '%s': expected 'all' or a comma-separated list of GPUs: "

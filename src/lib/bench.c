@@ -74,7 +74,7 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
                     t->part_of,     t->note,          t->uuid,  t->pci_bus_id,
                     t->visible_var, t->visible_entry, t->scope, t->readings};
     for (size_t i = 0; i < sizeof text / sizeof *text; i++)
-        eb__utf8_scrub(text[i]);
+        eb__text_scrub(text[i]);
     /* Ids are keys in every output (and in --idle-power, Prometheus labels):
      * letters, digits and _.:- only (what a zone's name brings otherwise
      * becomes '_'), and unique: two zones with one name (multi-die packages)
@@ -90,10 +90,10 @@ static int probe_add_domain(eb__probe_ctx *ctx, const eb__domain_desc *d, size_t
 static void push_unavailable(eb_bench *b, const char *source, const char *what, int code,
                              char *reason)
 {
-    eb_unavailable u = {strdup(source), what ? strdup(what) : NULL, strdup(eb__utf8_scrub(reason)),
+    eb_unavailable u = {strdup(source), what ? strdup(what) : NULL, strdup(eb__text_scrub(reason)),
                         code};
     if (u.what)
-        eb__utf8_scrub((char *)u.what);
+        eb__text_scrub((char *)u.what);
     if (!u.source || !u.what || !u.reason || eb__list_push(&b->unavailable, &u, sizeof u) < 0) {
         free((char *)u.source);
         free((char *)u.what);
@@ -245,18 +245,37 @@ static void probe_all(eb_bench *b)
         ctx.gpu_info = l->info + l->first[i];
         ctx.gpu_choice = l->choice + l->first[i];
         ctx.n_gpu = l->n[i];
+        ctx.all_gpu_info = l->info;
+        ctx.all_gpu_choice = l->choice;
+        ctx.n_all_gpu = l->n_info;
         for (unsigned k = 0; k < ctx.n_gpu; k++) {
-            const eb__gpu_info *g = &ctx.gpu_info[k];
-            if (!g->broken && !g->covered && !ctx.gpu_choice[k].selected) {
-                char what[48];
+            eb__gpu_info *g = &l->info[l->first[i] + k];
+            eb__gpu_choice *c = &ctx.gpu_choice[k];
+            char what[64];
+            /* the same GPU, listed first by a backend that could not read it
+             * after all: this backend measures it, chosen as it was */
+            if (g->covered && g->primary >= 0 && l->choice[g->primary].selected &&
+                !l->choice[g->primary].measured) {
+                *c = l->choice[g->primary];
+                c->measured = 0;
+                g->covered = 0;
+            }
+            if (g->excluded) {
+                snprintf(what, sizeof what, "%s GPU %.31s", eb__gpu_vendors[g->vendor].display,
+                         g->pci);
+                ctx.unavailable(&ctx, what, "not measured: %s", c->rule);
+            } else if (!g->broken && !g->covered && !c->selected) {
                 snprintf(what, sizeof what, "%s%u", eb__gpu_vendors[g->vendor].name, g->index);
-                ctx.unavailable(&ctx, what, "not selected: %s", ctx.gpu_choice[k].rule);
+                ctx.unavailable(&ctx, what, "not selected: %s", c->rule);
             }
         }
         ops->probe(priv, &ctx);
         ctx.gpu_info = NULL;
         ctx.gpu_choice = NULL;
         ctx.n_gpu = 0;
+        ctx.all_gpu_info = NULL;
+        ctx.all_gpu_choice = NULL;
+        ctx.n_all_gpu = 0;
         if (b->n_dom == before) {
             ops->close(priv);
             free(priv);

@@ -541,6 +541,27 @@ static int wrap_implausible(const eb__series *s, const eb__domain_desc *d, doubl
     return !(dt > 0) || wrap_j > limit * dt;
 }
 
+/* A counter without a range (hwmon's microjoules) that moved forward by
+ * more than the device can draw in the time (its limit x 1.5, else four
+ * times the highest power seen and at least 2 kW). */
+static int jump_implausible(const eb__series *s, const eb__domain_desc *d, double t_s,
+                            unsigned long long c)
+{
+    double dt = t_s - s->v[s->n - 1].t_s;
+    double j = (double)(c - s->last_counter) * d->counter_unit_j;
+    if (!(dt > 0))
+        return 0;
+    if (d->max_power_w > 0)
+        return j > 1.5 * d->max_power_w * dt;
+    if (j <= 2000.0 * dt)
+        return 0; /* the common case, without looking back */
+    double seen = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].power_w > seen)
+            seen = s->v[i].power_w;
+    return j > fmax(2000.0, 4 * seen) * dt;
+}
+
 int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s, const eb__reading *r)
 {
     return eb__series_add_read(s, d, t_s, t_s, t_s, r);
@@ -569,6 +590,15 @@ int eb__series_add_read(eb__series *s, const eb__domain_desc *d, double t_s, dou
          * no wrap at the power seen could take it there: a reset (a driver
          * reload); the energy up to it stays, the interval across it is
          * bridged at the last rate */
+        const eb__sample *prev = &s->v[s->n - 1];
+        e = isnan(prev->power_w) ? 0 : prev->power_w * (t_s - prev->t_s);
+        s->resets++;
+        s->reset_at_s = t_s;
+    } else if (counter && s->n > 0 && d->counter_range == 0 && r->counter > s->last_counter &&
+               jump_implausible(s, d, t_s, r->counter)) {
+        /* a counter that never wraps leapt further than the device can draw
+         * (a driver's garbage, a reload to another base): the same as a
+         * reset, bridged at the last rate */
         const eb__sample *prev = &s->v[s->n - 1];
         e = isnan(prev->power_w) ? 0 : prev->power_w * (t_s - prev->t_s);
         s->resets++;

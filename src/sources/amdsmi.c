@@ -14,6 +14,7 @@
  * through the first die, and says which dies it holds.
  */
 #include <dlfcn.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,24 +264,44 @@ static unsigned amd_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, uns
     return k;
 }
 
-/* Dies of GPU i's package (same OAM id), in order; returns how many. */
+/* The most dies one package holds (an MI300X in CPX mode: 8 partitions);
+ * a library that puts more under one OAM id is not telling packages apart. */
+#define PACKAGE_MAX 8
+
+/* Dies of GPU i's package (same OAM id), in order; returns how many (1: it
+ * is alone, or the OAM ids do not tell packages apart). */
 static unsigned package_of(const amdsmi *a, unsigned i, unsigned *dies)
 {
     unsigned n = 0;
     for (unsigned j = 0; j < a->n_gpu; j++)
         if (j == i || (a->g[i].oam >= 0 && a->g[j].oam == a->g[i].oam))
             dies[n++] = j;
+    if (n > PACKAGE_MAX) {
+        dies[0] = i;
+        n = 1;
+    }
     return n;
+}
+
+/* Socket power from amdsmi_power_info_t, W: the average, else the current
+ * one; NaN if neither (AMD SMI marks one it lacks with 0xFFFF or all ones). */
+static double socket_power(const amdsmi_power_info_t *p)
+{
+    uint32_t v[2] = {p->average_socket_power, p->current_socket_power};
+    for (int i = 0; i < 2; i++)
+        if (v[i] != 0xffffu && v[i] != 0xffffffffu && v[i] < 100000u)
+            return v[i];
+    return NAN;
 }
 
 static void probe_gpu(amdsmi *a, eb__probe_ctx *ctx, unsigned k)
 {
     const eb__gpu_info *info = &ctx->gpu_info[k];
-    const eb__gpu_choice *choice = &ctx->gpu_choice[k];
+    eb__gpu_choice *choice = &ctx->gpu_choice[k];
     unsigned dies[AMD_MAX];
     unsigned n_dies = package_of(a, k, dies);
     eb__domain_desc d;
-    char st[160], shares[160] = "";
+    char st[160], st2[160], shares[160] = "";
 
     /* a package of several dies is one domain: the first selected die's */
     for (unsigned j = 0; j < n_dies; j++)
@@ -291,11 +312,12 @@ static void probe_gpu(amdsmi *a, eb__probe_ctx *ctx, unsigned k)
                              "measured with amd%u: the two are one package (OAM %ld) with one "
                              "power sensor",
                              ctx->gpu_info[dies[j]].index, a->g[k].oam);
+            choice->measured = 1;
             return;
         }
     memset(&d, 0, sizeof d);
     eb__gpu_desc(&d, info, choice);
-    snprintf(d.name, sizeof d.name, "%s", a->g[k].market);
+    snprintf(d.name, sizeof d.name, "%.63s", a->g[k].market);
     d.simulated = a->f.sim_version != NULL;
     d.in_total = 1;
     /* +-5%: AMD publishes no accuracy for it; the same round figure as NVIDIA's */
@@ -304,9 +326,10 @@ static void probe_gpu(amdsmi *a, eb__probe_ctx *ctx, unsigned k)
     if (n_dies > 1) {
         size_t used = 0;
         for (unsigned j = 0; j < n_dies; j++)
-            used += (size_t)snprintf(shares + used, sizeof shares - used, "%samd%u",
-                                     j ? (j + 1 == n_dies ? " and " : ", ") : "",
-                                     ctx->gpu_info[dies[j]].index);
+            if (used < sizeof shares)
+                used += (size_t)snprintf(shares + used, sizeof shares - used, "%samd%u",
+                                         j ? (j + 1 == n_dies ? " and " : ", ") : "",
+                                         ctx->gpu_info[dies[j]].index);
         snprintf(d.scope, sizeof d.scope, "package");
     }
     uint64_t acc, ts;
@@ -333,14 +356,16 @@ static void probe_gpu(amdsmi *a, eb__probe_ctx *ctx, unsigned k)
         snprintf(d.readings, sizeof d.readings, "energy accumulator");
     } else {
         amdsmi_power_info_t p;
+        memset(&p, 0, sizeof p);
         amdsmi_status_t prc =
             a->f.power_info ? a->f.power_info(h, &p) : AMDSMI_STATUS_NOT_SUPPORTED;
-        if (prc != AMDSMI_STATUS_SUCCESS) {
+        if (prc != AMDSMI_STATUS_SUCCESS || isnan(socket_power(&p))) {
             ctx->unavailable(ctx, d.id,
                              "neither the energy counter (%s) nor the socket power (%s) can be "
                              "read",
                              status_text(a, rc, st, sizeof st),
-                             status_text(a, prc, st + 80, sizeof st - 80));
+                             prc != AMDSMI_STATUS_SUCCESS ? status_text(a, prc, st2, sizeof st2)
+                                                          : "not available");
             return;
         }
         m->source = SRC_POWER;
@@ -364,8 +389,18 @@ static void probe_gpu(amdsmi *a, eb__probe_ctx *ctx, unsigned k)
         snprintf(d.note + used, sizeof d.note - used, "; selected: %s", choice->rule);
     snprintf(d.location, sizeof d.location, "amd-smi index %u, PCI %s", info->index,
              info->pci[0] ? info->pci : "?");
-    if (ctx->add_domain(ctx, &d, a->n) >= 0)
+    /* the power limit: a counter that leaps past what it allows was reset */
+    amdsmi_power_info_t lim;
+    memset(&lim, 0, sizeof lim);
+    if (a->f.power_info && a->f.power_info(h, &lim) == AMDSMI_STATUS_SUCCESS &&
+        lim.power_limit > 0 && lim.power_limit < 100000)
+        d.max_power_w = lim.power_limit;
+    if (ctx->add_domain(ctx, &d, a->n) >= 0) {
         a->n++;
+        for (unsigned j = 0; j < n_dies; j++)
+            if (ctx->gpu_choice[dies[j]].selected)
+                ctx->gpu_choice[dies[j]].measured = 1;
+    }
 }
 
 static void amd_probe(void *priv, eb__probe_ctx *ctx)
@@ -394,8 +429,13 @@ static int amd_read(void *priv, size_t local, eb__reading *out, char *why, size_
         out->counter = acc;
     } else {
         amdsmi_power_info_t p;
+        memset(&p, 0, sizeof p);
         rc = a->f.power_info(m->h, &p);
-        out->power_w = p.average_socket_power ? p.average_socket_power : p.current_socket_power;
+        out->power_w = socket_power(&p);
+        if (rc == AMDSMI_STATUS_SUCCESS && isnan(out->power_w)) {
+            snprintf(why, why_len, "the socket power is not available");
+            return EB__READ_BAD;
+        }
     }
     if (rc != AMDSMI_STATUS_SUCCESS) {
         status_text(a, rc, why, why_len);

@@ -41,7 +41,7 @@ static int all_digits(const char *s, size_t len)
 
 /* A PCI bus id as "dddd:bb:dd.f" whatever the writer's domain width
  * (NVML "00000000:07:00.0", sysfs "0000:07:00.0"); "" if it is not one. */
-static void pci_key(const char *pci, char *out, size_t len)
+void eb__pci_key(const char *pci, char *out, size_t len)
 {
     unsigned dom, bus, dev, fn;
     char end;
@@ -58,7 +58,7 @@ static unsigned vendor_order(const eb__gpu_info *info, unsigned n, int v, unsign
 {
     unsigned k = 0;
     for (unsigned i = 0; i < n; i++)
-        if (info[i].vendor == v && !info[i].covered)
+        if (info[i].vendor == v && !info[i].covered && !info[i].excluded)
             order[k++] = i;
     for (unsigned i = 1; i < k; i++)
         for (unsigned j = i; j > 0 && strcasecmp(info[order[j - 1]].pci, info[order[j]].pci) > 0;
@@ -106,15 +106,32 @@ __attribute__((format(printf, 4, 5))) static void say(const problems *p, int ven
 
 static void mark_covered(eb__gpu_info *info, unsigned n)
 {
+    int first_backend[EB__GPU_N_VENDORS];
+    for (int v = 0; v < EB__GPU_N_VENDORS; v++)
+        first_backend[v] = -1;
     for (unsigned i = 0; i < n; i++) {
         char a[32], b[32];
-        info[i].covered = 0;
-        pci_key(info[i].pci, a, sizeof a);
+        info[i].covered = info[i].excluded = 0;
+        info[i].primary = -1;
+        eb__pci_key(info[i].pci, a, sizeof a);
         for (unsigned j = 0; a[0] && j < i && !info[i].covered; j++) {
-            pci_key(info[j].pci, b, sizeof b);
-            info[i].covered =
-                info[j].backend != info[i].backend && !info[j].covered && strcmp(a, b) == 0;
+            eb__pci_key(info[j].pci, b, sizeof b);
+            if (info[j].backend != info[i].backend && !info[j].covered && !info[j].excluded &&
+                strcmp(a, b) == 0) {
+                info[i].covered = 1;
+                info[i].primary = (int)j;
+                info[i].index = info[j].index; /* one numbering per vendor */
+            }
         }
+        int v = info[i].vendor;
+        if (v < 0 || v >= EB__GPU_N_VENDORS || info[i].covered)
+            continue;
+        /* the first backend to list a vendor's GPUs lists those this
+         * process may use (a library sees the job's cgroup; sysfs shows all) */
+        if (first_backend[v] < 0)
+            first_backend[v] = info[i].backend;
+        else if (info[i].backend != first_backend[v])
+            info[i].excluded = 1;
     }
 }
 
@@ -124,8 +141,8 @@ static int vendors_present(const eb__gpu_info *info, unsigned n, int *only)
 {
     int seen[EB__GPU_N_VENDORS] = {0}, count = 0;
     for (unsigned i = 0; i < n; i++)
-        if (!info[i].covered && info[i].vendor >= 0 && info[i].vendor < EB__GPU_N_VENDORS &&
-            !seen[info[i].vendor]++) {
+        if (!info[i].covered && !info[i].excluded && info[i].vendor >= 0 &&
+            info[i].vendor < EB__GPU_N_VENDORS && !seen[info[i].vendor]++) {
             count++;
             *only = info[i].vendor;
         }
@@ -135,7 +152,7 @@ static int vendors_present(const eb__gpu_info *info, unsigned n, int *only)
 static int by_index(const eb__gpu_info *info, unsigned n, int v, unsigned long k)
 {
     for (unsigned i = 0; i < n; i++)
-        if (info[i].vendor == v && !info[i].covered && info[i].index == k)
+        if (info[i].vendor == v && !info[i].covered && !info[i].excluded && info[i].index == k)
             return (int)i;
     return -1;
 }
@@ -155,7 +172,8 @@ static int opt_entry(const eb__gpu_info *info, unsigned n, const char *e, size_t
     size_t alpha = 0;
     while (isalpha((unsigned char)buf[alpha]))
         alpha++;
-    if (all_digits(buf + alpha, len - alpha) && (alpha == 0 || strncmp(buf, "gpu", alpha) == 0)) {
+    if (all_digits(buf + alpha, len - alpha) &&
+        (alpha == 0 || (alpha == 3 && strncmp(buf, "gpu", 3) == 0))) {
         int only = -1;
         int vendors = vendors_present(info, n, &only);
         if (vendors > 1)
@@ -176,7 +194,7 @@ static int opt_entry(const eb__gpu_info *info, unsigned n, const char *e, size_t
         return -4;
     unsigned k = 0;
     for (unsigned i = 0; i < n && k < 256; i++)
-        if (!info[i].covered)
+        if (!info[i].covered && !info[i].excluded)
             all[k++] = i;
     int pos = by_uuid(info, all, k, buf, len);
     return pos >= 0 ? (int)all[pos] : pos;
@@ -188,7 +206,7 @@ static void vendor_list(const eb__gpu_info *info, unsigned n, char *out, size_t 
     out[0] = '\0';
     int seen[EB__GPU_N_VENDORS] = {0};
     for (unsigned i = 0; i < n; i++)
-        if (!info[i].covered && !seen[info[i].vendor]++ && used < len)
+        if (!info[i].covered && !info[i].excluded && !seen[info[i].vendor]++ && used < len)
             used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " and " : "",
                                      eb__gpu_vendors[info[i].vendor].display);
 }
@@ -198,7 +216,7 @@ static void select_opt(const eb__gpu_info *info, unsigned n, const char *list,
 {
     if (strcmp(list, "all") == 0) {
         for (unsigned i = 0; i < n; i++) {
-            choice[i].selected = !info[i].broken && !info[i].covered;
+            choice[i].selected = !info[i].broken && !info[i].covered && !info[i].excluded;
             snprintf(choice[i].rule, sizeof choice[i].rule, "--gpus all");
         }
         return;
@@ -228,7 +246,7 @@ static void select_opt(const eb__gpu_info *info, unsigned n, const char *list,
                     k == -2 ? "matches several GPUs" : "matches no GPU");
             return;
         }
-        if (!choice[k].selected && !info[k].broken) {
+        if (!choice[k].selected && !info[k].broken && !info[k].excluded) {
             choice[k].selected = 1;
             if (is_mig)
                 snprintf(choice[k].mig, sizeof choice[k].mig, "%.*s", (int)(len > 95 ? 95 : len),
@@ -258,24 +276,43 @@ static int select_slurm(const eb__gpu_info *info, unsigned n, eb__gpu_choice *ch
         snprintf(choice[i].rule, sizeof choice[i].rule,
                  "%s=%.200s (by device minor number) does not name it", var, v);
     for (const char *p = v; *p;) {
-        char *end;
-        unsigned long want = strtoul(p, &end, 10);
-        int found = 0;
-        for (unsigned i = 0; end != p && i < n; i++) {
-            if (!info[i].broken && !info[i].covered && info[i].minor >= 0 &&
-                (unsigned long)info[i].minor == want) {
-                found = 1;
-                choice[i].selected = 1;
-                snprintf(choice[i].rule, sizeof choice[i].rule,
-                         "%s=%.200s (by device minor number)", var, v);
-            }
+        size_t len = strcspn(p, ",");
+        unsigned long want = all_digits(p, len) && len < 10 ? strtoul(p, NULL, 10) : ~0ul;
+        int found = 0, vendors = 0, seen[EB__GPU_N_VENDORS] = {0};
+        char names[160] = "";
+        size_t used = 0;
+        for (unsigned i = 0; want != ~0ul && i < n; i++) {
+            /* Slurm's number is the device file's: /dev/nvidiaN, or for AMD
+             * and Intel /dev/dri/cardN (renderD(128+N) where gres names those) */
+            long m = info[i].minor;
+            int drm = info[i].vendor != EB__GPU_NVIDIA;
+            if (info[i].broken || info[i].covered || info[i].excluded || m < 0 ||
+                !((unsigned long)m == want || (drm && (unsigned long)m + 128 == want)))
+                continue;
+            found = 1;
+            vendors += !seen[info[i].vendor]++;
+            if (used < sizeof names)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s%u",
+                                         used ? " and " : "", eb__gpu_vendors[info[i].vendor].name,
+                                         info[i].index);
+            choice[i].selected = 1;
+            snprintf(choice[i].rule, sizeof choice[i].rule, "%s=%.200s (by device minor number)",
+                     var, v);
         }
-        if (!found)
+        if (want == ~0ul)
+            say(pr, -1, 0, "%s=%s: '%.*s' is not a device number; ignored", var, v,
+                (int)(len > 32 ? 32 : len), p);
+        else if (!found)
             say(pr, -1, 0,
                 "%s=%s: no GPU here has device minor number %.*s (NVIDIA: the Minor Number in "
                 "nvidia-smi -q; AMD and Intel: N of /dev/dri/cardN)",
-                var, v, (int)strcspn(p, ","), p);
-        p += strcspn(p, ",");
+                var, v, (int)len, p);
+        else if (vendors > 1)
+            say(pr, -1, 0,
+                "%s=%s: %.*s is the device number of %s (GPUs of several vendors): all are "
+                "measured; name the job's with --gpus",
+                var, v, (int)len, p, names);
+        p += len;
         if (*p == ',')
             p++;
     }
@@ -402,7 +439,7 @@ static void select_vendor(const eb__gpu_info *info, unsigned n, int v,
             used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? " and " : "",
                                      vd->env[s].var);
         for (unsigned i = 0; i < n; i++)
-            if (info[i].vendor == v && !info[i].covered) {
+            if (info[i].vendor == v && !info[i].covered && !info[i].excluded) {
                 choice[i].selected = !info[i].broken;
                 snprintf(choice[i].rule, sizeof choice[i].rule, "all GPUs (%.200s %s not set)",
                          names, count > 1 ? "are" : "is");
@@ -439,8 +476,13 @@ void eb__gpu_select(eb__gpu_info *info, unsigned n, const char *gpus_opt,
     for (unsigned i = 0; i < n; i++)
         if (info[i].vendor < 0 || info[i].vendor >= EB__GPU_N_VENDORS)
             info[i].broken = 1;
-    if (n == 0)
-        return; /* the backends say why there is no GPU */
+    if (n == 0) {
+        /* the backends say why there is no GPU; asking for some is an error */
+        if (gpus_opt && strcmp(gpus_opt, "all") != 0)
+            say(&pr, -1, EB_EGPUSEL, "--gpus=%.64s: no GPU was found here (ebench info says why)",
+                gpus_opt);
+        return;
+    }
     if (gpus_opt)
         select_opt(info, n, gpus_opt, mig, choice, &pr);
     else if (select_slurm(info, n, choice, &pr) < 0)
@@ -448,8 +490,15 @@ void eb__gpu_select(eb__gpu_info *info, unsigned n, const char *gpus_opt,
             select_vendor(info, n, v, mig, choice, &pr);
     for (unsigned i = 0; i < n; i++)
         if (info[i].covered) {
+            /* the same GPU: chosen as its primary listing is; measured there */
+            choice[i] = choice[info[i].primary];
+            choice[i].selected = 0;
+            choice[i].measured = 0;
+        } else if (info[i].excluded) {
             choice[i].selected = 0;
             snprintf(choice[i].rule, sizeof choice[i].rule,
-                     "measured through an earlier source (same PCI bus id %.31s)", info[i].pci);
+                     "the first source of %s GPUs does not list it: not one this process may "
+                     "use (another job's, or not accessible)",
+                     eb__gpu_vendors[info[i].vendor].display);
         }
 }

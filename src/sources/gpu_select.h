@@ -54,6 +54,14 @@ typedef struct eb__gpu_info {
     int broken;  /* listed but unusable: never selected */
     int backend; /* which GPU backend listed it (set by the caller) */
     int covered; /* an earlier backend lists the same GPU (PCI bus id): skipped */
+    /* set by eb__gpu_select */
+    int primary;  /* covered: the position in info[] of the earlier listing */
+    int excluded; /* an earlier backend lists this vendor's GPUs and not this one:
+                     not one this process may use (another job's, or not accessible) */
+    /* its reading covers a whole superchip module (a GH200's NVML reading):
+     * the socket-th of the node's, in NVML order; 0 and 0 otherwise */
+    int module;
+    int socket;
 } eb__gpu_info;
 
 typedef struct eb__gpu_choice {
@@ -62,6 +70,7 @@ typedef struct eb__gpu_choice {
     char mig[96];    /* the MIG instance that chose it, "" if none */
     char entry[96];  /* the visible-device variable's entry that chose it, "" if none */
     const char *var; /* that variable, NULL if none */
+    int measured;    /* set by the backend's probe once a domain reads it */
 } eb__gpu_choice;
 
 typedef struct eb__gpu_mig_resolver {
@@ -81,5 +90,9 @@ typedef void (*eb__gpu_problem_fn)(void *ctx, int vendor, int code, const char *
 void eb__gpu_select(eb__gpu_info *info, unsigned n, const char *gpus_opt,
                     const eb__gpu_mig_resolver *mig, eb__gpu_choice *choice,
                     eb__gpu_problem_fn problem, void *problem_ctx);
+
+/* A PCI bus id as "dddd:bb:dd.f" whatever the writer's domain width; "" if
+ * it is not one. */
+void eb__pci_key(const char *pci, char *out, size_t len);
 
 #endif

@@ -35,7 +35,7 @@
 #include "source.h"
 
 #define HW_PATH 512
-#define HW_MAX_DIRS 256
+#define HW_MAX_DIRS 100000 /* a guard, not a limit a machine reaches */
 #define HW_MAX_CARDS 32
 
 enum { R_ENERGY, R_POWER, R_VI };
@@ -93,10 +93,13 @@ static int hwmon_cmp(const void *a, const void *b)
     return (i > j) - (i < j);
 }
 
-/* <sysfs>/class/hwmon/hwmonN, in numeric order. Returns how many (names
- * malloc'ed into out), or -1 with the reason said. */
-static int list_dirs(eb__probe_ctx *ctx, const char *base, char **out, int quiet)
+/* <sysfs>/class/hwmon/hwmonN, in numeric order, every one of them. Returns
+ * how many (*out and each name malloc'ed: free_dirs), or -1 with the reason
+ * said. */
+static int list_dirs(eb__probe_ctx *ctx, const char *base, char ***names, int quiet)
 {
+    char **out = NULL;
+    *names = NULL;
     DIR *dir = opendir(base);
     if (!dir) {
         if (!quiet && errno == ENOENT)
@@ -108,17 +111,33 @@ static int list_dirs(eb__probe_ctx *ctx, const char *base, char **out, int quiet
             ctx->unavailable(ctx, "hwmon", "cannot open %s: %s", base, strerror(errno));
         return -1;
     }
-    int n = 0;
+    int n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(dir)) != NULL && n < HW_MAX_DIRS) {
         size_t digits = strlen(e->d_name) > 5 ? strspn(e->d_name + 5, "0123456789") : 0;
-        if (strncmp(e->d_name, "hwmon", 5) == 0 && digits && !e->d_name[5 + digits] &&
-            (out[n] = strdup(e->d_name)) != NULL)
+        if (strncmp(e->d_name, "hwmon", 5) != 0 || !digits || e->d_name[5 + digits] || digits > 9)
+            continue;
+        if (n == cap) {
+            char **more = realloc(out, (size_t)(cap = cap ? 2 * cap : 32) * sizeof *out);
+            if (!more)
+                break;
+            out = more;
+        }
+        if ((out[n] = strdup(e->d_name)) != NULL)
             n++;
     }
     closedir(dir);
-    qsort(out, (size_t)n, sizeof *out, hwmon_cmp);
+    if (out)
+        qsort(out, (size_t)n, sizeof *out, hwmon_cmp);
+    *names = out;
     return n;
+}
+
+static void free_dirs(char **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
 }
 
 /* The PCI bus id of a hwmon device's parent ("0000:c1:00.0"), "" if its
@@ -169,10 +188,10 @@ static int gpu_driver(const char *name)
 static unsigned hwmon_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, unsigned max)
 {
     hwmon *h = priv;
-    char base[HW_PATH], *names[HW_MAX_DIRS];
+    char base[HW_PATH], **names;
     if (eb__pathf(base, sizeof base, "%s/class/hwmon", ctx->sysfs_root) < 0)
         return 0;
-    int n = list_dirs(ctx, base, names, 1);
+    int n = list_dirs(ctx, base, &names, 1);
     for (int i = 0; i < n; i++) {
         card c;
         char name[64];
@@ -184,8 +203,8 @@ static unsigned hwmon_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, u
             pci_of(c.dir, c.pci, sizeof c.pci);
             h->cards[h->n_cards++] = c;
         }
-        free(names[i]);
     }
+    free_dirs(names, n);
     /* each vendor's cards numbered in PCI bus order, as its runtime does,
      * and listed in that order */
     for (unsigned i = 1; i < h->n_cards; i++)
@@ -203,8 +222,8 @@ static unsigned hwmon_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, u
         eb__gpu_info *g = &info[k];
         memset(g, 0, sizeof *g);
         g->vendor = c->vendor;
-        for (unsigned j = 0; j < h->n_cards; j++)
-            g->index += h->cards[j].vendor == c->vendor && strcmp(h->cards[j].pci, c->pci) < 0;
+        for (unsigned j = 0; j < i; j++) /* its place among the vendor's, sorted */
+            g->index += h->cards[j].vendor == c->vendor;
         snprintf(g->pci, sizeof g->pci, "%s", c->pci);
         g->minor = drm_card(c->dir);
         char uid[64];
@@ -267,6 +286,22 @@ static int try_read(eb__probe_ctx *ctx, const char *what, const char *path, cons
     return 0;
 }
 
+/* The most the device may draw, W, from the limits hwmon states (uW):
+ * power1_cap (amdgpu), power1_rated_max / power1_max (xe, i915); 0: none. */
+static double power_limit(const char *dir)
+{
+    static const char *const files[] = {"power1_cap", "power1_rated_max", "power1_max",
+                                        "power1_crit"};
+    char text[64], why[128];
+    unsigned long long uw;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        if (attr(dir, files[i], text, sizeof text) == 0 &&
+            eb__parse_u64(text, &uw, why, sizeof why) == 0 && uw >= 1000000ull &&
+            uw <= 100000000000ull) /* 1 W to 100 kW */
+            return (double)uw / 1e6;
+    return 0;
+}
+
 static void gpu_card(hwmon *h, eb__probe_ctx *ctx, unsigned k)
 {
     const card *c = &h->cards[k];
@@ -312,8 +347,9 @@ static void gpu_card(hwmon *h, eb__probe_ctx *ctx, unsigned k)
                  ch->rule);
         snprintf(d.location, sizeof d.location, "hwmon %s (amdgpu), PCI %s", hw, c->pci);
         snprintf(d.readings, sizeof d.readings, "%s", file);
-        if (add(h, ctx, &d, path, NULL, R_POWER) < 0)
-            return;
+        d.max_power_w = power_limit(c->dir);
+        if (add(h, ctx, &d, path, NULL, R_POWER) == 0)
+            ctx->gpu_choice[k].measured = 1;
         return;
     }
     /* Intel: the card's energy counter (xe labels it "card"), its package
@@ -356,8 +392,11 @@ static void gpu_card(hwmon *h, eb__probe_ctx *ctx, unsigned k)
              ch->rule);
     char card_id[EB__ID_LEN];
     snprintf(card_id, sizeof card_id, "%s", d.id);
+    /* a counter that leaps by more than the card can draw was reset */
+    d.max_power_w = power_limit(c->dir);
     if (add(h, ctx, &d, path, NULL, R_ENERGY) < 0)
         return;
+    ctx->gpu_choice[k].measured = 1;
     if (pkg_ch) {
         eb__domain_desc p = d;
         snprintf(p.id, sizeof p.id, "%.20s-pkg", card_id);
@@ -408,25 +447,51 @@ static void intel_tile(hwmon *h, eb__probe_ctx *ctx, const char *dir, const char
     }
 }
 
-/* The n-th GPU domain whose reading covers its whole module (GH200), or -1. */
-static int module_gpu(eb__probe_ctx *ctx, int socket)
+/* Whether a domain of this id was added. */
+static int has_domain(eb__probe_ctx *ctx, const char *id)
 {
-    int seen = 0;
-    for (size_t i = 0; i < ctx->n_domains(ctx); i++) {
-        const eb__domain_desc *d = ctx->domain(ctx, i);
-        if (strcmp(d->kind, "gpu") == 0 && strcmp(d->scope, "module") == 0 && seen++ == socket)
-            return (int)i;
-    }
-    return -1;
+    for (size_t i = 0; i < ctx->n_domains(ctx); i++)
+        if (strcmp(ctx->domain(ctx, i)->id, id) == 0)
+            return 1;
+    return 0;
 }
 
-/* An ACPI power meter: NVIDIA Grace's by its OEM label, else the node's. */
+/* The GH200 of a socket: 1 and its domain's id when it is measured, 0 when
+ * there is none (or it could not be read), -1 when it is listed but not
+ * selected (its module is not this run's). */
+static int socket_gpu(eb__probe_ctx *ctx, int socket, char *id, size_t len)
+{
+    for (unsigned k = 0; k < ctx->n_all_gpu; k++) {
+        const eb__gpu_info *g = &ctx->all_gpu_info[k];
+        if (!g->module || g->socket != socket)
+            continue;
+        if (!ctx->all_gpu_choice[k].selected)
+            return -1;
+        char want[32], have[32];
+        eb__pci_key(g->pci, want, sizeof want);
+        for (size_t i = 0; want[0] && i < ctx->n_domains(ctx); i++) {
+            const eb__domain_desc *d = ctx->domain(ctx, i);
+            eb__pci_key(d->pci_bus_id, have, sizeof have);
+            if (strcmp(d->scope, "module") == 0 && strcmp(want, have) == 0) {
+                snprintf(id, len, "%s", d->id);
+                return 1;
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* An ACPI power meter: NVIDIA Grace's by its OEM label, else the node's.
+ * Pass 0 takes the module meters, 1 the Grace sockets, 2 the rest: the
+ * later ones name the earlier ones as what they are parts of. */
 static void power_meter(hwmon *h, eb__probe_ctx *ctx, const char *dir, const char *hw, int pass)
 {
-    char label[128] = "", kind[32], path[HW_PATH + 32], text[32];
+    char label[128] = "", kind[32] = "", path[HW_PATH + 32], text[32], why[128];
     int socket = 0;
     eb__domain_desc d;
     eb__reading r;
+    unsigned long long ms;
     const char *file = exists(dir, "power1_average") ? "power1_average"
                        : exists(dir, "power1_input") ? "power1_input"
                                                      : NULL;
@@ -434,68 +499,75 @@ static void power_meter(hwmon *h, eb__probe_ctx *ctx, const char *dir, const cha
         return;
     if (attr(dir, "power1_oem_info", label, sizeof label) < 0)
         attr(dir, "device/power1_oem_info", label, sizeof label);
-    /* module meters first (pass 0): the socket's other meters name them */
-    if ((strncmp(label, "Module ", 7) == 0) != (pass == 0))
+    int grace =
+        sscanf(label, "%31s Power Socket %d", kind, &socket) == 2 && socket >= 0 && socket < 1000;
+    int want = grace && strcmp(kind, "Module") == 0  ? 0
+               : grace && strcmp(kind, "Grace") == 0 ? 1
+                                                     : 2;
+    if (want != pass)
         return;
     memset(&d, 0, sizeof d);
     eb__pathf(path, sizeof path, "%s/%s", dir, file);
     snprintf(d.location, sizeof d.location, "hwmon %s (power_meter), %s", hw, file);
     d.update_period_s = 0.05;
-    if (attr(dir, "power1_average_interval", text, sizeof text) == 0 && atof(text) > 0)
-        d.sensor_window_s = d.update_period_s = atof(text) / 1e3;
+    /* the averaging interval in ms, as the ACPI meter states it (1 ms - 60 s) */
+    if (attr(dir, "power1_average_interval", text, sizeof text) == 0 &&
+        eb__parse_u64(text, &ms, why, sizeof why) == 0 && ms >= 1 && ms <= 60000)
+        d.sensor_window_s = d.update_period_s = (double)ms / 1e3;
     /* +-5%: NVIDIA states no accuracy for Grace's meters either */
     d.uncertainty_rel = 0.05;
     snprintf(d.name, sizeof d.name, "%.63s", label[0] ? label : "ACPI power meter");
-    if (sscanf(label, "%31s Power Socket %d", kind, &socket) == 2) {
+    if (grace) {
+        char gpu_id[EB__ID_LEN] = "", module_id[EB__ID_LEN], grace_id[EB__ID_LEN];
+        int gpu = socket_gpu(ctx, socket, gpu_id, sizeof gpu_id);
         snprintf(d.vendor, sizeof d.vendor, "nvidia");
-        int gpu = module_gpu(ctx, socket);
-        const eb__domain_desc *g = gpu >= 0 ? ctx->domain(ctx, (size_t)gpu) : NULL;
-        char module_id[EB__ID_LEN];
         snprintf(module_id, sizeof module_id, "module%d", socket);
+        snprintf(grace_id, sizeof grace_id, "grace%d", socket);
         if (strcmp(kind, "Module") == 0) {
-            snprintf(d.id, sizeof d.id, "module%d", socket);
+            snprintf(d.id, sizeof d.id, "%s", module_id);
             snprintf(d.kind, sizeof d.kind, "module");
-            d.in_total = !g;
-            if (g) {
-                snprintf(d.part_of, sizeof d.part_of, "%s", g->id);
-                snprintf(d.note, sizeof d.note,
-                         "the whole superchip module (Grace CPU, memory, GPU): the same as "
-                         "%s's NVML reading, which the total counts",
-                         g->id);
-            } else {
-                snprintf(d.note, sizeof d.note,
-                         "the whole superchip module (Grace CPU, its memory and any GPU on it)");
-            }
-        } else if (strcmp(kind, "Grace") == 0 || strcmp(kind, "CPU") == 0 ||
-                   strcmp(kind, "SysIO") == 0) {
-            int grace = strcmp(kind, "Grace") == 0;
-            snprintf(d.id, sizeof d.id, grace ? "grace%d" : "grace%d-%.8s", socket,
+        } else if (strcmp(kind, "Grace") == 0) {
+            snprintf(d.id, sizeof d.id, "%s", grace_id);
+            snprintf(d.kind, sizeof d.kind, "cpu");
+        } else if (strcmp(kind, "CPU") == 0 || strcmp(kind, "SysIO") == 0) {
+            snprintf(d.id, sizeof d.id, "grace%d-%s", socket,
                      strcmp(kind, "CPU") == 0 ? "cpu" : "sysio");
             snprintf(d.kind, sizeof d.kind, "cpu");
-            /* a part of the module: of the GPU reading that covers it, of
-             * the module meter, or (CPU, SysIO) of the Grace socket */
-            int module_meter = 0;
-            for (size_t i = 0; i < ctx->n_domains(ctx); i++)
-                module_meter |= strcmp(ctx->domain(ctx, i)->id, module_id) == 0;
-            char grace_id[EB__ID_LEN];
-            snprintf(grace_id, sizeof grace_id, "grace%d", socket);
-            const char *parent = g ? g->id : module_meter ? module_id : !grace ? grace_id : "";
-            snprintf(d.part_of, sizeof d.part_of, "%s", parent);
-            d.in_total = !parent[0];
-            snprintf(d.note, sizeof d.note, "%s%s%s",
-                     grace                      ? "the Grace CPU socket with its memory"
-                     : strcmp(kind, "CPU") == 0 ? "the Grace CPU cores' rail"
-                                                : "the socket's I/O",
-                     parent[0] ? "; a part of " : "", parent);
-            ctx->cpu_domains++;
         } else {
             snprintf(d.id, sizeof d.id, "grace%d-%.12s", socket, kind);
             snprintf(d.kind, sizeof d.kind, "platform");
+        }
+        if (gpu < 0) {
+            /* the socket's GH200 is not this run's: its module is not either */
+            ctx->unavailable(ctx, d.id,
+                             "not measured: the module of socket %d holds a GH200 that is not "
+                             "selected (its Grace CPU and memory go with it)",
+                             socket);
+            return;
+        }
+        /* what it is a part of: the GPU reading that covers the module, the
+         * module meter, or (CPU, SysIO) the Grace socket */
+        const char *parent = gpu > 0                                  ? gpu_id
+                             : has_domain(ctx, module_id)             ? module_id
+                             : want == 2 && has_domain(ctx, grace_id) ? grace_id
+                                                                      : "";
+        if (strcmp(d.kind, "platform") == 0) {
             snprintf(d.note, sizeof d.note,
                      "Grace meter '%s' not recognised: shown, not added to the total", label);
+        } else {
+            snprintf(d.part_of, sizeof d.part_of, "%s", parent);
+            d.in_total = !parent[0];
+            snprintf(d.note, sizeof d.note, "%s%s%s%s",
+                     strcmp(kind, "Module") == 0  ? "the whole superchip module (Grace CPU, its "
+                                                    "memory and any GPU on it)"
+                     : strcmp(kind, "Grace") == 0 ? "the Grace CPU socket with its memory"
+                     : strcmp(kind, "CPU") == 0   ? "the Grace CPU cores' rail"
+                                                  : "the socket's I/O",
+                     parent[0] ? "; a part of " : "", parent,
+                     gpu > 0 ? ", whose NVML reading covers the module and is the one the total "
+                               "counts"
+                             : "");
         }
-        if (strcmp(d.kind, "module") == 0)
-            ctx->cpu_domains++; /* the module covers the CPU: no model on top */
     } else {
         snprintf(d.id, sizeof d.id, "node-meter");
         snprintf(d.kind, sizeof d.kind, "platform");
@@ -504,8 +576,10 @@ static void power_meter(hwmon *h, eb__probe_ctx *ctx, const char *dir, const cha
                  "an ACPI power meter%s%s: it overlaps the other domains; not added to the total",
                  label[0] ? " labelled " : "", label);
     }
-    if (try_read(ctx, d.id, path, NULL, R_POWER, &r) == 0)
-        add(h, ctx, &d, path, NULL, R_POWER);
+    if (try_read(ctx, d.id, path, NULL, R_POWER, &r) == 0 &&
+        add(h, ctx, &d, path, NULL, R_POWER) == 0 &&
+        (strcmp(d.kind, "module") == 0 || strcmp(d.kind, "cpu") == 0))
+        ctx->cpu_domains++; /* the CPU is measured: no model on top */
 }
 
 /* amd_energy: the socket counters (per-core ones are parts of them, and
@@ -561,14 +635,21 @@ static void amd_energy(hwmon *h, eb__probe_ctx *ctx, const char *dir, const char
 
 /* Jetson's INA3221 rails: power = voltage x current. VDD_IN is the module's
  * input; the other rails are parts of it. */
-static void ina3221(hwmon *h, eb__probe_ctx *ctx, const char *dir, const char *hw)
+static int ina3221_has_in(const char *dir)
 {
-    char label[64], name[32], path[HW_PATH + 32], path2[HW_PATH + 32];
+    char label[64], name[32];
     int has_in = 0;
     for (int i = 1; i <= 3; i++) {
         snprintf(name, sizeof name, "in%d_label", i);
         has_in |= attr(dir, name, label, sizeof label) == 0 && strcmp(label, "VDD_IN") == 0;
     }
+    return has_in;
+}
+
+/* has_in: some INA3221 of the module measures VDD_IN (the module's input) */
+static void ina3221(hwmon *h, eb__probe_ctx *ctx, const char *dir, const char *hw, int has_in)
+{
+    char label[64], name[32], path[HW_PATH + 32], path2[HW_PATH + 32];
     for (int pass = 0; pass < 2; pass++)
         for (int i = 1; i <= 3; i++) {
             snprintf(name, sizeof name, "in%d_label", i);
@@ -667,9 +748,16 @@ static void missing_cards(hwmon *h, eb__probe_ctx *ctx)
         /* display controllers: VGA (0x0300) and 3D (0x0302, MI-series) */
         if (v < 0 || ((c >> 8) != 0x0300 && (c >> 8) != 0x0302 && (c >> 8) != 0x0380))
             continue;
+        /* one that a GPU source lists (measured, or said why not) is not missing */
         int found = 0;
+        char key[32], other_key[32];
+        eb__pci_key(e->d_name, key, sizeof key);
         for (unsigned k = 0; k < h->n_cards; k++)
             found |= strcmp(h->cards[k].pci, e->d_name) == 0;
+        for (unsigned k = 0; key[0] && k < ctx->n_all_gpu && !found; k++) {
+            eb__pci_key(ctx->all_gpu_info[k].pci, other_key, sizeof other_key);
+            found = strcmp(key, other_key) == 0;
+        }
         if (found)
             continue;
         const char *driver = NULL;
@@ -697,47 +785,56 @@ static void missing_cards(hwmon *h, eb__probe_ctx *ctx)
 static void hwmon_probe(void *priv, eb__probe_ctx *ctx)
 {
     hwmon *h = priv;
-    char base[HW_PATH], *names[HW_MAX_DIRS];
+    char base[HW_PATH], **names;
     if (eb__pathf(base, sizeof base, "%s/class/hwmon", ctx->sysfs_root) < 0) {
         ctx->unavailable(ctx, "hwmon", "sysfs root path is too long");
         return;
     }
-    for (unsigned k = 0; k < ctx->n_gpu && k < h->n_cards; k++)
-        if (ctx->gpu_choice[k].selected)
+    unsigned handled = 0; /* cards measured here or by an earlier source */
+    for (unsigned k = 0; k < ctx->n_gpu && k < h->n_cards; k++) {
+        handled += ctx->gpu_info[k].covered || ctx->gpu_info[k].excluded;
+        if (ctx->gpu_choice[k].selected && !ctx->gpu_info[k].covered)
             gpu_card(h, ctx, k);
-    int n = list_dirs(ctx, base, names, 0);
+    }
+    int n = list_dirs(ctx, base, &names, 0);
     if (n < 0)
         return;
-    for (int i = 0; i < n; i++) {
-        char dir[HW_PATH], name[64];
-        if (eb__pathf(dir, sizeof dir, "%s/%s", base, names[i]) == 0 &&
-            attr(dir, "name", name, sizeof name) == 0 && strcmp(name, "power_meter") == 0)
-            power_meter(h, ctx, dir, names[i], 0);
-    }
+    /* Grace's module meters, then its sockets, which name them; a Jetson's
+     * VDD_IN, which its rails on any INA3221 are parts of */
+    int jetson_in = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            char dir[HW_PATH], name[64];
+            if (eb__pathf(dir, sizeof dir, "%s/%s", base, names[i]) < 0 ||
+                attr(dir, "name", name, sizeof name) < 0)
+                continue;
+            if (strcmp(name, "power_meter") == 0)
+                power_meter(h, ctx, dir, names[i], pass);
+            if (pass == 0 && strcmp(name, "ina3221") == 0)
+                jetson_in |= ina3221_has_in(dir);
+        }
     for (int i = 0; i < n; i++) {
         char dir[HW_PATH], name[64];
         if (eb__pathf(dir, sizeof dir, "%s/%s", base, names[i]) < 0 ||
-            attr(dir, "name", name, sizeof name) < 0) {
-            free(names[i]);
+            attr(dir, "name", name, sizeof name) < 0)
             continue;
-        }
         if (gpu_driver(name) >= 0) {
             /* the cards: above */
         } else if ((strncmp(name, "i915_gt", 7) == 0 || strncmp(name, "xe_gt", 5) == 0)) {
             intel_tile(h, ctx, dir, name);
         } else if (strcmp(name, "power_meter") == 0) {
-            power_meter(h, ctx, dir, names[i], 1);
+            power_meter(h, ctx, dir, names[i], 2);
         } else if (strcmp(name, "amd_energy") == 0) {
             amd_energy(h, ctx, dir, names[i]);
         } else if (strcmp(name, "ina3221") == 0) {
-            ina3221(h, ctx, dir, names[i]);
+            ina3221(h, ctx, dir, names[i], jetson_in);
         } else {
             other(h, ctx, dir, names[i], name);
         }
-        free(names[i]);
     }
+    free_dirs(names, n);
     missing_cards(h, ctx);
-    if (h->n == 0 && n > 0)
+    if (h->n == 0 && n > 0 && !handled)
         ctx->unavailable(ctx, "hwmon",
                          "none of the %d hwmon devices in %s reports energy or power that "
                          "ebench can read",

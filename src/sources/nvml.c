@@ -265,8 +265,7 @@ static int choose_source(nvml *n, gpu *g, unsigned arch, const char *name, eb__d
     return 0;
 }
 
-static void probe_gpu(nvml *n, eb__probe_ctx *ctx, const eb__gpu_info *info,
-                      const eb__gpu_choice *choice)
+static void probe_gpu(nvml *n, eb__probe_ctx *ctx, const eb__gpu_info *info, eb__gpu_choice *choice)
 {
     const unsigned i = info->index;
     nvmlDevice_t dev = n->dev[i];
@@ -304,14 +303,13 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, const eb__gpu_info *info,
     /* On a Grace Hopper superchip NVML's power and energy cover the whole
      * module (Grace CPU, its memory and the GPU): the total counts the
      * module once, and a Grace meter of the socket is a part of it. */
-    if (strstr(d.name, "GH200")) {
+    if (info->module) {
         snprintf(d.scope, sizeof d.scope, "module");
         size_t at = strlen(d.note);
         snprintf(d.note + at, sizeof d.note - at,
                  "%sa GH200: NVML's reading covers the whole module (Grace CPU, its memory and "
                  "the GPU)",
                  at ? "; " : "");
-        ctx->cpu_domains++; /* the CPU is measured: no model on top */
     }
     /* What chose this GPU, and whether it is really a MIG slice of it. */
     size_t used = strlen(d.note);
@@ -335,8 +333,12 @@ static void probe_gpu(nvml *n, eb__probe_ctx *ctx, const eb__gpu_info *info,
                            cur && used < sizeof d.note))
         snprintf(d.note + used, sizeof d.note - used,
                  "; MIG enabled: measured as the whole GPU (all its instances)");
-    if (ctx->add_domain(ctx, &d, n->n) >= 0)
+    if (ctx->add_domain(ctx, &d, n->n) >= 0) {
         n->n++;
+        choice->measured = 1;
+        if (info->module)
+            ctx->cpu_domains++; /* the module's CPU is measured: no model on top */
+    }
 }
 
 /* Resolves a MIG-... UUID to the NVML index of its GPU (its place in the list). */
@@ -393,6 +395,7 @@ static unsigned nvml_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, un
     if (count > max)
         count = max;
     n->count = count;
+    int sockets = 0;
     for (unsigned i = 0; i < count; i++) {
         memset(&info[i], 0, sizeof info[i]);
         info[i].vendor = EB__GPU_NVIDIA;
@@ -415,6 +418,13 @@ static unsigned nvml_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, un
         unsigned minor;
         if (n->f.minor && n->f.minor(n->dev[i], &minor) == NVML_SUCCESS)
             info[i].minor = minor;
+        /* a GH200 reads its whole module; the modules in NVML order are the
+         * sockets in order (Grace's meters say "Socket N") */
+        char name[96] = "";
+        if (n->f.name(n->dev[i], name, sizeof name) == NVML_SUCCESS && strstr(name, "GH200")) {
+            info[i].module = 1;
+            info[i].socket = sockets++;
+        }
     }
     return count;
 }
@@ -423,7 +433,8 @@ static void nvml_probe(void *priv, eb__probe_ctx *ctx)
 {
     nvml *n = priv;
     for (unsigned k = 0; k < ctx->n_gpu; k++)
-        if (ctx->gpu_choice[k].selected && ctx->gpu_info[k].index < n->count)
+        if (ctx->gpu_choice[k].selected && ctx->gpu_info[k].index < n->count &&
+            !ctx->gpu_info[k].broken)
             probe_gpu(n, ctx, &ctx->gpu_info[k], &ctx->gpu_choice[k]);
 }
 

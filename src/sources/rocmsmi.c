@@ -171,7 +171,7 @@ static unsigned rsmi_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, un
 static void probe_gpu(rocmsmi *r, eb__probe_ctx *ctx, unsigned k)
 {
     const eb__gpu_info *info = &ctx->gpu_info[k];
-    const eb__gpu_choice *choice = &ctx->gpu_choice[k];
+    eb__gpu_choice *choice = &ctx->gpu_choice[k];
     eb__domain_desc d;
     char st[2][160];
     uint64_t acc, ts, uw;
@@ -228,8 +228,10 @@ static void probe_gpu(rocmsmi *r, eb__probe_ctx *ctx, unsigned k)
         snprintf(d.note + used, sizeof d.note - used, "; selected: %s", choice->rule);
     snprintf(d.location, sizeof d.location, "rocm-smi index %u, PCI %s", info->index,
              info->pci[0] ? info->pci : "?");
-    if (ctx->add_domain(ctx, &d, r->n) >= 0)
+    if (ctx->add_domain(ctx, &d, r->n) >= 0) {
         r->n++;
+        choice->measured = 1;
+    }
 }
 
 static void rsmi_probe(void *priv, eb__probe_ctx *ctx)

@@ -90,8 +90,13 @@ typedef struct eb__probe_ctx {
     /* GPU backends, in probe: what their gpu_list gave (gpu_info[i]) and
      * whether gpu_select.c chose it (gpu_choice[i]); n_gpu entries. */
     const eb__gpu_info *gpu_info;
-    const eb__gpu_choice *gpu_choice;
+    eb__gpu_choice *gpu_choice; /* the backend sets .measured on those it reads */
     unsigned n_gpu;
+    /* every backend's listed GPUs and choices (a Grace meter looks for the
+     * GH200 of its socket, selected or not) */
+    const eb__gpu_info *all_gpu_info;
+    const eb__gpu_choice *all_gpu_choice;
+    unsigned n_all_gpu;
     /* The domains earlier backends added (a meter that covers one of them
      * says so: a Grace module meter and a GH200's NVML reading). */
     size_t (*n_domains)(struct eb__probe_ctx *ctx);

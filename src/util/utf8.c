@@ -35,6 +35,17 @@ char *eb__id_scrub(char *s, const char *punct)
     return s;
 }
 
+char *eb__text_scrub(char *s)
+{
+    if (!s)
+        return s;
+    eb__utf8_scrub(s);
+    for (unsigned char *p = (unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return s;
+}
+
 char *eb__utf8_scrub(char *s)
 {
     for (unsigned char *p = (unsigned char *)s; p && *p;) {

@@ -11,6 +11,11 @@
 /* In place; returns s. NULL stays NULL. */
 char *eb__utf8_scrub(char *s);
 
+/* Also control characters (below 0x20, and 0x7f) become '?': text a
+ * sensor gives (hwmon names and labels) that reaches a terminal. In place;
+ * returns s. */
+char *eb__text_scrub(char *s);
+
 /* Made an id as reports' schema has them (^[A-Za-z0-9][A-Za-z0-9<punct>]*,
  * punct a subset of "_./:-"): any other byte becomes '_'. In place. */
 char *eb__id_scrub(char *s, const char *punct);
