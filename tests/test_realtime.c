@@ -33,6 +33,7 @@ static void nap(double s)
 /* Set before rt_open: the files to stream to and the history (0: default). */
 static FILE *rt_timeline, *rt_calls;
 static size_t rt_history;
+static int rt_amd; /* the simulated AMD SMI instead of NVML */
 
 static void rt_open(rt *r, const char *gpus_json, double interval_ms)
 {
@@ -43,16 +44,17 @@ static void rt_open(rt *r, const char *gpus_json, double interval_ms)
     setenv("EBENCH_SIM_CONFIG", path, 1);
     unsetenv("EBENCH_SIM_CLOCK");
     setenv("EBENCH_NVML_LIBRARY", SIM_LIB, 1);
+    setenv("EBENCH_AMDSMI_LIBRARY", AMD_SIM_LIB, 1);
     eb_config cfg;
     eb_config_init(&cfg);
-    cfg.sources = EB_SOURCE_NVML;
+    cfg.sources = rt_amd ? EB_SOURCE_AMDSMI : EB_SOURCE_NVML;
     cfg.interval_ms = interval_ms;
     cfg.timeline_csv = rt_timeline;
     cfg.calls_csv = rt_calls;
     cfg.history_samples = rt_history;
     assert_int_equal(eb_open(&r->b, &cfg), EB_OK);
     assert_true(eb_domain_count(r->b) >= 1);
-    r->lib = dlopen(SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
+    r->lib = dlopen(rt_amd ? AMD_SIM_LIB : SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
     assert_non_null(r->lib);
     *(void **)&r->truth = dlsym(r->lib, "ebsim_true_energy_j");
     *(void **)&r->sim_now = dlsym(r->lib, "ebsim_now");
@@ -462,10 +464,73 @@ static void test_streamed_files(void **state)
     fake_free(&tmp);
 }
 
+/* AMD GPUs through the simulated AMD SMI in real time: its accumulator moves
+ * in steps (every 97.3 ms here, with jitter) and is tracked as NVML's is;
+ * windows at random offsets and the whole run against the ground truth. */
+static void test_amdsmi_windows(void **state)
+{
+    rt *r = *state;
+    rt_amd = 1;
+    rt_open(r,
+            "{\"vendor\": \"amd\", \"pci_bus_id\": \"0000:c1:00.0\", \"power_limit_w\": 750, "
+            "\"phases\": [{\"seconds\": 1000, \"power_w\": 412.5}], \"sensor\": "
+            "{\"energy_update_ms\": 97.3, \"energy_jitter_ms\": 1.5}}",
+            100);
+    rt_amd = 0;
+    assert_string_equal(eb_domain_get(r->b, 0)->id, "amd0");
+    assert_string_equal(eb_domain_get(r->b, 0)->source, "amdsmi");
+    unsigned seed = (unsigned)time(NULL);
+    print_message("window offsets: seed %u\n", seed);
+    srand(seed);
+    nap(0.6);
+    enum { N = 5 };
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "a%d", i);
+        nap(0.01 + 0.2 * rand() / RAND_MAX);
+        assert_int_equal(eb_begin(r->b, name), EB_OK);
+        nap(0.25 + 0.35 * rand() / RAND_MAX);
+        assert_int_equal(eb_end(r->b, name, NULL), EB_OK);
+    }
+    nap(0.2);
+    assert_int_equal(eb_stop(r->b), EB_OK);
+    eb_tracking tr;
+    assert_int_equal(eb_domain_tracking(r->b, 0, &tr), EB_OK);
+    print_message("tracker: %s, period %.3f ms, %zu moves, uncertainty max %.2f ms\n", tr.state,
+                  tr.period_s * 1e3, tr.moves, tr.uncertainty_max_s * 1e3);
+    assert_string_equal(tr.state, "locked");
+    assert_near(tr.period_s, 0.0973, 0.001);
+    /* as for NVML: each edge on the line between two placed moves */
+    double tol_s = 2 * tr.uncertainty_max_s + 2e-4;
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "a%d", i);
+        eb_domain_energy res_d[EB_MAX_DOMAINS];
+        eb_result res = EB_RESULT_INIT(res_d);
+        assert_int_equal(eb_window_result(r->b, name, 0, &res), EB_OK);
+        double t = truth(r, 0, res.t_begin_s, res.t_end_s);
+        double err = res.domains[0].energy_j - t;
+        print_message("%s: %.3f s, %.4f J against %.4f J (%+.3f%%)\n", name, res.duration_s,
+                      res.domains[0].energy_j, t, 100 * err / t);
+        /* + the accumulator's 15.3 uJ units and the simulator's mJ */
+        if (fabs(err) > 412.5 * tol_s + 0.01)
+            fail_msg("%s: %.4f J against %.4f J true (%+.3f%%), allowed %.4f J", name,
+                     res.domains[0].energy_j, t, 100 * err / t, 412.5 * tol_s + 0.01);
+    }
+    eb_domain_energy all_d[EB_MAX_DOMAINS];
+    eb_result all = EB_RESULT_INIT(all_d);
+    assert_int_equal(eb_total(r->b, &all), EB_OK);
+    double t = truth(r, 0, 0, all.t_end_s);
+    if (fabs(all.domains[0].energy_j - t) > 0.003 * t)
+        fail_msg("whole run %.3f J against %.3f J", all.domains[0].energy_j, t);
+    rt_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_windows_constant_power, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_amdsmi_windows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_run_any_interval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_reset_and_jump, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_stuck, setup, teardown),
