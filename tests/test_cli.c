@@ -1113,6 +1113,58 @@ static void write_report(fake *fk, const char *name, double gpu_j, double ci_j, 
                gpu_j / time_s, time_s, gpu_j, ci_j, flop, flop / 1e12 / gpu_j);
 }
 
+/* One node with NVIDIA (simulated), AMD and Intel GPUs: info lists each
+ * vendor's, --gpus names them by vendor, and a bare index is refused. */
+static void test_info_every_vendor(void **state)
+{
+    (void)state;
+    fake fk;
+    tree(&fk);
+    use_sim(&fk, "{\"gpus\": [{\"uuid\": \"GPU-11111111-0000-4000-8000-000000000000\", "
+                 "\"pci_bus_id\": \"00000000:07:00.0\"}]}");
+    const char *cards[][3] = {{"0000:c1:00.0", "amdgpu", "power1_average"},
+                              {"0000:03:00.0", "xe", "energy1_input"}};
+    for (int i = 0; i < 2; i++) {
+        char rel[256], link[PATH_MAX], target[256];
+        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/hwmon/hwmon%d/name", cards[i][0], i);
+        fake_write(fk.sysfs, rel, "%s\n", cards[i][1]);
+        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/hwmon/hwmon%d/%s", cards[i][0], i,
+                 cards[i][2]);
+        fake_write(fk.sysfs, rel, "200000000\n");
+        snprintf(link, sizeof link, "%s/devices/pci0000:00/%s/hwmon/hwmon%d/device", fk.sysfs,
+                 cards[i][0], i);
+        assert_int_equal(symlink("../..", link), 0);
+        snprintf(link, sizeof link, "%s/class/hwmon", fk.sysfs);
+        fake_mkdirs(link);
+        snprintf(link, sizeof link, "%s/class/hwmon/hwmon%d", fk.sysfs, i);
+        snprintf(target, sizeof target, "../../devices/pci0000:00/%s/hwmon/hwmon%d", cards[i][0],
+                 i);
+        assert_int_equal(symlink(target, link), 0);
+    }
+    out r = run_ebench(&fk, (const char *[]){"info", NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "  nvidia0          gpu       nvidia   counter  100 ms   nvml index 0");
+    assert_contains(r.out, "  amd0             gpu       amd      power    1 ms     hwmon hwmon0 "
+                           "(amdgpu), PCI 0000:c1:00.0");
+    assert_contains(r.out, "  intel0           gpu       intel    counter  1 ms     hwmon hwmon1 "
+                           "(xe), PCI 0000:03:00.0, energy1_input");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"run", "--gpus", "0", "--", "true", NULL});
+    assert_int_equal(r.status, 2);
+    assert_string_equal(r.err, "ebench: --gpus=0: '0' is ambiguous: this node has NVIDIA and AMD "
+                               "and Intel GPUs; name each by vendor and index (nvidia0, amd0, "
+                               "intel0) or by UUID\n");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"info", "--gpus", "amd0,intel0", NULL});
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "  nvidia0   "));
+    assert_contains(r.out, "nvml nvidia0: not selected: --gpus=amd0,intel0 does not name it");
+    assert_contains(r.out, "  amd0  ");
+    out_free(&r);
+    drop_sim(&fk);
+    fake_free(&fk);
+}
+
 static void test_report_and_compare(void **state)
 {
     (void)state;
@@ -1132,6 +1184,38 @@ static void test_report_and_compare(void **state)
                                "net_energy_j\n"
                                "nvidia0,gpu,counter,500,25,250,400,\n"
                                "total,,,500,25,250,,\n");
+    out_free(&r);
+
+    /* a report from before 2.3, whose NVIDIA GPU was gpu0: read as nvidia0,
+     * so it compares with today's domain by domain */
+    char old_report[PATH_MAX];
+    fake_write(
+        fk.root, "old.json",
+        "{\"schema\": \"ebench-report/1\", \"command\": [\"./gemm\"], \"duration_s\": 2,\n"
+        " \"domains\": [{\"id\": \"gpu0\", \"kind\": \"gpu\", \"vendor\": \"nvidia\", "
+        "\"method\": \"counter\", \"in_total\": true, \"energy_j\": 520, \"uncertainty_j\": 26, "
+        "\"avg_power_w\": 260, \"peak_power_w\": 400, \"net_energy_j\": null}],\n"
+        " \"windows\": [{\"name\": \"step\", \"domains\": [{\"id\": \"gpu0\", "
+        "\"energy_j\": 1}]}], \"job\": {\"id\": \"gpu0\"},\n"
+        " \"total\": {\"energy_j\": 520, \"uncertainty_j\": 26, \"avg_power_w\": 260}}\n");
+    snprintf(old_report, sizeof old_report, "%s/old.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"report", "--format", "csv", old_report, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "\nnvidia0,gpu,counter,520,26,260,400,\n");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"report", "--format", "json", old_report, NULL});
+    /* every domain named nvidia0, the window's too; a job id is not a domain */
+    const char *first = strstr(r.out, "\"gpu0\"");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "\"gpu0\""));
+    assert_contains(r.out, "\"job\": {\n    \"id\": \"gpu0\"");
+    first = strstr(r.out, "\"nvidia0\"");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "\"nvidia0\""));
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"compare", old_report, a, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "over the 1 domain all reports share");
     out_free(&r);
     r = run_ebench(&fk, (const char *[]){"report", a, NULL});
     assert_int_equal(r.status, 0);
@@ -1829,6 +1913,7 @@ int main(void)
         cmocka_unit_test(test_outputs_written),
         cmocka_unit_test(test_version_and_help),
         cmocka_unit_test(test_gpus_end_to_end),
+        cmocka_unit_test(test_info_every_vendor),
         cmocka_unit_test(test_method_bad_input),
         cmocka_unit_test(test_method_end_to_end),
         cmocka_unit_test(test_report_and_compare),

@@ -19,6 +19,59 @@ static const char report_usage[] =
     "total, idle baseline, efficiency, carbon), CSV with one row per domain, or\n"
     "the JSON itself after checking it.\n";
 
+/* Reports before 2.3 named NVIDIA GPUs gpuN (now nvidiaN, the NVML index
+ * either way): renamed on load, everywhere a domain is named, so old and new
+ * reports compare domain by domain. */
+static void rename_ids(json_t *v, json_t *map)
+{
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            rename_ids(e, map);
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *e;
+        json_object_foreach(v, key, e)
+        {
+            if (strcmp(key, "job") == 0)
+                continue;
+            json_t *to =
+                json_is_string(e) && (strcmp(key, "id") == 0 || strcmp(key, "part_of") == 0)
+                    ? json_object_get(map, json_string_value(e))
+                    : NULL;
+            if (to)
+                json_string_set(e, json_string_value(to));
+            else
+                rename_ids(e, map);
+        }
+    }
+}
+
+static void legacy_gpu_ids(json_t *root)
+{
+    json_t *map = json_object(), *d;
+    size_t i;
+    json_array_foreach(json_object_get(root, "domains"), i, d)
+    {
+        const char *id = json_string_value(json_object_get(d, "id")),
+                   *kind = json_string_value(json_object_get(d, "kind")),
+                   *vendor = json_string_value(json_object_get(d, "vendor"));
+        if (id && kind && vendor && strcmp(kind, "gpu") == 0 && strcmp(vendor, "nvidia") == 0 &&
+            !json_object_get(d, "vendor_index") && strncmp(id, "gpu", 3) == 0 && id[3] &&
+            strspn(id + 3, "0123456789") == strlen(id + 3) && strlen(id) < 24) {
+            char to[32];
+            snprintf(to, sizeof to, "nvidia%s", id + 3);
+            json_object_set_new(map, id, json_string(to));
+        }
+    }
+    if (json_object_size(map))
+        rename_ids(root, map);
+    json_decref(map);
+}
+
 json_t *eb_cli_load_report(const char *path)
 {
     json_error_t err;
@@ -41,6 +94,7 @@ json_t *eb_cli_load_report(const char *path)
         json_decref(root);
         return NULL;
     }
+    legacy_gpu_ids(root);
     return root;
 }
 
