@@ -9,6 +9,10 @@
  *                              `true` alone, N runs each (default 200)
  *   eb_overhead real           the real GPUs (libnvidia-ml.so.1): cost of a tick and
  *                              the sampler's CPU share at 10 and 100 Hz
+ *   eb_overhead hwmon [N]      N ticks (default 100000) of 4 hwmon domains (two
+ *                              amdgpu powers, two xe energy counters: a file
+ *                              opened and read per reading) against the 4 RAPL
+ *                              zones (kept open, pread), in the same run
  *   eb_overhead gpus SIM_LIB   8 simulated GPUs: cost of a tick, CPU share at 10
  *                              and 100 Hz, and the highest rate at which the
  *                              sampler still keeps its deadlines
@@ -82,6 +86,20 @@ static void make_tree(void)
     }
 }
 
+/* hwmonN under a PCI function, with its class link, as the kernel makes it. */
+static void hwmon_dev(int n, const char *pci, const char *name, const char *file, const char *v)
+{
+    char dir[400], cmd[4096];
+    snprintf(dir, sizeof dir, "%s/devices/pci0000:00/%s/hwmon/hwmon%d", sysfs, pci, n);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' '%s/class/hwmon' && printf '%s\\n' > '%s/name' && printf '%s\\n' > "
+             "'%s/%s' && ln -s ../.. '%s/device' && ln -s "
+             "../../devices/pci0000:00/%s/hwmon/hwmon%d '%s/class/hwmon/hwmon%d'",
+             dir, sysfs, name, dir, v, dir, file, dir, pci, n, sysfs, n);
+    if (system(cmd) != 0)
+        exit(1);
+}
+
 static eb_bench *open_bench(int manual, double interval_ms)
 {
     eb_config cfg;
@@ -130,6 +148,31 @@ static void bench_ticks(long n)
     double us = tick_us(b, n);
     printf("ticks: %ld ticks of %zu domains, %.2f us per tick\n", n, eb_domain_count(b), us);
     eb_close(b);
+}
+
+static void bench_hwmon(long n)
+{
+    hwmon_dev(0, "0000:c1:00.0", "amdgpu", "power1_average", "250000000");
+    hwmon_dev(1, "0000:c2:00.0", "amdgpu", "power1_average", "250000000");
+    hwmon_dev(2, "0000:03:00.0", "xe", "energy1_input", "123456789");
+    hwmon_dev(3, "0000:04:00.0", "xe", "energy1_input", "123456789");
+    for (int k = 0; k < 2; k++) {
+        eb_config cfg;
+        eb_bench *b;
+        eb_config_init(&cfg);
+        cfg.manual = 1;
+        cfg.sysfs_root = sysfs;
+        cfg.sources = k ? EB_SOURCE_HWMON : EB_SOURCE_POWERCAP;
+        if (eb_open(&b, &cfg) != EB_OK || eb_domain_count(b) != 4) {
+            fprintf(stderr, "eb_open: %zu domains\n", b ? eb_domain_count(b) : 0);
+            exit(1);
+        }
+        double us = tick_us(b, n);
+        printf("hwmon: %s: %ld ticks of %zu domains, %.2f us per tick\n",
+               k ? "hwmon (open, read, close per reading)" : "powercap (kept open, pread)", n,
+               eb_domain_count(b), us);
+        eb_close(b);
+    }
 }
 
 static void bench_cpu(double seconds)
@@ -310,6 +353,8 @@ int main(int argc, char **argv)
         bench_cpu(argc > 2 && strcmp(mode, "cpu") == 0 ? atof(argv[2]) : 3.0);
     if (strcmp(mode, "real") == 0)
         bench_real();
+    if (strcmp(mode, "hwmon") == 0)
+        bench_hwmon(argc > 2 ? atol(argv[2]) : 100000);
     if (strcmp(mode, "gpus") == 0) {
         if (argc < 3) {
             fprintf(stderr, "usage: eb_overhead gpus SIM_LIB\n");

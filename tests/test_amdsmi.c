@@ -423,6 +423,19 @@ static void test_fallback_and_packages(void **state)
     assert_null(unavailable_reason(s.b, "AMD GPU 0000:c2:00.0"));
     sim_close(&s);
 
+    /* an MI250X whose first die cannot be read: the second is not "measured
+     * with" it */
+    sim_open(&s,
+             "{\"vendor\": \"amd\", \"package\": 0, \"pci_bus_id\": \"0000:c1:00.0\", "
+             "\"faults\": {\"no_permission\": [\"energy\", \"power\"]}},"
+             "{\"vendor\": \"amd\", \"package\": 0, \"secondary\": true, \"pci_bus_id\": "
+             "\"0000:c6:00.0\"}",
+             0);
+    assert_int_equal(eb_domain_count(s.b), 0);
+    assert_contains(unavailable_reason(s.b, "amd1"),
+                    "not measured: its package's sensor, on amd0 (OAM 0), cannot be read");
+    sim_close(&s);
+
     char many[4096] = "";
     size_t used = 0;
     for (int i = 0; i < 10; i++)

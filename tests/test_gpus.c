@@ -204,6 +204,19 @@ static void test_gpus_option(void **state)
     assert_true(!c[0].selected && c[1].selected);
     assert_int_equal(s.n, 0);
 
+    /* the legacy MIG form names its GPU; in CUDA_VISIBLE_DEVICES too */
+    s.n = 0;
+    eb__gpu_select(g, n, "MIG-GPU-bbbb2222/1/0", NULL, c, collect, &s);
+    assert_string_equal((selected(c, n, ids, g), ids), "nvidia1");
+    assert_string_equal(c[1].mig, "MIG-GPU-bbbb2222/1/0");
+    assert_int_equal(s.n, 0);
+    unsetenv("CUDA_VISIBLE_DEVICES");
+    setenv("CUDA_VISIBLE_DEVICES", "MIG-GPU-aaaa1111/2/0", 1);
+    eb__gpu_select(g, n, NULL, NULL, c, collect, &s);
+    assert_true(c[0].selected && !c[1].selected);
+    assert_contains(c[0].rule, "a MIG instance of it");
+    setenv("CUDA_VISIBLE_DEVICES", "0", 1);
+
     const struct {
         const char *opt, *said;
     } bad[] = {

@@ -738,6 +738,38 @@ static void test_review_regressions(void **state)
         fake_free(&fk);
     }
 
+    /* a node meter's counter at 2.5 kW, without a stated limit: measured */
+    fake_init(&fk);
+    hwmon_dev(&fk, 1, "devices/platform/psu.0", "nodepsu");
+    hw(&fk, 1, "energy1_input", "0\n");
+    b = open_on(&fk, EB_SOURCE_HWMON, NULL);
+    assert_int_equal(eb_begin(b, "w"), EB_OK);
+    for (int k = 1; k <= 10; k++) {
+        fk.now = k;
+        hw(&fk, 1, "energy1_input", "%llu\n", (unsigned long long)k * 2500000000ull);
+        assert_int_equal(eb_tick(b), EB_OK);
+    }
+    assert_int_equal(eb_end(b, "w", &r), EB_OK);
+    assert_near(r.domains[0].energy_j, 25000, 1e-6);
+    eb_close(b);
+    fake_free(&fk);
+
+    /* Jetson's VDD_IN cannot be read: the other rails are not parts of it */
+    fake_init(&fk);
+    hwmon_dev(&fk, 1, JETSON, "ina3221");
+    hw(&fk, 1, "in1_label", "VDD_IN\n");
+    hw(&fk, 1, "in1_input", "5000\n");
+    hw(&fk, 1, "curr1_input", "bad\n");
+    hw(&fk, 1, "in2_label", "VDD_SOC\n");
+    hw(&fk, 1, "in2_input", "5000\n");
+    hw(&fk, 1, "curr2_input", "600\n");
+    b = open_on(&fk, EB_SOURCE_HWMON, NULL);
+    assert_int_equal(dom_index(b, "vdd_in"), -1);
+    assert_true(dom(b, "vdd_soc")->in_total);
+    assert_null(dom(b, "vdd_soc")->part_of);
+    eb_close(b);
+    fake_free(&fk);
+
     /* control characters from a sensor never reach the terminal */
     fake_init(&fk);
     hwmon_dev(&fk, 1, "devices/LNXSYSTM:00/ACPI000D:00", "power_meter");
@@ -745,6 +777,13 @@ static void test_review_regressions(void **state)
     fake_write(fk.sysfs, "devices/LNXSYSTM:00/ACPI000D:00/power1_oem_info", "Node \033[31mred\n");
     b = open_on(&fk, EB_SOURCE_HWMON, NULL);
     assert_string_equal(dom(b, "node-meter")->name, "Node ?[31mred");
+    hw(&fk, 1, "power1_average", "\033]0;PWNED\007\n"); /* nor at run time */
+    fk.now = 1;
+    assert_int_equal(eb_tick(b), EB_OK);
+    assert_true(eb_warning_count(b) >= 1);
+    for (size_t i = 0; i < eb_warning_count(b); i++)
+        for (const char *p = eb_warning_get(b, i); *p; p++)
+            assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
     eb_close(b);
     fake_free(&fk);
 }
@@ -774,18 +813,58 @@ static void test_gh200_one_of_two(void **state)
     setenv("EBENCH_NVML_LIBRARY", SIM_LIB, 1);
     setenv("CUDA_VISIBLE_DEVICES", "1", 1);
     eb_bench *b = open_on(&fk, EB_SOURCE_NVML | EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
+    /* socket 0's module holds another GPU: not this run's; its Grace CPU is */
     assert_int_equal(dom_index(b, "module0"), -1);
-    assert_int_equal(dom_index(b, "grace0"), -1);
     assert_contains(unavailable_reason(b, "module0"),
-                    "the module of socket 0 holds a GH200 that is not selected");
+                    "the module of socket 0 holds a GH200 that is not this run's");
+    assert_true(dom(b, "grace0")->in_total);
+    assert_null(dom(b, "grace0")->part_of);
     assert_string_equal(dom(b, "module1")->part_of, "nvidia1");
     assert_string_equal(dom(b, "grace1")->part_of, "nvidia1");
     assert_false(dom(b, "module1")->in_total || dom(b, "grace1")->in_total);
-    int gi = dom_index(b, "nvidia1");
+    int gi = dom_index(b, "nvidia1"), g0 = dom_index(b, "grace0");
     assert_int_equal(eb_begin(b, "w"), EB_OK);
     fk.now = 1;
     assert_int_equal(eb_end(b, "w", &r), EB_OK);
-    assert_near(r.total_energy_j, r.domains[gi].energy_j, 1e-9);
+    assert_near(r.total_energy_j, r.domains[gi].energy_j + r.domains[g0].energy_j, 1e-9);
+    assert_near(r.domains[g0].energy_j, 100, 1e-9);
+    eb_close(b);
+
+    /* inside a job's device cgroup NVML lists its GH200 only: the socket is
+     * its PCI device's NUMA node, not its place in NVML's list */
+    fake_write(fk.root, "gh1.json",
+               "{\"gpus\": [{\"model\": \"GH200 480GB\", \"pci_bus_id\": \"00000019:01:00.0\", "
+               "\"power_limit_w\": 900, \"phases\": [{\"seconds\": 100, \"power_w\": 600}]}]}\n");
+    fake_write(fk.sysfs, "devices/pci0019:00/0019:01:00.0/numa_node", "1\n");
+    char link[PATH_MAX];
+    snprintf(link, sizeof link, "%s/bus/pci/devices", fk.sysfs);
+    fake_mkdirs(link);
+    snprintf(link, sizeof link, "%s/bus/pci/devices/0019:01:00.0", fk.sysfs);
+    assert_int_equal(symlink("../../../devices/pci0019:00/0019:01:00.0", link), 0);
+    unsetenv("CUDA_VISIBLE_DEVICES");
+    char path1[600];
+    snprintf(path1, sizeof path1, "%s/gh1.json", fk.root);
+    setenv("EBENCH_SIM_CONFIG", path1, 1);
+    void *lib0 = dlopen(SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
+    if (lib0) { /* the simulator reads its scenario again */
+        int (*forget)(const char *) = (int (*)(const char *))dlsym(lib0, "ebsim_forget");
+        if (forget)
+            forget(path);
+        dlclose(lib0);
+    }
+    b = open_on(&fk, EB_SOURCE_NVML | EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
+    assert_string_equal(dom(b, "module1")->part_of, "nvidia0");
+    assert_string_equal(dom(b, "grace1")->part_of, "nvidia0");
+    assert_int_equal(dom_index(b, "module0"), -1);
+    assert_contains(unavailable_reason(b, "module0"), "(not selected, or another job's)");
+    assert_true(dom(b, "grace0")->in_total);
+    gi = dom_index(b, "nvidia0");
+    g0 = dom_index(b, "grace0");
+    assert_int_equal(eb_begin(b, "w"), EB_OK);
+    fk.now = 2;
+    assert_int_equal(eb_end(b, "w", &r), EB_OK);
+    assert_near(r.total_energy_j, r.domains[gi].energy_j + r.domains[g0].energy_j, 1e-9);
+    snprintf(path, sizeof path, "%s", path1);
     void *lib = dlopen(SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
     if (lib) {
         int (*forget)(const char *) = (int (*)(const char *))dlsym(lib, "ebsim_forget");

@@ -51,7 +51,8 @@ void eb__warn(eb_bench *b, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    char *s = strdup(eb__utf8_scrub(buf)); /* sensor text may not be UTF-8 */
+    /* sensor text may not be UTF-8, and may hold a terminal's escapes */
+    char *s = strdup(eb__text_scrub(buf));
     if (s && eb__list_push(&b->warnings, &s, sizeof s) < 0)
         free(s);
 }

@@ -541,25 +541,18 @@ static int wrap_implausible(const eb__series *s, const eb__domain_desc *d, doubl
     return !(dt > 0) || wrap_j > limit * dt;
 }
 
-/* A counter without a range (hwmon's microjoules) that moved forward by
- * more than the device can draw in the time (its limit x 1.5, else four
- * times the highest power seen and at least 2 kW). */
+/* A counter without a range (hwmon's microjoules) that moved forward by more
+ * than the device can draw: 1.5 x its enforced limit where the source knows
+ * it (AMD SMI), else 1 MW (no node draws that: garbage, or a reload to
+ * another base), over the interval plus one update of the counter (two
+ * reads close together can straddle a move). */
 static int jump_implausible(const eb__series *s, const eb__domain_desc *d, double t_s,
                             unsigned long long c)
 {
-    double dt = t_s - s->v[s->n - 1].t_s;
+    double dt = t_s - s->v[s->n - 1].t_s + d->update_period_s;
     double j = (double)(c - s->last_counter) * d->counter_unit_j;
-    if (!(dt > 0))
-        return 0;
-    if (d->max_power_w > 0)
-        return j > 1.5 * d->max_power_w * dt;
-    if (j <= 2000.0 * dt)
-        return 0; /* the common case, without looking back */
-    double seen = 0;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].power_w > seen)
-            seen = s->v[i].power_w;
-    return j > fmax(2000.0, 4 * seen) * dt;
+    double limit_w = d->max_power_w > 0 ? 1.5 * d->max_power_w : 1e6;
+    return dt > 0 && j > limit_w * dt;
 }
 
 int eb__series_add(eb__series *s, const eb__domain_desc *d, double t_s, const eb__reading *r)

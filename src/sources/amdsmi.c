@@ -307,12 +307,15 @@ static void probe_gpu(amdsmi *a, eb__probe_ctx *ctx, unsigned k)
     for (unsigned j = 0; j < n_dies; j++)
         if (dies[j] < k && ctx->gpu_choice[dies[j]].selected) {
             char what[32];
+            int ok = ctx->gpu_choice[dies[j]].measured;
             snprintf(what, sizeof what, "amd%u", info->index);
             ctx->unavailable(ctx, what,
-                             "measured with amd%u: the two are one package (OAM %ld) with one "
-                             "power sensor",
+                             ok ? "measured with amd%u: the two are one package (OAM %ld) with "
+                                  "one power sensor"
+                                : "not measured: its package's sensor, on amd%u (OAM %ld), "
+                                  "cannot be read",
                              ctx->gpu_info[dies[j]].index, a->g[k].oam);
-            choice->measured = 1;
+            choice->measured = ok;
             return;
         }
     memset(&d, 0, sizeof d);
@@ -393,7 +396,7 @@ static void probe_gpu(amdsmi *a, eb__probe_ctx *ctx, unsigned k)
     amdsmi_power_info_t lim;
     memset(&lim, 0, sizeof lim);
     if (a->f.power_info && a->f.power_info(h, &lim) == AMDSMI_STATUS_SUCCESS &&
-        lim.power_limit > 0 && lim.power_limit < 100000)
+        lim.power_limit > 0 && lim.power_limit != 0xffffu && lim.power_limit < 100000)
         d.max_power_w = lim.power_limit;
     if (ctx->add_domain(ctx, &d, a->n) >= 0) {
         a->n++;

@@ -135,6 +135,21 @@ static void mark_covered(eb__gpu_info *info, unsigned n)
     }
 }
 
+/* The legacy MIG form "MIG-GPU-<uuid>/<gi>/<ci>" (CUDA 11.0-11.3, driver
+ * R450-R465) names its GPU: "GPU-<uuid>" into out, its length returned; 0 if
+ * s is not of that form. */
+static size_t legacy_mig(const char *s, char *out, size_t len)
+{
+    if (strncasecmp(s, "MIG-GPU-", 8) != 0 || !strchr(s, '/'))
+        return 0;
+    size_t n = strcspn(s + 4, "/");
+    if (n + 1 > len)
+        return 0;
+    memcpy(out, s + 4, n);
+    out[n] = '\0';
+    return n;
+}
+
 /* ---- --gpus --------------------------------------------------------------- */
 
 static int vendors_present(const eb__gpu_info *info, unsigned n, int *only)
@@ -186,9 +201,16 @@ static int opt_entry(const eb__gpu_info *info, unsigned n, const char *e, size_t
         int v = eb__gpu_vendor_of(name);
         return v < 0 ? -4 : by_index(info, n, v, strtoul(buf + alpha, NULL, 10));
     }
-    if (strncasecmp(buf, "MIG-", 4) == 0) {
+    char parent[128];
+    size_t plen = legacy_mig(buf, parent, sizeof parent);
+    if (strncasecmp(buf, "MIG-", 4) == 0 && !plen) {
         *is_mig = 1;
         return mig && mig->index_of ? mig->index_of(mig->ctx, buf, info, n) : -1;
+    }
+    if (plen) { /* the legacy MIG form: its GPU by UUID */
+        *is_mig = 1;
+        memcpy(buf, parent, plen + 1);
+        len = plen;
     }
     if (!strchr(buf, '-'))
         return -4;
@@ -345,6 +367,12 @@ static int env_entry(const eb__gpu_info *info, unsigned n, const unsigned *list,
     if (all_digits(buf, len)) {
         unsigned long i = strtoul(buf, NULL, 10);
         return i < k ? (int)i : -1;
+    }
+    char parent[128];
+    size_t plen = vendor == EB__GPU_NVIDIA ? legacy_mig(buf, parent, sizeof parent) : 0;
+    if (plen) { /* the legacy MIG form: its GPU by UUID */
+        *is_mig = 1;
+        return by_uuid(info, list, k, parent, plen);
     }
     if (vendor == EB__GPU_NVIDIA && strncasecmp(buf, "MIG-", 4) == 0 && mig && mig->index_of) {
         *is_mig = 1;

@@ -59,6 +59,7 @@ typedef struct hwmon {
     size_t n;
     card cards[HW_MAX_CARDS];
     unsigned n_cards;
+    unsigned skipped; /* meters left out on purpose (another job's module) */
 } hwmon;
 
 static void chomp(char *s)
@@ -286,22 +287,6 @@ static int try_read(eb__probe_ctx *ctx, const char *what, const char *path, cons
     return 0;
 }
 
-/* The most the device may draw, W, from the limits hwmon states (uW):
- * power1_cap (amdgpu), power1_rated_max / power1_max (xe, i915); 0: none. */
-static double power_limit(const char *dir)
-{
-    static const char *const files[] = {"power1_cap", "power1_rated_max", "power1_max",
-                                        "power1_crit"};
-    char text[64], why[128];
-    unsigned long long uw;
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
-        if (attr(dir, files[i], text, sizeof text) == 0 &&
-            eb__parse_u64(text, &uw, why, sizeof why) == 0 && uw >= 1000000ull &&
-            uw <= 100000000000ull) /* 1 W to 100 kW */
-            return (double)uw / 1e6;
-    return 0;
-}
-
 static void gpu_card(hwmon *h, eb__probe_ctx *ctx, unsigned k)
 {
     const card *c = &h->cards[k];
@@ -347,7 +332,6 @@ static void gpu_card(hwmon *h, eb__probe_ctx *ctx, unsigned k)
                  ch->rule);
         snprintf(d.location, sizeof d.location, "hwmon %s (amdgpu), PCI %s", hw, c->pci);
         snprintf(d.readings, sizeof d.readings, "%s", file);
-        d.max_power_w = power_limit(c->dir);
         if (add(h, ctx, &d, path, NULL, R_POWER) == 0)
             ctx->gpu_choice[k].measured = 1;
         return;
@@ -392,8 +376,8 @@ static void gpu_card(hwmon *h, eb__probe_ctx *ctx, unsigned k)
              ch->rule);
     char card_id[EB__ID_LEN];
     snprintf(card_id, sizeof card_id, "%s", d.id);
-    /* a counter that leaps by more than the card can draw was reset */
-    d.max_power_w = power_limit(c->dir);
+    /* no max_power_w: hwmon's power1_max is a sustained limit (PL1) that
+     * bursts exceed; a leap past any plausible power is still a reset */
     if (add(h, ctx, &d, path, NULL, R_ENERGY) < 0)
         return;
     ctx->gpu_choice[k].measured = 1;
@@ -456,17 +440,23 @@ static int has_domain(eb__probe_ctx *ctx, const char *id)
     return 0;
 }
 
-/* The GH200 of a socket: 1 and its domain's id when it is measured, 0 when
- * there is none (or it could not be read), -1 when it is listed but not
- * selected (its module is not this run's). */
+/* The GH200 of socket N (a GH200's NVML reading covers its module):
+ *   1: it is measured, as domain `id`;
+ *   2: the node has GH200s, and this socket's is not this run's (not
+ *      selected, or not visible to this process: another job's);
+ *   0: no GH200 here (a Grace CPU superchip), or it could not be read. */
 static int socket_gpu(eb__probe_ctx *ctx, int socket, char *id, size_t len)
 {
+    int any = 0;
     for (unsigned k = 0; k < ctx->n_all_gpu; k++) {
         const eb__gpu_info *g = &ctx->all_gpu_info[k];
-        if (!g->module || g->socket != socket)
+        if (!g->module)
+            continue;
+        any = 1;
+        if (g->socket != socket)
             continue;
         if (!ctx->all_gpu_choice[k].selected)
-            return -1;
+            return 2;
         char want[32], have[32];
         eb__pci_key(g->pci, want, sizeof want);
         for (size_t i = 0; want[0] && i < ctx->n_domains(ctx); i++) {
@@ -479,7 +469,7 @@ static int socket_gpu(eb__probe_ctx *ctx, int socket, char *id, size_t len)
         }
         return 0;
     }
-    return 0;
+    return any ? 2 : 0;
 }
 
 /* An ACPI power meter: NVIDIA Grace's by its OEM label, else the node's.
@@ -537,36 +527,42 @@ static void power_meter(hwmon *h, eb__probe_ctx *ctx, const char *dir, const cha
             snprintf(d.id, sizeof d.id, "grace%d-%.12s", socket, kind);
             snprintf(d.kind, sizeof d.kind, "platform");
         }
-        if (gpu < 0) {
-            /* the socket's GH200 is not this run's: its module is not either */
+        int is_module = strcmp(kind, "Module") == 0, is_grace = strcmp(kind, "Grace") == 0;
+        if (gpu == 2 && is_module) {
+            /* the module holds a GH200 that is not this run's */
             ctx->unavailable(ctx, d.id,
                              "not measured: the module of socket %d holds a GH200 that is not "
-                             "selected (its Grace CPU and memory go with it)",
+                             "this run's (not selected, or another job's); its Grace CPU is "
+                             "measured on its own",
                              socket);
+            h->skipped++;
             return;
         }
-        /* what it is a part of: the GPU reading that covers the module, the
-         * module meter, or (CPU, SysIO) the Grace socket */
-        const char *parent = gpu > 0                                  ? gpu_id
-                             : has_domain(ctx, module_id)             ? module_id
-                             : want == 2 && has_domain(ctx, grace_id) ? grace_id
-                                                                      : "";
+        /* what it is a part of: the GH200 reading that covers the module,
+         * the module meter, or (CPU, SysIO) the Grace socket */
+        const char *parent = gpu == 1                                               ? gpu_id
+                             : gpu == 0 && !is_module && has_domain(ctx, module_id) ? module_id
+                             : want == 2 && has_domain(ctx, grace_id)               ? grace_id
+                                                                                    : "";
         if (strcmp(d.kind, "platform") == 0) {
             snprintf(d.note, sizeof d.note,
                      "Grace meter '%s' not recognised: shown, not added to the total", label);
         } else {
             snprintf(d.part_of, sizeof d.part_of, "%s", parent);
             d.in_total = !parent[0];
-            snprintf(d.note, sizeof d.note, "%s%s%s%s",
-                     strcmp(kind, "Module") == 0  ? "the whole superchip module (Grace CPU, its "
-                                                    "memory and any GPU on it)"
-                     : strcmp(kind, "Grace") == 0 ? "the Grace CPU socket with its memory"
-                     : strcmp(kind, "CPU") == 0   ? "the Grace CPU cores' rail"
-                                                  : "the socket's I/O",
+            snprintf(d.note, sizeof d.note, "%s%s%s%s%s",
+                     is_module  ? "the whole superchip module (Grace CPU, its memory and any GPU "
+                                  "on it)"
+                     : is_grace ? "the Grace CPU socket with its memory"
+                     : strcmp(kind, "CPU") == 0 ? "the Grace CPU cores' rail"
+                                                : "the socket's I/O",
                      parent[0] ? "; a part of " : "", parent,
-                     gpu > 0 ? ", whose NVML reading covers the module and is the one the total "
-                               "counts"
-                             : "");
+                     gpu == 1 ? ", whose NVML reading covers the module and is the one the total "
+                                "counts"
+                              : "",
+                     gpu == 2 ? "; its module's GH200 is not this run's, so the socket is "
+                                "measured on its own"
+                              : "");
         }
     } else {
         snprintf(d.id, sizeof d.id, "node-meter");
@@ -635,58 +631,48 @@ static void amd_energy(hwmon *h, eb__probe_ctx *ctx, const char *dir, const char
 
 /* Jetson's INA3221 rails: power = voltage x current. VDD_IN is the module's
  * input; the other rails are parts of it. */
-static int ina3221_has_in(const char *dir)
-{
-    char label[64], name[32];
-    int has_in = 0;
-    for (int i = 1; i <= 3; i++) {
-        snprintf(name, sizeof name, "in%d_label", i);
-        has_in |= attr(dir, name, label, sizeof label) == 0 && strcmp(label, "VDD_IN") == 0;
-    }
-    return has_in;
-}
-
-/* has_in: some INA3221 of the module measures VDD_IN (the module's input) */
-static void ina3221(hwmon *h, eb__probe_ctx *ctx, const char *dir, const char *hw, int has_in)
+/* Pass 0 adds VDD_IN (the module's input) from whichever INA3221 has it;
+ * pass 1 the other rails, parts of VDD_IN where it was added. */
+static void ina3221(hwmon *h, eb__probe_ctx *ctx, const char *dir, const char *hw, int pass)
 {
     char label[64], name[32], path[HW_PATH + 32], path2[HW_PATH + 32];
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 1; i <= 3; i++) {
-            snprintf(name, sizeof name, "in%d_label", i);
-            if (attr(dir, name, label, sizeof label) < 0 || !label[0])
-                continue;
-            int is_in = strcmp(label, "VDD_IN") == 0;
-            if (is_in != (pass == 0))
-                continue; /* VDD_IN first: the others name it */
-            snprintf(name, sizeof name, "in%d_input", i);
-            eb__pathf(path, sizeof path, "%s/%s", dir, name);
-            snprintf(name, sizeof name, "curr%d_input", i);
-            eb__pathf(path2, sizeof path2, "%s/%s", dir, name);
-            eb__domain_desc d;
-            eb__reading r;
-            memset(&d, 0, sizeof d);
-            snprintf(d.id, sizeof d.id, "%.24s", label);
-            for (char *p = d.id; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
-            snprintf(d.kind, sizeof d.kind, is_in ? "module" : "platform");
-            snprintf(d.vendor, sizeof d.vendor, "nvidia");
-            snprintf(d.name, sizeof d.name, "Jetson rail %.40s", label);
-            snprintf(d.location, sizeof d.location, "hwmon %s (ina3221), channel %d", hw, i);
-            d.update_period_s = 0.01;
-            /* INA3221: 0.25% gain error at full scale, +-5% over the shunt's
-             * tolerance and the conversion's averaging: a round figure */
-            d.uncertainty_rel = 0.05;
-            d.in_total = is_in || !has_in;
-            if (!is_in && has_in)
-                snprintf(d.part_of, sizeof d.part_of, "vdd_in");
-            snprintf(d.note, sizeof d.note, "%s",
-                     is_in    ? "the Jetson module's input power"
-                     : has_in ? "a rail inside VDD_IN"
-                              : "one rail (no VDD_IN channel)");
-            if (try_read(ctx, d.id, path, path2, R_VI, &r) == 0 &&
-                add(h, ctx, &d, path, path2, R_VI) == 0 && is_in)
-                ctx->cpu_domains++; /* the module covers the CPU */
-        }
+    int has_in = has_domain(ctx, "vdd_in");
+    for (int i = 1; i <= 3; i++) {
+        snprintf(name, sizeof name, "in%d_label", i);
+        if (attr(dir, name, label, sizeof label) < 0 || !label[0])
+            continue;
+        int is_in = strcmp(label, "VDD_IN") == 0;
+        if (is_in != (pass == 0))
+            continue; /* VDD_IN first: the others name it */
+        snprintf(name, sizeof name, "in%d_input", i);
+        eb__pathf(path, sizeof path, "%s/%s", dir, name);
+        snprintf(name, sizeof name, "curr%d_input", i);
+        eb__pathf(path2, sizeof path2, "%s/%s", dir, name);
+        eb__domain_desc d;
+        eb__reading r;
+        memset(&d, 0, sizeof d);
+        snprintf(d.id, sizeof d.id, "%.24s", label);
+        for (char *p = d.id; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        snprintf(d.kind, sizeof d.kind, is_in ? "module" : "platform");
+        snprintf(d.vendor, sizeof d.vendor, "nvidia");
+        snprintf(d.name, sizeof d.name, "Jetson rail %.40s", label);
+        snprintf(d.location, sizeof d.location, "hwmon %s (ina3221), channel %d", hw, i);
+        d.update_period_s = 0.01;
+        /* INA3221: 0.25% gain error at full scale, +-5% over the shunt's
+         * tolerance and the conversion's averaging: a round figure */
+        d.uncertainty_rel = 0.05;
+        d.in_total = is_in || !has_in;
+        if (!is_in && has_in)
+            snprintf(d.part_of, sizeof d.part_of, "vdd_in");
+        snprintf(d.note, sizeof d.note, "%s",
+                 is_in    ? "the Jetson module's input power"
+                 : has_in ? "a rail inside VDD_IN"
+                          : "one rail (no VDD_IN channel)");
+        if (try_read(ctx, d.id, path, path2, R_VI, &r) == 0 &&
+            add(h, ctx, &d, path, path2, R_VI) == 0 && is_in)
+            ctx->cpu_domains++; /* the module covers the CPU */
+    }
 }
 
 /* Any other hwmon device with energy or power: shown, never in the total. */
@@ -801,7 +787,6 @@ static void hwmon_probe(void *priv, eb__probe_ctx *ctx)
         return;
     /* Grace's module meters, then its sockets, which name them; a Jetson's
      * VDD_IN, which its rails on any INA3221 are parts of */
-    int jetson_in = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
             char dir[HW_PATH], name[64];
@@ -811,7 +796,7 @@ static void hwmon_probe(void *priv, eb__probe_ctx *ctx)
             if (strcmp(name, "power_meter") == 0)
                 power_meter(h, ctx, dir, names[i], pass);
             if (pass == 0 && strcmp(name, "ina3221") == 0)
-                jetson_in |= ina3221_has_in(dir);
+                ina3221(h, ctx, dir, names[i], 0);
         }
     for (int i = 0; i < n; i++) {
         char dir[HW_PATH], name[64];
@@ -827,14 +812,14 @@ static void hwmon_probe(void *priv, eb__probe_ctx *ctx)
         } else if (strcmp(name, "amd_energy") == 0) {
             amd_energy(h, ctx, dir, names[i]);
         } else if (strcmp(name, "ina3221") == 0) {
-            ina3221(h, ctx, dir, names[i], jetson_in);
+            ina3221(h, ctx, dir, names[i], 1);
         } else {
             other(h, ctx, dir, names[i], name);
         }
     }
     free_dirs(names, n);
     missing_cards(h, ctx);
-    if (h->n == 0 && n > 0 && !handled)
+    if (h->n == 0 && n > 0 && !handled && !h->skipped)
         ctx->unavailable(ctx, "hwmon",
                          "none of the %d hwmon devices in %s reports energy or power that "
                          "ebench can read",

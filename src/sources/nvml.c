@@ -418,12 +418,22 @@ static unsigned nvml_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, un
         unsigned minor;
         if (n->f.minor && n->f.minor(n->dev[i], &minor) == NVML_SUCCESS)
             info[i].minor = minor;
-        /* a GH200 reads its whole module; the modules in NVML order are the
-         * sockets in order (Grace's meters say "Socket N") */
+        /* a GH200 reads its whole module: which socket's (Grace's meters say
+         * "Socket N") is the NUMA node of its PCI device, the CPU's it hangs
+         * off; where sysfs does not say, the order of the GH200s NVML lists */
         char name[96] = "";
         if (n->f.name(n->dev[i], name, sizeof name) == NVML_SUCCESS && strstr(name, "GH200")) {
             info[i].module = 1;
             info[i].socket = sockets++;
+            char key[32], path[4096], text[32], bad[64];
+            unsigned long long node;
+            eb__pci_key(info[i].pci, key, sizeof key);
+            if (key[0] &&
+                eb__pathf(path, sizeof path, "%s/bus/pci/devices/%s/numa_node", ctx->sysfs_root,
+                          key) == 0 &&
+                eb__read_text(path, text, sizeof text) == 0 &&
+                eb__parse_u64(text, &node, bad, sizeof bad) == 0 && node < 1024)
+                info[i].socket = (int)node;
         }
     }
     return count;
