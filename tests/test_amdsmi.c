@@ -260,6 +260,25 @@ static void test_faults(void **state)
     assert_near(r.domains[1].energy_j, 200 * 0.5, 200 * 0.5 * 0.25);
     sim_close(&s);
 
+    /* the driver reloads: the accumulator restarts near 0 at 1.03 s; the
+     * energy up to then is kept and the run stays within 1% of the truth */
+    sim_open(&s,
+             "{\"vendor\": \"amd\", \"pci_bus_id\": \"0000:c1:00.0\", \"phases\": "
+             "[{\"seconds\": 100, \"power_w\": 350}], \"sensor\": {\"energy_phase_ms\": 5}, "
+             "\"faults\": {\"counter_reset_at_s\": 1.03}}",
+             0);
+    assert_int_equal(eb_begin(s.b, "w"), EB_OK);
+    for (int k = 1; k <= 200; k++)
+        step(&s, k * 0.01);
+    assert_int_equal(eb_end(s.b, "w", NULL), EB_OK);
+    assert_int_equal(eb_stop(s.b), EB_OK);
+    assert_int_equal(eb_window_result(s.b, "w", 0, &r), EB_OK);
+    assert_near(r.domains[0].energy_j, s.truth(0, 0, 2), 0.01 * s.truth(0, 0, 2));
+    eb_tracking tr;
+    assert_int_equal(eb_domain_tracking(s.b, 0, &tr), EB_OK);
+    assert_int_equal(tr.resets, 1);
+    sim_close(&s);
+
     fake fk;
     fake_init(&fk);
     unsetenv("EBENCH_SIM_CONFIG");

@@ -161,6 +161,14 @@ static void test_vendors(void **state)
     snprintf(target, sizeof target, "../../%s/hwmon/hwmon2", dev);
     snprintf(link, sizeof link, "%s/class/hwmon/hwmon2", fk.sysfs);
     assert_int_equal(symlink(target, link), 0);
+    /* and an Intel card (xe) */
+    fake_write(fk.sysfs, "devices/pci0000:00/0000:03:00.0/hwmon/hwmon3/name", "xe\n");
+    fake_write(fk.sysfs, "devices/pci0000:00/0000:03:00.0/hwmon/hwmon3/energy1_input", "5\n");
+    snprintf(link, sizeof link, "%s/devices/pci0000:00/0000:03:00.0/hwmon/hwmon3/device", fk.sysfs);
+    assert_int_equal(symlink("../..", link), 0);
+    snprintf(link, sizeof link, "%s/class/hwmon/hwmon3", fk.sysfs);
+    assert_int_equal(symlink("../../devices/pci0000:00/0000:03:00.0/hwmon/hwmon3", link), 0);
+    fake_write(fk.root, "jobs/intel0", "88\n");
     fake_write(fk.root, "jobs/amd0", "77\n");
     fake_write(fk.root, "jobs/nvidia0", "66\n");
     snprintf(scenario, sizeof scenario, "%s/gpu.json", fk.root);
@@ -176,13 +184,17 @@ static void test_vendors(void **state)
     cfg.sources = EB_SOURCE_NVML | EB_SOURCE_HWMON;
     ctx c = {NULL, {1, jobs, "n1"}};
     assert_int_equal(eb_open(&c.b, &cfg), EB_OK);
-    assert_int_equal(eb_domain_count(c.b), 2);
+    assert_int_equal(eb_domain_count(c.b), 3);
     char *s = render(write_all, &c);
     assert_contains(s, "ebench_power_watts{domain=\"amd0\",kind=\"gpu\",vendor=\"amd\","
                        "device=\"AMD GPU ?\",uuid=\"GPU-77\",pci_bus_id=\"0000:c1:00.0\","
                        "hostname=\"n1\",method=\"power\",in_total=\"true\",hpc_job=\"77\"} 250\n");
     assert_contains(s, "ebench_power_watts{domain=\"nvidia0\",kind=\"gpu\",vendor=\"nvidia\"");
     assert_contains(s, "hpc_job=\"66\",simulated=\"true\"}");
+    assert_contains(s,
+                    "ebench_energy_joules_total{domain=\"intel0\",kind=\"gpu\",vendor=\"intel\","
+                    "device=\"Intel GPU ?\",uuid=\"\",pci_bus_id=\"0000:03:00.0\",hostname=\"n1\","
+                    "method=\"counter\",in_total=\"true\",hpc_job=\"88\"} 0\n");
     /* dcgm-exporter's series: the NVIDIA GPU's alone */
     size_t series = 0;
     for (const char *p = s; (p = strstr(p, "DCGM_FI_DEV_POWER_USAGE{")); p++)
