@@ -195,12 +195,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 unsetenv(vars[k]);
         }
         eb__gpu_info g[6] = {
-            {EB__GPU_NVIDIA, 0, "GPU-aaaa", "00000000:07:00.0", 0, 0, 0, 0},
-            {EB__GPU_NVIDIA, 1, "GPU-bbbb", "00000000:08:00.0", 1, 0, 0, 0},
-            {EB__GPU_AMD, 0, "GPU-cc", "0000:c2:00.0", 2, 0, 1, 0},
-            {EB__GPU_AMD, 1, "", "0000:c1:00.0", -1, 0, 1, 0},
-            {EB__GPU_AMD, 0, "", "0000:C2:00.0", 2, 0, 2, 0}, /* the same card, again */
-            {EB__GPU_INTEL, 0, "", "garbage", 3, 1, 2, 0},
+            {.vendor = EB__GPU_NVIDIA, .index = 0, .uuid = "GPU-aaaa", .pci = "00000000:07:00.0"},
+            {.vendor = EB__GPU_NVIDIA,
+             .index = 1,
+             .uuid = "GPU-bbbb",
+             .pci = "00000000:08:00.0",
+             .minor = 1},
+            {.vendor = EB__GPU_AMD,
+             .uuid = "GPU-cc",
+             .pci = "0000:c2:00.0",
+             .minor = 2,
+             .backend = 1},
+            {.vendor = EB__GPU_AMD, .index = 1, .pci = "0000:c1:00.0", .minor = -1, .backend = 1},
+            /* the same card, again */
+            {.vendor = EB__GPU_AMD, .pci = "0000:C2:00.0", .minor = 2, .backend = 2},
+            {.vendor = EB__GPU_INTEL, .pci = "garbage", .minor = 3, .broken = 1, .backend = 2},
         };
         eb__gpu_choice c[6];
         const char *opt = line[0] && strcmp(line[0], "-") != 0 ? line[0] : NULL;
