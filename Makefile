@@ -108,10 +108,12 @@ fuzz: deps
 # cppcheck over every C file, zero findings (warning, portability and
 # performance checks; a false positive is annotated where it stands, with why).
 # readdir is safe per DIR stream; the readdir_r cppcheck suggests is deprecated.
+# memsetClassFloat: ebench.h's initializers zero structs with doubles, seen when
+# a C++ file includes it; every platform ebench builds on is IEEE 754.
 analyze:
 	cppcheck --quiet --enable=warning,portability,performance --std=c11 --inline-suppr \
 		-D_GNU_SOURCE -Iinclude --library=posix --library=tools/cppcheck-jansson.cfg \
-		--suppress=readdirCalled --error-exitcode=1 -j $(JOBS) src sim fuzz tests examples bench
+		--suppress=readdirCalled --suppress=memsetClassFloat --error-exitcode=1 -j $(JOBS) src sim fuzz tests examples bench
 	@echo "analyze: cppcheck found nothing"
 
 # The library's ABI against the baseline in abi/ (Debian's abigail-tools):

@@ -17,9 +17,9 @@ No compiler needed. The quick start::
 Also: ``with bench.window("name"):``, ``@bench.measure(name=..., work={"flop": 2e12})``,
 ``bench.add_work(name, amount, unit)``, ``bench.results``, ``bench.save_json(path)``.
 
-libebench is looked for in $EBENCH_LIBRARY, then beside this file and in the
-build folders of the source tree, then by the system's loader
-(libebench.so.2, e.g. after `make install`).
+libebench is looked for in $EBENCH_LIBRARY, then in the lib folder of the
+install this module came with (`make install` writes it below), beside this
+file and in the build folders of the source tree, then by the system's loader.
 """
 
 import ctypes
@@ -36,10 +36,15 @@ class EbenchError(RuntimeError):
     """A libebench call failed; the message says why."""
 
 
+# Set by `make install` to the installed library's folder.
+_INSTALLED_LIBDIR = None
+
+
 def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     top = os.path.dirname(here)
-    places = [os.path.join(here, "libebench.so.2")]
+    places = [os.path.join(_INSTALLED_LIBDIR, "libebench.so.2")] if _INSTALLED_LIBDIR else []
+    places.append(os.path.join(here, "libebench.so.2"))
     for build in ("build", "build-release"):
         places.append(os.path.join(top, build, "libebench.so.2"))
     return places

@@ -30,8 +30,78 @@ int main(void)
 }
 C
 cc $(pkg-config --cflags ebench) "$prefix/hello.c" -o "$prefix/hello" $(pkg-config --libs ebench)
-libdir=$(pkg-config --variable=libdir ebench)
-LD_LIBRARY_PATH=$libdir EBENCH_NVML_LIBRARY=/nonexistent "$prefix/hello"
-"$prefix/bin/ebench" --version
-man -l "$prefix/share/man/man1/ebench.1" > /dev/null 2>&1 || groff -man -z "$prefix/share/man/man1/ebench.1"
+# from a fresh shell, as a new user would: no LD_LIBRARY_PATH, no PYTHONPATH
+# but the prefix's own module folder (a prefix of one's own is not on it)
+fresh() { env -i PATH=/usr/bin:/bin HOME=/nonexistent EBENCH_NVML_LIBRARY=/nonexistent "$@"; }
+fresh "$prefix/hello"
+fresh "$prefix/bin/ebench" --version
+py=$(find "$prefix/lib" -name energy_benchmark.py | head -n 1)
+[ -n "$py" ] || { echo "missing after install: energy_benchmark.py under lib/"; exit 1; }
+fresh PYTHONPATH="$(dirname "$py")" /usr/bin/python3 -c '
+import energy_benchmark
+b = energy_benchmark.EnergyBenchmark()
+with b.window("hello"):
+    pass
+assert "hello" in b.results, b.results
+print("python from the install: ok")'
+# C++: the header-only wrapper, from the installed prefix
+if command -v c++ > /dev/null 2>&1; then
+    cat > "$prefix/hello.cpp" <<'CPP'
+#include <ebench.hpp>
+#include <cstdio>
+int main()
+{
+    ebench::bench b;
+    {
+        auto w = b.window("hello");
+        std::puts("hello from C++");
+    }
+    return 0;
+}
+CPP
+    c++ -std=c++17 $(pkg-config --cflags ebench) "$prefix/hello.cpp" -o "$prefix/hello_cpp" \
+        $(pkg-config --libs ebench)
+    fresh "$prefix/hello_cpp"
+else
+    echo "install check: C++ not tried: no c++ compiler (scripts/install-deps installs g++)"
+fi
+# Fortran: the installed module
+if command -v gfortran > /dev/null 2>&1 && [ -e "$prefix/include/ebench.mod" ]; then
+    cat > "$prefix/hello.f90" <<'F90'
+program hello
+  use ebench
+  type(ebench_t) :: b
+  call ebench_open(b)
+  call ebench_begin(b, "hello")
+  print '(a)', "hello from Fortran"
+  call ebench_end(b, "hello")
+  call ebench_close(b)
+end program hello
+F90
+    gfortran -I"$prefix/include" "$prefix/hello.f90" -o "$prefix/hello_f90" \
+        -L"$(pkg-config --variable=libdir ebench)" -lebench_fortran $(pkg-config --libs ebench)
+    fresh "$prefix/hello_f90"
+else
+    echo "install check: Fortran not tried: no gfortran or no ebench.mod (scripts/install-deps installs gfortran)"
+fi
+# a CMake project finds it in one line: find_package(ebench)
+mkdir -p "$prefix/cm"
+cat > "$prefix/cm/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.16)
+project(hello C)
+find_package(ebench 2 REQUIRED)
+add_executable(hello_cmake ../hello.c)
+target_link_libraries(hello_cmake ebench::ebench)
+CM
+cmake -S "$prefix/cm" -B "$prefix/cm/build" -DCMAKE_PREFIX_PATH="$prefix" > "$prefix/cm.log" 2>&1 &&
+    cmake --build "$prefix/cm/build" >> "$prefix/cm.log" 2>&1 || { cat "$prefix/cm.log"; exit 1; }
+fresh "$prefix/cm/build/hello_cmake"
+# the man page renders (groff-base is in scripts/install-deps)
+if command -v man > /dev/null 2>&1; then
+    man -l "$prefix/share/man/man1/ebench.1" > /dev/null
+elif command -v groff > /dev/null 2>&1; then
+    groff -man -z "$prefix/share/man/man1/ebench.1"
+else
+    echo "install check: the man page not rendered: neither man nor groff (scripts/install-deps installs groff-base)"
+fi
 echo "install check: ok"
