@@ -12,6 +12,16 @@ for f in bin/ebench include/ebench.h share/man/man1/ebench.1 \
          share/ebench/python/energy_benchmark.py share/doc/ebench/API.md; do
     [ -e "$prefix/$f" ] || { echo "missing after install: $f"; exit 1; }
 done
+# every doc the README links is installed, and the man page points at them
+for doc in $(grep -o 'docs/[A-Za-z0-9_.-]*\.\(md\|json\)' "$(dirname "$0")/../README.md" | sort -u); do
+    [ -e "$prefix/share/doc/ebench/$(basename "$doc")" ] || { echo "not installed: $doc (the README links it)"; exit 1; }
+done
+grep -q "$prefix/share/doc/ebench" "$prefix/share/man/man1/ebench.1" ||
+    { echo "the man page does not name $prefix/share/doc/ebench"; exit 1; }
+for cmd in info run report compare monitor plot export merge; do
+    grep -q "^\.B $cmd" "$prefix/share/man/man1/ebench.1" ||
+        { echo "the man page does not cover ebench $cmd"; exit 1; }
+done
 pc=$(find "$prefix" -name ebench.pc)
 [ -n "$pc" ] || { echo "missing after install: ebench.pc"; exit 1; }
 export PKG_CONFIG_PATH=$(dirname "$pc")
