@@ -14,8 +14,14 @@ No compiler needed. The quick start::
     my_workload()
     bench.print_results()
 
-Also: ``with bench.window("name"):``, ``@bench.measure(name=..., work={"flop": 2e12})``,
-``bench.add_work(name, amount, unit)``, ``bench.results``, ``bench.save_json(path)``.
+Also: ``EnergyBenchmark(gpus="nvidia0,amd1", interval_ms=100, cpu_tdp_w=250)``;
+``with bench.window("step", work={"sample": 64}) as m:`` (``m`` is a
+:class:`Measurement` once the block ends: ``m.energy_j``, ``m.duration_s``,
+``m.domains``, ``m.avg_power_w``, ``m.efficiency``, ``m.final``);
+``m = bench.end_window("step")`` after ``bench.begin_window("step")``;
+``@bench.measure(name=..., work={"flop": 2e12})`` (the wrapper keeps
+``.last``, the last call's measurement); ``bench.add_work(name, amount, unit)``,
+``bench.results``, ``bench.save_json(path)``.
 
 libebench is looked for in $EBENCH_LIBRARY, then in the lib folder of the
 install this module came with (`make install` writes it below), beside this
@@ -29,7 +35,7 @@ import json
 import os
 import tempfile
 
-__all__ = ["EnergyBenchmark", "EbenchError"]
+__all__ = ["EnergyBenchmark", "EbenchError", "Measurement"]
 
 
 class EbenchError(RuntimeError):
@@ -85,6 +91,104 @@ _lib = None
 _libc = None
 _ABI_MAJOR = 2
 
+_d, _sz, _vp = ctypes.c_double, ctypes.c_size_t, ctypes.c_void_p
+
+
+class _Config(ctypes.Structure):
+    """eb_config as ebench.h 2.2 and later lays it out."""
+    _fields_ = [("size", _sz), ("interval_ms", _d), ("sources", ctypes.c_uint),
+                ("manual", ctypes.c_int), ("clock", _vp), ("clock_ctx", _vp),
+                ("cpu_tdp_w", _d), ("sysfs_root", ctypes.c_char_p),
+                ("procfs_root", ctypes.c_char_p), ("gpus", ctypes.c_char_p),
+                ("cpu_idle_w", _d), ("history_samples", _sz), ("window_records", _sz),
+                ("timeline_csv", _vp), ("calls_csv", _vp)]
+
+
+class _DomainEnergy(ctypes.Structure):
+    _fields_ = [("energy_j", _d), ("avg_power_w", _d), ("peak_power_w", _d), ("samples", _sz),
+                ("covered_s", _d), ("method", ctypes.c_int), ("lost_at_s", _d),
+                ("uncertainty_j", _d), ("idle_power_w", _d), ("net_energy_j", _d),
+                ("unreliable", ctypes.c_int), ("peak_span_s", _d), ("provisional", ctypes.c_int)]
+
+
+class _Result(ctypes.Structure):
+    _fields_ = [("size", _sz), ("t_begin_s", _d), ("t_end_s", _d), ("duration_s", _d),
+                ("total_energy_j", _d), ("total_incomplete", _sz), ("total_uncertainty_j", _d),
+                ("total_net_energy_j", _d), ("n_domains", _sz),
+                ("domains", ctypes.POINTER(_DomainEnergy)), ("capacity", _sz),
+                ("domain_size", _sz)]
+
+
+class _DomainInfo(ctypes.Structure):
+    """The start of eb_domain_info (the library owns it; fields only grow at its end)."""
+    _fields_ = [("id", ctypes.c_char_p), ("kind", ctypes.c_char_p), ("vendor", ctypes.c_char_p),
+                ("name", ctypes.c_char_p), ("source", ctypes.c_char_p),
+                ("location", ctypes.c_char_p), ("method", ctypes.c_int),
+                ("update_period_s", _d), ("in_total", ctypes.c_int),
+                ("part_of", ctypes.c_char_p), ("note", ctypes.c_char_p),
+                ("uuid", ctypes.c_char_p), ("pci_bus_id", ctypes.c_char_p),
+                ("cuda_entry", ctypes.c_char_p), ("readings", ctypes.c_char_p),
+                ("simulated", ctypes.c_int)]
+
+
+class _Unavailable(ctypes.Structure):
+    _fields_ = [("source", ctypes.c_char_p), ("what", ctypes.c_char_p),
+                ("reason", ctypes.c_char_p), ("code", ctypes.c_int)]
+
+
+_EB_MAX_DOMAINS = 64
+_EB_EGPUSEL = -8  # ebench.h: EB_EGPUSEL
+
+
+class Measurement:
+    """One window's figures, from the library as it closed the window.
+
+    ``energy_j`` (the total over the domains that add up, NaN if none),
+    ``duration_s``, ``avg_power_w``, ``uncertainty_j``; per domain
+    ``domains`` {id: J}, ``power_w`` {id: average W}, ``peak_power_w``
+    {id: W}; ``work`` {unit: amount} and ``efficiency`` {unit: per joule}
+    when work was given; ``final``: False while a counter that moves in steps
+    (NVML, AMD SMI) has not moved past the window's end, so the figure is an
+    estimate at the last rate (``bench.window_result(name)`` later gives the
+    settled one); ``estimated`` and ``simulated`` name the domains whose
+    joules are not a measurement."""
+
+    def __init__(self, name):
+        self.name = name
+        self.energy_j = self.duration_s = self.avg_power_w = self.uncertainty_j = float("nan")
+        self.t_begin_s = self.t_end_s = float("nan")
+        self.domains, self.power_w, self.peak_power_w = {}, {}, {}
+        self.work, self.efficiency = {}, {}
+        self.final = False
+        self.estimated, self.simulated = [], []
+
+    def _fill(self, bench, r, d):
+        self.t_begin_s, self.t_end_s, self.duration_s = r.t_begin_s, r.t_end_s, r.duration_s
+        self.energy_j, self.uncertainty_j = r.total_energy_j, r.total_uncertainty_j
+        self.avg_power_w = self.energy_j / self.duration_s if self.duration_s > 0 else float("nan")
+        final = True
+        for i in range(min(r.n_domains, _EB_MAX_DOMAINS)):
+            info = bench._domain(i)
+            self.domains[info["id"]] = d[i].energy_j
+            self.power_w[info["id"]] = d[i].avg_power_w
+            self.peak_power_w[info["id"]] = d[i].peak_power_w
+            final &= not d[i].provisional
+            if info["estimate"]:
+                self.estimated.append(info["id"])
+            if info["simulated"]:
+                self.simulated.append(info["id"])
+        self.final = final
+        return self
+
+    def _add_work(self, unit, amount):
+        self.work[unit] = self.work.get(unit, 0.0) + amount
+        if self.energy_j > 0:
+            self.efficiency[unit] = self.work[unit] / self.energy_j
+
+    def __repr__(self):
+        return (f"Measurement({self.name!r}: {self.energy_j:.3f} J in {self.duration_s:.6f} s, "
+                f"{self.avg_power_w:.2f} W{'' if self.final else ', provisional'})")
+
 
 def _api():
     global _lib, _libc
@@ -102,6 +206,12 @@ def _api():
             "eb_save_json": (i, [vp, cp, vp]),
             "eb_strerror": (cp, [i]),
             "eb_last_detail": (cp, [vp]),
+            "eb_config_init_size": (None, [vp, _sz]),
+            "eb_window_result": (i, [vp, cp, _sz, vp]),
+            "eb_domain_count": (_sz, [vp]),
+            "eb_domain_get": (vp, [vp, _sz]),
+            "eb_unavailable_count": (_sz, [vp]),
+            "eb_unavailable_get": (ctypes.POINTER(_Unavailable), [vp, _sz]),
         }
         # the ABI this module was written for: libebench 2.x (docs/API.md)
         ver = getattr(lib, "eb_version_number", None)
@@ -126,18 +236,20 @@ def _api():
 class _Window:
     def __init__(self, bench, name, work):
         self._bench, self._name, self._work = bench, name, work or {}
+        self._m = Measurement(name)
 
     def __enter__(self):
         self._bench._call("eb_begin", self._name.encode())
-        return self
+        return self._m
 
     def __exit__(self, exc_type, exc, tb):
-        self._bench._call("eb_end", self._name.encode(), None)
+        self._bench._end(self._name, self._m)
         # a call that raised did not do its work: its energy is counted, its
         # work is not (efficiency would otherwise count failed calls' work)
         if exc_type is None:
             for unit, amount in self._work.items():
                 self._bench.add_work(self._name, amount, unit)
+                self._m._add_work(unit, float(amount))
         return False
 
 
@@ -146,13 +258,78 @@ class EnergyBenchmark:
     (GPUs through NVML, CPU packages and DRAM through RAPL, a labelled model
     estimate where nothing can be read) and measures named windows."""
 
-    def __init__(self):
+    def __init__(self, gpus=None, interval_ms=100, cpu_tdp_w=None, cpu_idle_w=None):
+        """gpus: "all", "nvidia0,amd1", UUIDs, indices where the GPUs are of one
+        vendor, or a list of those; None: Slurm's, else CUDA_VISIBLE_DEVICES,
+        HIP_VISIBLE_DEVICES ... as each vendor's runtime reads them.
+        interval_ms: how often the sensors are read. cpu_tdp_w, cpu_idle_w:
+        the CPU model's figures, used only where no CPU sensor can be read."""
         lib = _api()
+        if isinstance(gpus, (list, tuple)):
+            gpus = ",".join(str(g) for g in gpus)
+        if gpus is not None and (not isinstance(gpus, str) or not gpus):
+            raise ValueError(f"EnergyBenchmark(gpus={gpus!r}): expected 'all', a string such "
+                             f"as 'nvidia0,amd1', or a list of GPUs")
+        if not (isinstance(interval_ms, (int, float)) and 0 < interval_ms <= 3600000):
+            raise ValueError(f"EnergyBenchmark(interval_ms={interval_ms!r}): expected a number "
+                             f"of milliseconds from 1 to 3600000")
+        for nm, v in (("cpu_tdp_w", cpu_tdp_w), ("cpu_idle_w", cpu_idle_w)):
+            if v is not None and not (isinstance(v, (int, float)) and v >= 0):
+                raise ValueError(f"EnergyBenchmark({nm}={v!r}): expected watts >= 0")
+        cfg = _Config()
+        lib.eb_config_init_size(ctypes.byref(cfg), ctypes.sizeof(cfg))
+        cfg.interval_ms = float(interval_ms)
+        if gpus is not None:
+            cfg.gpus = gpus.encode()
+        if cpu_tdp_w is not None:
+            cfg.cpu_tdp_w = float(cpu_tdp_w)
+        if cpu_idle_w is not None:
+            cfg.cpu_idle_w = float(cpu_idle_w)
         handle = ctypes.c_void_p()
-        rc = lib.eb_open(ctypes.byref(handle), None)
+        rc = lib.eb_open(ctypes.byref(handle), ctypes.byref(cfg))
         if rc != 0:
             raise EbenchError(f"eb_open: {lib.eb_strerror(rc).decode()}")
         self._b = handle
+        self._calls = {}  # windows closed, by name
+        # a GPU selection that names no GPU here is the caller's mistake
+        for k in range(lib.eb_unavailable_count(handle)):
+            u = lib.eb_unavailable_get(handle, k).contents
+            if u.code == _EB_EGPUSEL:
+                why = u.reason.decode(errors="replace")
+                self.close()
+                raise ValueError(f"EnergyBenchmark(gpus={gpus!r}): {why}")
+
+    def _domain(self, i):
+        info = ctypes.cast(_lib.eb_domain_get(self._b, i), ctypes.POINTER(_DomainInfo)).contents
+        return {"id": info.id.decode(), "estimate": info.method == 2,  # EB_METHOD_MODEL
+                "simulated": bool(info.simulated)}
+
+    def _end(self, name, m):
+        d = (_DomainEnergy * _EB_MAX_DOMAINS)()
+        r = _Result(size=ctypes.sizeof(_Result), domains=d, capacity=_EB_MAX_DOMAINS,
+                    domain_size=ctypes.sizeof(_DomainEnergy))
+        self._call("eb_end", name.encode(), ctypes.byref(r))
+        self._calls[name] = self._calls.get(name, 0) + 1
+        return m._fill(self, r, d)
+
+    def begin_window(self, name):
+        """Opens window `name` (for code that cannot use ``with``)."""
+        self._call("eb_begin", name.encode())
+
+    def end_window(self, name):
+        """Closes window `name`; returns its :class:`Measurement`."""
+        return self._end(name, Measurement(name))
+
+    def window_result(self, name, i=-1):
+        """Window `name`'s figures now (its i-th call; -1: the last), settled
+        if the counters have moved since it closed."""
+        d = (_DomainEnergy * _EB_MAX_DOMAINS)()
+        r = _Result(size=ctypes.sizeof(_Result), domains=d, capacity=_EB_MAX_DOMAINS,
+                    domain_size=ctypes.sizeof(_DomainEnergy))
+        if i < 0:
+            i = self._calls.get(name, 0) + i
+        self._call("eb_window_result", name.encode(), max(i, 0), ctypes.byref(r))
+        return Measurement(name)._fill(self, r, d)
 
     def _call(self, name, *args):
         if not self._b:
@@ -167,16 +344,20 @@ class EnergyBenchmark:
         return _Window(self, name, work)
 
     def measure(self, fn=None, *, name=None, work=None):
-        """Decorator: every call of the function is a window named after it.
-        Use bare (``@bench.measure``) or with options
-        (``@bench.measure(name="gemm", work={"flop": 2 * n**3})``)."""
+        """Decorator: every call of the function is a window named after it;
+        the call returns the function's value, and the wrapper keeps the last
+        call's :class:`Measurement` as ``.last``. Use bare (``@bench.measure``)
+        or with options (``@bench.measure(name="gemm", work={"flop": 2 * n**3})``)."""
         def wrap(f):
             label = name or f.__name__
 
             @functools.wraps(f)
             def inner(*args, **kwargs):
-                with self.window(label, work):
+                w = self.window(label, work)
+                inner.last = w._m
+                with w:
                     return f(*args, **kwargs)
+            inner.last = None
             return inner
         return wrap(fn) if fn is not None else wrap
 

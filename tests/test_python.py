@@ -109,6 +109,91 @@ sim.ebsim_forget(cfg)
         self.assertTrue(saved["domains"][0]["simulated"])
 
 
+    def test_measurements_and_options(self):
+        code = '''
+import ctypes, json, math, os, sys, time
+from energy_benchmark import EnergyBenchmark, EbenchError, Measurement
+sim = ctypes.CDLL(os.environ["EBENCH_NVML_LIBRARY"])
+sim.ebsim_set_utilization.argtypes = [ctypes.c_char_p, ctypes.c_uint, ctypes.c_double]
+sim.ebsim_true_energy_j.restype = ctypes.c_double
+sim.ebsim_true_energy_j.argtypes = [ctypes.c_uint, ctypes.c_double, ctypes.c_double]
+sim.ebsim_now.restype = ctypes.c_double
+cfg = os.environ["EBENCH_SIM_CONFIG"].encode()
+out = {}
+bench = EnergyBenchmark(gpus="nvidia1", interval_ms=20, cpu_tdp_w=150)
+t0 = sim.ebsim_now()
+with bench.window("heavy", work={"flop": 19e12}) as m:
+    sim.ebsim_set_utilization(cfg, 1, 1.0)
+    time.sleep(0.8)
+    sim.ebsim_set_utilization(cfg, 1, 0.0)
+t1 = sim.ebsim_now()
+out["m"] = {"type": type(m).__name__, "domains": m.domains, "energy_j": m.energy_j,
+            "duration_s": m.duration_s, "efficiency": m.efficiency, "simulated": m.simulated,
+            "estimated": m.estimated, "avg_power_w": m.avg_power_w}
+out["truth"] = sim.ebsim_true_energy_j(1, t0, t1)
+bench.begin_window("pair")
+time.sleep(0.2)
+e = bench.end_window("pair")
+out["pair"] = e.duration_s
+@bench.measure
+def twice(x):
+    time.sleep(0.05)
+    return 2 * x
+out["ret"] = twice(21)
+out["last"] = twice.last.name
+time.sleep(0.2)
+settled = bench.window_result("heavy")
+out["settled"] = [settled.final, settled.domains["nvidia1"]]
+try:
+    bench.end_window("pair")
+except EbenchError as err:
+    out["twice"] = str(err)
+bench.close()
+try:
+    bench.begin_window("after")
+except EbenchError as err:
+    out["closed"] = str(err)
+for kw in ({"gpus": "nvidia7"}, {"gpus": "2"}, {"interval_ms": 0}, {"cpu_tdp_w": -5}):
+    try:
+        EnergyBenchmark(**kw)
+    except ValueError as err:
+        out[json.dumps(kw)] = str(err)
+print(json.dumps(out))
+sim.ebsim_forget(cfg)
+'''
+        with tempfile.TemporaryDirectory() as tmp:
+            scenario = os.path.join(tmp, "gpu.json")
+            with open(scenario, "w") as fh:
+                json.dump({"gpus": [{"live": True, "sensor": {"energy_update_ms": 10}},
+                                    {"live": True, "sensor": {"energy_update_ms": 10}}]}, fh)
+            p = subprocess.run(["/usr/bin/python3", "-c", code],
+                               env=env(tmp, EBENCH_NVML_LIBRARY=SIM_LIB,
+                                       EBENCH_SIM_CONFIG=scenario),
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        m = out["m"]
+        self.assertEqual(m["type"], "Measurement")
+        self.assertEqual(list(m["domains"]), ["nvidia1", "cpu"])  # --gpus nvidia1 only
+        self.assertAlmostEqual(m["domains"]["nvidia1"], out["truth"], delta=0.05 * out["truth"])
+        self.assertGreater(m["duration_s"], 0.79)
+        self.assertAlmostEqual(m["efficiency"]["flop"], 19e12 / m["energy_j"], delta=1)
+        self.assertEqual(m["simulated"], ["nvidia1"])
+        self.assertEqual(m["estimated"], ["cpu"])
+        self.assertAlmostEqual(m["avg_power_w"], m["energy_j"] / m["duration_s"], delta=1e-6)
+        self.assertGreater(out["pair"], 0.19)
+        self.assertEqual(out["ret"], 42)
+        self.assertEqual(out["last"], "twice")
+        self.assertTrue(out["settled"][0])
+        self.assertAlmostEqual(out["settled"][1], out["truth"], delta=0.05 * out["truth"])
+        self.assertIn('"pair"', out["twice"])
+        self.assertIn("closed", out["closed"])
+        self.assertIn("nvidia7' matches no GPU", out['{"gpus": "nvidia7"}'])
+        self.assertIn("EnergyBenchmark(gpus='2')", out['{"gpus": "2"}'])
+        self.assertIn("interval_ms=0", out['{"interval_ms": 0}'])
+        self.assertIn("cpu_tdp_w=-5", out['{"cpu_tdp_w": -5}'])
+
+
 class Failures(unittest.TestCase):
     def test_work_only_for_calls_that_returned(self):
         # issue 14: @measure(work=...) with 3 failing calls of 4 recorded 4x
