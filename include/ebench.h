@@ -175,6 +175,13 @@ typedef struct eb_config {
      * domain, work), written by that thread once its figures are final.
      * NULL: none. */
     FILE *calls_csv;
+    /* 2.3: called at every window's two edges, before the sample that marks
+     * them (at_end: 0 at eb_begin, 1 at eb_end), in the calling thread with
+     * no lock held: wait there for the work queued on the GPU (e.g.
+     * cudaDeviceSynchronize), so asynchronous work launched in a window is
+     * counted in it and not in the next. NULL: none. */
+    void (*sync)(void *ctx, const char *window, int at_end);
+    void *sync_ctx;
 } eb_config;
 
 /* The TDP the CPU model assumes when none is given: an assumption, stated as

@@ -33,6 +33,7 @@ import ctypes.util
 import functools
 import json
 import os
+import sys
 import tempfile
 
 __all__ = ["EnergyBenchmark", "EbenchError", "Measurement"]
@@ -140,6 +141,25 @@ _EB_MAX_DOMAINS = 64
 _EB_EGPUSEL = -8  # ebench.h: EB_EGPUSEL
 
 
+def _framework_sync(name):
+    """The wait for a framework's queued GPU work, or None if it has none here."""
+    if name == "torch":
+        import torch
+        if not torch.cuda.is_available():
+            return None
+        return torch.cuda.synchronize
+    if name == "cupy":
+        import cupy
+        return cupy.cuda.runtime.deviceSynchronize
+    if name == "jax":
+        import jax
+        if hasattr(jax, "effects_barrier"):
+            return jax.effects_barrier
+        return lambda: jax.numpy.zeros(()).block_until_ready()
+    raise ValueError(f"EnergyBenchmark(sync={name!r}): expected 'torch', 'cupy', 'jax', a "
+                     f"callable, None or 'auto'")
+
+
 class Measurement:
     """One window's figures, from the library as it closed the window.
 
@@ -161,8 +181,10 @@ class Measurement:
         self.work, self.efficiency = {}, {}
         self.final = False
         self.estimated, self.simulated = [], []
+        self.sync = None  # what the edges waited for: "torch", "cupy", "jax", "callable"
 
     def _fill(self, bench, r, d):
+        self.sync = bench.sync
         self.t_begin_s, self.t_end_s, self.duration_s = r.t_begin_s, r.t_end_s, r.duration_s
         self.energy_j, self.uncertainty_j = r.total_energy_j, r.total_uncertainty_j
         self.avg_power_w = self.energy_j / self.duration_s if self.duration_s > 0 else float("nan")
@@ -239,7 +261,7 @@ class _Window:
         self._m = Measurement(name)
 
     def __enter__(self):
-        self._bench._call("eb_begin", self._name.encode())
+        self._bench.begin_window(self._name)
         return self._m
 
     def __exit__(self, exc_type, exc, tb):
@@ -258,12 +280,30 @@ class EnergyBenchmark:
     (GPUs through NVML, CPU packages and DRAM through RAPL, a labelled model
     estimate where nothing can be read) and measures named windows."""
 
-    def __init__(self, gpus=None, interval_ms=100, cpu_tdp_w=None, cpu_idle_w=None):
+    def __init__(self, gpus=None, interval_ms=100, cpu_tdp_w=None, cpu_idle_w=None, sync="auto"):
         """gpus: "all", "nvidia0,amd1", UUIDs, indices where the GPUs are of one
         vendor, or a list of those; None: Slurm's, else CUDA_VISIBLE_DEVICES,
         HIP_VISIBLE_DEVICES ... as each vendor's runtime reads them.
         interval_ms: how often the sensors are read. cpu_tdp_w, cpu_idle_w:
-        the CPU model's figures, used only where no CPU sensor can be read."""
+        the CPU model's figures, used only where no CPU sensor can be read.
+        sync: what every window's two edges wait for, so GPU work launched
+        asynchronously in a window is counted in it: "torch", "cupy", "jax",
+        a callable, or None; "auto" (the default): the first of torch, cupy
+        and jax that the program has imported, else nothing. ``bench.sync``
+        and each measurement's ``.sync`` say which."""
+        self._b = None
+        if callable(sync):
+            self._sync_fn, self.sync = sync, "callable"
+        elif sync is None:
+            self._sync_fn, self.sync = None, None
+        elif sync == "auto":
+            self._sync_fn, self.sync = None, None
+            for fw in ("torch", "cupy", "jax"):
+                if fw in sys.modules:
+                    self._sync_fn, self.sync = _framework_sync(fw), fw
+                    break
+        else:
+            self._sync_fn, self.sync = _framework_sync(sync), sync
         lib = _api()
         if isinstance(gpus, (list, tuple)):
             gpus = ",".join(str(g) for g in gpus)
@@ -304,16 +344,37 @@ class EnergyBenchmark:
         return {"id": info.id.decode(), "estimate": info.method == 2,  # EB_METHOD_MODEL
                 "simulated": bool(info.simulated)}
 
+    def _sync(self, name, edge):
+        if self._sync_fn is None:
+            return None
+        try:
+            self._sync_fn()
+        except Exception as e:  # the window's figures must not go unsaid
+            return EbenchError(f"window {name!r}: the {self.sync} sync at its {edge} "
+                               f"raised {type(e).__name__}: {e}")
+        return None
+
     def _end(self, name, m):
         d = (_DomainEnergy * _EB_MAX_DOMAINS)()
         r = _Result(size=ctypes.sizeof(_Result), domains=d, capacity=_EB_MAX_DOMAINS,
                     domain_size=ctypes.sizeof(_DomainEnergy))
+        if not self._b:
+            raise EbenchError(f"window {name!r}: this EnergyBenchmark is closed")
+        failed = self._sync(name, "end")  # the window is closed even so
         self._call("eb_end", name.encode(), ctypes.byref(r))
         self._calls[name] = self._calls.get(name, 0) + 1
-        return m._fill(self, r, d)
+        m._fill(self, r, d)
+        if failed:
+            raise failed
+        return m
 
     def begin_window(self, name):
         """Opens window `name` (for code that cannot use ``with``)."""
+        if not self._b:
+            raise EbenchError(f"window {name!r}: this EnergyBenchmark is closed")
+        failed = self._sync(name, "start")
+        if failed:
+            raise failed  # not begun: what it would measure is not known
         self._call("eb_begin", name.encode())
 
     def end_window(self, name):

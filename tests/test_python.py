@@ -194,6 +194,89 @@ sim.ebsim_forget(cfg)
         self.assertIn("cpu_tdp_w=-5", out['{"cpu_tdp_w": -5}'])
 
 
+class Sync(unittest.TestCase):
+    """Each window's edges wait for the framework's queued GPU work: a stand-in
+    torch module records the calls (Debian's python3-torch pulls 229 packages)."""
+
+    def test_edges_wait_in_order(self):
+        code = '''
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import torch
+from energy_benchmark import EnergyBenchmark, EbenchError
+out = {}
+bench = EnergyBenchmark()
+out["detected"] = bench.sync
+with bench.window("step") as m:
+    torch.calls.append("work")
+out["calls"] = list(torch.calls)
+out["m_sync"] = m.sync
+bench.begin_window("b")
+torch.calls.append("work")
+bench.end_window("b")
+out["calls2"] = torch.calls[3:]
+out["none"] = EnergyBenchmark(sync=None).sync
+
+n = [0]
+def flaky():
+    n[0] += 1
+    if n[0] == 2:
+        raise RuntimeError("device lost")
+b2 = EnergyBenchmark(sync=flaky)
+out["callable"] = b2.sync
+b2.begin_window("w")
+try:
+    b2.end_window("w")
+except EbenchError as e:
+    out["raised"] = str(e)
+try:
+    b2.end_window("w")
+except EbenchError as e:
+    out["closed_anyway"] = str(e)
+out["kept"] = b2.results["w"]["calls"]
+def always():
+    raise ValueError("no")
+b3 = EnergyBenchmark(sync=always)
+try:
+    b3.begin_window("never")
+except EbenchError as e:
+    out["at_start"] = str(e)
+try:
+    EnergyBenchmark(sync="tensorflow")
+except ValueError as e:
+    out["unknown"] = str(e)
+print(json.dumps(out))
+'''
+        with tempfile.TemporaryDirectory() as tmp:
+            os.makedirs(os.path.join(tmp, "torch"))
+            with open(os.path.join(tmp, "torch", "__init__.py"), "w") as fh:
+                fh.write("calls = []\n"
+                         "class cuda:\n"
+                         "    @staticmethod\n"
+                         "    def is_available():\n"
+                         "        return True\n"
+                         "    @staticmethod\n"
+                         "    def synchronize():\n"
+                         "        calls.append('sync')\n")
+            p = subprocess.run(["/usr/bin/python3", "-c", code, tmp], env=env(tmp),
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["detected"], "torch")
+        self.assertEqual(out["calls"], ["sync", "work", "sync"])
+        self.assertEqual(out["calls2"], ["sync", "work", "sync"])
+        self.assertEqual(out["m_sync"], "torch")
+        self.assertIsNone(out["none"])
+        self.assertEqual(out["callable"], "callable")
+        self.assertEqual(out["raised"], "window 'w': the callable sync at its end raised "
+                                        "RuntimeError: device lost")
+        self.assertIn("no window of that name is open", out["closed_anyway"])
+        self.assertEqual(out["kept"], 1)
+        self.assertEqual(out["at_start"], "window 'never': the callable sync at its start "
+                                          "raised ValueError: no")
+        self.assertIn("sync='tensorflow'", out["unknown"])
+
+
 class Failures(unittest.TestCase):
     def test_work_only_for_calls_that_returned(self):
         # issue 14: @measure(work=...) with 3 failing calls of 4 recorded 4x

@@ -699,6 +699,64 @@ static void test_domain_without_samples(void **state)
     fake_free(&fk);
 }
 
+/* The sync hook runs at both edges, in order, before each edge's sample: the
+ * GPU work it waits for at the end is in the window, what it waits for at
+ * the start is not. */
+typedef struct sync_log {
+    fake *fk;
+    char calls[8][24];
+    int n;
+    unsigned long long pkg_uj;
+} sync_log;
+
+static void on_sync(void *ctx, const char *window, int at_end)
+{
+    sync_log *s = ctx;
+    if (s->n < 8)
+        snprintf(s->calls[s->n++], sizeof s->calls[0], "%s:%s", window, at_end ? "end" : "begin");
+    /* the queued work finishes while we wait: 5 J on the package */
+    s->pkg_uj += 5000000;
+    fake_set(s->fk, "intel-rapl:0", "%llu\n", s->pkg_uj);
+}
+
+static void test_sync_hook(void **state)
+{
+    (void)state;
+    fake fk;
+    eb_config cfg;
+    eb_bench *b;
+    eb_domain_energy d[EB_MAX_DOMAINS];
+    eb_result r = EB_RESULT_INIT(d);
+    sync_log s = {.fk = &fk};
+    fake_init(&fk);
+    fake_zone(&fk, "intel-rapl:0", "package-0", 262143328850ull, 0);
+    fake_config(&fk, 0, &cfg);
+    cfg.sync = on_sync;
+    cfg.sync_ctx = &s;
+    assert_int_equal(eb_open(&b, &cfg), EB_OK);
+    fk.now = 1;
+    assert_int_equal(eb_begin(b, "step"), EB_OK); /* +5 J before the start: not in it */
+    fk.now = 2;
+    s.pkg_uj += 10000000; /* 10 J of work inside */
+    fake_set(&fk, "intel-rapl:0", "%llu\n", s.pkg_uj);
+    assert_int_equal(eb_end(b, "step", &r), EB_OK); /* +5 J finishing: in it */
+    assert_near(r.domains[0].energy_j, 15, 1e-9);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.calls[0], "step:begin");
+    assert_string_equal(s.calls[1], "step:end");
+    /* EB_MEASURE and eb_end of a window never begun (the hook runs, nothing
+     * is lost) */
+    EB_MEASURE(b, "block")
+    {
+        fk.now = 3;
+    }
+    assert_int_equal(s.n, 4);
+    assert_string_equal(s.calls[2], "block:begin");
+    assert_string_equal(s.calls[3], "block:end");
+    eb_close(b);
+    fake_free(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_calls_and_timeline_files),
         cmocka_unit_test(test_limit_waits_for_final),
         cmocka_unit_test(test_domain_without_samples),
+        cmocka_unit_test(test_sync_hook),
     };
     return cmocka_run_group_tests_name("windows", tests, NULL, NULL);
 }

@@ -23,9 +23,9 @@ EB_EXPORT unsigned eb_version_number(void)
  * a size between two of them would end inside a field (half a pointer of
  * the caller's, half of the default's), so only these are taken. A release
  * that adds fields adds its size here (docs/API.md, "ABI rules"). */
-static const size_t config_sizes[] = {offsetof(eb_config, history_samples) /* 2.0 */,
-                                      offsetof(eb_config, window_records) /* 2.1 */,
-                                      sizeof(eb_config) /* 2.2 */};
+static const size_t config_sizes[] = {
+    offsetof(eb_config, history_samples) /* 2.0 */, offsetof(eb_config, window_records) /* 2.1 */,
+    offsetof(eb_config, sync) /* 2.2 */, sizeof(eb_config) /* 2.3 */};
 static const size_t repeat_opts_sizes[] = {sizeof(eb_repeat_opts) /* 2.0 */};
 static const size_t run_meta_sizes[] = {sizeof(eb_run_meta) /* 2.0 */};
 static const size_t result_sizes[] = {sizeof(eb_result) /* 2.0 */};

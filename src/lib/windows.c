@@ -95,6 +95,8 @@ EB_EXPORT int eb_begin(eb_bench *b, const char *name)
         return EB_EINVAL;
     if (eb__forked(b))
         return EB_EMODE;
+    if (b->cfg.sync) /* the GPU's queued work, before the edge's sample */
+        b->cfg.sync(b->cfg.sync_ctx, name, 0);
     eb__window w = {.name = strdup(name)};
     if (!w.name)
         return eb__fail(b, EB_ENOMEM, "no memory for window '%s'", name);
@@ -130,6 +132,8 @@ int eb__end(eb_bench *b, const char *name, eb__result *result)
     int rc;
     if (eb__forked(b))
         return EB_EMODE;
+    if (b->cfg.sync) /* the window's queued GPU work, before its end is sampled */
+        b->cfg.sync(b->cfg.sync_ctx, name, 1);
     pthread_mutex_lock(&b->lock);
     eb__window *open = b->open_win.v;
     size_t i = b->open_win.n;
