@@ -245,14 +245,25 @@ static unsigned hwmon_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, u
 
 /* ---- adding domains ------------------------------------------------------ */
 
+/* A channel's files, whole or not at all. */
+static int set_paths(chan *c, const char *path, const char *path2)
+{
+    size_t n = strlen(path), n2 = path2 ? strlen(path2) : 0;
+    if (n >= sizeof c->path || n2 >= sizeof c->path2)
+        return -1;
+    memcpy(c->path, path, n + 1);
+    memcpy(c->path2, path2 ? path2 : "", n2 + 1);
+    return 0;
+}
+
 static int add(hwmon *h, eb__probe_ctx *ctx, eb__domain_desc *d, const char *path,
                const char *path2, int type)
 {
     if (h->n >= EB_MAX_DOMAINS)
         return -1;
     chan *c = &h->c[h->n];
-    snprintf(c->path, sizeof c->path, "%s", path);
-    snprintf(c->path2, sizeof c->path2, "%s", path2 ? path2 : "");
+    if (set_paths(c, path, path2) < 0)
+        return -1;
     c->type = type;
     if (type == R_ENERGY) {
         d->method = EB_METHOD_COUNTER;
@@ -276,8 +287,10 @@ static int try_read(eb__probe_ctx *ctx, const char *what, const char *path, cons
     chan c;
     char why[EB__TEXT_LEN];
     int lost;
-    snprintf(c.path, sizeof c.path, "%s", path);
-    snprintf(c.path2, sizeof c.path2, "%s", path2 ? path2 : "");
+    if (set_paths(&c, path, path2) < 0) {
+        ctx->unavailable(ctx, what, "the path of %.200s is too long", path);
+        return -1;
+    }
     c.type = type;
     memset(r, 0, sizeof *r);
     if (read_chan(&c, r, why, sizeof why, &lost) < 0) {
@@ -836,18 +849,18 @@ static int read_num(const char *path, unsigned long long *v, char *why, size_t l
         *lost = rc == -ENOENT || rc == -ENODEV || rc == -ENXIO;
         if (rc == -EACCES || rc == -EPERM)
             snprintf(why, len,
-                     "cannot read %s: permission denied (readable by root only; run as root or "
-                     "grant read access: sudo chmod a+r %s)",
+                     "cannot read %.200s: permission denied (readable by root only; run as root "
+                     "or grant read access: sudo chmod a+r %.200s)",
                      path, path);
         else
-            snprintf(why, len, "cannot read %s: %s%s", path, strerror(-rc),
+            snprintf(why, len, "cannot read %.300s: %.60s%s", path, strerror(-rc),
                      *lost ? " (the device is gone: unplugged, or its driver was reloaded)" : "");
         return -1;
     }
     if (eb__parse_u64(buf, v, why, len) < 0) {
         char inner[EB__TEXT_LEN];
         snprintf(inner, sizeof inner, "%s", why);
-        snprintf(why, len, "%s: %s", path, inner);
+        snprintf(why, len, "%.300s: %.180s", path, inner);
         return -1;
     }
     return 0;
