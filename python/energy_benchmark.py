@@ -33,8 +33,10 @@ import ctypes.util
 import functools
 import json
 import os
+import math
 import sys
 import tempfile
+import threading
 
 __all__ = ["EnergyBenchmark", "EbenchError", "Measurement"]
 
@@ -130,6 +132,16 @@ class _DomainInfo(ctypes.Structure):
                 ("uuid", ctypes.c_char_p), ("pci_bus_id", ctypes.c_char_p),
                 ("cuda_entry", ctypes.c_char_p), ("readings", ctypes.c_char_p),
                 ("simulated", ctypes.c_int)]
+
+
+class _Stat(ctypes.Structure):
+    _fields_ = [("n", _sz), ("mean", _d), ("stddev", _d), ("ci95", _d), ("min", _d), ("max", _d)]
+
+
+class _Stats(ctypes.Structure):
+    _fields_ = [("size", _sz), ("n", _sz), ("duration_s", _Stat), ("total_energy_j", _Stat),
+                ("n_outliers", _sz), ("outliers", _sz * 16), ("n_domains", _sz),
+                ("energy_j", ctypes.POINTER(_Stat)), ("capacity", _sz), ("stat_size", _sz)]
 
 
 class _Unavailable(ctypes.Structure):
@@ -234,6 +246,7 @@ def _api():
             "eb_domain_get": (vp, [vp, _sz]),
             "eb_unavailable_count": (_sz, [vp]),
             "eb_unavailable_get": (ctypes.POINTER(_Unavailable), [vp, _sz]),
+            "eb_window_stats": (i, [vp, cp, vp]),
         }
         # the ABI this module was written for: libebench 2.x (docs/API.md)
         ver = getattr(lib, "eb_version_number", None)
@@ -330,7 +343,8 @@ class EnergyBenchmark:
         if rc != 0:
             raise EbenchError(f"eb_open: {lib.eb_strerror(rc).decode()}")
         self._b = handle
-        self._calls = {}  # windows closed, by name
+        self._calls = {}  # windows closed, by name, in the order first closed
+        self._lock = threading.Lock()
         # a GPU selection that names no GPU here is the caller's mistake
         for k in range(lib.eb_unavailable_count(handle)):
             u = lib.eb_unavailable_get(handle, k).contents
@@ -362,7 +376,8 @@ class EnergyBenchmark:
             raise EbenchError(f"window {name!r}: this EnergyBenchmark is closed")
         failed = self._sync(name, "end")  # the window is closed even so
         self._call("eb_end", name.encode(), ctypes.byref(r))
-        self._calls[name] = self._calls.get(name, 0) + 1
+        with self._lock:
+            self._calls[name] = self._calls.get(name, 0) + 1
         m._fill(self, r, d)
         if failed:
             raise failed
@@ -388,7 +403,8 @@ class EnergyBenchmark:
         r = _Result(size=ctypes.sizeof(_Result), domains=d, capacity=_EB_MAX_DOMAINS,
                     domain_size=ctypes.sizeof(_DomainEnergy))
         if i < 0:
-            i = self._calls.get(name, 0) + i
+            with self._lock:
+                i = self._calls.get(name, 0) + i
         self._call("eb_window_result", name.encode(), max(i, 0), ctypes.byref(r))
         return Measurement(name)._fill(self, r, d)
 
@@ -454,22 +470,36 @@ class EnergyBenchmark:
     @property
     def results(self):
         """{window name: {"calls", "duration_s", "energy_j", "domains": {id: J},
-        "simulated": [ids], "estimated": [ids]}}: the last two name the domains
+        "simulated": [ids], "estimated": [ids]}}, summed over the window's calls,
+        read from the library (eb_window_stats); the last two name the domains
         whose joules are not a measurement (the simulated driver, the CPU model)."""
-        report = self.report
-        sim = [d["id"] for d in report["domains"] if d.get("simulated")]
-        est = [d["id"] for d in report["domains"] if d.get("estimate")]
-        return {
-            w["name"]: {
-                "calls": w["calls"],
-                "duration_s": w["duration_s"],
-                "energy_j": w["energy_j"],
-                "domains": {d["id"]: d["energy_j"] for d in w["domains"]},
+        if not self._b:
+            raise EbenchError("this EnergyBenchmark is closed")
+        with self._lock:
+            names = list(self._calls)
+        infos = [self._domain(i) for i in range(_lib.eb_domain_count(self._b))]
+        sim = [d["id"] for d in infos if d["simulated"]]
+        est = [d["id"] for d in infos if d["estimate"]]
+
+        def total(s):
+            v = s.mean * s.n
+            return None if math.isnan(v) else v
+        out = {}
+        for name in names:
+            e = (_Stat * _EB_MAX_DOMAINS)()
+            st = _Stats(size=ctypes.sizeof(_Stats), energy_j=e, capacity=_EB_MAX_DOMAINS,
+                        stat_size=ctypes.sizeof(_Stat))
+            self._call("eb_window_stats", name.encode(), ctypes.byref(st))
+            out[name] = {
+                "calls": st.n,
+                "duration_s": total(st.duration_s),
+                "energy_j": total(st.total_energy_j),
+                "domains": {infos[i]["id"]: total(e[i])
+                            for i in range(min(st.n_domains, _EB_MAX_DOMAINS))},
                 "simulated": sim,
                 "estimated": est,
             }
-            for w in report["windows"]
-        }
+        return out
 
     def close(self):
         if self._b:

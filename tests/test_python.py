@@ -277,6 +277,39 @@ print(json.dumps(out))
         self.assertIn("sync='tensorflow'", out["unknown"])
 
 
+class Threads(unittest.TestCase):
+    def test_two_threads(self):
+        code = '''
+import json, threading
+from energy_benchmark import EnergyBenchmark, EbenchError
+bench = EnergyBenchmark(interval_ms=5)
+def work(name):
+    for _ in range(200):
+        with bench.window(name):
+            pass
+ts = [threading.Thread(target=work, args=(n,)) for n in ("a", "b")]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+r = bench.results
+out = {"a": r["a"]["calls"], "b": r["b"]["calls"], "last": bench.window_result("a").name}
+bench.close()
+try:
+    bench.results
+except EbenchError as e:
+    out["closed"] = str(e)
+print(json.dumps(out))
+'''
+        with tempfile.TemporaryDirectory() as tmp:
+            p = python(code, env(tmp))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual((out["a"], out["b"]), (200, 200))
+        self.assertEqual(out["last"], "a")
+        self.assertIn("closed", out["closed"])
+
+
 class Failures(unittest.TestCase):
     def test_work_only_for_calls_that_returned(self):
         # issue 14: @measure(work=...) with 3 failing calls of 4 recorded 4x
