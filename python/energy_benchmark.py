@@ -313,10 +313,13 @@ class EnergyBenchmark:
             self._sync_fn, self.sync = None, None
             for fw in ("torch", "cupy", "jax"):
                 if fw in sys.modules:
-                    self._sync_fn, self.sync = _framework_sync(fw), fw
-                    break
+                    fn = _framework_sync(fw)
+                    if fn is not None:  # torch without a CUDA device: nothing to wait for
+                        self._sync_fn, self.sync = fn, fw
+                        break
         else:
-            self._sync_fn, self.sync = _framework_sync(sync), sync
+            self._sync_fn = _framework_sync(sync)
+            self.sync = sync if self._sync_fn is not None else None
         lib = _api()
         if isinstance(gpus, (list, tuple)):
             gpus = ",".join(str(g) for g in gpus)
@@ -470,9 +473,10 @@ class EnergyBenchmark:
     @property
     def results(self):
         """{window name: {"calls", "duration_s", "energy_j", "domains": {id: J},
-        "simulated": [ids], "estimated": [ids]}}, summed over the window's calls,
-        read from the library (eb_window_stats); the last two name the domains
-        whose joules are not a measurement (the simulated driver, the CPU model)."""
+        "simulated": [ids], "estimated": [ids], "sync"}}, summed over the
+        window's calls, read from the library (eb_window_stats); "simulated" and
+        "estimated" name the domains whose joules are not a measurement (the
+        simulated driver, the CPU model), "sync" what the edges waited for."""
         if not self._b:
             raise EbenchError("this EnergyBenchmark is closed")
         with self._lock:
@@ -498,6 +502,7 @@ class EnergyBenchmark:
                             for i in range(min(st.n_domains, _EB_MAX_DOMAINS))},
                 "simulated": sim,
                 "estimated": est,
+                "sync": self.sync,
             }
         return out
 

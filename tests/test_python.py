@@ -277,6 +277,46 @@ print(json.dumps(out))
         self.assertIn("sync='tensorflow'", out["unknown"])
 
 
+class RealTorch(unittest.TestCase):
+    """Debian's python3-torch (CPU only): found when imported, nothing to wait
+    for without a CUDA device; with one (its cuda functions stood in for, as
+    this machine has none) synchronize is called at both edges, in order,
+    around real tensor work."""
+
+    def test_torch(self):
+        code = '''
+import json
+import torch
+from energy_benchmark import EnergyBenchmark
+out = {"cpu_only": EnergyBenchmark().sync}
+calls = []
+torch.cuda.is_available = lambda: True
+torch.cuda.synchronize = lambda: calls.append("sync")
+bench = EnergyBenchmark()
+out["detected"] = bench.sync
+with bench.window("matmul") as m:
+    a = torch.ones(256, 256)
+    calls.append("work %d" % int((a @ a).sum()))
+out["calls"] = calls
+out["m_sync"] = m.sync
+out["results_sync"] = bench.results["matmul"]["sync"]
+print(json.dumps(out))
+'''
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            self.skipTest("python3-torch is not installed (scripts/install-deps installs it)")
+        with tempfile.TemporaryDirectory() as tmp:
+            p = python(code, env(tmp))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertIsNone(out["cpu_only"])
+        self.assertEqual(out["detected"], "torch")
+        self.assertEqual(out["calls"], ["sync", "work %d" % (256 ** 3), "sync"])
+        self.assertEqual(out["m_sync"], "torch")
+        self.assertEqual(out["results_sync"], "torch")
+
+
 class Threads(unittest.TestCase):
     def test_two_threads(self):
         code = '''
