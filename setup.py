@@ -11,6 +11,7 @@ from setuptools.dist import Distribution
 
 TOP = os.path.dirname(os.path.abspath(__file__))
 WORK = os.environ.get("EBENCH_WHEEL_WORK") or os.path.join(TOP, "build-wheel")
+os.makedirs(WORK, exist_ok=True)
 
 
 class WithLibrary(Distribution):

@@ -14,7 +14,9 @@
  *     bench.print_results();
  *
  * Link with `pkg-config --libs ebench`, or target_link_libraries(app
- * ebench::ebench) after find_package(ebench).
+ * ebench::ebench) after find_package(ebench). C++14 or later. A window must
+ * not outlive its bench; a window's end() ends it early (and its figures
+ * come back), after which its scope's end does nothing.
  */
 #ifndef EBENCH_HPP
 #define EBENCH_HPP
@@ -44,8 +46,11 @@ class bench {
     explicit bench(const eb_config *cfg = nullptr)
     {
         int rc = eb_open(&b_, cfg);
-        if (rc != EB_OK)
-            throw error(rc, std::string("eb_open: ") + eb_strerror(rc));
+        if (rc != EB_OK) {
+            const char *detail = eb_last_detail(nullptr); /* no bench: the thread's */
+            throw error(rc, std::string("eb_open: ") +
+                                (detail && *detail ? detail : eb_strerror(rc)));
+        }
     }
     ~bench() { eb_close(b_); }
     bench(const bench &) = delete;
@@ -76,38 +81,62 @@ class bench {
     }
     void stop() { check(eb_stop(b_), "eb_stop"); }
 
-    /* A window from here to the end of the scope it is kept in. */
+    /* A window from here to the end of the scope it is kept in, on the
+     * handle it was opened on (a bench moved meanwhile keeps it). */
     class scoped_window {
       public:
-        scoped_window(bench &b, std::string name) : b_(&b), name_(std::move(name))
+        scoped_window(bench &b, std::string name) : h_(b.handle("window")), name_(std::move(name))
         {
-            b_->begin(name_);
+            b.begin(name_);
         }
         ~scoped_window()
         {
-            if (b_)
-                eb_end(b_->get(), name_.c_str(), nullptr); /* a destructor does not throw */
+            if (h_)
+                eb_end(h_, name_.c_str(), nullptr); /* a destructor does not throw */
         }
         scoped_window(const scoped_window &) = delete;
         scoped_window &operator=(const scoped_window &) = delete;
         scoped_window(scoped_window &&o) noexcept
-            : b_(std::exchange(o.b_, nullptr)), name_(std::move(o.name_))
+            : h_(std::exchange(o.h_, nullptr)), name_(std::move(o.name_))
         {
         }
         scoped_window &operator=(scoped_window &&) = delete;
 
+        /* Ends the window now; result (eb_result_init) gets its figures if
+         * given. The scope's end then does nothing. */
+        void end(eb_result *result = nullptr)
+        {
+            if (!h_)
+                throw error(EB_ENOTOPEN, "window '" + name_ + "': already ended");
+            eb_bench *h = std::exchange(h_, nullptr);
+            int rc = eb_end(h, name_.c_str(), result);
+            if (rc != EB_OK) {
+                const char *detail = eb_last_detail(h);
+                throw error(rc, "eb_end: " + std::string(detail && *detail ? detail
+                                                                            : eb_strerror(rc)));
+            }
+        }
+
       private:
-        bench *b_;
+        eb_bench *h_;
         std::string name_;
     };
 
     scoped_window window(const std::string &name) { return scoped_window(*this, name); }
 
   private:
+    eb_bench *handle(const char *call) const
+    {
+        if (!b_)
+            throw error(EB_EINVAL, std::string(call) + ": this bench was moved from");
+        return b_;
+    }
     void check(int rc, const char *call) const
     {
         if (rc == EB_OK)
             return;
+        if (!b_)
+            throw error(rc, std::string(call) + ": this bench was moved from");
         const char *detail = eb_last_detail(b_);
         throw error(rc, std::string(call) + ": " +
                             (detail && *detail ? detail : eb_strerror(rc)));

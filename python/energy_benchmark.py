@@ -31,6 +31,7 @@ file and in the build folders of the source tree, then by the system's loader.
 import ctypes
 import ctypes.util
 import functools
+import inspect
 import json
 import os
 import math
@@ -43,6 +44,15 @@ __all__ = ["EnergyBenchmark", "EbenchError", "Measurement"]
 
 class EbenchError(RuntimeError):
     """A libebench call failed; the message says why."""
+
+
+def _text(what, s):
+    """A window name or unit as the library takes it: a str without NUL."""
+    if not isinstance(s, str):
+        raise TypeError(f"{what} must be a str, not {type(s).__name__}: {s!r}")
+    if "\0" in s:
+        raise ValueError(f"{what} {s!r} holds a NUL character")
+    return s.encode()
 
 
 # Set by `make install` to the installed library's folder.
@@ -305,6 +315,7 @@ class EnergyBenchmark:
         and jax that the program has imported, else nothing. ``bench.sync``
         and each measurement's ``.sync`` say which."""
         self._b = None
+        self._lock = threading.RLock()  # one C call at a time against close()
         if callable(sync):
             self._sync_fn, self.sync = sync, "callable"
         elif sync is None:
@@ -323,15 +334,24 @@ class EnergyBenchmark:
         lib = _api()
         if isinstance(gpus, (list, tuple)):
             gpus = ",".join(str(g) for g in gpus)
-        if gpus is not None and (not isinstance(gpus, str) or not gpus):
+        if gpus is not None and (not isinstance(gpus, str) or not gpus or "\0" in gpus):
             raise ValueError(f"EnergyBenchmark(gpus={gpus!r}): expected 'all', a string such "
                              f"as 'nvidia0,amd1', or a list of GPUs")
-        if not (isinstance(interval_ms, (int, float)) and 0 < interval_ms <= 3600000):
+
+        def number(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        if not (number(interval_ms) and 1 <= interval_ms <= 3600000):
             raise ValueError(f"EnergyBenchmark(interval_ms={interval_ms!r}): expected a number "
                              f"of milliseconds from 1 to 3600000")
         for nm, v in (("cpu_tdp_w", cpu_tdp_w), ("cpu_idle_w", cpu_idle_w)):
-            if v is not None and not (isinstance(v, (int, float)) and v >= 0):
-                raise ValueError(f"EnergyBenchmark({nm}={v!r}): expected watts >= 0")
+            if v is not None and not (number(v) and v >= 0):
+                raise ValueError(f"EnergyBenchmark({nm}={v!r}): expected a finite number of "
+                                 f"watts >= 0")
+        tdp = cpu_tdp_w if cpu_tdp_w else 100.0  # EB_DEFAULT_CPU_TDP_W
+        if cpu_idle_w is not None and cpu_idle_w > tdp:
+            raise ValueError(f"EnergyBenchmark(cpu_idle_w={cpu_idle_w!r}): above the TDP the "
+                             f"CPU model assumes ({tdp:g} W{'' if cpu_tdp_w else ', the default'}"
+                             f"): give cpu_tdp_w too")
         cfg = _Config()
         lib.eb_config_init_size(ctypes.byref(cfg), ctypes.sizeof(cfg))
         cfg.interval_ms = float(interval_ms)
@@ -347,7 +367,6 @@ class EnergyBenchmark:
             raise EbenchError(f"eb_open: {lib.eb_strerror(rc).decode()}")
         self._b = handle
         self._calls = {}  # windows closed, by name, in the order first closed
-        self._lock = threading.Lock()
         # a GPU selection that names no GPU here is the caller's mistake
         for k in range(lib.eb_unavailable_count(handle)):
             u = lib.eb_unavailable_get(handle, k).contents
@@ -372,28 +391,33 @@ class EnergyBenchmark:
         return None
 
     def _end(self, name, m):
+        key = _text("window name", name)
         d = (_DomainEnergy * _EB_MAX_DOMAINS)()
         r = _Result(size=ctypes.sizeof(_Result), domains=d, capacity=_EB_MAX_DOMAINS,
                     domain_size=ctypes.sizeof(_DomainEnergy))
         if not self._b:
             raise EbenchError(f"window {name!r}: this EnergyBenchmark is closed")
-        failed = self._sync(name, "end")  # the window is closed even so
-        self._call("eb_end", name.encode(), ctypes.byref(r))
-        with self._lock:
-            self._calls[name] = self._calls.get(name, 0) + 1
-        m._fill(self, r, d)
+        failed = None
+        try:
+            failed = self._sync(name, "end")
+        finally:  # the window is closed even so, even on Ctrl-C
+            with self._lock:
+                self._call("eb_end", key, ctypes.byref(r))
+                self._calls[name] = self._calls.get(name, 0) + 1
+                m._fill(self, r, d)
         if failed:
             raise failed
         return m
 
     def begin_window(self, name):
         """Opens window `name` (for code that cannot use ``with``)."""
+        key = _text("window name", name)
         if not self._b:
             raise EbenchError(f"window {name!r}: this EnergyBenchmark is closed")
         failed = self._sync(name, "start")
         if failed:
             raise failed  # not begun: what it would measure is not known
-        self._call("eb_begin", name.encode())
+        self._call("eb_begin", key)
 
     def end_window(self, name):
         """Closes window `name`; returns its :class:`Measurement`."""
@@ -405,19 +429,25 @@ class EnergyBenchmark:
         d = (_DomainEnergy * _EB_MAX_DOMAINS)()
         r = _Result(size=ctypes.sizeof(_Result), domains=d, capacity=_EB_MAX_DOMAINS,
                     domain_size=ctypes.sizeof(_DomainEnergy))
-        if i < 0:
-            with self._lock:
-                i = self._calls.get(name, 0) + i
-        self._call("eb_window_result", name.encode(), max(i, 0), ctypes.byref(r))
-        return Measurement(name)._fill(self, r, d)
+        key = _text("window name", name)
+        if not isinstance(i, int) or isinstance(i, bool):
+            raise TypeError(f"window_result({name!r}, {i!r}): the call's number is an int")
+        with self._lock:
+            calls = self._calls.get(name, 0)
+            if not -calls <= i < calls:
+                raise IndexError(f"window_result({name!r}, {i}): the window closed {calls} "
+                                 f"time{'' if calls == 1 else 's'}")
+            self._call("eb_window_result", key, i % calls, ctypes.byref(r))
+            return Measurement(name)._fill(self, r, d)
 
     def _call(self, name, *args):
-        if not self._b:
-            raise EbenchError("this EnergyBenchmark is closed")
-        rc = getattr(_lib, name)(self._b, *args)
-        if rc != 0:
-            detail = _lib.eb_last_detail(self._b).decode()
-            raise EbenchError(f"{name}: {detail or _lib.eb_strerror(rc).decode()}")
+        with self._lock:  # close() cannot free the bench under a call
+            if not self._b:
+                raise EbenchError("this EnergyBenchmark is closed")
+            rc = getattr(_lib, name)(self._b, *args)
+            if rc != 0:
+                detail = _lib.eb_last_detail(self._b).decode(errors="replace")
+                raise EbenchError(f"{name}: {detail or _lib.eb_strerror(rc).decode()}")
 
     def window(self, name, work=None):
         """``with bench.window("step", work={"sample": 64}):`` measures the block."""
@@ -430,6 +460,11 @@ class EnergyBenchmark:
         or with options (``@bench.measure(name="gemm", work={"flop": 2 * n**3})``)."""
         def wrap(f):
             label = name or f.__name__
+            if inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f) or \
+                    inspect.isgeneratorfunction(f):
+                raise TypeError(f"@measure on {f.__name__}: a coroutine or generator function "
+                                f"returns before its work runs; measure inside it with "
+                                f"`with bench.window({label!r}):` instead")
 
             @functools.wraps(f)
             def inner(*args, **kwargs):
@@ -443,7 +478,8 @@ class EnergyBenchmark:
 
     def add_work(self, name, amount, unit):
         """Work done in the last closed window `name` (flop, sample, token, ...)."""
-        self._call("eb_add_work", name.encode(), float(amount), unit.encode())
+        self._call("eb_add_work", _text("window name", name), float(amount),
+                   _text("unit", unit))
 
     def print_results(self):
         """Prints every window: calls, time, energy per device, efficiency."""
@@ -477,10 +513,13 @@ class EnergyBenchmark:
         window's calls, read from the library (eb_window_stats); "simulated" and
         "estimated" name the domains whose joules are not a measurement (the
         simulated driver, the CPU model), "sync" what the edges waited for."""
-        if not self._b:
-            raise EbenchError("this EnergyBenchmark is closed")
         with self._lock:
-            names = list(self._calls)
+            if not self._b:
+                raise EbenchError("this EnergyBenchmark is closed")
+            return self._results()
+
+    def _results(self):
+        names = list(self._calls)
         infos = [self._domain(i) for i in range(_lib.eb_domain_count(self._b))]
         sim = [d["id"] for d in infos if d["simulated"]]
         est = [d["id"] for d in infos if d["estimate"]]
@@ -493,7 +532,7 @@ class EnergyBenchmark:
             e = (_Stat * _EB_MAX_DOMAINS)()
             st = _Stats(size=ctypes.sizeof(_Stats), energy_j=e, capacity=_EB_MAX_DOMAINS,
                         stat_size=ctypes.sizeof(_Stat))
-            self._call("eb_window_stats", name.encode(), ctypes.byref(st))
+            self._call("eb_window_stats", _text("window name", name), ctypes.byref(st))
             out[name] = {
                 "calls": st.n,
                 "duration_s": total(st.duration_s),
@@ -507,9 +546,10 @@ class EnergyBenchmark:
         return out
 
     def close(self):
-        if self._b:
-            _lib.eb_close(self._b)
-            self._b = None
+        with self._lock:  # after any call in progress in another thread
+            if self._b:
+                _lib.eb_close(self._b)
+                self._b = None
 
     def __enter__(self):
         return self

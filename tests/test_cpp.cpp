@@ -44,7 +44,7 @@ int main()
         what = e.what();
     }
     CHECK(code == EB_ENOTOPEN);
-    CHECK(what.compare(0, 8, "eb_end: ") == 0);
+    CHECK(what.compare(0, std::strlen("eb_end: "), "eb_end: ") == 0);
     CHECK(what.find("never begun") != std::string::npos);
 
     std::FILE *f = std::tmpfile();
@@ -59,6 +59,60 @@ int main()
     ebench::bench moved(std::move(b));
     CHECK(b.get() == nullptr);
     CHECK(moved.get() != nullptr);
+    what.clear();
+    try {
+        b.begin("x");
+    } catch (const ebench::error &e) {
+        what = e.what();
+    }
+    CHECK(what == "eb_begin: this bench was moved from");
+
+    /* a window open while its bench moves ends on the handle it began on */
+    {
+        ebench::bench first(&cfg);
+        {
+            auto w = first.window("moving");
+            ebench::bench second(std::move(first));
+            eb_tick(second.get());
+            w.end(&r);
+            CHECK(r.duration_s >= 0);
+            bool threw = false;
+            try {
+                w.end();
+            } catch (const ebench::error &e) {
+                threw = std::string(e.what()).find("already ended") != std::string::npos;
+            }
+            CHECK(threw);
+            eb_stats st;
+            eb_stat e[EB_MAX_DOMAINS];
+            eb_stats_init(&st, e, EB_MAX_DOMAINS);
+            CHECK(eb_window_stats(second.get(), "moving", &st) == EB_OK && st.n == 1);
+        }
+    }
+    /* a scoped window ended early is not ended again by its scope: the outer
+     * one of the same name stays open */
+    {
+        auto outer = moved.window("same");
+        {
+            auto inner = moved.window("same");
+            inner.end();
+        }
+        eb_stats st;
+        eb_stat e[EB_MAX_DOMAINS];
+        eb_stats_init(&st, e, EB_MAX_DOMAINS);
+        CHECK(eb_window_stats(moved.get(), "same", &st) == EB_OK && st.n == 1);
+    }
+    /* eb_open's reason, not only its code */
+    eb_config bad = cfg;
+    bad.size = 3;
+    what.clear();
+    try {
+        ebench::bench nope(&bad);
+    } catch (const ebench::error &e) {
+        what = e.what();
+    }
+    const std::string expect = "eb_open: eb_config of 3 bytes";
+    CHECK(what.compare(0, expect.size(), expect) == 0);
     moved.stop();
     std::printf("%s\n", failures ? "C++ wrapper: FAILED" : "C++ wrapper: ok");
     return failures ? 1 : 0;

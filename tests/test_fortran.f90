@@ -18,6 +18,8 @@ program test_fortran
   end do
   call ebench_end(bench, "solver")
   call ebench_add_work(bench, "solver", 2.0d6, "flop")
+  call ebench_add_work(bench, "solver", 64, "sample") ! an integer amount
+  call ebench_add_work(bench, "solver", 1.5, "token") ! a default real
   call ebench_print_results(bench)
   call ebench_save_json(bench, "test_fortran.json")
   inquire (file="test_fortran.json", exist=there)
@@ -36,6 +38,11 @@ program test_fortran
   call ebench_end(bench, "never begun", stat)
   if (stat >= 0) error stop "ebench_end of a window never begun succeeded"
   if (ebench_strerror(stat) /= "no open window with that name") error stop "wrong message"
+  ! opening an open bench would lose its windows: refused
+  call ebench_open(bench, stat)
+  if (stat /= EB_EINVAL) error stop "a second ebench_open was not refused"
   call ebench_close(bench)
+  call ebench_begin(bench, "after close", stat)
+  if (stat >= 0) error stop "a window on a closed bench began"
   print '(a,f0.1)', "Fortran module: ok ", x
 end program test_fortran

@@ -350,6 +350,80 @@ print(json.dumps(out))
         self.assertIn("closed", out["closed"])
 
 
+class Misuse(unittest.TestCase):
+    """What a review found: close() under another thread's call, Ctrl-C in a
+    sync, bad indices and names, async functions, CPU options."""
+
+    def test_misuse(self):
+        code = '''
+import json, threading, time
+from energy_benchmark import EnergyBenchmark, EbenchError
+out = {}
+b = EnergyBenchmark(interval_ms=5)
+def worker():
+    try:
+        while True:
+            with b.window("s"):
+                pass
+            b.results
+    except EbenchError as e:
+        out["worker"] = str(e)
+t = threading.Thread(target=worker)
+t.start()
+time.sleep(0.3)
+b.close()
+t.join()
+n = [0]
+def sync():
+    n[0] += 1
+    if n[0] == 2:
+        raise KeyboardInterrupt
+b2 = EnergyBenchmark(sync=sync)
+try:
+    with b2.window("step"):
+        pass
+except KeyboardInterrupt:
+    out["interrupted"] = b2.results["step"]["calls"]
+for args in (("step", -10), ("step", 5)):
+    try:
+        b2.window_result(*args)
+    except IndexError as e:
+        out[repr(args)] = str(e)
+for name in ("a\\0evil", 3):
+    try:
+        b2.begin_window(name)
+    except (ValueError, TypeError) as e:
+        out[repr(name)] = type(e).__name__
+try:
+    @b2.measure
+    async def step():
+        pass
+except TypeError as e:
+    out["async"] = str(e)
+for kw in ({"cpu_tdp_w": 50, "cpu_idle_w": 80}, {"cpu_tdp_w": float("inf")},
+           {"interval_ms": 0.5}):
+    try:
+        EnergyBenchmark(**kw)
+    except ValueError as e:
+        out[repr(sorted(kw.items()))] = str(e)
+print(json.dumps(out))
+'''
+        with tempfile.TemporaryDirectory() as tmp:
+            p = python(code, env(tmp))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["worker"], "this EnergyBenchmark is closed")
+        self.assertEqual(out["interrupted"], 1)
+        self.assertIn("closed 1 time", out["('step', -10)"])
+        self.assertIn("closed 1 time", out["('step', 5)"])
+        self.assertEqual(out["'a\\x00evil'"], "ValueError")
+        self.assertEqual(out["3"], "TypeError")
+        self.assertIn("coroutine or generator", out["async"])
+        self.assertIn("above the TDP", out["[('cpu_idle_w', 80), ('cpu_tdp_w', 50)]"])
+        self.assertIn("finite", out["[('cpu_tdp_w', inf)]"])
+        self.assertIn("from 1 to", out["[('interval_ms', 0.5)]"])
+
+
 class Failures(unittest.TestCase):
     def test_work_only_for_calls_that_returned(self):
         # issue 14: @measure(work=...) with 3 failing calls of 4 recorded 4x

@@ -26,6 +26,12 @@ module ebench
             ebench_print_results, ebench_save_json, ebench_strerror
 
   integer, parameter, public :: EB_OK = 0
+  integer, parameter, public :: EB_EINVAL = -1
+
+  ! work as double, default real or integer
+  interface ebench_add_work
+    module procedure add_work_double, add_work_real, add_work_int, add_work_int8
+  end interface ebench_add_work
 
   type :: ebench_t
     type(c_ptr) :: handle = c_null_ptr
@@ -135,6 +141,8 @@ contains
     if (rc == EB_OK) return
     why = ""
     if (c_associated(b%handle)) why = from_c(c_eb_last_detail(b%handle))
+    if (.not. c_associated(b%handle) .and. call /= "ebench_open") &
+      why = "the bench is not open (ebench_open first)"
     if (len(why) == 0) why = ebench_strerror(int(rc))
     write (error_unit, '(a)') "ebench: "//call//": "//why
     error stop 1
@@ -143,6 +151,15 @@ contains
   subroutine ebench_open(b, stat)
     type(ebench_t), intent(inout) :: b
     integer, intent(out), optional :: stat
+    if (c_associated(b%handle)) then ! its windows would be lost
+      if (present(stat)) then
+        stat = EB_EINVAL
+        return
+      end if
+      write (error_unit, '(a)') "ebench: ebench_open: this bench is open already "// &
+        "(ebench_close it first)"
+      error stop 1
+    end if
     call done(b, "ebench_open", c_eb_open(b%handle, c_null_ptr), stat)
   end subroutine ebench_open
 
@@ -166,7 +183,7 @@ contains
     call done(b, "ebench_end", c_eb_end(b%handle, trim(name)//c_null_char, c_null_ptr), stat)
   end subroutine ebench_end
 
-  subroutine ebench_add_work(b, name, amount, unit, stat)
+  subroutine add_work_double(b, name, amount, unit, stat)
     type(ebench_t), intent(in) :: b
     character(len=*), intent(in) :: name, unit
     real(c_double), intent(in) :: amount
@@ -174,7 +191,31 @@ contains
     call done(b, "ebench_add_work", &
               c_eb_add_work(b%handle, trim(name)//c_null_char, amount, trim(unit)//c_null_char), &
               stat)
-  end subroutine ebench_add_work
+  end subroutine add_work_double
+
+  subroutine add_work_real(b, name, amount, unit, stat)
+    type(ebench_t), intent(in) :: b
+    character(len=*), intent(in) :: name, unit
+    real, intent(in) :: amount
+    integer, intent(out), optional :: stat
+    call add_work_double(b, name, real(amount, c_double), unit, stat)
+  end subroutine add_work_real
+
+  subroutine add_work_int(b, name, amount, unit, stat)
+    type(ebench_t), intent(in) :: b
+    character(len=*), intent(in) :: name, unit
+    integer, intent(in) :: amount
+    integer, intent(out), optional :: stat
+    call add_work_double(b, name, real(amount, c_double), unit, stat)
+  end subroutine add_work_int
+
+  subroutine add_work_int8(b, name, amount, unit, stat)
+    type(ebench_t), intent(in) :: b
+    character(len=*), intent(in) :: name, unit
+    integer(c_long_long), intent(in) :: amount
+    integer, intent(out), optional :: stat
+    call add_work_double(b, name, real(amount, c_double), unit, stat)
+  end subroutine add_work_int8
 
   ! To standard output, after what Fortran has written there.
   subroutine ebench_print_results(b, stat)
