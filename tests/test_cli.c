@@ -1213,6 +1213,50 @@ static void test_report_and_compare(void **state)
     assert_non_null(first);
     assert_non_null(strstr(first + 1, "\"nvidia0\""));
     out_free(&r);
+    /* tables to paste: the run and its phases, flop work giving TFLOPS and
+     * TFLOPS/W; names escaped for each format */
+    char phases[PATH_MAX];
+    fake_write(
+        fk.root, "phases.json",
+        "{\"schema\": \"ebench-report/1\", \"command\": [\"./gemm\"], \"duration_s\": 3,\n"
+        " \"domains\": [{\"id\": \"nvidia0\", \"kind\": \"gpu\", \"method\": \"counter\", "
+        "\"in_total\": true, \"energy_j\": 900, \"uncertainty_j\": 45, \"avg_power_w\": 300, "
+        "\"peak_power_w\": 400}],\n"
+        " \"total\": {\"energy_j\": 900, \"uncertainty_j\": 45, \"avg_power_w\": 300},\n"
+        " \"windows\": [{\"name\": \"heavy_gemm|x&y\", \"calls\": 2, \"duration_s\": 2, "
+        "\"energy_j\": 800, \"work\": [{\"unit\": \"flop\", \"amount\": 3.8e13}]},\n"
+        "  {\"name\": \"idle\", \"calls\": 1, \"duration_s\": 1, \"energy_j\": 100, "
+        "\"work\": []}]}\n");
+    snprintf(phases, sizeof phases, "%s/phases.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"report", "--format", "markdown", phases, NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(
+        r.out, "| domain | method | energy (J) | ± (J) | avg power (W) | peak power (W) |\n"
+               "|:---|:---|---:|---:|---:|---:|\n"
+               "| nvidia0 | counter | 900.000 | 45.000 | 300.00 | 400.00 |\n"
+               "| **total** |  | 900.000 | 45.000 | 300.00 |  |\n"
+               "\n"
+               "| phase | calls | time (s) | energy (J) | power (W) | TFLOPS | TFLOPS/W |\n"
+               "|:---|---:|---:|---:|---:|---:|---:|\n"
+               "| heavy_gemm\\|x&y | 2 | 2.000 | 800.000 | 400.00 | 19.00 | 0.0475 |\n"
+               "| idle | 1 | 1.000 | 100.000 | 100.00 | n/a | n/a |\n");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"report", "--format", "latex", phases, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out,
+                    "\\begin{tabular}{lrrrrrr}\n\\toprule\n"
+                    "phase & calls & time (s) & energy (J) & power (W) & TFLOPS & TFLOPS/W "
+                    "\\\\\n\\midrule\n"
+                    "heavy\\_gemm|x\\&y & 2 & 2.000 & 800.000 & 400.00 & 19.00 & 0.0475 \\\\\n"
+                    "idle & 1 & 1.000 & 100.000 & 100.00 & -- & -- \\\\\n"
+                    "\\bottomrule\n\\end{tabular}\n");
+    assert_contains(r.out, "nvidia0 & counter & 900.000 & 45.000 & 300.00 & 400.00 \\\\\n");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"report", "--format", "html", phases, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "expected table, csv, json, markdown or latex");
+    out_free(&r);
+
     r = run_ebench(&fk, (const char *[]){"compare", old_report, a, NULL});
     assert_int_equal(r.status, 0);
     assert_contains(r.out, "over the 1 domain all reports share");
@@ -1312,7 +1356,7 @@ static void test_report_and_compare(void **state)
     out_free(&r);
     r = run_ebench(&fk, (const char *[]){"report", "--format", "xml", a, NULL});
     assert_int_equal(r.status, 2);
-    assert_contains(r.err, "--format 'xml': expected table, csv or json");
+    assert_contains(r.err, "--format 'xml': expected table, csv, json, markdown or latex");
     out_free(&r);
     fake_free(&fk);
 }

@@ -521,8 +521,13 @@ static void test_amdsmi_windows(void **state)
     eb_result all = EB_RESULT_INIT(all_d);
     assert_int_equal(eb_total(r->b, &all), EB_OK);
     double t = truth(r, 0, 0, all.t_end_s);
-    if (fabs(all.domains[0].energy_j - t) > 0.003 * t)
-        fail_msg("whole run %.3f J against %.3f J", all.domains[0].energy_j, t);
+    /* the run's ends as in test_whole_run_any_interval: 0.8%, or both ends
+     * within what the tracker states where a loaded machine (the wheel test
+     * building beside it) delays the reads, capped at a quarter period each */
+    double allowed = fmax(0.008 * t, 412.5 * 2 * fmin(tr.uncertainty_max_s, 0.025));
+    if (fabs(all.domains[0].energy_j - t) > allowed)
+        fail_msg("whole run %.3f J against %.3f J (allowed %.3f J)", all.domains[0].energy_j, t,
+                 allowed);
     rt_close(r);
 }
 

@@ -12,12 +12,15 @@
 #include "report_file.h"
 
 static const char report_usage[] =
-    "usage: ebench report [--format table|csv|json] FILE.json\n"
+    "usage: ebench report [--format table|csv|json|markdown|latex] FILE.json\n"
     "\n"
     "Prints a run saved with `ebench run --json FILE` again: the table as\n"
     "ebench run printed it (energy, uncertainty, power, method per domain, the\n"
-    "total, idle baseline, efficiency, carbon), CSV with one row per domain, or\n"
-    "the JSON itself after checking it.\n";
+    "total, idle baseline, efficiency, carbon), CSV with one row per domain, the\n"
+    "JSON itself after checking it, or tables to paste into a paper or a ticket:\n"
+    "markdown, or latex (booktabs: \\usepackage{booktabs}) of the run (a row per\n"
+    "domain and the total) and of its phases (a row per window; with flop work,\n"
+    "power, TFLOPS and TFLOPS/W).\n";
 
 /* Reports before 2.3 named NVIDIA GPUs gpuN (now nvidiaN, the NVML index
  * either way): renamed on load, everywhere a domain is named, so old and new
@@ -143,6 +146,173 @@ static void print_csv(json_t *r)
     printf("\n");
 }
 
+/* ---- tables for a paper or a ticket: Markdown and LaTeX (booktabs) ---- */
+
+typedef struct table_style {
+    int latex;
+} table_style;
+
+/* Text into a cell: Markdown escapes |, LaTeX its specials. */
+static void cell_text(const table_style *s, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (!s->latex) {
+            if (*p == '|')
+                fputs("\\|", stdout);
+            else
+                putchar(*p);
+            continue;
+        }
+        switch (*p) {
+        case '&':
+        case '%':
+        case '$':
+        case '#':
+        case '_':
+        case '{':
+        case '}':
+            printf("\\%c", *p);
+            break;
+        case '~':
+            fputs("\\textasciitilde{}", stdout);
+            break;
+        case '^':
+            fputs("\\textasciicircum{}", stdout);
+            break;
+        case '\\':
+            fputs("\\textbackslash{}", stdout);
+            break;
+        default:
+            putchar(*p);
+        }
+    }
+}
+
+static void cell_num(const table_style *s, double v, int decimals)
+{
+    fputs(s->latex ? " & " : " | ", stdout);
+    if (isnan(v))
+        fputs(s->latex ? "--" : "n/a", stdout);
+    else
+        printf("%.*f", decimals, v);
+}
+
+static void row_end(const table_style *s)
+{
+    puts(s->latex ? " \\\\" : " |");
+}
+
+static void header(const table_style *s, const char *const *cols, const char *align, size_t n)
+{
+    if (s->latex) {
+        printf("\\begin{tabular}{%s}\n\\toprule\n", align);
+        for (size_t i = 0; i < n; i++)
+            printf("%s%s", i ? " & " : "", cols[i]);
+        puts(" \\\\\n\\midrule");
+        return;
+    }
+    printf("|");
+    for (size_t i = 0; i < n; i++)
+        printf(" %s |", cols[i]);
+    printf("\n|");
+    for (size_t i = 0; i < n; i++)
+        printf("%s", align[i] == 'l' ? ":---|" : "---:|");
+    printf("\n");
+}
+
+static void footer(const table_style *s)
+{
+    if (s->latex)
+        puts("\\bottomrule\n\\end{tabular}");
+}
+
+/* The flop count of a window's work, NaN if it has none. */
+static double window_flop(json_t *w)
+{
+    json_t *k;
+    size_t i;
+    json_array_foreach(json_object_get(w, "work"), i, k)
+    {
+        const char *unit = json_string_value(json_object_get(k, "unit"));
+        if (unit && strcmp(unit, "flop") == 0)
+            return eb_cli_num(k, "amount");
+    }
+    return NAN;
+}
+
+/* The run table (a row per domain and the total), then the phase table (a
+ * row per window; with flop work, the reference layout: phase, power,
+ * TFLOPS, TFLOPS/W). Figures that are estimates or simulated say so. */
+static void print_tables(json_t *r, const table_style *s)
+{
+    static const char *const run_cols[] = {"domain",     "method",        "energy (J)",
+                                           "$\\pm$ (J)", "avg power (W)", "peak power (W)"};
+    static const char *const run_cols_md[] = {"domain", "method",        "energy (J)",
+                                              "± (J)",  "avg power (W)", "peak power (W)"};
+    json_t *d;
+    size_t i;
+    header(s, s->latex ? run_cols : run_cols_md, "llrrrr", 6);
+    json_array_foreach(json_object_get(r, "domains"), i, d)
+    {
+        fputs(s->latex ? "" : "| ", stdout);
+        cell_text(s, str(d, "id"));
+        fputs(s->latex ? " & " : " | ", stdout);
+        cell_text(s, str(d, "method"));
+        if (json_is_true(json_object_get(d, "simulated")))
+            fputs(" (simulated)", stdout);
+        else if (json_is_true(json_object_get(d, "estimate")))
+            fputs(" (estimate)", stdout);
+        if (!json_is_true(json_object_get(d, "in_total")) && json_object_get(d, "in_total"))
+            fputs(s->latex ? " (part)" : " (part, not in total)", stdout);
+        cell_num(s, eb_cli_num(d, "energy_j"), 3);
+        cell_num(s, eb_cli_num(d, "uncertainty_j"), 3);
+        cell_num(s, eb_cli_num(d, "avg_power_w"), 2);
+        cell_num(s, eb_cli_num(d, "peak_power_w"), 2);
+        row_end(s);
+    }
+    json_t *tot = json_object_get(r, "total");
+    if (s->latex)
+        puts("\\midrule");
+    fputs(s->latex ? "total & " : "| **total** | ", stdout);
+    cell_num(s, eb_cli_num(tot, "energy_j"), 3);
+    cell_num(s, eb_cli_num(tot, "uncertainty_j"), 3);
+    cell_num(s, eb_cli_num(tot, "avg_power_w"), 2);
+    fputs(s->latex ? " & " : " | ", stdout);
+    row_end(s);
+    footer(s);
+
+    json_t *wins = json_object_get(r, "windows");
+    if (!json_array_size(wins))
+        return;
+    int flop = 0;
+    json_t *w;
+    json_array_foreach(wins, i, w)
+    {
+        flop |= !isnan(window_flop(w));
+    }
+    static const char *const phase_cols[] = {"phase",     "calls",  "time (s)", "energy (J)",
+                                             "power (W)", "TFLOPS", "TFLOPS/W"};
+    printf("\n");
+    header(s, phase_cols, flop ? "lrrrrrr" : "lrrrr", flop ? 7 : 5);
+    json_array_foreach(wins, i, w)
+    {
+        double t_s = eb_cli_num(w, "duration_s"), e_j = eb_cli_num(w, "energy_j");
+        fputs(s->latex ? "" : "| ", stdout);
+        cell_text(s, str(w, "name"));
+        cell_num(s, eb_cli_num(w, "calls"), 0);
+        cell_num(s, t_s, 3);
+        cell_num(s, e_j, 3);
+        cell_num(s, t_s > 0 ? e_j / t_s : NAN, 2);
+        if (flop) {
+            double f = window_flop(w);
+            cell_num(s, t_s > 0 ? f / t_s / 1e12 : NAN, 2);
+            cell_num(s, e_j > 0 ? f / e_j / 1e12 : NAN, 4);
+        }
+        row_end(s);
+    }
+    footer(s);
+}
+
 int eb_cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -164,8 +334,11 @@ int eb_cmd_report(int argc, char **argv)
         }
         format = optarg;
     }
-    if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "ebench report: --format '%s': expected table, csv or json\n", format);
+    if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0 &&
+        strcmp(format, "markdown") != 0 && strcmp(format, "latex") != 0) {
+        fprintf(stderr,
+                "ebench report: --format '%s': expected table, csv, json, markdown or latex\n",
+                format);
         return EB_EXIT_USAGE;
     }
     if (optind + 1 != argc) {
@@ -179,7 +352,10 @@ int eb_cmd_report(int argc, char **argv)
         eb__render_report(stdout, r, argv[optind]);
     else if (strcmp(format, "csv") == 0)
         print_csv(r);
-    else {
+    else if (strcmp(format, "markdown") == 0 || strcmp(format, "latex") == 0) {
+        table_style s = {strcmp(format, "latex") == 0};
+        print_tables(r, &s);
+    } else {
         json_dumpf(r, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
         printf("\n");
     }
