@@ -1463,6 +1463,18 @@ static void test_plot(void **state)
     assert_contains(script, expect);
     assert_contains(script, "title 'cpu0-package (counter)'");
     assert_null(strstr(script, "'run' at ")); /* the run spans the plot: not shaded */
+    /* titled by the program's name, host and date, not the command line; the
+     * key below the plot, not beside it */
+    assert_contains(script, "set title 'cpu_burn on node01, 20");
+    assert_contains(script, " UTC' noenhanced\n");
+    assert_contains(script, "set key below horizontal noenhanced\n");
+    free(script);
+    r = run_ebench(&fk, (const char *[]){"plot", json, "-o", png, "--script", gp, "--title",
+                                         "Figure 3: it's a burn", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    script = slurp(gp);
+    assert_contains(script, "set title 'Figure 3: it''s a burn' noenhanced");
     free(script);
     /* the plot draws each steady state where the report says it starts
      * (issue 13: they disagreed by a second); a run long enough to settle */

@@ -21,12 +21,14 @@ extern char **environ;
 
 static const char plot_usage[] =
     "usage: ebench plot FILE.json -o OUT.png|OUT.svg|OUT.pdf [--script FILE.gp]\n"
+    "                   [--title TEXT]\n"
     "\n"
     "Draws power over time for every domain of a run saved with `ebench run --json`,\n"
     "with the program's windows and phases shaded and labelled, where each domain's\n"
     "steady state starts, and its idle level. Needs gnuplot (apt-get install\n"
     "gnuplot-nox). --script also writes the gnuplot script, to edit and rerun with\n"
-    "`gnuplot FILE.gp`.\n";
+    "`gnuplot FILE.gp`. The title is the program's name, the host and the date\n"
+    "(--title TEXT sets another; --title '' none); the key sits below the plot.\n";
 
 static const char *terminal_for(const char *out)
 {
@@ -55,7 +57,41 @@ static void quoted(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-static void write_script(FILE *f, json_t *r, const char *terminal, const char *out)
+/* What the run ran, by name: the command's program, past `env` and its
+ * VAR=value settings, and past an interpreter to its script
+ * ("env X=1 python3 /tmp/a/train.py --lr 3" -> "train.py"). */
+static const char *program_name(json_t *cmd)
+{
+    static const char *const interpreters[] = {"python", "python3", "sh",      "bash", "perl",
+                                               "ruby",   "node",    "Rscript", "julia"};
+    const char *name = NULL;
+    int skip_interpreter = 0;
+    for (size_t k = 0; k < json_array_size(cmd); k++) {
+        const char *a = json_string_value(json_array_get(cmd, k));
+        if (!a || !*a)
+            continue;
+        const char *base = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
+        if (!name && strcmp(base, "env") == 0)
+            continue;
+        if (!name && strchr(a, '=') && a[0] != '-')
+            continue; /* env's VAR=value */
+        if (!name) {
+            name = base;
+            for (size_t i = 0; i < sizeof interpreters / sizeof *interpreters; i++)
+                skip_interpreter |= strncmp(base, interpreters[i], strlen(interpreters[i])) == 0;
+            if (!skip_interpreter)
+                return name;
+            continue;
+        }
+        if (a[0] == '-')
+            continue; /* the interpreter's options */
+        return base;  /* its script */
+    }
+    return name ? name : "ebench run";
+}
+
+static void write_script(FILE *f, json_t *r, const char *terminal, const char *out,
+                         const char *title_opt)
 {
     json_t *tl = json_object_get(r, "timeline"), *doms = json_object_get(r, "domains"), *d;
     size_t i, k;
@@ -63,14 +99,22 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
     fprintf(f, "set terminal %s\nset output ", terminal);
     quoted(f, out);
     fprintf(f, "\nset title ");
-    char title[512] = "ebench: ";
-    json_t *cmd = json_object_get(r, "command");
-    for (k = 0; k < json_array_size(cmd) && strlen(title) < 400; k++)
-        snprintf(title + strlen(title), sizeof title - strlen(title), "%s%s", k ? " " : "",
-                 json_string_value(json_array_get(cmd, k)));
+    char title[512];
+    if (title_opt) {
+        snprintf(title, sizeof title, "%s", title_opt);
+    } else { /* "train.py on node01, 2026-11-25 10:00 UTC" */
+        const char *host = json_string_value(json_object_get(r, "hostname"));
+        const char *start = json_string_value(json_object_get(r, "start_time"));
+        char when[32] = "";
+        if (start && strlen(start) >= 16)
+            snprintf(when, sizeof when, "%.10s %.5s UTC", start, start + 11);
+        snprintf(title, sizeof title, "%.200s%s%.100s%s%s",
+                 program_name(json_object_get(r, "command")), host ? " on " : "", host ? host : "",
+                 when[0] ? ", " : "", when);
+    }
     quoted(f, title);
     fprintf(f, " noenhanced\nset xlabel 'time (s)'\nset ylabel 'power (W)'\n"
-               "set key outside right top noenhanced\nset grid\nset yrange [0:*]\n");
+               "set key below horizontal noenhanced\nset grid\nset yrange [0:*]\n");
 
     /* windows and phases, shaded (at most 60 labelled, so the plot stays
      * readable); the run itself spans the plot and is not shaded, the idle
@@ -172,13 +216,14 @@ int eb_cmd_plot(int argc, char **argv)
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"script", required_argument, NULL, 's'},
+        {"title", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *script = NULL;
+    const char *out = NULL, *script = NULL, *title = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:s:t:h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(plot_usage, stdout);
             return 0;
@@ -187,6 +232,8 @@ int eb_cmd_plot(int argc, char **argv)
             out = optarg;
         else if (c == 's')
             script = optarg;
+        else if (c == 't')
+            title = optarg;
         else {
             fputs(plot_usage, stderr);
             return EB_EXIT_USAGE;
@@ -261,9 +308,9 @@ int eb_cmd_plot(int argc, char **argv)
         json_decref(r);
         return EB_EXIT_FAIL;
     }
-    write_script(run.f, r, terminal, img.tmp);
+    write_script(run.f, r, terminal, img.tmp, title);
     if (script)
-        write_script(keep.f, r, terminal, out);
+        write_script(keep.f, r, terminal, out, title);
     json_decref(r);
     fflush(run.f);
     int status = run_gnuplot(run.tmp);
