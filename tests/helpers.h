@@ -164,6 +164,80 @@ static inline void fake_linear_advance(fake *fk, double t)
     fake_set(fk, "intel-rapl:0:0", "%llu\n", (unsigned long long)llround(t * 2e6));
 }
 
+/* Kernel-shaped hwmon and PCI trees (test_hwmon, test_amdsmi, test_prom,
+ * test_cli): a link, a PCI function with its bus link, driver and DRM card,
+ * a hwmonN under a parent with its class and device links, its files. */
+static inline void fake_link(fake *fk, const char *target, const char *rel)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", fk->sysfs, rel);
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    fake_mkdirs(dir);
+    assert_int_equal(symlink(target, path), 0);
+}
+
+/* A PCI function: devices/pci0000:00/<pci> with vendor, device and class,
+ * bus/pci/devices/<pci> linking to it, its driver link and DRM card. */
+static inline void fake_pci_fn(fake *fk, const char *pci, const char *vendor, const char *cls,
+                               const char *driver, int card)
+{
+    char rel[512], target[512];
+    snprintf(rel, sizeof rel, "devices/pci0000:00/%s/vendor", pci);
+    fake_write(fk->sysfs, rel, "%s\n", vendor);
+    snprintf(rel, sizeof rel, "devices/pci0000:00/%s/device", pci);
+    fake_write(fk->sysfs, rel, "0x740c\n");
+    snprintf(rel, sizeof rel, "devices/pci0000:00/%s/class", pci);
+    fake_write(fk->sysfs, rel, "%s\n", cls);
+    snprintf(rel, sizeof rel, "bus/pci/devices/%s", pci);
+    snprintf(target, sizeof target, "../../../devices/pci0000:00/%s", pci);
+    fake_link(fk, target, rel);
+    if (driver) {
+        snprintf(rel, sizeof rel, "bus/pci/drivers/%s/bind", driver);
+        fake_write(fk->sysfs, rel, "\n");
+        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/driver", pci);
+        snprintf(target, sizeof target, "../../../bus/pci/drivers/%s", driver);
+        fake_link(fk, target, rel);
+    }
+    if (card >= 0) {
+        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/drm/card%d/dev", pci, card);
+        fake_write(fk->sysfs, rel, "226:%d\n", card);
+        snprintf(rel, sizeof rel, "class/drm/card%d", card);
+        snprintf(target, sizeof target, "../../devices/pci0000:00/%s/drm/card%d", pci, card);
+        fake_link(fk, target, rel);
+    }
+}
+
+/* hwmonN under parent (relative to sys), with its name, the class link and
+ * its device link, as the kernel makes them. */
+static inline void fake_hwmon(fake *fk, int n, const char *parent, const char *name)
+{
+    char rel[512], target[512];
+    snprintf(rel, sizeof rel, "%s/hwmon/hwmon%d/name", parent, n);
+    fake_write(fk->sysfs, rel, "%s\n", name);
+    snprintf(rel, sizeof rel, "class/hwmon/hwmon%d", n);
+    snprintf(target, sizeof target, "../../%s/hwmon/hwmon%d", parent, n);
+    fake_link(fk, target, rel);
+    snprintf(rel, sizeof rel, "%s/hwmon/hwmon%d/device", parent, n);
+    fake_link(fk, "../..", rel);
+}
+
+/* Writes hwmonN/file through the class link, as a driver presents it. */
+__attribute__((format(printf, 4, 5))) static inline void fake_hw(fake *fk, int n, const char *file,
+                                                                 const char *fmt, ...)
+{
+    char path[PATH_MAX], text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    snprintf(path, sizeof path, "%s/class/hwmon/hwmon%d/%s", fk->sysfs, n, file);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* Index of a domain by id, or -1. */
 static inline int dom_index(eb_bench *b, const char *id)
 {

@@ -206,17 +206,8 @@ static void test_versions(void **state)
     /* the same, with the card's amdgpu hwmon: it measures it */
     sim_open(&s, TWO_AMD, EB_SOURCE_AMDSMI | EB_SOURCE_HWMON);
     eb_close(s.b);
-    fake_write(s.fk.sysfs, "devices/pci0000:00/0000:c1:00.0/hwmon/hwmon0/name", "amdgpu\n");
-    fake_write(s.fk.sysfs, "devices/pci0000:00/0000:c1:00.0/hwmon/hwmon0/power1_average",
-               "300000000\n");
-    char link[PATH_MAX];
-    snprintf(link, sizeof link, "%s/devices/pci0000:00/0000:c1:00.0/hwmon/hwmon0/device",
-             s.fk.sysfs);
-    assert_int_equal(symlink("../..", link), 0);
-    snprintf(link, sizeof link, "%s/class/hwmon", s.fk.sysfs);
-    fake_mkdirs(link);
-    snprintf(link, sizeof link, "%s/class/hwmon/hwmon0", s.fk.sysfs);
-    assert_int_equal(symlink("../../devices/pci0000:00/0000:c1:00.0/hwmon/hwmon0", link), 0);
+    fake_hwmon(&s.fk, 0, "devices/pci0000:00/0000:c1:00.0", "amdgpu");
+    fake_hw(&s.fk, 0, "power1_average", "300000000\n");
     eb_config cfg;
     fake_config(&s.fk, EB_SOURCE_AMDSMI | EB_SOURCE_HWMON, &cfg);
     assert_int_equal(eb_open(&s.b, &cfg), EB_OK);
@@ -407,28 +398,11 @@ static void test_fallback_and_packages(void **state)
     eb_close(s.b);
     const char *pcis[] = {"0000:c1:00.0", "0000:c2:00.0"};
     for (int i = 0; i < 2; i++) {
-        char rel[256], link[PATH_MAX], target[256];
-        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/vendor", pcis[i]);
-        fake_write(s.fk.sysfs, rel, "0x1002\n");
-        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/class", pcis[i]);
-        fake_write(s.fk.sysfs, rel, "0x038000\n");
-        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/hwmon/hwmon%d/name", pcis[i], i);
-        fake_write(s.fk.sysfs, rel, "amdgpu\n");
-        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/hwmon/hwmon%d/power1_average", pcis[i], i);
-        fake_write(s.fk.sysfs, rel, "150000000\n");
-        snprintf(link, sizeof link, "%s/devices/pci0000:00/%s/hwmon/hwmon%d/device", s.fk.sysfs,
-                 pcis[i], i);
-        assert_int_equal(symlink("../..", link), 0);
-        snprintf(link, sizeof link, "%s/class/hwmon", s.fk.sysfs);
-        fake_mkdirs(link);
-        snprintf(link, sizeof link, "%s/class/hwmon/hwmon%d", s.fk.sysfs, i);
-        snprintf(target, sizeof target, "../../devices/pci0000:00/%s/hwmon/hwmon%d", pcis[i], i);
-        assert_int_equal(symlink(target, link), 0);
-        snprintf(link, sizeof link, "%s/bus/pci/devices", s.fk.sysfs);
-        fake_mkdirs(link);
-        snprintf(link, sizeof link, "%s/bus/pci/devices/%s", s.fk.sysfs, pcis[i]);
-        snprintf(target, sizeof target, "../../../devices/pci0000:00/%s", pcis[i]);
-        assert_int_equal(symlink(target, link), 0);
+        char parent[64];
+        snprintf(parent, sizeof parent, "devices/pci0000:00/%s", pcis[i]);
+        fake_pci_fn(&s.fk, pcis[i], "0x1002", "0x038000", "amdgpu", -1);
+        fake_hwmon(&s.fk, i, parent, "amdgpu");
+        fake_hw(&s.fk, i, "power1_average", "150000000\n");
     }
     eb_config cfg;
     fake_config(&s.fk, EB_SOURCE_AMDSMI | EB_SOURCE_HWMON, &cfg);

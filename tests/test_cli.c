@@ -1125,21 +1125,10 @@ static void test_info_every_vendor(void **state)
     const char *cards[][3] = {{"0000:c1:00.0", "amdgpu", "power1_average"},
                               {"0000:03:00.0", "xe", "energy1_input"}};
     for (int i = 0; i < 2; i++) {
-        char rel[256], link[PATH_MAX], target[256];
-        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/hwmon/hwmon%d/name", cards[i][0], i);
-        fake_write(fk.sysfs, rel, "%s\n", cards[i][1]);
-        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/hwmon/hwmon%d/%s", cards[i][0], i,
-                 cards[i][2]);
-        fake_write(fk.sysfs, rel, "200000000\n");
-        snprintf(link, sizeof link, "%s/devices/pci0000:00/%s/hwmon/hwmon%d/device", fk.sysfs,
-                 cards[i][0], i);
-        assert_int_equal(symlink("../..", link), 0);
-        snprintf(link, sizeof link, "%s/class/hwmon", fk.sysfs);
-        fake_mkdirs(link);
-        snprintf(link, sizeof link, "%s/class/hwmon/hwmon%d", fk.sysfs, i);
-        snprintf(target, sizeof target, "../../devices/pci0000:00/%s/hwmon/hwmon%d", cards[i][0],
-                 i);
-        assert_int_equal(symlink(target, link), 0);
+        char parent[64];
+        snprintf(parent, sizeof parent, "devices/pci0000:00/%s", cards[i][0]);
+        fake_hwmon(&fk, i, parent, cards[i][1]);
+        fake_hw(&fk, i, cards[i][2], "200000000\n");
     }
     out r = run_ebench(&fk, (const char *[]){"info", NULL});
     assert_int_equal(r.status, 0);

@@ -22,77 +22,6 @@ static int clean_env(void **state)
     return 0;
 }
 
-static void link_at(fake *fk, const char *target, const char *rel)
-{
-    char path[PATH_MAX], dir[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", fk->sysfs, rel);
-    snprintf(dir, sizeof dir, "%s", path);
-    *strrchr(dir, '/') = '\0';
-    fake_mkdirs(dir);
-    assert_int_equal(symlink(target, path), 0);
-}
-
-/* A PCI function: devices/pci0000:00/<pci> with vendor, device and class,
- * bus/pci/devices/<pci> linking to it, its driver link and DRM card. */
-static void pci_fn(fake *fk, const char *pci, const char *vendor, const char *cls,
-                   const char *driver, int card)
-{
-    char rel[512], target[512];
-    snprintf(rel, sizeof rel, "devices/pci0000:00/%s/vendor", pci);
-    fake_write(fk->sysfs, rel, "%s\n", vendor);
-    snprintf(rel, sizeof rel, "devices/pci0000:00/%s/device", pci);
-    fake_write(fk->sysfs, rel, "0x740c\n");
-    snprintf(rel, sizeof rel, "devices/pci0000:00/%s/class", pci);
-    fake_write(fk->sysfs, rel, "%s\n", cls);
-    snprintf(rel, sizeof rel, "bus/pci/devices/%s", pci);
-    snprintf(target, sizeof target, "../../../devices/pci0000:00/%s", pci);
-    link_at(fk, target, rel);
-    if (driver) {
-        snprintf(rel, sizeof rel, "bus/pci/drivers/%s/bind", driver);
-        fake_write(fk->sysfs, rel, "\n");
-        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/driver", pci);
-        snprintf(target, sizeof target, "../../../bus/pci/drivers/%s", driver);
-        link_at(fk, target, rel);
-    }
-    if (card >= 0) {
-        snprintf(rel, sizeof rel, "devices/pci0000:00/%s/drm/card%d/dev", pci, card);
-        fake_write(fk->sysfs, rel, "226:%d\n", card);
-        snprintf(rel, sizeof rel, "class/drm/card%d", card);
-        snprintf(target, sizeof target, "../../devices/pci0000:00/%s/drm/card%d", pci, card);
-        link_at(fk, target, rel);
-    }
-}
-
-/* hwmonN under parent (relative to sys), with its name, the class link and
- * its device link, as the kernel makes them. */
-static void hwmon_dev(fake *fk, int n, const char *parent, const char *name)
-{
-    char rel[512], target[512];
-    snprintf(rel, sizeof rel, "%s/hwmon/hwmon%d/name", parent, n);
-    fake_write(fk->sysfs, rel, "%s\n", name);
-    snprintf(rel, sizeof rel, "class/hwmon/hwmon%d", n);
-    snprintf(target, sizeof target, "../../%s/hwmon/hwmon%d", parent, n);
-    link_at(fk, target, rel);
-    snprintf(rel, sizeof rel, "%s/hwmon/hwmon%d/device", parent, n);
-    link_at(fk, "../..", rel);
-}
-
-/* Writes hwmonN/file through the class link, as a driver presents it. */
-__attribute__((format(printf, 4, 5))) static void hw(fake *fk, int n, const char *file,
-                                                     const char *fmt, ...)
-{
-    char path[PATH_MAX], text[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    snprintf(path, sizeof path, "%s/class/hwmon/hwmon%d/%s", fk->sysfs, n, file);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
-
 static eb_bench *open_on(fake *fk, unsigned sources, const char *gpus)
 {
     eb_config cfg;
@@ -118,14 +47,14 @@ static const eb_domain_info *dom(eb_bench *b, const char *id)
 static void amd_tree(fake *fk)
 {
     fake_init(fk);
-    pci_fn(fk, "0000:c2:00.0", "0x1002", "0x038000", "amdgpu", 2);
-    pci_fn(fk, "0000:c1:00.0", "0x1002", "0x038000", "amdgpu", 1);
-    pci_fn(fk, "0000:e1:00.0", "0x1002", "0x038000", NULL, -1);
-    hwmon_dev(fk, 3, AMD_C2, "amdgpu");
-    hw(fk, 3, "power1_input", "0\n"); /* a second GCD: 0 W */
-    hwmon_dev(fk, 5, AMD_C1, "amdgpu");
-    hw(fk, 5, "power1_average", "100000000\n");
-    hw(fk, 5, "power1_label", "PPT\n");
+    fake_pci_fn(fk, "0000:c2:00.0", "0x1002", "0x038000", "amdgpu", 2);
+    fake_pci_fn(fk, "0000:c1:00.0", "0x1002", "0x038000", "amdgpu", 1);
+    fake_pci_fn(fk, "0000:e1:00.0", "0x1002", "0x038000", NULL, -1);
+    fake_hwmon(fk, 3, AMD_C2, "amdgpu");
+    fake_hw(fk, 3, "power1_input", "0\n"); /* a second GCD: 0 W */
+    fake_hwmon(fk, 5, AMD_C1, "amdgpu");
+    fake_hw(fk, 5, "power1_average", "100000000\n");
+    fake_hw(fk, 5, "power1_label", "PPT\n");
     fake_write(fk->sysfs, AMD_C1 "/unique_id", "a1b2c3d4e5f60718\n");
 }
 
@@ -164,8 +93,8 @@ static void test_amd_gpus(void **state)
     assert_int_equal(eb_begin(b, "w"), EB_OK);
     fk.now = 1;
     assert_int_equal(eb_tick(b), EB_OK);
-    hw(&fk, 5, "power1_average", "300000000\n");
-    hw(&fk, 3, "power1_input", "50000000\n");
+    fake_hw(&fk, 5, "power1_average", "300000000\n");
+    fake_hw(&fk, 3, "power1_input", "50000000\n");
     fk.now = 2;
     assert_int_equal(eb_end(b, "w", &r), EB_OK);
     assert_near(r.domains[0].energy_j, 100 + 200, 1e-9);
@@ -219,20 +148,20 @@ static void test_amd_gpus(void **state)
 static void intel_tree(fake *fk)
 {
     fake_init(fk);
-    pci_fn(fk, "0000:03:00.0", "0x8086", "0x030000", "xe", 0);
-    hwmon_dev(fk, 1, XE, "xe");
-    hw(fk, 1, "energy1_input", "1000000\n");
-    hw(fk, 1, "energy1_label", "card\n");
-    hw(fk, 1, "energy2_input", "500000\n");
-    hw(fk, 1, "energy2_label", "pkg\n");
-    pci_fn(fk, "0000:4d:00.0", "0x8086", "0x038000", "i915", 1);
-    hwmon_dev(fk, 2, I915, "i915");
-    hw(fk, 2, "energy1_input", "0\n");
-    hwmon_dev(fk, 6, I915, "i915_gt0");
-    hw(fk, 6, "energy1_input", "0\n");
-    hwmon_dev(fk, 7, I915, "i915_gt1");
-    hw(fk, 7, "energy1_input", "0\n");
-    pci_fn(fk, "0000:00:02.0", "0x8086", "0x030000", "i915", 2); /* integrated: no hwmon */
+    fake_pci_fn(fk, "0000:03:00.0", "0x8086", "0x030000", "xe", 0);
+    fake_hwmon(fk, 1, XE, "xe");
+    fake_hw(fk, 1, "energy1_input", "1000000\n");
+    fake_hw(fk, 1, "energy1_label", "card\n");
+    fake_hw(fk, 1, "energy2_input", "500000\n");
+    fake_hw(fk, 1, "energy2_label", "pkg\n");
+    fake_pci_fn(fk, "0000:4d:00.0", "0x8086", "0x038000", "i915", 1);
+    fake_hwmon(fk, 2, I915, "i915");
+    fake_hw(fk, 2, "energy1_input", "0\n");
+    fake_hwmon(fk, 6, I915, "i915_gt0");
+    fake_hw(fk, 6, "energy1_input", "0\n");
+    fake_hwmon(fk, 7, I915, "i915_gt1");
+    fake_hw(fk, 7, "energy1_input", "0\n");
+    fake_pci_fn(fk, "0000:00:02.0", "0x8086", "0x030000", "i915", 2); /* integrated: no hwmon */
 }
 
 static void test_intel_gpus(void **state)
@@ -261,10 +190,10 @@ static void test_intel_gpus(void **state)
     int i0 = dom_index(b, "intel0"), ip = dom_index(b, "intel0-pkg"), i1 = dom_index(b, "intel1"),
         it0 = dom_index(b, "intel1-tile0");
     assert_int_equal(eb_begin(b, "w"), EB_OK);
-    hw(&fk, 1, "energy1_input", "51000000\n");
-    hw(&fk, 1, "energy2_input", "30500000\n");
-    hw(&fk, 2, "energy1_input", "20000000\n");
-    hw(&fk, 6, "energy1_input", "8000000\n");
+    fake_hw(&fk, 1, "energy1_input", "51000000\n");
+    fake_hw(&fk, 1, "energy2_input", "30500000\n");
+    fake_hw(&fk, 2, "energy1_input", "20000000\n");
+    fake_hw(&fk, 6, "energy1_input", "8000000\n");
     fk.now = 1;
     assert_int_equal(eb_end(b, "w", &r), EB_OK);
     assert_near(r.domains[i0].energy_j, 50, 1e-9);
@@ -276,10 +205,10 @@ static void test_intel_gpus(void **state)
     /* the driver reloads: the counter starts again from 0; the energy so far
      * stays and the interval across is bridged at the last rate (20 W) */
     assert_int_equal(eb_begin(b, "reload"), EB_OK);
-    hw(&fk, 2, "energy1_input", "1000\n");
+    fake_hw(&fk, 2, "energy1_input", "1000\n");
     fk.now = 2;
     assert_int_equal(eb_tick(b), EB_OK);
-    hw(&fk, 2, "energy1_input", "5001000\n");
+    fake_hw(&fk, 2, "energy1_input", "5001000\n");
     fk.now = 3;
     assert_int_equal(eb_end(b, "reload", &r), EB_OK);
     assert_near(r.domains[i1].energy_j, 20 + 5, 1e-9);
@@ -302,11 +231,11 @@ static void grace_meter(fake *fk, int hwmon, const char *label, double watts)
 {
     char parent[128], rel[256];
     snprintf(parent, sizeof parent, ACPI, hwmon);
-    hwmon_dev(fk, hwmon, parent, "power_meter");
+    fake_hwmon(fk, hwmon, parent, "power_meter");
     snprintf(rel, sizeof rel, "%s/power1_oem_info", parent);
     fake_write(fk->sysfs, rel, "%s\n", label);
-    hw(fk, hwmon, "power1_average", "%.0f\n", watts * 1e6);
-    hw(fk, hwmon, "power1_average_interval", "50\n");
+    fake_hw(fk, hwmon, "power1_average", "%.0f\n", watts * 1e6);
+    fake_hw(fk, hwmon, "power1_average_interval", "50\n");
 }
 
 static void grace_tree(fake *fk)
@@ -399,13 +328,13 @@ static void test_amd_energy(void **state)
     eb_domain_energy d[EB_MAX_DOMAINS];
     eb_result r = EB_RESULT_INIT(d);
     fake_init(&fk);
-    hwmon_dev(&fk, 0, AMD_ENERGY, "amd_energy");
-    hw(&fk, 0, "energy1_label", "Ecore000\n");
-    hw(&fk, 0, "energy1_input", "100\n");
-    hw(&fk, 0, "energy2_label", "Ecore001\n");
-    hw(&fk, 0, "energy2_input", "200\n");
-    hw(&fk, 0, "energy3_label", "Esocket0\n");
-    hw(&fk, 0, "energy3_input", "5000000\n");
+    fake_hwmon(&fk, 0, AMD_ENERGY, "amd_energy");
+    fake_hw(&fk, 0, "energy1_label", "Ecore000\n");
+    fake_hw(&fk, 0, "energy1_input", "100\n");
+    fake_hw(&fk, 0, "energy2_label", "Ecore001\n");
+    fake_hw(&fk, 0, "energy2_input", "200\n");
+    fake_hw(&fk, 0, "energy3_label", "Esocket0\n");
+    fake_hw(&fk, 0, "energy3_input", "5000000\n");
     eb_bench *b = open_on(&fk, EB_SOURCE_POWERCAP | EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
     assert_int_equal(eb_domain_count(b), 1);
     const eb_domain_info *p = dom(b, "cpu0-package");
@@ -414,7 +343,7 @@ static void test_amd_energy(void **state)
     assert_true(p->in_total);
     assert_contains(unavailable_reason(b, "amd_energy"), "its 2 per-core counters are not added");
     assert_int_equal(eb_begin(b, "w"), EB_OK);
-    hw(&fk, 0, "energy3_input", "105000000\n");
+    fake_hw(&fk, 0, "energy3_input", "105000000\n");
     fk.now = 1;
     assert_int_equal(eb_end(b, "w", &r), EB_OK);
     assert_near(r.domains[0].energy_j, 100, 1e-9);
@@ -433,9 +362,9 @@ static void test_amd_energy(void **state)
      * reads anything, so the probe runs in a child that drops to nobody */
     char path[PATH_MAX];
     fake_init(&fk);
-    hwmon_dev(&fk, 0, AMD_ENERGY, "amd_energy");
-    hw(&fk, 0, "energy1_label", "Esocket0\n");
-    hw(&fk, 0, "energy1_input", "5\n");
+    fake_hwmon(&fk, 0, AMD_ENERGY, "amd_energy");
+    fake_hw(&fk, 0, "energy1_label", "Esocket0\n");
+    fake_hw(&fk, 0, "energy1_input", "5\n");
     snprintf(path, sizeof path, "%s/class/hwmon/hwmon0/energy1_input", fk.sysfs);
     assert_int_equal(chmod(path, 0400), 0);
     pid_t pid = fork();
@@ -472,17 +401,17 @@ static void test_jetson(void **state)
     eb_domain_energy d[EB_MAX_DOMAINS];
     eb_result r = EB_RESULT_INIT(d);
     fake_init(&fk);
-    hwmon_dev(&fk, 1, JETSON, "ina3221");
+    fake_hwmon(&fk, 1, JETSON, "ina3221");
     const char *labels[] = {"VDD_CPU_GPU_CV", "VDD_IN", "VDD_SOC"};
     const int ma[] = {600, 2000, 400};
     for (int i = 0; i < 3; i++) {
         char f[32];
         snprintf(f, sizeof f, "in%d_label", i + 1);
-        hw(&fk, 1, f, "%s\n", labels[i]);
+        fake_hw(&fk, 1, f, "%s\n", labels[i]);
         snprintf(f, sizeof f, "in%d_input", i + 1);
-        hw(&fk, 1, f, "5000\n");
+        fake_hw(&fk, 1, f, "5000\n");
         snprintf(f, sizeof f, "curr%d_input", i + 1);
-        hw(&fk, 1, f, "%d\n", ma[i]);
+        fake_hw(&fk, 1, f, "%d\n", ma[i]);
     }
     eb_bench *b = open_on(&fk, EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
     assert_int_equal(eb_domain_count(b), 3);
@@ -510,14 +439,14 @@ static void test_bad_input(void **state)
     eb_domain_energy d[EB_MAX_DOMAINS];
     eb_result r = EB_RESULT_INIT(d);
     intel_tree(&fk);
-    hwmon_dev(&fk, 9, "devices/platform/foo.0", "foo_sensor");
-    hw(&fk, 9, "energy1_input", "0\n");
-    hw(&fk, 9, "energy1_label", "weird\n");
-    hwmon_dev(&fk, 10, "devices/virtual/thermal/thermal_zone0", "acpitz");
-    hw(&fk, 10, "temp1_input", "45000\n");
-    pci_fn(&fk, "0000:c1:00.0", "0x1002", "0x038000", "amdgpu", 4);
-    hwmon_dev(&fk, 11, AMD_C1, "amdgpu");
-    hw(&fk, 11, "power1_average", "12 W\n");
+    fake_hwmon(&fk, 9, "devices/platform/foo.0", "foo_sensor");
+    fake_hw(&fk, 9, "energy1_input", "0\n");
+    fake_hw(&fk, 9, "energy1_label", "weird\n");
+    fake_hwmon(&fk, 10, "devices/virtual/thermal/thermal_zone0", "acpitz");
+    fake_hw(&fk, 10, "temp1_input", "45000\n");
+    fake_pci_fn(&fk, "0000:c1:00.0", "0x1002", "0x038000", "amdgpu", 4);
+    fake_hwmon(&fk, 11, AMD_C1, "amdgpu");
+    fake_hw(&fk, 11, "power1_average", "12 W\n");
 
     eb_bench *b = open_on(&fk, EB_SOURCE_HWMON, NULL);
     const eb_domain_info *u = dom(b, "hwmon9-foo_sens-energy1");
@@ -529,11 +458,11 @@ static void test_bad_input(void **state)
 
     int i0 = dom_index(b, "intel0"), i1 = dom_index(b, "intel1");
     assert_int_equal(eb_begin(b, "w"), EB_OK);
-    hw(&fk, 1, "energy1_input", "garbage\n");
+    fake_hw(&fk, 1, "energy1_input", "garbage\n");
     fk.now = 1;
     assert_int_equal(eb_tick(b), EB_OK); /* skipped, with a warning */
-    hw(&fk, 1, "energy1_input", "11000000\n");
-    hw(&fk, 2, "energy1_input", "4000000\n");
+    fake_hw(&fk, 1, "energy1_input", "11000000\n");
+    fake_hw(&fk, 2, "energy1_input", "4000000\n");
     fk.now = 2;
     assert_int_equal(eb_tick(b), EB_OK);
     /* the i915 card goes away (unbound): its hwmon directory disappears */
@@ -542,7 +471,7 @@ static void test_bad_input(void **state)
     assert_int_equal(system(cmd), 0);
     fk.now = 3;
     assert_int_equal(eb_tick(b), EB_OK);
-    hw(&fk, 1, "energy1_input", "21000000\n");
+    fake_hw(&fk, 1, "energy1_input", "21000000\n");
     fk.now = 4;
     assert_int_equal(eb_end(b, "w", &r), EB_OK);
     assert_near(r.domains[i0].energy_j, 20, 1e-9); /* the bad reading cost nothing */
@@ -643,7 +572,7 @@ static void test_review_regressions(void **state)
     /* a Grace meter that cannot be read does not stop the CPU model */
     fake_init(&fk);
     grace_meter(&fk, 2, "Grace Power Socket 0", 120);
-    hw(&fk, 2, "power1_average", "garbage\n");
+    fake_hw(&fk, 2, "power1_average", "garbage\n");
     eb_bench *b = open_on(&fk, EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
     assert_int_equal(dom_index(b, "grace0"), -1);
     assert_true(dom_index(b, "cpu") >= 0);
@@ -666,14 +595,14 @@ static void test_review_regressions(void **state)
 
     /* Jetson: VDD_IN on one INA3221, a rail on another: a part of it */
     fake_init(&fk);
-    hwmon_dev(&fk, 1, JETSON, "ina3221");
-    hw(&fk, 1, "in1_label", "VDD_IN\n");
-    hw(&fk, 1, "in1_input", "5000\n");
-    hw(&fk, 1, "curr1_input", "2000\n");
-    hwmon_dev(&fk, 2, "devices/platform/bus@0/c240000.i2c/i2c-1/1-0041", "ina3221");
-    hw(&fk, 2, "in1_label", "VDD_SOC\n");
-    hw(&fk, 2, "in1_input", "5000\n");
-    hw(&fk, 2, "curr1_input", "600\n");
+    fake_hwmon(&fk, 1, JETSON, "ina3221");
+    fake_hw(&fk, 1, "in1_label", "VDD_IN\n");
+    fake_hw(&fk, 1, "in1_input", "5000\n");
+    fake_hw(&fk, 1, "curr1_input", "2000\n");
+    fake_hwmon(&fk, 2, "devices/platform/bus@0/c240000.i2c/i2c-1/1-0041", "ina3221");
+    fake_hw(&fk, 2, "in1_label", "VDD_SOC\n");
+    fake_hw(&fk, 2, "in1_input", "5000\n");
+    fake_hw(&fk, 2, "curr1_input", "600\n");
     b = open_on(&fk, EB_SOURCE_HWMON, NULL);
     assert_false(dom(b, "vdd_soc")->in_total);
     assert_string_equal(dom(b, "vdd_soc")->part_of, "vdd_in");
@@ -688,9 +617,9 @@ static void test_review_regressions(void **state)
     const char *intervals[] = {"inf", "1e300", "0x10", "nan", "0", "-5"};
     for (size_t i = 0; i < sizeof intervals / sizeof *intervals; i++) {
         fake_init(&fk);
-        hwmon_dev(&fk, 4, "devices/LNXSYSTM:00/ACPI000D:00", "power_meter");
-        hw(&fk, 4, "power1_average", "300000000\n");
-        hw(&fk, 4, "power1_average_interval", "%s\n", intervals[i]);
+        fake_hwmon(&fk, 4, "devices/LNXSYSTM:00/ACPI000D:00", "power_meter");
+        fake_hw(&fk, 4, "power1_average", "300000000\n");
+        fake_hw(&fk, 4, "power1_average_interval", "%s\n", intervals[i]);
         b = open_on(&fk, EB_SOURCE_HWMON, NULL);
         const eb_domain_info *m = dom(b, "node-meter");
         assert_near(m->sensor_window_s, 0, 0);
@@ -704,11 +633,11 @@ static void test_review_regressions(void **state)
     for (int i = 0; i < 299; i++) {
         char parent[96];
         snprintf(parent, sizeof parent, "devices/virtual/thermal/thermal_zone%d", i);
-        hwmon_dev(&fk, i, parent, "acpitz");
+        fake_hwmon(&fk, i, parent, "acpitz");
     }
-    pci_fn(&fk, "0000:c1:00.0", "0x1002", "0x038000", "amdgpu", 1);
-    hwmon_dev(&fk, 299, AMD_C1, "amdgpu");
-    hw(&fk, 299, "power1_average", "100000000\n");
+    fake_pci_fn(&fk, "0000:c1:00.0", "0x1002", "0x038000", "amdgpu", 1);
+    fake_hwmon(&fk, 299, AMD_C1, "amdgpu");
+    fake_hw(&fk, 299, "power1_average", "100000000\n");
     b = open_on(&fk, EB_SOURCE_HWMON, NULL);
     assert_true(dom_index(b, "amd0") >= 0);
     assert_null(unavailable_reason(b, "AMD GPU 0000:c1:00.0"));
@@ -720,18 +649,18 @@ static void test_review_regressions(void **state)
     for (int limit = 0; limit < 2; limit++) {
         intel_tree(&fk);
         if (limit)
-            hw(&fk, 1, "power1_max", "300000000\n");
+            fake_hw(&fk, 1, "power1_max", "300000000\n");
         b = open_on(&fk, EB_SOURCE_HWMON, NULL);
         int i0 = dom_index(b, "intel0");
         assert_int_equal(eb_begin(b, "w"), EB_OK);
-        hw(&fk, 1, "energy1_input", "101000000\n"); /* 100 W for 1 s */
+        fake_hw(&fk, 1, "energy1_input", "101000000\n"); /* 100 W for 1 s */
         fk.now = 1;
         assert_int_equal(eb_tick(b), EB_OK);
-        hw(&fk, 1, "energy1_input", "10000000000000000000\n");
+        fake_hw(&fk, 1, "energy1_input", "10000000000000000000\n");
         fk.now = 2;
         assert_int_equal(eb_tick(b), EB_OK);
         fk.now = 3;
-        hw(&fk, 1, "energy1_input", "10000000000100000000\n"); /* +100 J from there */
+        fake_hw(&fk, 1, "energy1_input", "10000000000100000000\n"); /* +100 J from there */
         assert_int_equal(eb_end(b, "w", &r), EB_OK);
         assert_near(r.domains[i0].energy_j, 300, 1e-6); /* 100 + bridged 100 + 100 */
         eb_close(b);
@@ -740,13 +669,13 @@ static void test_review_regressions(void **state)
 
     /* a node meter's counter at 2.5 kW, without a stated limit: measured */
     fake_init(&fk);
-    hwmon_dev(&fk, 1, "devices/platform/psu.0", "nodepsu");
-    hw(&fk, 1, "energy1_input", "0\n");
+    fake_hwmon(&fk, 1, "devices/platform/psu.0", "nodepsu");
+    fake_hw(&fk, 1, "energy1_input", "0\n");
     b = open_on(&fk, EB_SOURCE_HWMON, NULL);
     assert_int_equal(eb_begin(b, "w"), EB_OK);
     for (int k = 1; k <= 10; k++) {
         fk.now = k;
-        hw(&fk, 1, "energy1_input", "%llu\n", (unsigned long long)k * 2500000000ull);
+        fake_hw(&fk, 1, "energy1_input", "%llu\n", (unsigned long long)k * 2500000000ull);
         assert_int_equal(eb_tick(b), EB_OK);
     }
     assert_int_equal(eb_end(b, "w", &r), EB_OK);
@@ -756,13 +685,13 @@ static void test_review_regressions(void **state)
 
     /* Jetson's VDD_IN cannot be read: the other rails are not parts of it */
     fake_init(&fk);
-    hwmon_dev(&fk, 1, JETSON, "ina3221");
-    hw(&fk, 1, "in1_label", "VDD_IN\n");
-    hw(&fk, 1, "in1_input", "5000\n");
-    hw(&fk, 1, "curr1_input", "bad\n");
-    hw(&fk, 1, "in2_label", "VDD_SOC\n");
-    hw(&fk, 1, "in2_input", "5000\n");
-    hw(&fk, 1, "curr2_input", "600\n");
+    fake_hwmon(&fk, 1, JETSON, "ina3221");
+    fake_hw(&fk, 1, "in1_label", "VDD_IN\n");
+    fake_hw(&fk, 1, "in1_input", "5000\n");
+    fake_hw(&fk, 1, "curr1_input", "bad\n");
+    fake_hw(&fk, 1, "in2_label", "VDD_SOC\n");
+    fake_hw(&fk, 1, "in2_input", "5000\n");
+    fake_hw(&fk, 1, "curr2_input", "600\n");
     b = open_on(&fk, EB_SOURCE_HWMON, NULL);
     assert_int_equal(dom_index(b, "vdd_in"), -1);
     assert_true(dom(b, "vdd_soc")->in_total);
@@ -772,12 +701,12 @@ static void test_review_regressions(void **state)
 
     /* control characters from a sensor never reach the terminal */
     fake_init(&fk);
-    hwmon_dev(&fk, 1, "devices/LNXSYSTM:00/ACPI000D:00", "power_meter");
-    hw(&fk, 1, "power1_average", "300000000\n");
+    fake_hwmon(&fk, 1, "devices/LNXSYSTM:00/ACPI000D:00", "power_meter");
+    fake_hw(&fk, 1, "power1_average", "300000000\n");
     fake_write(fk.sysfs, "devices/LNXSYSTM:00/ACPI000D:00/power1_oem_info", "Node \033[31mred\n");
     b = open_on(&fk, EB_SOURCE_HWMON, NULL);
     assert_string_equal(dom(b, "node-meter")->name, "Node ?[31mred");
-    hw(&fk, 1, "power1_average", "\033]0;PWNED\007\n"); /* nor at run time */
+    fake_hw(&fk, 1, "power1_average", "\033]0;PWNED\007\n"); /* nor at run time */
     fk.now = 1;
     assert_int_equal(eb_tick(b), EB_OK);
     assert_true(eb_warning_count(b) >= 1);

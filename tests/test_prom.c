@@ -145,29 +145,17 @@ static void test_vendors(void **state)
 {
     (void)state;
     fake fk;
-    char scenario[600], jobs[600], target[600], link[600];
+    char scenario[600], jobs[600];
     eb_config cfg;
     fake_init(&fk);
     fake_write(fk.root, "gpu.json",
                "{\"gpus\": [{\"uuid\": \"GPU-abc\", \"pci_bus_id\": \"00000000:07:00.0\"}]}\n");
-    const char *dev = "devices/pci0000:00/0000:c1:00.0";
-    fake_write(fk.sysfs, "devices/pci0000:00/0000:c1:00.0/hwmon/hwmon2/name", "amdgpu\n");
-    fake_write(fk.sysfs, "devices/pci0000:00/0000:c1:00.0/hwmon/hwmon2/power1_average",
-               "250000000\n");
+    fake_hwmon(&fk, 2, "devices/pci0000:00/0000:c1:00.0", "amdgpu");
+    fake_hw(&fk, 2, "power1_average", "250000000\n");
     fake_write(fk.sysfs, "devices/pci0000:00/0000:c1:00.0/unique_id", "77\n");
-    snprintf(link, sizeof link, "%s/%s/hwmon/hwmon2/device", fk.sysfs, dev);
-    assert_int_equal(symlink("../..", link), 0);
-    fake_mkdirs((snprintf(link, sizeof link, "%s/class/hwmon", fk.sysfs), link));
-    snprintf(target, sizeof target, "../../%s/hwmon/hwmon2", dev);
-    snprintf(link, sizeof link, "%s/class/hwmon/hwmon2", fk.sysfs);
-    assert_int_equal(symlink(target, link), 0);
     /* and an Intel card (xe) */
-    fake_write(fk.sysfs, "devices/pci0000:00/0000:03:00.0/hwmon/hwmon3/name", "xe\n");
-    fake_write(fk.sysfs, "devices/pci0000:00/0000:03:00.0/hwmon/hwmon3/energy1_input", "5\n");
-    snprintf(link, sizeof link, "%s/devices/pci0000:00/0000:03:00.0/hwmon/hwmon3/device", fk.sysfs);
-    assert_int_equal(symlink("../..", link), 0);
-    snprintf(link, sizeof link, "%s/class/hwmon/hwmon3", fk.sysfs);
-    assert_int_equal(symlink("../../devices/pci0000:00/0000:03:00.0/hwmon/hwmon3", link), 0);
+    fake_hwmon(&fk, 3, "devices/pci0000:00/0000:03:00.0", "xe");
+    fake_hw(&fk, 3, "energy1_input", "5\n");
     fake_write(fk.root, "jobs/intel0", "88\n");
     fake_write(fk.root, "jobs/amd0", "77\n");
     fake_write(fk.root, "jobs/nvidia0", "66\n");

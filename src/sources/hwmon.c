@@ -157,26 +157,6 @@ static void pci_of(const char *hw, char *pci, size_t len)
         snprintf(pci, len, "%.31s", base);
 }
 
-/* The DRM card number of the device (/dev/dri/cardN: the minor Slurm's
- * gres names for AMD and Intel), or -1. */
-static long drm_card(const char *hw)
-{
-    char path[HW_PATH + 16];
-    if (eb__pathf(path, sizeof path, "%s/device/drm", hw) < 0)
-        return -1;
-    DIR *dir = opendir(path);
-    if (!dir)
-        return -1;
-    long number = -1;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL)
-        if (strncmp(e->d_name, "card", 4) == 0 && isdigit((unsigned char)e->d_name[4]) &&
-            strspn(e->d_name + 4, "0123456789") == strlen(e->d_name + 4))
-            number = strtol(e->d_name + 4, NULL, 10);
-    closedir(dir);
-    return number;
-}
-
 static int gpu_driver(const char *name)
 {
     return strcmp(name, "amdgpu") == 0                            ? EB__GPU_AMD
@@ -226,7 +206,7 @@ static unsigned hwmon_list(void *priv, eb__probe_ctx *ctx, eb__gpu_info *info, u
         for (unsigned j = 0; j < i; j++) /* its place among the vendor's, sorted */
             g->index += h->cards[j].vendor == c->vendor;
         snprintf(g->pci, sizeof g->pci, "%s", c->pci);
-        g->minor = drm_card(c->dir);
+        g->minor = c->pci[0] ? eb__drm_card(ctx->sysfs_root, c->pci) : -1;
         char uid[64];
         /* amdgpu's unique_id is what ROCm's UUIDs are made of: GPU-<id> */
         if (attr(c->dir, "device/unique_id", uid, sizeof uid) == 0 && uid[0])
