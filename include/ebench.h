@@ -456,6 +456,11 @@ EB_EXPORT int eb_drop_last_window(eb_bench *b, const char *name);
 typedef struct eb_marker_server eb_marker_server;
 EB_EXPORT int eb_markers_serve(eb_bench *b, eb_marker_server **out);
 EB_EXPORT void eb_markers_close(eb_marker_server *s);
+/* (2.3) Warm-up runs (`ebench run --warmup`): a program's window that begins
+ * before `until` (this bench's clock; INFINITY while a warm-up runs) is kept
+ * as "<name> (warmup)", out of the measured phases, and so is the work added
+ * to it. Default: -INFINITY (none). */
+EB_EXPORT void eb_markers_warmup(eb_marker_server *s, double until_s);
 
 /* Where this process stands in a job, from the batch system's and the MPI
  * launcher's variables (SLURM_*, PBS_JOBID, LSB_JOBID, OMPI_COMM_WORLD_*,

@@ -1747,6 +1747,56 @@ static void test_report_reprints_run(void **state)
     fake_free(&fk);
 }
 
+/* `--warmup`: the program's windows in a warm-up run are kept apart as
+ * "<name> (warmup)", with the work added to them, out of the measured phases
+ * (a real H100 run showed "load 6 calls" for 5 runs after a warm-up). */
+static void test_warmup_phases(void **state)
+{
+    (void)state;
+    fake fk;
+    char json[PATH_MAX];
+    tree(&fk);
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
+                 "\"sensor\": {\"energy_update_ms\": 10, \"counter_read_ms\": 0}}]}");
+    snprintf(json, sizeof json, "%s/w.json", fk.root);
+    out r = run_ebench(&fk, (const char *[]){"run", "-r", "2", "--warmup", "1", "-i", "10", "--json",
+                                             json, "--", MARKER_CHILD_BIN, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "\n   compute (warmup)              1 call ");
+    assert_contains(r.err, "\n   compute                       2 calls ");
+    out_free(&r);
+    json_error_t e;
+    json_t *root = json_load_file(json, 0, &e), *w;
+    assert_non_null(root);
+    size_t i, seen = 0;
+    json_array_foreach(json_object_get(root, "windows"), i, w)
+    {
+        const char *name = json_string_value(json_object_get(w, "name"));
+        json_int_t calls = json_integer_value(json_object_get(w, "calls"));
+        json_t *work = json_array_get(json_object_get(w, "work"), 0);
+        double amount = json_real_value(json_object_get(work, "amount"));
+        if (strcmp(name, "compute") == 0) {
+            assert_int_equal(calls, 2);
+            assert_near(amount, 2 * 11.4e12, 1);
+            seen++;
+        } else if (strcmp(name, "compute (warmup)") == 0) {
+            assert_int_equal(calls, 1);
+            assert_near(amount, 11.4e12, 1);
+            seen++;
+        } else if (strcmp(name, "prepare") == 0) {
+            assert_int_equal(calls, 2);
+            seen++;
+        } else if (strcmp(name, "prepare (warmup)") == 0) {
+            assert_int_equal(calls, 1);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 4);
+    json_decref(root);
+    drop_sim(&fk);
+    fake_free(&fk);
+}
+
 /* A program that abuses the marker protocol: garbage, stray descriptors, a
  * flood of questions it never reads. The run keeps its figures and ends
  * promptly; a program that behaves still gets its answer. */
@@ -1971,6 +2021,7 @@ int main(void)
         cmocka_unit_test(test_monitor_and_progress),
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_phase_markers),
+        cmocka_unit_test(test_warmup_phases),
         cmocka_unit_test(test_cpu_attribution),
         cmocka_unit_test(test_phase_markers_hostile),
         cmocka_unit_test(test_report_reprints_run),

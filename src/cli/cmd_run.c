@@ -607,7 +607,16 @@ int eb_cmd_run(int argc, char **argv)
         double t0 = eb__mono_s(), busy0 = machine_busy_s(&o);
         int not_started = 127;
         int sig_before = eb_child_stop_sig;
+        if (warm && i == 0)
+            eb_markers_warmup(marks, INFINITY); /* the program's windows are warm-ups' */
         exit_status = run_once(&o, b, warm ? "run (warmup)" : "run", &ru, &not_started);
+        if (warm && i == o.warmup - 1) {
+            eb_domain_energy w_d[EB_MAX_DOMAINS];
+            eb_result w = EB_RESULT_INIT(w_d);
+            eb_markers_warmup(marks, eb_window_result(b, "run (warmup)", (size_t)i, &w) == EB_OK
+                                          ? w.t_end_s
+                                          : eb_now(b));
+        }
         if (!warm && eb_child_stop_sig && !sig_before) {
             cut_run = measured + 1; /* the signal came while this run went */
             if (measured >= 1) {

@@ -486,7 +486,38 @@ struct eb_marker_server {
         int fd; /* the connection that opened it */
     } open[MAX_OPEN_MARKS];
     size_t n_open;
+    double warm_until; /* eb_markers_warmup; __atomic_load/__atomic_store */
+    struct {
+        char name[256];
+        int warm;
+    } ended[16]; /* the last windows ended, for the work added to them */
+    size_t n_ended;
 };
+
+EB_EXPORT void eb_markers_warmup(eb_marker_server *s, double until)
+{
+    if (s)
+        __atomic_store(&s->warm_until, &until, __ATOMIC_RELEASE);
+}
+
+static int is_warm(eb_marker_server *s, double t0)
+{
+    double until;
+    __atomic_load(&s->warm_until, &until, __ATOMIC_ACQUIRE);
+    return t0 < until;
+}
+
+/* Whether the newest window of this name that ended was a warm-up's. */
+static int ended_warm(const eb_marker_server *s, const char *name)
+{
+    size_t n = s->n_ended < 16 ? s->n_ended : 16;
+    for (size_t i = 0; i < n; i++) {
+        size_t at = (s->n_ended - 1 - i) % 16;
+        if (strcmp(s->ended[at].name, name) == 0)
+            return s->ended[at].warm;
+    }
+    return 0;
+}
 
 /* The event's time on this bench's clock: both processes read CLOCK_MONOTONIC,
  * and one offset, taken once, converts every event alike (two conversions at
@@ -586,15 +617,18 @@ static char *answer_message(eb_bench *b, unsigned long seq, double t0, double t1
 /* The names `ebench run` gives its own windows: a program's window of one of
  * these names is kept as "<name> (program)", so it never joins the run's
  * (one run once showed as "2 runs, +-904%"). */
-static const char *program_name(const char *name, char *buf, size_t len)
+static const char *program_name(const char *name, int warm, char *buf, size_t len)
 {
     static const char *const reserved[] = {"run", "run (warmup)", "idle"};
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
         if (strcmp(name, reserved[i]) == 0) {
-            snprintf(buf, len, "%s (program)", name);
+            snprintf(buf, len, "%s (program)%s", name, warm ? " (warmup)" : "");
             return buf;
         }
-    return name;
+    if (!warm)
+        return name;
+    snprintf(buf, len, "%s (warmup)", name);
+    return buf;
 }
 
 /* One line from a program; fd is where an answer goes. */
@@ -610,7 +644,8 @@ static void serve_line(eb_marker_server *s, int fd, char *line)
             return;
         *sp = '\0';
         char own[300];
-        eb_add_work(s->b, program_name(sp + 1, own, sizeof own), amount, unit);
+        eb_add_work(s->b, program_name(sp + 1, ended_warm(s, sp + 1), own, sizeof own), amount,
+                    unit);
         return;
     }
     if (kind == 'Q') {
@@ -643,8 +678,12 @@ static void serve_line(eb_marker_server *s, int fd, char *line)
                 continue;
             /* a window shorter than the clocks' resolution is kept, not dropped */
             char own[300];
-            eb_add_window(s->b, program_name(name, own, sizeof own), s->open[i - 1].t0,
+            int warm = is_warm(s, s->open[i - 1].t0);
+            eb_add_window(s->b, program_name(name, warm, own, sizeof own), s->open[i - 1].t0,
                           fmax(t, s->open[i - 1].t0));
+            size_t at = s->n_ended++ % 16;
+            snprintf(s->ended[at].name, sizeof s->ended[at].name, "%s", name);
+            s->ended[at].warm = warm;
             memmove(&s->open[i - 1], &s->open[i], (s->n_open - i) * sizeof s->open[0]);
             s->n_open--;
             break;
@@ -769,6 +808,7 @@ eb_marker_server *eb__markers_new(eb_bench *b)
     if (!s)
         return NULL;
     s->b = b;
+    s->warm_until = -INFINITY;
     s->offset = eb__mono_s() - eb_now(b);
     s->domains = domains_message(b);
     return s;
