@@ -8,6 +8,7 @@
 #   make bench      the sampler overhead benchmark (docs/BENCHMARKS.md)
 #   make test-tsan  every test under ThreadSanitizer; make analyze: cppcheck;
 #   make abi-check  the library's ABI against abi/ (all three run by .ci/run)
+#   make figures    redraw docs/img from the simulator and docs/data (gnuplot)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -18,7 +19,7 @@ CC         ?= cc
 # The sanitizer build uses clang where there is one, so both compilers build it.
 ASAN_CC    ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo $(CC))
 
-.PHONY: all build deps demo test test-asan test-tsan fuzz install bench format format-check analyze abi-check abi-update clean
+.PHONY: all build deps demo figures test test-asan test-tsan fuzz install bench format format-check analyze abi-check abi-update clean
 
 all: build
 
@@ -50,6 +51,9 @@ demo: deps build
 	@echo "expected per GPU from the table: 50 + 150 + 250 + 400 + 400 W for 1 s each = 1250 J,"
 	@echo "61 TFLOP (0 + 8 + 15 + 19 + 19), so 0.049 TFLOP/J for the GPUs"
 	@echo "wrote demo-out/report.json and demo-out/timeline.csv"
+
+figures: deps build
+	scripts/make-figures $(BUILD)
 
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -1451,12 +1451,34 @@ static void test_plot(void **state)
     snprintf(expect, sizeof expect, "set output '%s'\n", png);
     assert_contains(script, expect);
     assert_contains(script, "title 'cpu0-package (counter)'");
-    assert_null(strstr(script, "'run' at ")); /* the run spans the plot: not shaded */
     /* titled by the program's name, host and date, not the command line; the
-     * key below the plot, not beside it */
+     * key below the plot, not beside it; the run named in the strip above
+     * the traces, not on them */
     assert_contains(script, "set title 'cpu_burn on node01, 20");
     assert_contains(script, " UTC' noenhanced\n");
-    assert_contains(script, "set key below horizontal noenhanced\n");
+    assert_contains(script, "set key at screen 0.5, screen ");
+    assert_contains(script, " center top vertical maxrows ");
+    assert_contains(script, "# the strip: the runs\n");
+    assert_contains(script, "set label 1 'run' at ");
+    assert_null(strstr(script, "graph 0.97")); /* no label inside the traces' frame */
+    /* the x axis spans the data, no more */
+    {
+        json_error_t e0;
+        json_t *rr = json_load_file(json, 0, &e0), *td;
+        assert_non_null(rr);
+        double lo = INFINITY, hi = -INFINITY;
+        size_t ti;
+        json_array_foreach(json_object_get(rr, "timeline"), ti, td)
+        {
+            json_t *t = json_object_get(td, "t_s");
+            lo = fmin(lo, json_number_value(json_array_get(t, 0)));
+            hi = fmax(hi, json_number_value(json_array_get(t, json_array_size(t) - 1)));
+        }
+        char xr[128];
+        snprintf(xr, sizeof xr, "set xrange [%.6f:%.6f]\n", lo, hi);
+        assert_contains(script, xr);
+        json_decref(rr);
+    }
     free(script);
     r = run_ebench(&fk, (const char *[]){"plot", json, "-o", png, "--script", gp, "--title",
                                          "Figure 3: it's a burn", NULL});
@@ -1531,6 +1553,201 @@ static void test_plot(void **state)
                                          "ls -a \"$0\" | grep -c tmp", fk.root, NULL});
     assert_string_equal(r.out, "0\n"); /* nothing half-written */
     out_free(&r);
+    fake_free(&fk);
+}
+
+/* Issue 19: every repetition shaded and named, a warm-up's windows apart,
+ * --split (a panel per GPU), --energy (cumulative, adding up to the
+ * report's figure), --size, and the comparison of several reports. */
+static size_t png_size(const char *path, unsigned *w, unsigned *h)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char b[24];
+    size_t n = f ? fread(b, 1, sizeof b, f) : 0;
+    if (f)
+        fclose(f);
+    if (n < 24 || memcmp(b, "\x89PNG", 4) != 0)
+        return 0;
+    *w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
+    *h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23];
+    struct stat st;
+    return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+static void test_plot_figures(void **state)
+{
+    (void)state;
+    fake fk;
+    char a[PATH_MAX], b[PATH_MAX], png[PATH_MAX], gp[PATH_MAX], job[PATH_MAX];
+    tree(&fk);
+    if (access("/usr/bin/gnuplot", X_OK) != 0) {
+        fake_free(&fk);
+        skip();
+    }
+    use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
+                 "\"sensor\": {\"energy_update_ms\": 10, \"counter_read_ms\": 0}}, "
+                 "{\"pci_bus_id\": \"00000000:08:00.0\", \"live\": true, "
+                 "\"sensor\": {\"energy_update_ms\": 10, \"counter_read_ms\": 0}}]}");
+    snprintf(a, sizeof a, "%s/a.json", fk.root);
+    snprintf(b, sizeof b, "%s/b.json", fk.root);
+    snprintf(png, sizeof png, "%s/f.png", fk.root);
+    snprintf(gp, sizeof gp, "%s/f.gp", fk.root);
+    out r = run_ebench(&fk,
+                       (const char *[]){"run", "-q", "-r", "3", "--warmup", "1", "-i", "10",
+                                        "--idle", "0.2", "--json", a, "--", "sleep", "0.15", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"plot", a, "-o", png, "--script", gp, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    unsigned w = 0, h = 0;
+    assert_true(png_size(png, &w, &h) > 5000);
+    assert_int_equal(w, 1200);
+    assert_int_equal(h, 600);
+    char *script = slurp(gp);
+    /* the strip names the idle baseline, the warm-up and each run; the
+     * panel shades every run (the program names no window) */
+    assert_contains(script, "'idle' at ");
+    assert_contains(script, "'warm-up 1' at ");
+    assert_contains(script, "'run 1' at ");
+    assert_contains(script, "'run 2' at ");
+    assert_contains(script, "'run 3' at ");
+    size_t shaded = 0;
+    for (const char *p = script; (p = strstr(p, "fs solid 0.35 noborder behind")); p++)
+        shaded++;
+    assert_int_equal(shaded, 5); /* idle, warm-up, 3 runs */
+    assert_contains(script, "NaN with lines dt 3 lc rgb '#525252' title 'idle level'");
+    free(script);
+
+    /* --split --energy: a panel per GPU, one for the CPU, one of energy */
+    r = run_ebench(
+        &fk, (const char *[]){"run", "-q", "-i", "10", "--json", b, "--", "sleep", "0.4", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    r = run_ebench(
+        &fk, (const char *[]){"plot", b, "--split", "--energy", "-o", png, "--script", gp, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    script = slurp(gp);
+    assert_contains(script, "# panel 4\n");
+    assert_null(strstr(script, "# panel 5\n"));
+    assert_contains(script, "set ylabel 'nvidia0 (W)' noenhanced\n");
+    assert_contains(script, "set ylabel 'nvidia1 (W)' noenhanced\n");
+    assert_contains(script, "set ylabel 'energy (J)'\n");
+    assert_true(png_size(png, &w, &h) > 5000);
+    assert_int_equal(w, 1200);
+    assert_int_equal(h, 1320); /* 4 rows: 600 x (1 + 3 x 0.4) */
+    /* the cumulative energy ends at what the timeline adds up to, which
+     * is the report's figure for the run (the timeline runs a little past
+     * the run's end to settle it: at most a few percent at rest) */
+    json_error_t je;
+    json_t *rep = json_load_file(b, 0, &je),
+           *tl0 = json_array_get(json_object_get(rep, "timeline"), 0);
+    assert_non_null(tl0);
+    const char *id0 = json_string_value(json_object_get(tl0, "id"));
+    double report_j = NAN;
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(rep, "domains"), i,
+                       d) if (strcmp(json_string_value(json_object_get(d, "id")), id0) == 0)
+        report_j = json_number_value(json_object_get(d, "energy_j"));
+    json_decref(rep);
+    const char *e0 = strstr(script, "$e0 << EOD\n");
+    assert_non_null(e0);
+    const char *end = strstr(e0 + 11, "EOD\n");
+    assert_non_null(end);
+    const char *lastline = end - 1;
+    while (lastline > e0 && lastline[-1] != '\n')
+        lastline--;
+    double t_last, e_last;
+    assert_int_equal(sscanf(lastline, "%lf %lf", &t_last, &e_last), 2);
+    assert_true(report_j > 0);
+    assert_near(e_last, report_j, 0.05 * report_j);
+    free(script);
+
+    /* sizes: a one-column figure at 300 dpi, a 16:9 slide, SVG and PDF */
+    r = run_ebench(&fk, (const char *[]){"plot", a, "--size", "column", "-o", png, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_true(png_size(png, &w, &h) > 5000);
+    assert_int_equal(w, 1050);
+    assert_int_equal(h, 780);
+    r = run_ebench(&fk, (const char *[]){"plot", a, "--size", "slide", "-o", png, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_true(png_size(png, &w, &h) > 5000);
+    assert_int_equal(w, 1920);
+    assert_int_equal(h, 1080);
+    char other[PATH_MAX];
+    snprintf(other, sizeof other, "%s/f.svg", fk.root);
+    r = run_ebench(&fk, (const char *[]){"plot", a, "--size", "column", "-o", other, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    char *text = slurp(other);
+    assert_contains(text, "width=\"504\" height=\"374\"");
+    free(text);
+    snprintf(other, sizeof other, "%s/f.pdf", fk.root);
+    r = run_ebench(&fk, (const char *[]){"plot", a, "--size", "column", "-o", other, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_true(file_starts(other, "%PDF", 4));
+    r = run_ebench(&fk, (const char *[]){"plot", a, "--size", "poster", "-o", png, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "ebench plot: --size 'poster': expected default, column (a one-column "
+                           "paper figure) or slide\n");
+    out_free(&r);
+
+    /* the comparison: a bar per report, the mean and its 95% interval as
+     * the reports state them, work per joule where both have the work */
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "-r", "3", "-i", "10", "-w", "2e12:flop",
+                                         "--json", a, "--", "sleep", "0.1", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "-r", "2", "-i", "10", "-w", "2e12:flop",
+                                         "--json", b, "--", "sleep", "0.2", NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"plot", a, b, "-o", png, "--script", gp, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_true(png_size(png, &w, &h) > 5000);
+    script = slurp(gp);
+    const char *files[2] = {a, b};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *x = json_load_file(files[k], 0, &je);
+        assert_non_null(x);
+        json_t *e = json_object_get(json_object_get(x, "repetitions"), "energy_j");
+        json_t *f0 = json_array_get(json_object_get(x, "efficiency"), 0);
+        char row[256];
+        snprintf(row, sizeof row, "%zu %.6g %.6g %.6g %.6g \"%s (SIMULATED)\"\n", k,
+                 json_number_value(json_object_get(e, "mean")),
+                 json_number_value(json_object_get(e, "ci95")),
+                 json_number_value(json_object_get(f0, "per_joule")),
+                 json_number_value(json_object_get(f0, "per_joule")) *
+                     json_number_value(json_object_get(e, "ci95")) /
+                     json_number_value(json_object_get(e, "mean")),
+                 k ? "b" : "a");
+        assert_contains(script, row);
+        json_decref(x);
+    }
+    assert_contains(script, "set ylabel 'TFLOP/J (run''s work)' noenhanced\n");
+    assert_contains(script, "with yerrorbars");
+    assert_contains(script, "'energy per run, mean and 95% confidence interval'");
+    free(script);
+    /* what a comparison refuses */
+    r = run_ebench(&fk, (const char *[]){"plot", a, b, "--split", "-o", png, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--split draws one report over time");
+    out_free(&r);
+    snprintf(job, sizeof job, "%s/job.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"merge", "--force", a, b, "-o", job, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"plot", a, job, "-o", png, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "is a merged job report: a comparison takes one node's runs");
+    out_free(&r);
+    drop_sim(&fk);
     fake_free(&fk);
 }
 
@@ -1759,8 +1976,8 @@ static void test_warmup_phases(void **state)
     use_sim(&fk, "{\"gpus\": [{\"pci_bus_id\": \"00000000:07:00.0\", \"live\": true, "
                  "\"sensor\": {\"energy_update_ms\": 10, \"counter_read_ms\": 0}}]}");
     snprintf(json, sizeof json, "%s/w.json", fk.root);
-    out r = run_ebench(&fk, (const char *[]){"run", "-r", "2", "--warmup", "1", "-i", "10", "--json",
-                                             json, "--", MARKER_CHILD_BIN, NULL});
+    out r = run_ebench(&fk, (const char *[]){"run", "-r", "2", "--warmup", "1", "-i", "10",
+                                             "--json", json, "--", MARKER_CHILD_BIN, NULL});
     assert_int_equal(r.status, 0);
     assert_contains(r.err, "\n   compute (warmup)              1 call ");
     assert_contains(r.err, "\n   compute                       2 calls ");
@@ -2020,6 +2237,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_survives_sigkill),
         cmocka_unit_test(test_monitor_and_progress),
         cmocka_unit_test(test_plot),
+        cmocka_unit_test(test_plot_figures),
         cmocka_unit_test(test_phase_markers),
         cmocka_unit_test(test_warmup_phases),
         cmocka_unit_test(test_cpu_attribution),

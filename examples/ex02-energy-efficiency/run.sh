@@ -14,3 +14,8 @@ for impl in naive blocked; do
         --json "$out/$impl.json" -- "$build/examples/ex02_matmul" "$impl" "$n"
 done
 "$build/ebench" compare "$out/naive.json" "$out/blocked.json"
+# the figure: energy per run with 95% confidence whiskers, and TFLOP/J
+if command -v gnuplot >/dev/null 2>&1; then
+    "$build/ebench" plot "$out/naive.json" "$out/blocked.json" -o "$out/compare.png" \
+        --title "naive vs blocked matrix product, N = $n, $reps runs each"
+fi

@@ -614,8 +614,8 @@ int eb_cmd_run(int argc, char **argv)
             eb_domain_energy w_d[EB_MAX_DOMAINS];
             eb_result w = EB_RESULT_INIT(w_d);
             eb_markers_warmup(marks, eb_window_result(b, "run (warmup)", (size_t)i, &w) == EB_OK
-                                          ? w.t_end_s
-                                          : eb_now(b));
+                                         ? w.t_end_s
+                                         : eb_now(b));
         }
         if (!warm && eb_child_stop_sig && !sig_before) {
             cut_run = measured + 1; /* the signal came while this run went */
