@@ -1633,7 +1633,19 @@ static void test_plot_figures(void **state)
     assert_null(strstr(script, "# panel 5\n"));
     assert_contains(script, "set ylabel 'nvidia0 (W)' noenhanced\n");
     assert_contains(script, "set ylabel 'nvidia1 (W)' noenhanced\n");
-    assert_contains(script, "set ylabel 'energy (J)'\n");
+    assert_contains(script, "set ylabel 'energy since t = 0 (J)'\n");
+    /* the GPUs' panels share one power scale, so they read side by side */
+    {
+        const char *y1 = strstr(script, "# panel 1\n"), *y2 = strstr(script, "# panel 2\n");
+        assert_non_null(y1);
+        assert_non_null(y2);
+        y1 = strstr(y1, "set yrange [0:");
+        y2 = strstr(y2, "set yrange [0:");
+        assert_non_null(y1);
+        assert_non_null(y2);
+        assert_true(y1[14] != '*');
+        assert_memory_equal(y1, y2, (size_t)(strchr(y1, '\n') - y1));
+    }
     assert_true(png_size(png, &w, &h) > 5000);
     assert_int_equal(w, 1200);
     assert_int_equal(h, 1320); /* 4 rows: 600 x (1 + 3 x 0.4) */
@@ -1734,6 +1746,72 @@ static void test_plot_figures(void **state)
     assert_contains(script, "with yerrorbars");
     assert_contains(script, "'energy per run, mean and 95% confidence interval'");
     free(script);
+    /* names are text in the figure, never gnuplot commands: a file name
+     * with a newline and EOD in it (a comparison's data block) */
+    char evil[PATH_MAX], cmd[3 * PATH_MAX];
+    snprintf(evil, sizeof evil, "%s/x\nEOD\nprint system('touch ebP')\n\"q\\.json", fk.root);
+    snprintf(cmd, sizeof cmd, "ebP"); /* where gnuplot runs: this directory */
+    unlink(cmd);
+    assert_int_equal(link(b, evil), 0);
+    r = run_ebench(&fk, (const char *[]){"plot", a, evil, "-o", png, "--script", gp, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_int_equal(access(cmd, F_OK), -1);
+    script = slurp(gp);
+    assert_contains(script, "\"x?EOD?print system('touch ");
+    assert_contains(script, "?'q\\\\ (SIMULATED)\"\n"); /* the quote and the backslash kept */
+    free(script);
+    unlink(evil);
+    /* an image name gnuplot would take for another; a script that would
+     * replace the image or a report; uppercase extensions are fine */
+    snprintf(evil, sizeof evil, "%s/nl\nx.png", fk.root);
+    r = run_ebench(&fk, (const char *[]){"plot", a, "-o", evil, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "-o: the name has a control character");
+    out_free(&r);
+    assert_int_equal(access(evil, F_OK), -1);
+    r = run_ebench(&fk, (const char *[]){"plot", a, "-o", png, "--script", png, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "is the image or a report it reads: name another file");
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"plot", a, "-o", png, "--script", a, NULL});
+    assert_int_equal(r.status, 2);
+    out_free(&r);
+    json_t *still = json_load_file(a, 0, &je);
+    assert_non_null(still); /* the report is untouched */
+    json_decref(still);
+    snprintf(other, sizeof other, "%s/UP.PNG", fk.root);
+    r = run_ebench(&fk, (const char *[]){"plot", a, "-o", other, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    assert_true(file_starts(other, "\x89PNG", 4));
+    /* a GPU with no sample (all power null): its panel says so, the figure
+     * is drawn; reports that share no domain do not compare */
+    {
+        json_t *x = json_load_file(b, 0, &je), *dd;
+        assert_non_null(x);
+        json_t *pw = json_object_get(json_array_get(json_object_get(x, "timeline"), 0), "power_w");
+        for (size_t q = 0; q < json_array_size(pw); q++)
+            json_array_set_new(pw, q, json_null());
+        snprintf(other, sizeof other, "%s/nulls.json", fk.root);
+        assert_int_equal(json_dump_file(x, other, 0), 0);
+        json_array_foreach(json_object_get(x, "domains"), i, dd)
+            json_object_set_new(dd, "id", json_sprintf("zz%zu", i));
+        snprintf(job, sizeof job, "%s/alien.json", fk.root);
+        assert_int_equal(json_dump_file(x, job, 0), 0);
+        json_decref(x);
+    }
+    r = run_ebench(&fk,
+                   (const char *[]){"plot", other, "--split", "-o", png, "--script", gp, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    script = slurp(gp);
+    assert_contains(script, "plot NaN title 'no samples'");
+    free(script);
+    r = run_ebench(&fk, (const char *[]){"plot", a, job, "-o", png, NULL});
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "the reports share no measured domain");
+    out_free(&r);
     /* what a comparison refuses */
     r = run_ebench(&fk, (const char *[]){"plot", a, b, "--split", "-o", png, NULL});
     assert_int_equal(r.status, 2);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,13 +72,13 @@ static int terminal_for(const char *out, const plot_size *z, double grow, char *
     const char *dot = strrchr(out, '.');
     if (!dot)
         return -1;
-    if (strcmp(dot, ".png") == 0)
+    if (strcasecmp(dot, ".png") == 0)
         snprintf(buf, len, "pngcairo size %.0f,%.0f font 'sans,%g' linewidth %g", z->png_w,
                  z->png_h * grow, z->png_font, z->png_lw);
-    else if (strcmp(dot, ".svg") == 0)
+    else if (strcasecmp(dot, ".svg") == 0)
         snprintf(buf, len, "svg size %.0f,%.0f dynamic font 'sans,%g'", z->svg_w, z->svg_h * grow,
                  z->svg_font);
-    else if (strcmp(dot, ".pdf") == 0)
+    else if (strcasecmp(dot, ".pdf") == 0)
         snprintf(buf, len, "pdfcairo size %gin,%.2fin font 'sans,%g'", z->pdf_w, z->pdf_h * grow,
                  z->pdf_font);
     else
@@ -97,15 +99,23 @@ static void quoted(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+/* Whether base is interpreter i, maybe with its version ("python3.12"). */
+static int is_interpreter(const char *base, const char *i)
+{
+    size_t n = strlen(i);
+    return strncmp(base, i, n) == 0 && strspn(base + n, "0123456789.") == strlen(base + n);
+}
+
 /* What the run ran, by name: the command's program, past `env` and its
  * VAR=value settings, and past an interpreter to its script
  * ("env X=1 python3 /tmp/a/train.py --lr 3" -> "train.py"). */
 static const char *program_name(json_t *cmd)
 {
-    static const char *const interpreters[] = {"python", "python3", "sh",      "bash", "perl",
-                                               "ruby",   "node",    "Rscript", "julia"};
+    static const char *const interpreters[] = {"python", "python3", "sh",   "bash",
+                                               "dash",   "zsh",     "perl", "ruby",
+                                               "node",   "Rscript", "julia"};
     const char *name = NULL;
-    int skip_interpreter = 0;
+    int shell = 0;
     for (size_t k = 0; k < json_array_size(cmd); k++) {
         const char *a = json_string_value(json_array_get(cmd, k));
         if (!a || !*a)
@@ -116,18 +126,22 @@ static const char *program_name(json_t *cmd)
         if (!name && strchr(a, '=') && a[0] != '-')
             continue; /* env's VAR=value */
         if (!name) {
-            name = base;
+            int interp = 0;
             for (size_t i = 0; i < sizeof interpreters / sizeof *interpreters; i++)
-                skip_interpreter |= strncmp(base, interpreters[i], strlen(interpreters[i])) == 0;
-            if (!skip_interpreter)
-                return name;
+                interp |= is_interpreter(base, interpreters[i]);
+            if (!interp)
+                return base;
+            name = base;
+            shell = is_interpreter(base, "sh") || is_interpreter(base, "bash") ||
+                    is_interpreter(base, "dash") || is_interpreter(base, "zsh");
             continue;
         }
-        if (strcmp(a, "-c") == 0) {
-            /* sh -c 'CMD ...': CMD's program */
+        if (strcmp(a, "-c") == 0 || strcmp(a, "-m") == 0) {
+            /* sh -c 'CMD ...': CMD's program; python -m MODULE: the module;
+             * python -c CODE: the interpreter */
             const char *line = json_string_value(json_array_get(cmd, k + 1));
             static char word[128];
-            if (!line)
+            if (!line || (strcmp(a, "-c") == 0 && !shell))
                 return name;
             line += strspn(line, " \t");
             size_t n = strcspn(line, " \t;&|");
@@ -166,23 +180,72 @@ static const char *const phase_colours[] = {"#fdae6b", "#9ecae1", "#a1d99b", "#b
 static const char *const trace_colours[] = {"#6a3d9a", "#1b7837", "#2166ac", "#b35806", "#c51b7d",
                                             "#01665e", "#8c510a", "#252525", "#d6604d", "#35978f"};
 #define N_TRACE_COLOURS (sizeof trace_colours / sizeof *trace_colours)
-#define MAX_NAMES 64
-#define MAX_SHADED 400
+/* Each of the first N_COLOURS window names has its colour and key entry; the
+ * others share one grey, named "other windows" in the key (a colour used
+ * twice would tell two phases apart wrongly). */
+#define OTHER_COLOUR "#d0d0d0"
+/* The report keeps the first 1000 window instances: all are drawn. */
+#define MAX_SHADED 1000
+/* Names and ids in the strip and key, at most this many characters. */
+#define MAX_LABEL 40
 
 typedef struct {
-    const char *name[MAX_NAMES];
+    const char *name[N_COLOURS];
     size_t n;
+    int others; /* names beyond those */
 } name_set;
 
-static size_t name_index(name_set *s, const char *name)
+static const char *name_colour(name_set *s, const char *name)
 {
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->name[i], name) == 0)
-            return i;
-    if (s->n == MAX_NAMES)
-        return MAX_NAMES - 1;
+            return phase_colours[i];
+    if (s->n == N_COLOURS) {
+        s->others = 1;
+        return OTHER_COLOUR;
+    }
     s->name[s->n] = name;
-    return s->n++;
+    return phase_colours[s->n++];
+}
+
+/* Characters, not bytes, of UTF-8 text. */
+static size_t u8len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Text for the figure: control characters become '?' (a newline would end a
+ * gnuplot command or data line), at most max characters, cut between
+ * characters with "..." where it was longer. */
+static void clean_text(const char *in, char *out, size_t len, size_t max)
+{
+    size_t o = 0, chars = 0;
+    if (!in)
+        in = "?";
+    for (const unsigned char *c = (const unsigned char *)in; *c && o + 8 < len; c++) {
+        int start = (*c & 0xC0) != 0x80;
+        if (start && chars == max) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        chars += (size_t)start;
+        out[o++] = *c < 0x20 || *c == 0x7f ? '?' : (char)*c;
+    }
+    /* the buffer ended inside a character: back to its start */
+    size_t k = o;
+    while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
+        k--;
+    if (k > 0 && (unsigned char)out[k - 1] >= 0xC0) {
+        unsigned char lead = (unsigned char)out[k - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (o - (k - 1) < need)
+            o = k - 1;
+    }
+    out[o] = '\0';
 }
 
 static int is_run_span(const char *name)
@@ -226,15 +289,16 @@ static size_t panel_of(json_t *dom, const plot_opts *o, size_t *gpus_before, siz
  * (a one-column figure: the id and "sim." or "est." only). */
 static void trace_label(json_t *d, json_t *dom, const plot_size *z, char *label, size_t len)
 {
-    const char *id = json_string_value(json_object_get(d, "id"));
+    char id[MAX_LABEL * 4 + 8], method[64];
+    clean_text(json_string_value(json_object_get(d, "id")), id, sizeof id, MAX_LABEL);
+    clean_text(json_string_value(json_object_get(dom, "method")), method, sizeof method, 20);
     int sim = json_is_true(json_object_get(dom, "simulated"));
     int est = json_is_true(json_object_get(dom, "estimate"));
     if (z->text > 1.2)
-        snprintf(label, len, "%.60s%s", id ? id : "?", sim ? " (sim.)" : est ? " (est.)" : "");
+        snprintf(label, len, "%s%s", id, sim ? " (sim.)" : est ? " (est.)" : "");
     else
-        snprintf(label, len, "%.60s (%.30s%s%s)", id ? id : "?",
-                 dom ? json_string_value(json_object_get(dom, "method")) : "?",
-                 sim ? ", SIMULATED" : "", est ? ", ESTIMATE" : "");
+        snprintf(label, len, "%s (%s%s%s)", id, method, sim ? ", SIMULATED" : "",
+                 est ? ", ESTIMATE" : "");
 }
 
 /* The panels: with --split one per GPU (two columns past 4 GPUs: 8-GPU
@@ -287,14 +351,26 @@ static void panel_place(const plot_layout *l, size_t pn, size_t *row, size_t *co
     }
 }
 
-/* A label that fits its box (or a shorter one that does, or none). */
+/* A label that fits its box: the text, else as much of it as fits (at least
+ * three characters and ".."), else the short form (a run's number), else none. */
 static void strip_label(FILE *f, size_t *lab, const char *text, const char *alt, double t0,
                         double t1, double y, double span, const plot_size *z)
 {
-    double need = (double)strlen(text) * z->char_w * span * 1.2;
-    const char *use = t1 - t0 >= need ? text : NULL;
-    if (!use && alt && t1 - t0 >= (double)strlen(alt) * z->char_w * span * 1.2)
+    double per_char = z->char_w * span * 1.2;
+    size_t fits = per_char > 0 ? (size_t)fmax(0, floor((t1 - t0) / per_char)) : 0;
+    char buf[MAX_LABEL * 4 + 8];
+    const char *use = NULL;
+    if (u8len(text) <= fits) {
+        use = text;
+    } else if (!alt && fits >= 5) {
+        clean_text(text, buf, sizeof buf, fits - 2);
+        size_t n = strlen(buf);
+        if (n >= 3 && strcmp(buf + n - 3, "...") == 0)
+            buf[n - 1] = '\0'; /* ".." keeps one more character */
+        use = buf;
+    } else if (alt && u8len(alt) <= fits) {
         use = alt;
+    }
     if (!use)
         return;
     fprintf(f, "set label %zu ", ++*lab);
@@ -321,11 +397,36 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
             x1 = fmax(x1, v);
         }
     }
-    if (!(x1 > x0)) {
+    if (!(x1 >= x0)) {
         x0 = 0;
         x1 = 1;
     }
+    if (x1 - x0 < 1e-3) { /* gnuplot needs an axis it can draw at 6 decimals */
+        double mid = 0.5 * (x0 + x1);
+        x0 = mid - 5e-4;
+        x1 = mid + 5e-4;
+    }
     double span = x1 - x0;
+    /* which traces have a sample to draw, and the GPUs' highest power (with
+     * --split their panels share one scale, so they read side by side) */
+    size_t n_tl = json_array_size(tl);
+    unsigned char *has_pts = calloc(n_tl ? n_tl : 1, 1);
+    double gpu_max = 0;
+    json_array_foreach(tl, i, d)
+    {
+        json_t *w = json_object_get(d, "power_w");
+        const char *kind = json_string_value(json_object_get(
+            domain_by_id(doms, json_string_value(json_object_get(d, "id"))), "kind"));
+        for (k = 0; k < json_array_size(w) && k < json_array_size(json_object_get(d, "t_s")); k++) {
+            json_t *v = json_array_get(w, k);
+            if (!json_is_number(v) || !isfinite(json_number_value(v)))
+                continue;
+            if (has_pts)
+                has_pts[i] = 1;
+            if (kind && strcmp(kind, "gpu") == 0)
+                gpu_max = fmax(gpu_max, json_number_value(v));
+        }
+    }
     plot_layout lay = layout_for(r, o);
     size_t n_gpus = lay.n_gpus, n_panels = lay.panels;
     int has_program = 0, has_idle = 0, has_steady = 0;
@@ -337,31 +438,32 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
     size_t rows = has_program ? 2 : 1;
 
     /* the key: domains, phase names, the marks */
-    name_set names = {{0}, 0};
+    name_set names = {{0}, 0, 0};
     json_array_foreach(ph, i, p)
     {
         const char *name = json_string_value(json_object_get(p, "name"));
         if (name && !is_run_span(name) && !is_warm(name))
-            name_index(&names, name);
+            name_colour(&names, name);
     }
     json_array_foreach(doms, i, d)
     {
         has_idle |= !isnan(eb_cli_num(d, "idle_power_w"));
         has_steady |= !isnan(eb_cli_num(json_object_get(d, "steady_state"), "from_s"));
     }
-    size_t entries =
-        json_array_size(tl) + (names.n < 12 ? names.n : 12) + (size_t)has_idle + (size_t)has_steady;
+    size_t entries = json_array_size(tl) + names.n + (size_t)names.others + (size_t)has_idle +
+                     (size_t)has_steady;
     /* as many key columns as the longest entry leaves room for */
     size_t longest = has_steady ? strlen("steady state from") : strlen("idle level");
     json_array_foreach(tl, i, d)
     {
-        char label[160];
+        char label[320];
         trace_label(d, domain_by_id(doms, json_string_value(json_object_get(d, "id"))), z, label,
                     sizeof label);
         longest = strlen(label) > longest ? strlen(label) : longest;
     }
-    for (k = 0; k < names.n && k < 12; k++)
-        longest = strlen(names.name[k]) > longest ? strlen(names.name[k]) : longest;
+    for (k = 0; k < names.n; k++)
+        longest = u8len(names.name[k]) > longest ? u8len(names.name[k]) : longest;
+    longest = longest > MAX_LABEL + 3 ? MAX_LABEL + 3 : longest;
     double col_w = ((double)longest + 6) * z->char_w * 1.1;
     size_t key_cols = (size_t)fmax(1, fmin(4, floor(0.95 / col_w)));
     size_t key_rows = (entries + key_cols - 1) / key_cols;
@@ -371,7 +473,7 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
     double strip_h = 0.045 * ts * (double)rows / g;
     double key_h = (0.032 * (double)key_rows + 0.015) * ts / g, xlab = 0.085 * ts / g;
     double bottom = key_h + xlab, area = top - strip_h - 0.012 / g - bottom;
-    double gap = 0.018 / g, panel_h = (area - gap * (double)(lay.rows - 1)) / (double)lay.rows;
+    double gap = 0.018 * ts / g, panel_h = (area - gap * (double)(lay.rows - 1)) / (double)lay.rows;
 
     fprintf(f, "# ebench plot: edit this file and run it with gnuplot\n");
     fprintf(f, "set terminal %s\nset output ", terminal);
@@ -446,6 +548,7 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
     fprintf(f, "'runs' %.1f%s)\n", (double)rows - 0.5, has_program ? ", 'phases' 0.5" : "");
     fprintf(f, "unset key\nunset grid\nset border 0\n");
     size_t obj = 0, lab = 0, n_runs = 0, run_k = 0, warm_k = 0, shaded = 0;
+    size_t n_boxes = json_array_size(ph); /* past 100, borders would hide the colours */
     json_array_foreach(ph, i, p)
     {
         const char *name = json_string_value(json_object_get(p, "name"));
@@ -459,7 +562,7 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
             continue;
         double y0, y1;
         const char *fc;
-        char text[300], alt[32];
+        char text[MAX_LABEL * 4 + 8], alt[32];
         if (is_run_span(name)) {
             y0 = (double)rows - 0.92;
             y1 = (double)rows - 0.08;
@@ -484,14 +587,15 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
         } else {
             y0 = 0.08;
             y1 = 0.92;
-            fc = is_warm(name) ? "#d9d9d9" : phase_colours[name_index(&names, name) % N_COLOURS];
-            snprintf(text, sizeof text, "%s", name);
+            fc = is_warm(name) ? "#d9d9d9" : name_colour(&names, name);
+            clean_text(name, text, sizeof text, MAX_LABEL);
             alt[0] = '\0';
         }
         fprintf(f,
                 "set object %zu rect from %.6f, %.2f to %.6f, %.2f fc rgb '%s' fs solid 1.0 "
-                "border lc rgb '#737373'\n",
-                ++obj, fmax(t0, x0), y0, fmin(t1, x1), y1, fc);
+                "%s\n",
+                ++obj, fmax(t0, x0), y0, fmin(t1, x1), y1, fc,
+                n_boxes > 100 ? "noborder" : "border lc rgb '#737373'");
         strip_label(f, &lab, text, alt[0] ? alt : NULL, fmax(t0, x0), fmin(t1, x1), 0.5 * (y0 + y1),
                     span, z);
     }
@@ -508,14 +612,27 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
         fprintf(f, "set tmargin at screen %.4f\nset bmargin at screen %.4f\n", pt, pt - panel_h);
         if (cols == 2)
             fprintf(f, "set lmargin at screen %.3f\nset rmargin at screen %.3f\n",
-                    col ? 0.5 + z->lmargin * 0.75 : z->lmargin, col ? 0.975 : 0.49);
+                    col ? 0.5 + z->lmargin : z->lmargin, col ? 0.975 : 0.47);
         else
             fprintf(f, "set lmargin at screen %.3f\nset rmargin at screen 0.975\n", z->lmargin);
-        /* headroom over the highest trace; the strip's row names gone */
-        fprintf(f,
-                "set xtics\nset format x '%s'\nset ytics autofreq scale default\n"
-                "set yrange [0:*]\nset offsets 0, 0, graph 0.06, 0\n",
+        /* headroom over the highest trace; the strip's row names gone; a
+         * panel with nothing to draw keeps an axis gnuplot can draw */
+        int panel_pts = 0;
+        size_t seen = 0;
+        json_array_foreach(tl, i, d)
+        {
+            json_t *dom = domain_by_id(doms, json_string_value(json_object_get(d, "id")));
+            size_t on = panel_of(dom, o, &seen, n_gpus);
+            panel_pts |= (is_energy || on == pn) && has_pts && has_pts[i];
+        }
+        fprintf(f, "set xtics\nset format x '%s'\nset ytics autofreq scale default\n",
                 bottom_row ? "% h" : "");
+        if (!panel_pts)
+            fprintf(f, "set yrange [0:1]\nset offsets 0, 0, 0, 0\n");
+        else if (o->split && pn < n_gpus && gpu_max > 0)
+            fprintf(f, "set yrange [0:%.6g]\nset offsets 0, 0, 0, 0\n", gpu_max * 1.06);
+        else
+            fprintf(f, "set yrange [0:*]\nset offsets 0, 0, graph 0.06, 0\n");
         if (bottom_row)
             fprintf(f, "set xlabel 'time (s)'\n");
         /* the phases, shaded by name (every repetition, when the program
@@ -535,7 +652,7 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
             else if (strcmp(name, "run") == 0)
                 fc = has_program ? NULL : ++run_k % 2 ? "#deebf7" : "#efedf5";
             else
-                fc = phase_colours[name_index(&names, name) % N_COLOURS];
+                fc = name_colour(&names, name);
             if (!fc)
                 continue;
             fprintf(f,
@@ -565,7 +682,7 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
                         arrow++, idle, idle, i + 1);
         }
         if (is_energy)
-            fprintf(f, "set ylabel 'energy (%s)'\n", e_scale < 1 ? "kJ" : "J");
+            fprintf(f, "set ylabel 'energy since t = 0 (%s)'\n", e_scale < 1 ? "kJ" : "J");
         else if (o->split && pn < n_gpus) {
             before = 0;
             json_array_foreach(tl, i, d)
@@ -596,7 +713,7 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
         {
             json_t *dom = domain_by_id(doms, json_string_value(json_object_get(d, "id")));
             size_t on = panel_of(dom, o, &before, n_gpus);
-            if (!is_energy && on != pn)
+            if ((!is_energy && on != pn) || !has_pts || !has_pts[i])
                 continue;
             fprintf(f, "%s$%c%zu using 1:2 with %s lw 2 lc %zu notitle", any ? ", \\\n     " : "",
                     is_energy ? 'e' : 'd', i, is_energy ? "lines" : "fsteps", i + 1);
@@ -607,17 +724,24 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
             json_array_foreach(tl, i, d)
             {
                 json_t *dom = domain_by_id(doms, json_string_value(json_object_get(d, "id")));
-                char label[160];
+                char label[320];
                 trace_label(d, dom, z, label, sizeof label);
                 fprintf(f, "%sNaN with lines lw 2 lc %zu title ", any ? ", \\\n     " : "", i + 1);
                 quoted(f, label);
                 any = 1;
             }
-            for (size_t n = 0; n < names.n && n < 12; n++) {
+            for (size_t n = 0; n < names.n; n++) {
+                char nm[MAX_LABEL * 4 + 8];
+                clean_text(names.name[n], nm, sizeof nm, MAX_LABEL);
                 fprintf(f, ", \\\n     NaN with boxes fs solid 0.6 fc rgb '%s' title ",
-                        phase_colours[n % N_COLOURS]);
-                quoted(f, names.name[n]);
+                        phase_colours[n]);
+                quoted(f, nm);
             }
+            if (names.others)
+                fprintf(f,
+                        ", \\\n     NaN with boxes fs solid 0.6 fc rgb '%s' title 'other "
+                        "windows'",
+                        OTHER_COLOUR);
             if (has_steady)
                 fprintf(f, ", \\\n     NaN with lines dt 2 lc rgb '#525252' title 'steady state "
                            "from'");
@@ -625,77 +749,91 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
                 fprintf(f, ", \\\n     NaN with lines dt 3 lc rgb '#525252' title 'idle level'");
         }
         if (!any)
-            fprintf(f, "NaN title 'no domain measured'");
+            fprintf(f, "NaN title 'no samples'");
         fprintf(f, "\nunset object\nunset arrow\nunset xlabel\n");
     }
     (void)shaded;
+    free(has_pts);
     fprintf(f, "unset multiplot\n");
 }
 
 /* ---- several reports: the comparison figure ---------------------------- */
 
 typedef struct {
-    char label[200];
+    char label[MAX_LABEL * 4 + 8];
     double mean, ci;    /* energy per run; ci NaN: a single run */
     double eff, eff_ci; /* work per joule in eff_unit; NaN: none shared */
     int simulated, estimate;
 } cmp_bar;
 
+/* Whether domain id is in every report. */
+static int shared_by_all(json_t **r, size_t n, const char *id)
+{
+    for (size_t o = 0; o < n; o++)
+        if (!domain_by_id(json_object_get(r[o], "domains"), id))
+            return 0;
+    return 1;
+}
+
 /* Whether every report has the same domain ids (then the totals compare). */
 static int same_domains(json_t **r, size_t n)
 {
-    for (size_t a = 1; a < n; a++) {
-        json_t *da = json_object_get(r[a], "domains"), *d;
+    for (size_t a = 0; a < n; a++) {
+        json_t *d;
         size_t i;
-        if (json_array_size(da) != json_array_size(json_object_get(r[0], "domains")))
+        if (json_array_size(json_object_get(r[a], "domains")) !=
+            json_array_size(json_object_get(r[0], "domains")))
             return 0;
         json_array_foreach(
-            da, i, d) if (!domain_by_id(json_object_get(r[0], "domains"),
-                                        json_string_value(json_object_get(d, "id")))) return 0;
+            json_object_get(r[a], "domains"), i,
+            d) if (!shared_by_all(r, n, json_string_value(json_object_get(d, "id")))) return 0;
     }
     return 1;
 }
 
 /* Energy per run over the domains every report has: the total where they
- * all have the same, else the sum of the shared ones (their 95% intervals
- * combined in quadrature). */
+ * all have the same, else the sum of the shared ones in the total (their 95%
+ * intervals combined in quadrature). Whether those are simulated or
+ * estimated, from the domains summed. */
 static void bar_energy(json_t **r, size_t n, size_t a, int same, cmp_bar *b)
 {
     json_t *reps = json_object_get(r[a], "repetitions");
     json_t *e = json_object_get(reps, "energy_j");
     int many = json_integer_value(json_object_get(reps, "n")) >= 2;
-    if (same) {
-        b->mean =
-            many ? eb_cli_num(e, "mean") : eb_cli_num(json_object_get(r[a], "total"), "energy_j");
-        b->ci = many ? eb_cli_num(e, "ci95") : NAN;
-        return;
-    }
     double sum = 0, var = 0;
     json_t *d;
     size_t i;
     json_array_foreach(json_object_get(r[a], "domains"), i, d)
     {
         const char *id = json_string_value(json_object_get(d, "id"));
-        int shared = 1;
-        for (size_t o = 0; o < n; o++)
-            shared &= domain_by_id(json_object_get(r[o], "domains"), id) != NULL;
-        if (!shared || !json_is_true(json_object_get(d, "in_total")))
+        if (!json_is_true(json_object_get(d, "in_total")) || !shared_by_all(r, n, id))
             continue;
+        b->simulated |= json_is_true(json_object_get(d, "simulated"));
+        b->estimate |= json_is_true(json_object_get(d, "estimate"));
         json_t *rd = NULL, *x;
         size_t j;
-        json_array_foreach(json_object_get(reps, "domains"), j,
-                           x) if (id && strcmp(json_string_value(json_object_get(x, "id"))
-                                                   ? json_string_value(json_object_get(x, "id"))
-                                                   : "",
-                                               id) == 0) rd = x;
+        json_array_foreach(json_object_get(reps, "domains"), j, x)
+        {
+            const char *xid = json_string_value(json_object_get(x, "id"));
+            if (xid && id && strcmp(xid, id) == 0)
+                rd = x;
+        }
         if (many && rd) {
             sum += eb_cli_num(rd, "mean");
             var += pow(eb_cli_num(rd, "ci95"), 2);
         } else
             sum += eb_cli_num(d, "energy_j");
     }
-    b->mean = sum;
-    b->ci = many ? sqrt(var) : NAN;
+    if (same) {
+        b->mean =
+            many ? eb_cli_num(e, "mean") : eb_cli_num(json_object_get(r[a], "total"), "energy_j");
+        b->ci = many ? eb_cli_num(e, "ci95") : NAN;
+    } else {
+        b->mean = sum;
+        b->ci = many ? sqrt(var) : NAN;
+    }
+    if (!(b->ci >= 0) || !isfinite(b->ci))
+        b->ci = NAN;
 }
 
 /* The work per joule every report states in one unit: the run's (--work),
@@ -776,39 +914,73 @@ static double nice_step(double top, double ticks)
     return raw <= mag ? mag : raw <= 2 * mag ? 2 * mag : raw <= 5 * mag ? 5 * mag : 10 * mag;
 }
 
-static void write_compare(FILE *f, json_t **r, const char *const *paths, size_t n,
-                          const char *terminal, const char *out, const plot_opts *o)
+/* The bars of a comparison, or -1 with the reason printed: no domain that
+ * every report has, or an energy that is not a number. shared gets the
+ * shared domains' ids where the reports' domains differ ("" otherwise). */
+static int compare_bars(json_t **r, const char *const *paths, size_t n, cmp_bar *bars, char *shared,
+                        size_t slen)
 {
-    cmp_bar bars[64];
-    int same = same_domains(r, n), any_ci = 0, any_est = 0, any_sim = 0;
-    int compact = o->size->text > 1.2; /* a one-column figure: short labels, stacked */
+    int same = same_domains(r, n);
+    size_t n_shared = 0, o = 0;
+    json_t *d;
+    size_t i;
+    shared[0] = '\0';
+    json_array_foreach(json_object_get(r[0], "domains"), i, d)
+    {
+        const char *id = json_string_value(json_object_get(d, "id"));
+        if (!id || !json_is_true(json_object_get(d, "in_total")) || !shared_by_all(r, n, id))
+            continue;
+        n_shared++;
+        if (!same && o + strlen(id) + 3 < slen) {
+            char c[MAX_LABEL * 4 + 8];
+            clean_text(id, c, sizeof c, 20);
+            o += (size_t)snprintf(shared + o, slen - o, "%s%s", o ? ", " : "", c);
+        }
+    }
+    if (n_shared == 0) {
+        fprintf(stderr,
+                "ebench plot: the reports share no measured domain (%s and %s): their energies "
+                "do not compare\n",
+                paths[0], paths[n > 1 ? 1 : 0]);
+        return -1;
+    }
     for (size_t a = 0; a < n; a++) {
         cmp_bar *b = &bars[a];
         memset(b, 0, sizeof *b);
         b->eff = b->eff_ci = NAN;
-        const char *base = strrchr(paths[a], '/') ? strrchr(paths[a], '/') + 1 : paths[a];
-        size_t len = strlen(base);
-        if (len > 5 && strcmp(base + len - 5, ".json") == 0)
-            len -= 5;
-        json_t *d;
-        size_t i;
-        json_array_foreach(json_object_get(r[a], "domains"), i, d)
-        {
-            b->simulated |= json_is_true(json_object_get(d, "simulated"));
-            b->estimate |= json_is_true(json_object_get(d, "estimate")) &&
-                           json_is_true(json_object_get(d, "in_total"));
-        }
-        snprintf(b->label, sizeof b->label, "%.*s%s", (int)(len > 120 ? 120 : len), base,
-                 compact        ? (b->simulated  ? " (sim.)"
-                                   : b->estimate ? "*"
-                                                 : "")
-                 : b->simulated ? " (SIMULATED)"
-                 : b->estimate  ? " (incl. estimate)"
-                                : "");
-        any_est |= b->estimate;
-        any_sim |= b->simulated;
         bar_energy(r, n, a, same, b);
-        any_ci |= !isnan(b->ci);
+        if (!(b->mean >= 0) || !isfinite(b->mean)) {
+            fprintf(stderr, "ebench plot: %s: its energy per run is not a number of joules\n",
+                    paths[a]);
+            return -1;
+        }
+        const char *base = strrchr(paths[a], '/') ? strrchr(paths[a], '/') + 1 : paths[a];
+        char name[MAX_LABEL * 4 + 8];
+        clean_text(base, name, sizeof name, MAX_LABEL);
+        size_t len = strlen(name);
+        if (len > 5 && strcmp(name + len - 5, ".json") == 0)
+            name[len - 5] = '\0';
+        snprintf(b->label, sizeof b->label, "%s", name);
+    }
+    return 0;
+}
+
+static void write_compare(FILE *f, cmp_bar *bars, json_t **r, size_t n, const char *shared,
+                          const char *terminal, const char *out, const plot_opts *o)
+{
+    int any_ci = 0, any_est = 0, any_sim = 0;
+    int compact = o->size->text > 1.2; /* a one-column figure: short labels, stacked */
+    size_t longest = 0;
+    for (size_t a = 0; a < n; a++) {
+        any_ci |= !isnan(bars[a].ci);
+        any_est |= bars[a].estimate;
+        any_sim |= bars[a].simulated;
+        /* with what the writer adds to it */
+        size_t len = u8len(bars[a].label) + (compact             ? (bars[a].simulated ? 7 : 1)
+                                             : bars[a].simulated ? 12
+                                             : bars[a].estimate  ? 17
+                                                                 : 0);
+        longest = len > longest ? len : longest;
     }
     char unit[64] = "", what[160] = "";
     int eff = shared_efficiency(r, n, bars, unit, sizeof unit, what, sizeof what);
@@ -818,51 +990,70 @@ static void write_compare(FILE *f, json_t **r, const char *const *paths, size_t 
     quoted(f, out);
     fprintf(f, "\n$bars << EOD\n");
     for (size_t a = 0; a < n; a++) {
-        fprintf(f, "%zu %.6g %.6g %.6g %.6g \"", a, bars[a].mean,
-                isnan(bars[a].ci) ? 0 : bars[a].ci, isnan(bars[a].eff) ? 0 : bars[a].eff,
-                isnan(bars[a].eff_ci) ? 0 : bars[a].eff_ci);
-        for (const char *c = bars[a].label; *c; c++) /* gnuplot's data strings */
-            if (*c != '"')
+        const cmp_bar *b = &bars[a];
+        double eff_ci = isfinite(b->eff_ci) && b->eff_ci >= 0 ? b->eff_ci : 0;
+        fprintf(f, "%zu %.6g %.6g %.6g %.6g \"", a, b->mean, isnan(b->ci) ? 0 : b->ci,
+                isfinite(b->eff) ? b->eff : 0, eff_ci);
+        /* a gnuplot data string: a backslash escapes, a double quote ends it */
+        for (const char *c = b->label; *c; c++)
+            if (*c == '"')
+                fputc('\'', f);
+            else if (*c == '\\')
+                fputs("\\\\", f);
+            else
                 fputc(*c, f);
-        fprintf(f, "\"\n");
+        fprintf(f, "%s\"\n",
+                compact        ? (b->simulated  ? " (sim.)"
+                                  : b->estimate ? "*"
+                                                : "")
+                : b->simulated ? " (SIMULATED)"
+                : b->estimate  ? " (incl. estimate)"
+                               : "");
     }
     fprintf(f, "EOD\n");
-    char title[512];
+    char title[768];
     if (o->title)
         snprintf(title, sizeof title, "%s", o->title);
     else
-        snprintf(title, sizeof title, "energy per run%s%s%s%s",
+        snprintf(title, sizeof title, "energy per run%s%s%s%s%s%s",
                  any_ci ? (compact ? ", mean +- 95% CI" : ", mean and 95% confidence interval")
                         : "",
-                 same ? "" : " (domains all reports share)",
+                 shared[0] ? " of the domains all share: " : "", shared,
                  compact && any_est && !any_sim ? "; * includes an estimate" : "",
-                 any_sim && compact ? "; SIMULATED" : "");
+                 any_sim && compact ? "; SIMULATED" : "", "");
     if (compact)
         fprintf(f, "set multiplot layout %d,1 title ", eff ? 2 : 1);
     else
         fprintf(f, "set multiplot layout 1,%d title ", eff ? 2 : 1);
     quoted(f, title);
+    /* labels rotated where they would run into each other; values in a
+     * smaller type past four bars, none past eight */
+    int rotate = n > 3 || (n > 1 && (double)longest * (compact ? 0.03 : 0.012) * (double)n >
+                                        (eff && !compact ? 0.45 : 0.9));
+    const char *vfont = n > 4 ? " font ',7'" : "";
     fprintf(f,
             " noenhanced\n"
             "set style fill solid 0.7 border lc rgb '#525252'\nset boxwidth 0.6\n"
             "set grid ytics\nset yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\n"
             "set xrange [-0.6:%.1f]\nunset key\nset tmargin 3\n"
             "set xtics scale 0 noenhanced%s\n",
-            (double)n - 0.4, n > 3 || (compact && n > 2) ? " rotate by -25" : "");
+            (double)n - 0.4, rotate ? " rotate by -30 left" : "");
     double e_top = 0, f_top = 0;
     for (size_t a = 0; a < n; a++) {
         e_top = fmax(e_top, bars[a].mean + (isnan(bars[a].ci) ? 0 : bars[a].ci));
-        f_top = fmax(f_top, isnan(bars[a].eff) ? 0 : bars[a].eff);
+        f_top = fmax(f_top, isfinite(bars[a].eff) ? bars[a].eff : 0);
     }
     if (compact && e_top > 0)
         fprintf(f, "set ytics %g\n", nice_step(e_top, 3));
-    fprintf(f,
-            "set ylabel 'energy per run (J)'\n"
-            "plot $bars using 1:2:xtic(6) with boxes lc rgb '#6baed6', \\\n"
-            "     '' using 1:2:3 with yerrorbars lc rgb 'black' pt 0 lw 1.5, \\\n"
-            "     '' using 1:($2+$3):($3 > 0 && !%d ? sprintf('%%.4g J +-%%.2g%%%%', $2, "
-            "100*$3/$2) : sprintf('%%.4g J', $2)) with labels offset 0,0.8\n",
-            compact);
+    fprintf(f, "set ylabel 'energy per run (J)'\n"
+               "plot $bars using 1:2:xtic(6) with boxes lc rgb '#6baed6', \\\n"
+               "     '' using 1:2:3 with yerrorbars lc rgb 'black' pt 7 ps 0.4 lw 1.5");
+    if (n <= 8)
+        fprintf(f,
+                ", \\\n     '' using 1:($2+$3):($3 > 0 && !%d ? sprintf('%%.4g J +-%%.2g%%%%', $2, "
+                "100*$3/$2) : sprintf('%%.4g J', $2)) with labels offset 0,0.8%s",
+                compact, vfont);
+    fprintf(f, "\n");
     if (eff) {
         if (compact && f_top > 0)
             fprintf(f, "set ytics %g\n", nice_step(f_top, 3));
@@ -870,13 +1061,15 @@ static void write_compare(FILE *f, json_t **r, const char *const *paths, size_t 
         char yl[256];
         snprintf(yl, sizeof yl, "%s (%s)", unit, what);
         quoted(f, yl);
-        fprintf(f,
-                " noenhanced\n"
-                "plot $bars using 1:4:xtic(6) with boxes lc rgb '#74c476', \\\n"
-                "     '' using 1:4:5 with yerrorbars lc rgb 'black' pt 0 lw 1.5, \\\n"
-                "     '' using 1:($4+$5):($5 > 0 && !%d ? sprintf('%%.4g +-%%.2g%%%%', $4, "
-                "100*$5/$4) : sprintf('%%.4g', $4)) with labels offset 0,0.8\n",
-                compact);
+        fprintf(f, " noenhanced\n"
+                   "plot $bars using 1:4:xtic(6) with boxes lc rgb '#74c476', \\\n"
+                   "     '' using 1:4:5 with yerrorbars lc rgb 'black' pt 7 ps 0.4 lw 1.5");
+        if (n <= 8)
+            fprintf(f,
+                    ", \\\n     '' using 1:($4+$5):($5 > 0 && !%d ? sprintf('%%.4g +-%%.2g%%%%', "
+                    "$4, 100*$5/$4) : sprintf('%%.4g', $4)) with labels offset 0,0.8%s",
+                    compact, vfont);
+        fprintf(f, "\n");
     }
     fprintf(f, "unset multiplot\n");
 }
@@ -959,7 +1152,16 @@ static json_t *load_for_compare(const char *path)
     return r;
 }
 
-#define MAX_COMPARE 64
+#define MAX_COMPARE 24
+
+/* Whether two paths name one file (the same inode, or the same text). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return strcmp(a, b) == 0;
+}
 
 static void free_all(json_t **r, size_t n)
 {
@@ -1035,6 +1237,28 @@ int eb_cmd_plot(int argc, char **argv)
         fprintf(stderr, "ebench plot: -o '%s': unknown extension (use .png, .svg or .pdf)\n", out);
         return EB_EXIT_USAGE;
     }
+    /* gnuplot takes the image's name inside a command: a control character
+     * there would end it and name another file */
+    for (const char *ch = out; *ch; ch++)
+        if ((unsigned char)*ch < 0x20 || *ch == 0x7f) {
+            fprintf(stderr,
+                    "ebench plot: -o: the name has a control character (a newline?); gnuplot "
+                    "cannot write such a file\n");
+            return EB_EXIT_USAGE;
+        }
+    /* the script must not replace the image or a report being read */
+    if (script) {
+        int clash = same_file(script, out);
+        for (size_t k = 0; k < n_files && !clash; k++)
+            clash = same_file(script, argv[optind + (int)k]);
+        if (clash) {
+            fprintf(stderr,
+                    "ebench plot: --script '%s' is the image or a report it reads: name another "
+                    "file\n",
+                    script);
+            return EB_EXIT_USAGE;
+        }
+    }
     json_t *reps[MAX_COMPARE] = {NULL}, *r = NULL;
     for (size_t k = 0; k < n_files; k++) {
         reps[k] = n_files == 1 ? load_for_timeline(argv[optind])
@@ -1047,6 +1271,13 @@ int eb_cmd_plot(int argc, char **argv)
     r = reps[0];
     if (n_files == 1)
         terminal_for(out, o.size, grow_for(r, &o), terminal, sizeof terminal);
+    cmp_bar bars[MAX_COMPARE];
+    char shared[512] = "";
+    if (n_files > 1 && compare_bars(reps, (const char *const *)argv + optind, n_files, bars, shared,
+                                    sizeof shared) < 0) {
+        free_all(reps, n_files);
+        return EB_EXIT_USAGE;
+    }
 
     /* gnuplot writes a temporary file beside OUT, renamed when it succeeds;
      * the script it runs is a temporary file too, and --script keeps a copy
@@ -1083,11 +1314,9 @@ int eb_cmd_plot(int argc, char **argv)
         if (script)
             write_script(keep.f, r, terminal, out, &o, grow);
     } else {
-        write_compare(run.f, reps, (const char *const *)argv + optind, n_files, terminal, img.tmp,
-                      &o);
+        write_compare(run.f, bars, reps, n_files, shared, terminal, img.tmp, &o);
         if (script)
-            write_compare(keep.f, reps, (const char *const *)argv + optind, n_files, terminal, out,
-                          &o);
+            write_compare(keep.f, bars, reps, n_files, shared, terminal, out, &o);
     }
     free_all(reps, n_files);
     fflush(run.f);
