@@ -2088,6 +2088,19 @@ static void test_warmup_phases(void **state)
     }
     assert_int_equal(seen, 4);
     json_decref(root);
+    /* compare takes the work per joule from the program's windows where the
+     * runs carry none (--work), as the comparison figure does */
+    char json2[PATH_MAX];
+    snprintf(json2, sizeof json2, "%s/w2.json", fk.root);
+    r = run_ebench(&fk, (const char *[]){"run", "-q", "-i", "10", "--json", json2, "--",
+                                         MARKER_CHILD_BIN, NULL});
+    assert_int_equal(r.status, 0);
+    out_free(&r);
+    r = run_ebench(&fk, (const char *[]){"compare", json, json2, NULL});
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "   work per joule in the program's window 'compute': ");
+    assert_contains(r.out, " TFLOP/J)\n");
+    out_free(&r);
     drop_sim(&fk);
     fake_free(&fk);
 }
