@@ -171,6 +171,50 @@ static void test_bounded_memory(void **state)
     eb__series_free(&s);
 }
 
+/* A stepping counter (100 ms, alternating 100 and 400 W) in a 64-sample
+ * history, read just before and just after each move and otherwise sampled
+ * every 1 ms without a read (eb__series_add_unread, as ticks that read
+ * nothing between moves): ~100 estimates wait for each move, more than half
+ * the history. They must stay estimates until the move comes, so the line
+ * never bends back: before, they were made final at the last rate, and a
+ * 100 W period after a 400 W one gave a window of -1118 J (test_realtime). */
+static void test_unread_backlog(void **state)
+{
+    (void)state;
+    eb__series s = {0};
+    eb__domain_desc d;
+    memset(&d, 0, sizeof d);
+    d.method = EB_METHOD_COUNTER;
+    d.counter_holds = 1;
+    d.counter_unit_j = 1e-3; /* mJ, as NVML's counter */
+    d.update_period_s = 0.1;
+    s.max_samples = 64;
+    unsigned long long c = 1000000;
+    eb__reading r = {.counter = c, .power_w = NAN};
+    assert_int_equal(eb__series_add_read(&s, &d, 0.0, 0.0, 0.0005, &r), 0);
+    double t = 0.001;
+    for (int k = 1; k <= 40; k++) {
+        double u = 0.1 * k - 0.063; /* the move; the period before it drew p */
+        double p = k % 2 ? 100 : 400;
+        for (; t < u - 0.004; t += 0.001)
+            assert_int_equal(eb__series_add_unread(&s, &d, t), 0);
+        r.counter = c; /* just before: not yet */
+        assert_int_equal(eb__series_add_read(&s, &d, u - 0.003, u - 0.003, u - 0.0025, &r), 0);
+        c += (unsigned long long)(p * 100); /* p W x 0.1 s in mJ */
+        r.counter = c;                      /* just after: moved */
+        assert_int_equal(eb__series_add_read(&s, &d, u + 0.001, u + 0.001, u + 0.0015, &r), 0);
+        t = u + 0.002;
+    }
+    for (size_t i = 1; i < s.n; i++)
+        if (s.v[i].energy_j < s.v[i - 1].energy_j - 1e-9)
+            fail_msg("the energy went back at t = %.4f s: %.3f J after %.3f J", s.v[i].t_s,
+                     s.v[i].energy_j, s.v[i - 1].energy_j);
+    /* and it adds up: 20 periods at 100 W and 20 at 400 W after the first
+     * move, within one period's energy for the start */
+    assert_near(s.v[s.n - 1].energy_j, 20 * 10.0 + 20 * 40.0, 40.0);
+    eb__series_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_peak_across_holes),
         cmocka_unit_test(test_bounded_memory),
+        cmocka_unit_test(test_unread_backlog),
     };
     return cmocka_run_group_tests_name("timeline", tests, NULL, NULL);
 }

@@ -145,8 +145,14 @@ static void push(eb__series *s, const eb__domain_desc *d, double t, double e, do
     size_t cap = s->max_samples ? s->max_samples : EB__SERIES_MAX;
     int holds = d->method == EB_METHOD_COUNTER && d->counter_holds && !s->stuck;
     /* a counter that stopped moving with no power to fall back on: its
-     * estimates stand, so memory stays bounded */
-    if (holds && s->n - s->prov_idx > cap / 2)
+     * estimates stand, so memory stays bounded. Only once it is overdue by
+     * several periods: a moving counter's period can hold more samples than
+     * half a small history (1 ms ticks that read nothing between moves, a
+     * 64-sample history), and an estimate made final before the move it
+     * waits for would bend the line back (a window of -1118 J) */
+    int overdue =
+        !s->have_move || t - s->move_t > EB__TRK_QUIET_PERIODS * eb__tracker_period(&s->trk);
+    if (holds && s->n - s->prov_idx > cap / 2 && overdue)
         s->prov_idx = s->n;
     if (s->n >= cap && s->n >= s->next_thin) {
         /* pins can hold samples back: past the cap by what they hold, and
