@@ -1,7 +1,9 @@
 /*
  * cmd_plot.c - `ebench plot FILE.json -o OUT.png|svg|pdf`: power over time
- * per domain, windows and phases shaded and labelled, steady state and idle
- * level marked. gnuplot draws it; --script keeps the script for editing.
+ * per domain under a strip naming the runs and the program's windows, phases
+ * shaded, steady state and idle level marked (--split: a panel per GPU;
+ * --energy: cumulative energy); with several reports, a comparison of energy
+ * per run and work per joule. gnuplot draws it; --script keeps the script.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -487,7 +489,10 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
     quoted(f, title);
     fprintf(f, " noenhanced\n");
 
-    /* the data, inline: power, and the energy it adds up to */
+    /* the data, inline: power ($dN), and with --energy the energy it adds
+     * up to ($eN, in J; each sample's power is the mean over the interval it
+     * ends) */
+    double e_max = 0;
     json_array_foreach(tl, i, d)
     {
         json_t *t = json_object_get(d, "t_s"), *w = json_object_get(d, "power_w");
@@ -501,38 +506,21 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
                 fprintf(f, "\n"); /* a gap where the power is unknown */
         }
         fprintf(f, "EOD\n");
+        if (!o->energy)
+            continue;
+        double e = 0;
+        fprintf(f, "$e%zu << EOD\n", i);
+        for (k = 0; k < json_array_size(t); k++) {
+            json_t *v = json_array_get(w, k);
+            if (k > 0 && json_is_number(v))
+                e += json_number_value(v) * (json_number_value(json_array_get(t, k)) -
+                                             json_number_value(json_array_get(t, k - 1)));
+            fprintf(f, "%.6f %.6g\n", json_number_value(json_array_get(t, k)), e);
+        }
+        fprintf(f, "EOD\n");
+        e_max = fmax(e_max, e);
     }
-    double e_max = 0;
-    if (o->energy)
-        json_array_foreach(tl, i, d)
-        {
-            /* each sample's power is the mean over the interval it ends */
-            json_t *t = json_object_get(d, "t_s"), *w = json_object_get(d, "power_w");
-            double e = 0;
-            for (k = 1; k < json_array_size(t); k++) {
-                json_t *v = json_array_get(w, k);
-                if (json_is_number(v))
-                    e += json_number_value(v) * (json_number_value(json_array_get(t, k)) -
-                                                 json_number_value(json_array_get(t, k - 1)));
-            }
-            e_max = fmax(e_max, e);
-        }
-    double e_scale = e_max >= 20000 ? 1e-3 : 1;
-    if (o->energy)
-        json_array_foreach(tl, i, d)
-        {
-            json_t *t = json_object_get(d, "t_s"), *w = json_object_get(d, "power_w");
-            double e = 0;
-            fprintf(f, "$e%zu << EOD\n", i);
-            for (k = 0; k < json_array_size(t); k++) {
-                json_t *v = json_array_get(w, k);
-                if (k > 0 && json_is_number(v))
-                    e += json_number_value(v) * (json_number_value(json_array_get(t, k)) -
-                                                 json_number_value(json_array_get(t, k - 1)));
-                fprintf(f, "%.6f %.6g\n", json_number_value(json_array_get(t, k)), e * e_scale);
-            }
-            fprintf(f, "EOD\n");
-        }
+    int kilo = e_max >= 20000; /* the energy axis in kJ */
 
     /* trace colours: dark, so they stand out of the pastel phases */
     for (k = 0; k < N_TRACE_COLOURS; k++)
@@ -547,7 +535,7 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
     fprintf(f, "set yrange [0:%zu]\nunset xtics\nset ytics scale 0 (", rows);
     fprintf(f, "'runs' %.1f%s)\n", (double)rows - 0.5, has_program ? ", 'phases' 0.5" : "");
     fprintf(f, "unset key\nunset grid\nset border 0\n");
-    size_t obj = 0, lab = 0, n_runs = 0, run_k = 0, warm_k = 0, shaded = 0;
+    size_t obj = 0, lab = 0, n_runs = 0, run_k = 0, warm_k = 0;
     size_t n_boxes = json_array_size(ph); /* past 100, borders would hide the colours */
     json_array_foreach(ph, i, p)
     {
@@ -660,7 +648,6 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
                     "fs solid 0.35 noborder behind\n",
                     ++obj, fmax(t0, x0), fmin(t1, x1), fc);
         }
-        shaded = obj;
         /* steady state starts (dashed) and idle levels (dotted) */
         double span0 = eb_cli_num(r, "span_t0_s");
         size_t arrow = 1, before = 0;
@@ -682,7 +669,7 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
                         arrow++, idle, idle, i + 1);
         }
         if (is_energy)
-            fprintf(f, "set ylabel 'energy since t = 0 (%s)'\n", e_scale < 1 ? "kJ" : "J");
+            fprintf(f, "set ylabel 'energy since t = 0 (%s)'\n", kilo ? "kJ" : "J");
         else if (o->split && pn < n_gpus) {
             before = 0;
             json_array_foreach(tl, i, d)
@@ -715,8 +702,9 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
             size_t on = panel_of(dom, o, &before, n_gpus);
             if ((!is_energy && on != pn) || !has_pts || !has_pts[i])
                 continue;
-            fprintf(f, "%s$%c%zu using 1:2 with %s lw 2 lc %zu notitle", any ? ", \\\n     " : "",
-                    is_energy ? 'e' : 'd', i, is_energy ? "lines" : "fsteps", i + 1);
+            fprintf(f, "%s$%c%zu using 1:%s with %s lw 2 lc %zu notitle", any ? ", \\\n     " : "",
+                    is_energy ? 'e' : 'd', i, is_energy && kilo ? "($2/1000)" : "2",
+                    is_energy ? "lines" : "fsteps", i + 1);
             any = 1;
         }
         if (last) {
@@ -752,7 +740,6 @@ static void write_script(FILE *f, json_t *r, const char *terminal, const char *o
             fprintf(f, "NaN title 'no samples'");
         fprintf(f, "\nunset object\nunset arrow\nunset xlabel\n");
     }
-    (void)shaded;
     free(has_pts);
     fprintf(f, "unset multiplot\n");
 }
