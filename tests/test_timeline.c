@@ -215,6 +215,59 @@ static void test_unread_backlog(void **state)
     eb__series_free(&s);
 }
 
+/* A 50 ms counter at 400 W pauses (no move, no power readings to
+ * integrate instead) and resumes at 100 W: the waiting estimates, made final
+ * once overdue, ran on at 400 W past what the counter then says. The line
+ * must not go back (a window of -24.8 J against +18.2 J, a review found), and
+ * the total stays the counter's. */
+static void pause_then_lower(double pause)
+{
+    eb__series s = {0};
+    eb__domain_desc d;
+    memset(&d, 0, sizeof d);
+    d.method = EB_METHOD_COUNTER;
+    d.counter_holds = 1;
+    d.counter_unit_j = 1e-3;
+    d.update_period_s = 0.05;
+    s.max_samples = 64;
+    unsigned long long c = 1000000;
+    eb__reading r = {.counter = c, .power_w = NAN};
+    assert_int_equal(eb__series_add_read(&s, &d, 0.0, 0.0, 0.0005, &r), 0);
+    double t = 0.001, last_u = 0;
+    for (int k = 1; k <= 60; k++) {
+        double u = 0.05 * k - 0.013;
+        if (k > 40)
+            u += pause; /* the pause: moves 41.. come late */
+        double p = k <= 40 ? 400 : 100;
+        for (; t < u - 0.004; t += 0.001)
+            assert_int_equal(eb__series_add_unread(&s, &d, t), 0);
+        r.counter = c;
+        assert_int_equal(eb__series_add_read(&s, &d, u - 0.003, u - 0.003, u - 0.0025, &r), 0);
+        c += (unsigned long long)(p * 1000 * (u - last_u)); /* p W since the last move, mJ */
+        last_u = u;
+        r.counter = c;
+        assert_int_equal(eb__series_add_read(&s, &d, u + 0.001, u + 0.001, u + 0.0015, &r), 0);
+        t = u + 0.002;
+        /* after each move (the history thins old samples away, so not only
+         * at the end) */
+        for (size_t i = 1; i < s.n; i++)
+            if (s.v[i].energy_j < s.v[i - 1].energy_j - 1e-9)
+                fail_msg("pause %.1f s: the energy went back at t = %.4f s: %.3f J after %.3f J",
+                         pause, s.v[i].t_s, s.v[i].energy_j, s.v[i - 1].energy_j);
+    }
+    /* the counter's total since its first move */
+    double truth = (double)(c - 1000000) * 1e-3 - 400 * (0.05 - 0.013);
+    assert_near(s.v[s.n - 1].energy_j, truth, 0.05 * 400);
+    eb__series_free(&s);
+}
+
+static void test_pause_then_lower(void **state)
+{
+    (void)state;
+    pause_then_lower(0.3); /* shorter than stuck detection's wait: estimates wait */
+    pause_then_lower(0.8); /* longer: made final, and the line holds when it resumes */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_peak_across_holes),
         cmocka_unit_test(test_bounded_memory),
         cmocka_unit_test(test_unread_backlog),
+        cmocka_unit_test(test_pause_then_lower),
     };
     return cmocka_run_group_tests_name("timeline", tests, NULL, NULL);
 }

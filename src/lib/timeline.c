@@ -149,11 +149,20 @@ static void push(eb__series *s, const eb__domain_desc *d, double t, double e, do
      * several periods: a moving counter's period can hold more samples than
      * half a small history (1 ms ticks that read nothing between moves, a
      * 64-sample history), and an estimate made final before the move it
-     * waits for would bend the line back (a window of -1118 J) */
-    int overdue =
-        !s->have_move || t - s->move_t > EB__TRK_QUIET_PERIODS * eb__tracker_period(&s->trk);
-    if (holds && s->n - s->prov_idx > cap / 2 && overdue)
+     * waits for would bend the line back (a window of -1118 J). Overdue as
+     * check_stuck counts it (five periods, at least 0.5 s), so a pause that
+     * stuck detection would cover is not made final first */
+    int overdue = !s->have_move ||
+                  t - s->move_t > fmax(EB__TRK_QUIET_PERIODS * eb__tracker_period(&s->trk), 0.5);
+    if (holds && s->n - s->prov_idx > cap / 2 && overdue) {
+        /* the counter has said nothing since its last move: the estimates
+         * made final hold at its energy (power unknown), not at the last
+         * rate, which would run past what it says when it moves again and
+         * bend the line back; its next move's energy is spread from here */
+        for (size_t i = s->prov_idx; s->have_move && i < s->n; i++)
+            s->v[i] = (eb__sample){s->v[i].t_s, s->move_j, NAN, NAN};
         s->prov_idx = s->n;
+    }
     if (s->n >= cap && s->n >= s->next_thin) {
         /* pins can hold samples back: past the cap by what they hold, and
          * not thinned again until a quarter of the cap has come in */

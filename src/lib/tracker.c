@@ -487,7 +487,12 @@ int eb__tracker_feed(eb__tracker *k, double tb, double ta, unsigned long long va
              * percent, which a few periods turn into more than any margin */
             int young_slow = k->narrow_since_lock < 8 && eb__tracker_narrow(k) > EB__TRK_NARROW_S &&
                              k->band_s == 0;
-            if (!young_slow)
+            /* a move before the read meant to precede it (predicted after the
+             * bracket): the prediction did not hold for it, so it may lie
+             * anywhere in the bracket; placed at the end nearest the
+             * prediction, stated as uncertain as the bracket */
+            int early = p > hi + 1e-4;
+            if (!young_slow && !early)
                 unc = fmin(unc, reach);
             /* a prediction just outside the bracket still bounds the move
              * (it is within reach of the prediction and inside the bracket);
