@@ -34,47 +34,6 @@ typedef struct entry {
     const char *eff_unit;
 } entry;
 
-/* Work per joule of the program's window `name` in unit `unit` (TFLOP/J for
- * FLOPs, as the report states it), NaN where the report has none. */
-static double window_eff(json_t *r, const char *name, const char *unit)
-{
-    json_t *w;
-    size_t i;
-    json_array_foreach(json_object_get(r, "windows"), i, w)
-    {
-        const char *n = json_string_value(json_object_get(w, "name"));
-        json_t *wk = json_array_get(json_object_get(w, "work"), 0);
-        const char *u = json_string_value(json_object_get(wk, "unit"));
-        if (n && u && strcmp(n, name) == 0 && strcmp(u, unit) == 0)
-            return eb_cli_num(wk, "per_joule");
-    }
-    return NAN;
-}
-
-/* The first program window with work that both reports have (not a run's,
- * an idle baseline's or a warm-up's): its name and unit, or 0. */
-static int common_window_work(json_t *a, json_t *b, const char **name, const char **unit)
-{
-    json_t *w;
-    size_t i;
-    json_array_foreach(json_object_get(a, "windows"), i, w)
-    {
-        const char *n = json_string_value(json_object_get(w, "name"));
-        json_t *wk = json_array_get(json_object_get(w, "work"), 0);
-        const char *u = json_string_value(json_object_get(wk, "unit"));
-        size_t len = n ? strlen(n) : 0;
-        if (!n || !u || strcmp(n, "run") == 0 || strcmp(n, "idle") == 0 ||
-            (len >= 9 && strcmp(n + len - 9, " (warmup)") == 0))
-            continue;
-        if (window_eff(a, n, u) > 0 && window_eff(b, n, u) > 0) {
-            *name = n;
-            *unit = u;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* A domain's id; NULL where the report has none (not a string). */
 static const char *domain_id(json_t *d)
 {
@@ -289,9 +248,10 @@ int eb_cmd_compare(int argc, char **argv)
             char better = ratio > 1 ? (char)('A' + k) : 'A';
             printf("   work per joule: %c is %.2fx as energy-efficient (%.4g against %.4g %s)\n",
                    better, ratio > 1 ? ratio : 1 / ratio, e[k].eff, e[0].eff, unit);
-        } else if (common_window_work(e[0].r, e[k].r, &wname, &wunit)) {
+        } else if (eb_cli_common_window_work((json_t *[]){e[0].r, e[k].r}, 2, &wname, &wunit)) {
             /* the program's own windows carry the work (eb_add_work) */
-            double a = window_eff(e[0].r, wname, wunit), b = window_eff(e[k].r, wname, wunit);
+            double a = eb_cli_window_eff(e[0].r, wname, wunit);
+            double b = eb_cli_window_eff(e[k].r, wname, wunit);
             double ratio = b / a;
             int flop = strcmp(wunit, "flop") == 0;
             char wn[128], wu[64]; /* text from a file, to a terminal */

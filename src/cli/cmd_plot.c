@@ -857,41 +857,18 @@ static int shared_efficiency(json_t **r, size_t n, cmp_bar *bars, char *unit, si
             return 1;
         }
     }
-    json_t *w;
-    json_array_foreach(json_object_get(r[0], "windows"), i, w)
-    {
-        const char *name = json_string_value(json_object_get(w, "name"));
-        json_t *wk = json_array_get(json_object_get(w, "work"), 0);
-        const char *u = json_string_value(json_object_get(wk, "unit"));
-        if (!name || !u || is_warm(name))
-            continue;
-        size_t found = 0;
-        for (size_t a = 0; a < n; a++) {
-            json_t *x;
-            size_t j;
-            json_array_foreach(json_object_get(r[a], "windows"), j, x)
-            {
-                const char *nx = json_string_value(json_object_get(x, "name"));
-                json_t *wx = json_array_get(json_object_get(x, "work"), 0);
-                const char *ux = json_string_value(json_object_get(wx, "unit"));
-                if (nx && ux && strcmp(nx, name) == 0 && strcmp(ux, u) == 0 &&
-                    !isnan(eb_cli_num(wx, "per_joule"))) {
-                    bars[a].eff = eb_cli_num(wx, "per_joule");
-                    bars[a].eff_ci = NAN;
-                    found++;
-                    break;
-                }
-            }
-        }
-        if (found == n) {
-            snprintf(unit, len, "%s", strcmp(u, "flop") == 0 ? "TFLOP/J" : "");
-            if (!unit[0])
-                snprintf(unit, len, "%.30s/J", u);
-            snprintf(what, wlen, "window '%.100s'", name);
-            return 1;
-        }
+    const char *name, *u;
+    if (!eb_cli_common_window_work(r, n, &name, &u))
+        return 0;
+    for (size_t a = 0; a < n; a++) {
+        bars[a].eff = eb_cli_window_eff(r[a], name, u);
+        bars[a].eff_ci = NAN;
     }
-    return 0;
+    snprintf(unit, len, "%s", strcmp(u, "flop") == 0 ? "TFLOP/J" : "");
+    if (!unit[0])
+        snprintf(unit, len, "%.30s/J", u);
+    snprintf(what, wlen, "window '%.100s'", name);
+    return 1;
 }
 
 /* A round tick step (1, 2 or 5 x 10^k) that gives about `ticks` ticks to top. */

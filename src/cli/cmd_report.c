@@ -107,6 +107,45 @@ double eb_cli_num(json_t *obj, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+double eb_cli_window_eff(json_t *r, const char *name, const char *unit)
+{
+    json_t *w;
+    size_t i;
+    json_array_foreach(json_object_get(r, "windows"), i, w)
+    {
+        const char *n = json_string_value(json_object_get(w, "name"));
+        json_t *wk = json_array_get(json_object_get(w, "work"), 0);
+        const char *u = json_string_value(json_object_get(wk, "unit"));
+        if (n && u && strcmp(n, name) == 0 && strcmp(u, unit) == 0)
+            return eb_cli_num(wk, "per_joule");
+    }
+    return NAN;
+}
+
+int eb_cli_common_window_work(json_t *const *r, size_t n, const char **name, const char **unit)
+{
+    json_t *w;
+    size_t i;
+    json_array_foreach(json_object_get(r[0], "windows"), i, w)
+    {
+        const char *nm = json_string_value(json_object_get(w, "name"));
+        json_t *wk = json_array_get(json_object_get(w, "work"), 0);
+        const char *u = json_string_value(json_object_get(wk, "unit"));
+        size_t len = nm ? strlen(nm) : 0, k = 0;
+        if (!nm || !u || strcmp(nm, "run") == 0 || strcmp(nm, "idle") == 0 ||
+            (len >= 9 && strcmp(nm + len - 9, " (warmup)") == 0))
+            continue;
+        while (k < n && eb_cli_window_eff(r[k], nm, u) > 0)
+            k++;
+        if (k == n) {
+            *name = nm;
+            *unit = u;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static const char *str(json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
