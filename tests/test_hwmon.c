@@ -227,6 +227,19 @@ static void test_intel_gpus(void **state)
 
 #define ACPI "devices/LNXSYSTM:00/LNXSYBUS:00/ACPI000D:%02d"
 
+/* A Jetson INA3221 channel: its rail's label, voltage (mV) and current
+ * (mA, as text, so a test can give garbage). */
+static void ina_rail(fake *fk, int hwmon, int ch, const char *label, int mv, const char *ma)
+{
+    char f[32];
+    snprintf(f, sizeof f, "in%d_label", ch);
+    fake_hw(fk, hwmon, f, "%s\n", label);
+    snprintf(f, sizeof f, "in%d_input", ch);
+    fake_hw(fk, hwmon, f, "%d\n", mv);
+    snprintf(f, sizeof f, "curr%d_input", ch);
+    fake_hw(fk, hwmon, f, "%s\n", ma);
+}
+
 static void grace_meter(fake *fk, int hwmon, const char *label, double watts)
 {
     char parent[128], rel[256];
@@ -402,17 +415,9 @@ static void test_jetson(void **state)
     eb_result r = EB_RESULT_INIT(d);
     fake_init(&fk);
     fake_hwmon(&fk, 1, JETSON, "ina3221");
-    const char *labels[] = {"VDD_CPU_GPU_CV", "VDD_IN", "VDD_SOC"};
-    const int ma[] = {600, 2000, 400};
-    for (int i = 0; i < 3; i++) {
-        char f[32];
-        snprintf(f, sizeof f, "in%d_label", i + 1);
-        fake_hw(&fk, 1, f, "%s\n", labels[i]);
-        snprintf(f, sizeof f, "in%d_input", i + 1);
-        fake_hw(&fk, 1, f, "5000\n");
-        snprintf(f, sizeof f, "curr%d_input", i + 1);
-        fake_hw(&fk, 1, f, "%d\n", ma[i]);
-    }
+    ina_rail(&fk, 1, 1, "VDD_CPU_GPU_CV", 5000, "600");
+    ina_rail(&fk, 1, 2, "VDD_IN", 5000, "2000");
+    ina_rail(&fk, 1, 3, "VDD_SOC", 5000, "400");
     eb_bench *b = open_on(&fk, EB_SOURCE_HWMON | EB_SOURCE_CPUMODEL, NULL);
     assert_int_equal(eb_domain_count(b), 3);
     const eb_domain_info *in = dom(b, "vdd_in"), *cv = dom(b, "vdd_cpu_gpu_cv");
@@ -596,13 +601,9 @@ static void test_review_regressions(void **state)
     /* Jetson: VDD_IN on one INA3221, a rail on another: a part of it */
     fake_init(&fk);
     fake_hwmon(&fk, 1, JETSON, "ina3221");
-    fake_hw(&fk, 1, "in1_label", "VDD_IN\n");
-    fake_hw(&fk, 1, "in1_input", "5000\n");
-    fake_hw(&fk, 1, "curr1_input", "2000\n");
+    ina_rail(&fk, 1, 1, "VDD_IN", 5000, "2000");
     fake_hwmon(&fk, 2, "devices/platform/bus@0/c240000.i2c/i2c-1/1-0041", "ina3221");
-    fake_hw(&fk, 2, "in1_label", "VDD_SOC\n");
-    fake_hw(&fk, 2, "in1_input", "5000\n");
-    fake_hw(&fk, 2, "curr1_input", "600\n");
+    ina_rail(&fk, 2, 1, "VDD_SOC", 5000, "600");
     b = open_on(&fk, EB_SOURCE_HWMON, NULL);
     assert_false(dom(b, "vdd_soc")->in_total);
     assert_string_equal(dom(b, "vdd_soc")->part_of, "vdd_in");
@@ -686,12 +687,8 @@ static void test_review_regressions(void **state)
     /* Jetson's VDD_IN cannot be read: the other rails are not parts of it */
     fake_init(&fk);
     fake_hwmon(&fk, 1, JETSON, "ina3221");
-    fake_hw(&fk, 1, "in1_label", "VDD_IN\n");
-    fake_hw(&fk, 1, "in1_input", "5000\n");
-    fake_hw(&fk, 1, "curr1_input", "bad\n");
-    fake_hw(&fk, 1, "in2_label", "VDD_SOC\n");
-    fake_hw(&fk, 1, "in2_input", "5000\n");
-    fake_hw(&fk, 1, "curr2_input", "600\n");
+    ina_rail(&fk, 1, 1, "VDD_IN", 5000, "bad");
+    ina_rail(&fk, 1, 2, "VDD_SOC", 5000, "600");
     b = open_on(&fk, EB_SOURCE_HWMON, NULL);
     assert_int_equal(dom_index(b, "vdd_in"), -1);
     assert_true(dom(b, "vdd_soc")->in_total);

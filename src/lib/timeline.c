@@ -134,6 +134,19 @@ static size_t thin(eb__series *s, int holds, size_t cap)
     return removed;
 }
 
+/* How long a stepping counter may go without a move before it counts as
+ * stopped: five periods once the period is known; before that a counter may
+ * just be slow: five of its longest gaps once four moves tell (slow reads
+ * can keep the lock off for a while), slower than the accepted 1 s while
+ * fewer do. At least 0.5 s. */
+static double stuck_wait(const eb__series *s)
+{
+    return isfinite(s->trk.period_s) ? fmax(EB__TRK_QUIET_PERIODS * s->trk.period_s, 0.5)
+           : s->trk.moves >= 4       ? fmax(EB__TRK_QUIET_PERIODS * s->gap_max_s, 0.5)
+           : s->trk.moves >= 2       ? fmax(1.2 * EB__TRK_MAX_PERIOD_S, 3 * s->gap_max_s)
+                                     : 2.5 * EB__TRK_MAX_PERIOD_S;
+}
+
 static void push(eb__series *s, const eb__domain_desc *d, double t, double e, double p,
                  const eb__reading *r)
 {
@@ -150,10 +163,9 @@ static void push(eb__series *s, const eb__domain_desc *d, double t, double e, do
      * half a small history (1 ms ticks that read nothing between moves, a
      * 64-sample history), and an estimate made final before the move it
      * waits for would bend the line back (a window of -1118 J). Overdue as
-     * check_stuck counts it (five periods, at least 0.5 s), so a pause that
-     * stuck detection would cover is not made final first */
-    int overdue = !s->have_move ||
-                  t - s->move_t > fmax(EB__TRK_QUIET_PERIODS * eb__tracker_period(&s->trk), 0.5);
+     * check_stuck counts it, so a pause that stuck detection would cover is
+     * not made final first */
+    int overdue = !s->have_move || t - s->move_t > stuck_wait(s);
     if (holds && s->n - s->prov_idx > cap / 2 && overdue) {
         /* the counter has said nothing since its last move: the estimates
          * made final hold at its energy (power unknown), not at the last
@@ -420,15 +432,7 @@ static void go_stuck(eb__series *s, double ta);
 static void check_stuck(eb__series *s, double ta)
 {
     double since = s->have_move ? s->move_t : s->v[0].t_s;
-    /* five periods once the period is known; before that a counter may just
-     * be slow: five of its longest gaps once four moves tell (slow reads can
-     * keep the lock off for a while), slower than the accepted 1 s while
-     * fewer do */
-    double wait = isfinite(s->trk.period_s) ? fmax(EB__TRK_QUIET_PERIODS * s->trk.period_s, 0.5)
-                  : s->trk.moves >= 4       ? fmax(EB__TRK_QUIET_PERIODS * s->gap_max_s, 0.5)
-                  : s->trk.moves >= 2       ? fmax(1.2 * EB__TRK_MAX_PERIOD_S, 3 * s->gap_max_s)
-                                            : 2.5 * EB__TRK_MAX_PERIOD_S;
-    if (s->stuck || ta - since < wait || !(s->last_power_w > 1))
+    if (s->stuck || ta - since < stuck_wait(s) || !(s->last_power_w > 1))
         return;
     go_stuck(s, ta);
 }
